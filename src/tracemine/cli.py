@@ -1,0 +1,186 @@
+"""The ``tracemine`` command line. Heavy libraries (torch, sentence-transformers, litellm) are imported
+inside the commands that need them, never at start-up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracemine import __version__
+from tracemine.config import ConfigError, Settings, load_settings
+from tracemine.store import DEFAULT_DB
+
+EXIT_USAGE = 2
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="TRACEMINE_DB",
+    help="DuckDB archive file.",
+)
+
+
+def window_options(func: Any) -> Any:
+    func = click.option("--until", help="End of the window (ISO date/time, exclusive).")(func)
+    func = click.option("--since", help="Start of the window (ISO date/time).")(func)
+    func = click.option(
+        "--window", help="Window length ending at --until or at the newest span, e.g. 7d, 24h, 2w."
+    )(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tracemine")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="TRACEMINE_CONFIG",
+    help="YAML settings overlaid on the defaults (configs/default.yaml).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Mine LLM-agent traces for recurring failures: loops, duplicate tool calls, silent failures,
+    invalid tool arguments, unrecovered errors and outliers — each finding citing its traces and spans."""
+    try:
+        ctx.obj = {"settings": load_settings(config_path)}
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--workers", type=int, help="Reader processes (default: one per core).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | None, quiet: bool) -> None:
+    """Read trace files (files, directories, globs; .gz too) into the archive.
+
+    Formats are detected per file and per JSON-lines record. Files already ingested (same content) are
+    skipped, duplicate spans are stored once, and every rejected record is kept in the quarantine
+    (see `tracemine stats --quarantine`).
+    """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tracemine.ingest.loader import ingest_paths
+    from tracemine.ingest.sources import SourceError
+    from tracemine.store import Store
+
+    settings = _settings(ctx).ingest
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": max(workers, 0)})
+    console = _console()
+    try:
+        with Store(db) as store:
+            with Progress(
+                TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                console=console, transient=True, disable=quiet,
+            ) as bar:
+                task = bar.add_task("ingest", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = ingest_paths(list(paths), store, settings, progress)
+    except SourceError as exc:
+        _fail(str(exc))
+        return
+    from tracemine.report.terminal import print_ingest_report
+
+    print_ingest_report(console, report, db, quiet=quiet)
+
+
+@main.command()
+@db_option
+@window_options
+@click.option("--quarantine", "show_quarantine", is_flag=True, help="List rejected records with file, line and reason.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows of quarantine to list (0 = all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats(
+    db: str, window: str | None, since: str | None, until: str | None, show_quarantine: bool, limit: int, as_json: bool
+) -> None:
+    """Show what the archive holds: spans, traces, formats, time range, quarantined records."""
+    from tracemine.report.terminal import print_quarantine, print_stats, stats_as_dict
+    from tracemine.store import Store
+    from tracemine.timewindow import WindowError, WindowSpec
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+    with Store(db, read_only=True) as store:
+        try:
+            resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+        except WindowError as exc:
+            _fail(str(exc))
+            return
+        archive = store.stats(resolved)
+        records = store.quarantine(limit=None if limit == 0 else limit) if show_quarantine else []
+    if as_json:
+        import orjson
+
+        payload = stats_as_dict(archive, resolved)
+        if show_quarantine:
+            payload["quarantine_records"] = [r.__dict__ for r in records]
+        click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return
+    console = _console()
+    print_stats(console, archive, resolved, db)
+    if show_quarantine:
+        print_quarantine(console, records, archive.quarantined)
+
+
+@main.command()
+@click.option("--traces", "n_traces", type=click.IntRange(min=1), default=1000, show_default=True, help="Traces to generate.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--format", "fmt", type=click.Choice(["otlp", "jsonl"]), default="otlp", show_default=True,
+              help="otlp: OTLP/JSON lines with GenAI attributes; jsonl: flat HALO-style spans with OpenInference attributes.")
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Spread traces over this many days.")
+@click.option("--rate", "rates", multiple=True, metavar="KIND=RATE",
+              help="Failure rate per kind, e.g. --rate loop=0.1 --rate outlier=0 (repeatable).")
+def synth(n_traces: int, out_dir: str, seed: int, fmt: str, days: int, rates: tuple[str, ...]) -> None:
+    """Generate realistic agent traces with injected, labelled failures (labels.jsonl)."""
+    from tracemine.synth import SynthConfig, generate
+
+    parsed: dict[str, float] = {}
+    for item in rates:
+        kind, _, value = item.partition("=")
+        try:
+            parsed[kind.strip()] = float(value)
+        except ValueError:
+            _fail(f"--rate expects KIND=NUMBER, got {item!r}")
+    try:
+        config = SynthConfig(traces=n_traces, seed=seed, fmt=fmt, days=days, rates=parsed)
+    except (TypeError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    result = generate(config, Path(out_dir))
+    console = _console()
+    from tracemine.report.terminal import print_synth_result
+
+    print_synth_result(console, result, Path(out_dir))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

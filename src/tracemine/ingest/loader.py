@@ -1,0 +1,276 @@
+"""Ingest: files → spans → the archive, in parallel by file (and by byte range for big JSON-lines).
+
+The unit of work is a *task*: a whole file, or a line-aligned byte range of a large uncompressed
+JSON-lines file whose records a stateless reader handles. Tasks run in a process pool (or in-process
+for small inputs) and return Arrow batches, trace records and quarantined records; the main process
+appends the batches to the store's staging area and commits once at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from tracemine.config import IngestSettings
+from tracemine.ingest.decode import as_json_text
+from tracemine.ingest.detect_format import detect
+from tracemine.ingest.read import read_file
+from tracemine.ingest.sources import expand_paths, fingerprint, is_gzip
+from tracemine.model import Span, TraceInfo
+from tracemine.store import QuarantineRecord, Store
+from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
+
+ProgressFn = Callable[[int], None]
+"""Called with the number of input bytes just finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    path: str
+    byte_range: tuple[int, int] | None
+    first_line: int
+    size: int
+
+
+@dataclass
+class TaskResult:
+    path: str
+    tables: list[pa.Table]
+    traces: list[dict[str, Any]]
+    quarantine: list[QuarantineRecord]
+    formats: dict[str, int]
+    spans: int
+    repaired: int
+    size: int
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: counts per file and overall, and what it rejected."""
+
+    ingest_id: int | None = None
+    files_read: int = 0
+    files_skipped: int = 0
+    spans_read: int = 0
+    spans_inserted: int = 0
+    duplicate_spans: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    seconds: float = 0.0
+    bytes_read: int = 0
+    formats: Counter[str] = field(default_factory=Counter)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+
+    @property
+    def spans_per_second(self) -> float:
+        return self.spans_read / self.seconds if self.seconds > 0 else 0.0
+
+
+def _line_aligned_ranges(path: Path, chunk_bytes: int) -> list[tuple[tuple[int, int], int]]:
+    """Split a file into ``((start, end), first_line)`` ranges ending on newlines."""
+    size = path.stat().st_size
+    ranges: list[tuple[tuple[int, int], int]] = []
+    start, line = 0, 1
+    with open(path, "rb") as fh:
+        while start < size:
+            target = min(start + chunk_bytes, size)
+            if target < size:
+                fh.seek(target)
+                fh.readline()
+                end = min(fh.tell(), size)
+            else:
+                end = size
+            fh.seek(start)
+            lines = 0
+            remaining = end - start
+            while remaining > 0:
+                block = fh.read(min(1 << 24, remaining))
+                if not block:
+                    break
+                lines += block.count(b"\n")
+                remaining -= len(block)
+            ranges.append(((start, end), line))
+            line += lines
+            start = end
+    return ranges
+
+
+def _splittable(path: Path) -> bool:
+    """True when the file is plain JSON-lines whose first record a stateless span reader claims."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 22).strip()
+    except OSError:
+        return False
+    if not first.startswith(b"{"):
+        return False
+    try:
+        obj = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    reader = detect(obj)
+    return reader is not None and getattr(reader, "splittable", False)
+
+
+def plan_tasks(files: list[Path], settings: IngestSettings) -> list[Task]:
+    tasks: list[Task] = []
+    for path in files:
+        size = path.stat().st_size
+        if size > settings.chunk_bytes and not is_gzip(path) and _splittable(path):
+            for byte_range, first_line in _line_aligned_ranges(path, settings.chunk_bytes):
+                tasks.append(Task(str(path), byte_range, first_line, byte_range[1] - byte_range[0]))
+        else:
+            tasks.append(Task(str(path), None, 1, size))
+    return tasks
+
+
+def run_task(task: Task, settings: IngestSettings, ingest_id: int, fallback_time_ns: int) -> TaskResult:
+    """Read one task into Arrow batches; never raises for bad input."""
+    quarantine: list[QuarantineRecord] = []
+
+    def reject(file: str, locator: str, reason: str, excerpt: str | None) -> None:
+        quarantine.append(QuarantineRecord(file, locator, reason, excerpt))
+
+    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line)
+    batch = SpanBatch(ingest_id, fallback_time_ns, settings.max_field_chars, settings.max_attr_chars)
+    tables: list[pa.Table] = []
+    traces: list[dict[str, Any]] = []
+    spans = 0
+    try:
+        for record in reader:
+            if isinstance(record, Span):
+                batch.add(record)
+                spans += 1
+                if len(batch) >= settings.batch_spans:
+                    tables.append(_to_arrow(batch, reject, task.path))
+                    batch.clear()
+            elif isinstance(record, TraceInfo):
+                traces.append(_trace_row(record, ingest_id))
+    except Exception as exc:  # a reader bug must cost one file, not the run
+        reject(task.path, "file", f"reading stopped: {type(exc).__name__}: {exc}", None)
+    if len(batch):
+        tables.append(_to_arrow(batch, reject, task.path))
+    return TaskResult(task.path, tables, traces, quarantine, dict(reader.formats), spans, reader.repaired, task.size)
+
+
+def _to_arrow(batch: SpanBatch, reject: Callable[..., None], path: str) -> pa.Table:
+    try:
+        return batch.to_arrow()
+    except (pa.ArrowException, UnicodeEncodeError, OverflowError, TypeError):
+        # fall back to row-by-row conversion so one unconvertible span does not cost the batch
+        rows: list[pa.Table] = []
+        for i in range(len(batch)):
+            row = {name: [values[i]] for name, values in batch.columns.items()}
+            try:
+                rows.append(pa.Table.from_pydict(row, schema=SPAN_ARROW_SCHEMA))
+            except (pa.ArrowException, UnicodeEncodeError, OverflowError, TypeError) as exc:
+                reject(path, str(row["source_locator"][0]), f"span cannot be stored: {exc}", str(row["name"][0]))
+        return pa.concat_tables(rows) if rows else SPAN_ARROW_SCHEMA.empty_table()
+
+
+def _trace_row(info: TraceInfo, ingest_id: int) -> dict[str, Any]:
+    return {
+        "trace_id": info.trace_id,
+        "outcome": info.outcome.value,
+        "name": info.name,
+        "labels": as_json_text(info.labels),
+        "source_format": info.source.format if info.source else None,
+        "source_file": info.source.file if info.source else None,
+        "ingest_id": ingest_id,
+    }
+
+
+def _results(
+    tasks: list[Task], settings: IngestSettings, ingest_id: int, fallback_time_ns: int
+) -> Iterator[TaskResult]:
+    total = sum(t.size for t in tasks)
+    workers = settings.workers or os.cpu_count() or 1
+    if workers <= 1 or len(tasks) <= 1 or total < settings.parallel_min_bytes:
+        for task in tasks:
+            yield run_task(task, settings, ingest_id, fallback_time_ns)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = [pool.submit(run_task, t, settings, ingest_id, fallback_time_ns) for t in tasks]
+        for future in futures:
+            yield future.result()
+
+
+def ingest_paths(
+    paths: list[str] | tuple[str, ...],
+    store: Store,
+    settings: IngestSettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` (files, directories, globs) into ``store``; already-seen files are skipped.
+
+    ``progress(done_bytes, total_bytes)`` is called as tasks finish.
+    """
+    settings = settings or IngestSettings()
+    started = time.perf_counter()
+    report = IngestReport()
+    files = expand_paths(list(paths))
+    fresh: list[Path] = []
+    prints: dict[str, str] = {}
+    seen_now: set[str] = set()
+    all_prints = {str(p): fingerprint(p) for p in files}
+    known = store.known_fingerprints(list(all_prints.values()))
+    for path in files:
+        fp = all_prints[str(path)]
+        if fp in known or fp in seen_now:
+            report.files_skipped += 1
+            report.skipped.append(str(path))
+            continue
+        seen_now.add(fp)
+        prints[str(path)] = fp
+        fresh.append(path)
+    ingest_id = store.begin_ingest([str(p) for p in paths])
+    report.ingest_id = ingest_id
+    tasks = plan_tasks(fresh, settings)
+    total_bytes = sum(t.size for t in tasks)
+    done_bytes = 0
+    per_file: dict[str, dict[str, Any]] = {
+        str(p): {"fingerprint": prints[str(p)], "path": str(p), "size": p.stat().st_size, "formats": Counter(),
+                 "spans": 0, "rejected": 0}
+        for p in fresh
+    }
+    fallback_time_ns = time.time_ns()
+    for result in _results(tasks, settings, ingest_id, fallback_time_ns):
+        for table in result.tables:
+            store.stage_spans(table)
+        store.stage_traces(result.traces)
+        entry = per_file[result.path]
+        entry["formats"].update(result.formats)
+        entry["spans"] += result.spans
+        entry["rejected"] += len(result.quarantine)
+        report.quarantine.extend(result.quarantine)
+        report.spans_read += result.spans
+        report.repaired += result.repaired
+        report.formats.update(result.formats)
+        done_bytes += result.size
+        report.bytes_read += result.size
+        if progress:
+            progress(done_bytes, total_bytes)
+    report.files_read = len(fresh)
+    report.files = [dict(v, formats=dict(v["formats"])) for v in per_file.values()]
+    report.rejected = len(report.quarantine)
+    inserted, duplicates = store.commit_ingest(
+        ingest_id,
+        report.files,
+        report.quarantine,
+        {"files_read": report.files_read, "files_skipped": report.files_skipped, "repaired": report.repaired},
+    )
+    report.spans_inserted = inserted
+    report.duplicate_spans = duplicates
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,216 @@
+"""Building spans from OpenTelemetry-shaped records (OTLP, SDK JSON, flat exports, Phoenix).
+
+Every OTel-like reader ends in :func:`make_span`, so status, kind, event and attribute handling is the
+same whatever the encoding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracemine.ingest.mappers import map_attributes
+from tracemine.ingest.normalize import (
+    SPAN_ID_HEX_LEN,
+    TRACE_ID_HEX_LEN,
+    normalize_id,
+    raw_id,
+    to_ns,
+)
+from tracemine.model import SourceRef, Span, Status, StatusSource
+
+_STATUS_WORDS = {
+    "0": Status.UNSET,
+    "1": Status.OK,
+    "2": Status.ERROR,
+    "unset": Status.UNSET,
+    "ok": Status.OK,
+    "error": Status.ERROR,
+    "status_code_unset": Status.UNSET,
+    "status_code_ok": Status.OK,
+    "status_code_error": Status.ERROR,
+    "statuscode.unset": Status.UNSET,
+    "statuscode.ok": Status.OK,
+    "statuscode.error": Status.ERROR,
+    "success": Status.OK,
+    "failure": Status.ERROR,
+    "failed": Status.ERROR,
+}
+
+_SPAN_KIND_WORDS = {
+    "0": None,
+    "1": "internal",
+    "2": "server",
+    "3": "client",
+    "4": "producer",
+    "5": "consumer",
+}
+
+
+def parse_status(value: Any) -> Status:
+    """Status from an OTel code (int, ``STATUS_CODE_OK``, ``StatusCode.ERROR``, ``ok``…)."""
+    if value is None:
+        return Status.UNSET
+    return _STATUS_WORDS.get(str(value).strip().lower(), Status.UNSET)
+
+
+def native_kind_word(value: Any) -> str | None:
+    """The OTel SpanKind as a lowercase word (``internal``, ``client``…), for display and fallbacks."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in _SPAN_KIND_WORDS:
+        return _SPAN_KIND_WORDS[text]
+    for prefix in ("span_kind_", "spankind."):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    return text or None
+
+
+def strip_0x(value: Any) -> Any:
+    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        return value[2:]
+    return value
+
+
+def any_value(value: Any) -> Any:
+    """Decode an OTLP ``AnyValue`` (camelCase or snake_case) to a Python value."""
+    if not isinstance(value, dict):
+        return value
+    for key, item in value.items():
+        if key in ("stringValue", "string_value"):
+            return item
+        if key in ("intValue", "int_value"):
+            try:
+                return int(item)
+            except (TypeError, ValueError):
+                return item
+        if key in ("doubleValue", "double_value"):
+            try:
+                return float(item)
+            except (TypeError, ValueError):
+                return item
+        if key in ("boolValue", "bool_value"):
+            return bool(item)
+        if key in ("arrayValue", "array_value"):
+            values = item.get("values") if isinstance(item, dict) else None
+            return [any_value(v) for v in values or ()]
+        if key in ("kvlistValue", "kvlist_value"):
+            values = item.get("values") if isinstance(item, dict) else None
+            return otlp_attributes(values or [])
+        if key in ("bytesValue", "bytes_value"):
+            return item
+    return None
+
+
+def otlp_attributes(items: Any) -> dict[str, Any]:
+    """OTLP ``[{"key", "value": AnyValue}]`` → flat dict (bad items are skipped)."""
+    if isinstance(items, dict):
+        return items
+    out: dict[str, Any] = {}
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if isinstance(item, dict):
+            key = item.get("key")
+            if isinstance(key, str):
+                out[key] = any_value(item.get("value"))
+    return out
+
+
+def flatten_attributes(attrs: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested attribute dicts (Phoenix) → dotted keys; flat dicts are returned as they are."""
+    if not isinstance(attrs, dict):
+        return {}
+    if not prefix and not any(isinstance(v, dict) for v in attrs.values()):
+        return attrs
+    flat: dict[str, Any] = {}
+    for key, value in attrs.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten_attributes(value, full + "."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def normalize_events(events: Any) -> list[dict[str, Any]] | None:
+    """Events as ``[{"name", "time_ns", "attributes"}]`` from OTLP, SDK or flat shapes."""
+    if not isinstance(events, list) or not events:
+        return None
+    out: list[dict[str, Any]] = []
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        attrs = event.get("attributes")
+        if isinstance(attrs, list):
+            attrs = otlp_attributes(attrs)
+        out.append(
+            {
+                "name": str(event.get("name") or ""),
+                "time_ns": to_ns(
+                    event.get("timeUnixNano", event.get("time_unix_nano", event.get("timestamp", event.get("time"))))
+                ),
+                "attributes": flatten_attributes(attrs) if isinstance(attrs, dict) else {},
+            }
+        )
+    return out or None
+
+
+def has_exception_event(events: list[dict[str, Any]] | None) -> bool:
+    return bool(events) and any(e.get("name") == "exception" for e in events or ())
+
+
+def exception_message(events: list[dict[str, Any]] | None) -> str | None:
+    for event in events or ():
+        if event.get("name") == "exception":
+            attrs = event.get("attributes") or {}
+            kind = attrs.get("exception.type")
+            message = attrs.get("exception.message")
+            text = ": ".join(str(p) for p in (kind, message) if p)
+            return text or "exception"
+    return None
+
+
+def make_span(
+    *,
+    trace_id: Any,
+    span_id: Any,
+    parent_span_id: Any,
+    name: Any,
+    native_kind: Any,
+    start: Any,
+    end: Any,
+    status: Any,
+    status_message: Any,
+    attributes: dict[str, Any],
+    events: Any,
+    resource: dict[str, Any] | None,
+    source: SourceRef,
+) -> Span:
+    """A normalised span from OTel-shaped fields; attribute conventions fill the rest."""
+    norm_events = normalize_events(events)
+    explicit = parse_status(status)
+    message = status_message if isinstance(status_message, str) and status_message else None
+    span = Span(
+        trace_id=normalize_id(strip_0x(trace_id), TRACE_ID_HEX_LEN) or "",
+        span_id=normalize_id(strip_0x(span_id), SPAN_ID_HEX_LEN) or "",
+        parent_span_id=normalize_id(strip_0x(parent_span_id), SPAN_ID_HEX_LEN),
+        name=name if isinstance(name, str) else str(name or ""),
+        start_ns=to_ns(start),
+        end_ns=to_ns(end),
+        status=explicit,
+        status_message=message,
+        events=norm_events,
+        attributes=attributes or None,
+        resource=resource or None,
+        raw_trace_id=raw_id(trace_id),
+        raw_span_id=raw_id(span_id),
+        source=source,
+    )
+    map_attributes(span, attributes, native_kind_word(native_kind))
+    if span.status == Status.UNSET and (has_exception_event(norm_events) or "error.type" in attributes):
+        span.status = Status.ERROR
+        span.status_source = StatusSource.INFERRED
+        if span.status_message is None:
+            span.status_message = exception_message(norm_events) or str(attributes.get("error.type"))
+    return span

@@ -1,0 +1,282 @@
+"""Read one file into spans: decide JSON document vs JSON-lines vs binary, detect formats, quarantine.
+
+Formats are detected per parsed value, so a JSON-lines file may mix shapes line by line. A value no
+reader claims is unwrapped once when it is a list or a ``{"spans": [...]}``-style wrapper, and its
+elements are detected one by one. Nothing here raises on bad input: every rejected record goes to
+``ctx.reject`` with a locator (``line 12``, ``$.spans[3]``) and a reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import json
+import re
+
+import orjson
+
+from tracemine.ingest.base import ReadContext, Reader, Record, RejectFn
+from tracemine.ingest.detect_format import detect, detect_binary
+from tracemine.ingest.sources import open_binary, read_head
+from tracemine.model import Span
+
+# orjson turns integers beyond 64 bits into floats; ids written as 128-bit decimals need the stdlib parser
+_BIG_INT = re.compile(rb"[:\[,]\s*-?\d{20,}\s*[,\]}]")
+WRAPPER_KEYS = ("spans", "data", "items", "records", "results", "traces", "runs", "batch")
+_MAX_UNWRAP_DEPTH = 2
+
+
+class FileReader:
+    """Reads one file; ``formats`` counts the records each format produced."""
+
+    def __init__(
+        self,
+        path: Path,
+        reject: RejectFn,
+        byte_range: tuple[int, int] | None = None,
+        first_line: int = 1,
+    ) -> None:
+        self.path = path
+        self.byte_range = byte_range
+        self.first_line = first_line
+        self.ctx = ReadContext(file=str(path), reject_fn=reject)
+        self.formats: Counter[str] = Counter()
+        self.repaired = 0
+        self._readers: dict[type[Reader], Reader] = {}
+        self._exact_ints = False
+        self._hint: type[Reader] | None = None
+
+    def __iter__(self) -> Iterator[Record]:
+        if self.byte_range is not None:
+            yield from self._read_lines()
+            yield from self._finish()
+            return
+        try:
+            head = read_head(self.path)
+        except OSError as exc:
+            self.ctx.reject("file", f"cannot read file: {exc}")
+            return
+        if not head.strip():
+            self.ctx.reject("file", "empty file")
+            return
+        binary = detect_binary(str(self.path), head)
+        if binary is not None:
+            yield from self._read_binary(binary)
+            return
+        if _looks_binary(head):
+            self.ctx.reject("file", "binary file in no known trace format", head[:64])
+            return
+        layout = _layout(head)
+        if layout == "lines":
+            yield from self._read_lines()
+        elif layout == "document":
+            yield from self._read_document()
+        else:
+            self.ctx.reject("file", "not a JSON trace file (no JSON found at the start)", head[:120])
+            return
+        yield from self._finish()
+
+    def _finish(self) -> Iterator[Record]:
+        for reader in self._readers.values():
+            try:
+                yield from self._checked(reader.finish(), reader.format, "end of file")
+            except Exception as exc:
+                self.ctx.reject("end of file", f"{reader.format} reader failed: {type(exc).__name__}: {exc}")
+
+    # -- modes -------------------------------------------------------------------------------------
+
+    def _read_binary(self, reader_cls: type[Any]) -> Iterator[Record]:
+        try:
+            with open_binary(self.path) as fh:
+                data = fh.read()
+        except (OSError, EOFError) as exc:
+            self.ctx.reject("file", f"cannot read file: {exc}")
+            return
+        try:
+            yield from self._checked(reader_cls().read(data, self.ctx), reader_cls.format, "file")
+        except Exception as exc:
+            self.ctx.reject("file", f"{reader_cls.format} reader failed: {type(exc).__name__}: {exc}")
+
+    def _lines(self, fh: BinaryIO) -> Iterator[bytes]:
+        if self.byte_range is None:
+            yield from fh
+            return
+        start, end = self.byte_range
+        fh.seek(start)
+        position = start
+        while position < end:
+            line = fh.readline()
+            if not line:
+                return
+            position += len(line)
+            yield line
+
+    def _read_lines(self) -> Iterator[Record]:
+        number = self.first_line - 1
+        try:
+            with open_binary(self.path) as fh:
+                if self.byte_range is not None:
+                    fh.seek(self.byte_range[0])
+                self._exact_ints = bool(_BIG_INT.search(fh.read(65536)))
+                fh.seek(self.byte_range[0] if self.byte_range is not None else 0)
+                for number, line in enumerate(self._lines(fh), start=self.first_line):  # noqa: B007
+                    stripped = line.strip()
+                    if not stripped:
+                        continue
+                    obj = self._parse(stripped, f"line {number}")
+                    if obj is not None:
+                        yield from self._consume(obj, f"line {number}", 0)
+        except (EOFError, OSError) as exc:
+            self.ctx.reject(f"line {number + 1}", f"file ends early: {exc}")
+
+    def _read_document(self) -> Iterator[Record]:
+        try:
+            with open_binary(self.path) as fh:
+                data = fh.read()
+        except (EOFError, OSError) as exc:
+            self.ctx.reject("file", f"file ends early (compressed stream truncated): {exc}")
+            return
+        obj = self._parse(data, "document", quiet=True)
+        if obj is None:
+            if b"\n" in data.strip() and _any_line_is_json(data):
+                yield from self._read_lines()
+                return
+            self.ctx.reject("document", _json_error(data), data[:200])
+            return
+        yield from self._consume(obj, "$", 0)
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _parse(self, data: bytes, locator: str, quiet: bool = False) -> Any:
+        try:
+            if self._exact_ints or (locator == "document" and _BIG_INT.search(data)):
+                return json.loads(data)
+            return orjson.loads(data)
+        except (orjson.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            if "utf-8" in str(exc).lower():
+                try:
+                    value = orjson.loads(data.decode("utf-8", errors="replace"))
+                except orjson.JSONDecodeError:
+                    value = None
+                if value is not None:
+                    self.repaired += 1
+                    return value
+            if not quiet:
+                self.ctx.reject(locator, f"invalid JSON: {exc}", data[:200].decode("utf-8", "replace"))
+            return None
+
+    def _consume(self, obj: Any, locator: str, depth: int) -> Iterator[Record]:
+        reader_cls = detect(obj, self._hint)
+        if reader_cls is not None:
+            self._hint = reader_cls
+            reader = self._readers.get(reader_cls)
+            if reader is None:
+                reader = self._readers[reader_cls] = reader_cls(self.ctx)
+            try:
+                yield from self._checked(reader.feed(obj, locator), reader_cls.format, locator)
+            except Exception as exc:
+                self.ctx.reject(locator, f"{reader_cls.format} reader failed: {type(exc).__name__}: {exc}")
+            return
+        if depth < _MAX_UNWRAP_DEPTH:
+            elements = _unwrap(obj, locator)
+            if elements is not None:
+                for element_locator, element in elements:
+                    yield from self._consume(element, element_locator, depth + 1)
+                return
+        self.ctx.reject(locator, _unrecognised(obj), _excerpt(obj))
+
+    def _checked(self, records: Any, fmt: str, locator: str) -> Iterator[Record]:
+        for record in records:
+            if isinstance(record, Span) and (not record.trace_id or not record.span_id):
+                where = record.source.locator if record.source else locator
+                self.ctx.reject(where, "span without trace_id or span_id", record.name)
+                continue
+            self.formats[fmt] += 1
+            yield record
+
+
+def _unwrap(obj: Any, locator: str) -> list[tuple[str, Any]] | None:
+    if isinstance(obj, list):
+        return [(f"{locator}[{i}]", item) for i, item in enumerate(obj)]
+    if isinstance(obj, dict):
+        for key in WRAPPER_KEYS:
+            value = obj.get(key)
+            if isinstance(value, list) and value:
+                return [(f"{locator}.{key}[{i}]", item) for i, item in enumerate(value)]
+    return None
+
+
+def _unrecognised(obj: Any) -> str:
+    if isinstance(obj, dict):
+        keys = ", ".join(sorted(str(k) for k in obj)[:8])
+        return f"unrecognised record shape (keys: {keys})" if keys else "unrecognised record shape (empty object)"
+    return f"unrecognised record shape ({type(obj).__name__})"
+
+
+def _excerpt(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()[:200]
+    except TypeError:
+        return repr(obj)[:200]
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head[:8192]:
+        return True
+    sample = head[:8192]
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4:  # a multi-byte character cut by the sample boundary
+            return False
+    bad = sum(1 for b in sample if b < 9 or (13 < b < 32))
+    return bad > len(sample) // 20
+
+
+def _layout(head: bytes) -> str:
+    """``lines`` (JSON-lines), ``document`` (one JSON value over many lines) or ``other`` (not JSON)."""
+    for line in head.split(b"\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped[:1] not in (b"{", b"["):
+            # junk before JSON-lines records still reads line by line; plain text is rejected whole
+            return "lines" if _any_line_is_json(head) else "other"
+        try:
+            orjson.loads(stripped)
+            return "lines"
+        except orjson.JSONDecodeError:
+            return "document"
+    return "other"
+
+
+def _any_line_is_json(data: bytes) -> bool:
+    for line in data.split(b"\n")[:50]:
+        stripped = line.strip()
+        if stripped[:1] == b"{":
+            try:
+                orjson.loads(stripped)
+                return True
+            except orjson.JSONDecodeError:
+                continue
+    return False
+
+
+def _json_error(data: bytes) -> str:
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = f"invalid JSON document: {exc}"
+        if len(data) > 0 and data.rstrip()[-1:] not in (b"}", b"]"):
+            reason += " (file looks truncated)"
+        return reason
+    return "invalid JSON document"
+
+
+def read_file(path: Path, reject: RejectFn, byte_range: tuple[int, int] | None = None, first_line: int = 1) -> FileReader:
+    """A :class:`FileReader` for ``path`` (or a line-aligned byte range of it): iterate it for records."""
+    return FileReader(path, reject, byte_range, first_line)

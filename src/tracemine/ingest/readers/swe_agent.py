@@ -1,0 +1,3 @@
+"""Placeholder until the reader lands."""
+
+READERS: list = []

@@ -1,0 +1,211 @@
+"""Core vocabulary: spans, traces, signals, clusters and findings (DESIGN.md §3).
+
+Spans are plain slotted dataclasses rather than pydantic models: ingest creates millions of them and
+validation happens once, in the mappers, where raw values are normalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SpanKind(StrEnum):
+    """What a span does in an agent run."""
+
+    AGENT = "agent"
+    LLM = "llm"
+    TOOL = "tool"
+    RETRIEVER = "retriever"
+    CHAIN = "chain"
+    EMBEDDING = "embedding"
+    GUARDRAIL = "guardrail"
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    """Span status, as in OpenTelemetry."""
+
+    OK = "ok"
+    ERROR = "error"
+    UNSET = "unset"
+
+
+class StatusSource(StrEnum):
+    """Whether the status was written by the source (explicit) or derived by tracemine (inferred)."""
+
+    EXPLICIT = "explicit"
+    INFERRED = "inferred"
+
+
+class Outcome(StrEnum):
+    """Outcome of a whole trace when the source records one (rewards, scores, exit status)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class SourceRef:
+    """Where a record came from: format name, file path and a locator (line number, JSON path, zip member)."""
+
+    format: str
+    file: str
+    locator: str = ""
+
+
+@dataclass(slots=True)
+class Span:
+    """One unit of work in a trace, normalised across formats.
+
+    ``trace_id``/``span_id``/``parent_span_id`` are normalised (binary or integer ids become lowercase hex);
+    ``raw_trace_id``/``raw_span_id`` keep the source's spelling. Times are integer nanoseconds since the
+    epoch (``None`` when the source has none, e.g. τ-bench); ``sequence`` orders spans within a trace when
+    times are missing or tied. ``tool_arguments`` and ``tool_result`` keep the raw text; decoded values
+    are computed on demand by :func:`tracemine.ingest.decode.decode_value`.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None = None
+    name: str = ""
+    kind: SpanKind = SpanKind.OTHER
+    start_ns: int | None = None
+    end_ns: int | None = None
+    sequence: int | None = None
+    status: Status = Status.UNSET
+    status_message: str | None = None
+    status_source: StatusSource = StatusSource.EXPLICIT
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    tool_arguments: str | None = None
+    tool_result: str | None = None
+    tool_definitions: str | None = None
+    input: str | None = None
+    output: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+    session_id: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    events: list[dict[str, Any]] | None = None
+    attributes: dict[str, Any] | None = None
+    resource: dict[str, Any] | None = None
+    truncated: bool = False
+    raw_trace_id: str | None = None
+    raw_span_id: str | None = None
+    source: SourceRef | None = None
+
+    @property
+    def duration_ns(self) -> int | None:
+        if self.start_ns is None or self.end_ns is None:
+            return None
+        return self.end_ns - self.start_ns
+
+
+@dataclass(slots=True)
+class TraceInfo:
+    """Trace-level facts a source records beside its spans (outcome, labels, task ids)."""
+
+    trace_id: str
+    outcome: Outcome = Outcome.UNKNOWN
+    labels: dict[str, Any] | None = None
+    name: str | None = None
+    source: SourceRef | None = None
+
+
+@dataclass(slots=True)
+class Trace:
+    """A trace: its spans as a tree (``children`` by parent id), the root, and the outcome when known."""
+
+    trace_id: str
+    spans: list[Span]
+    outcome: Outcome = Outcome.UNKNOWN
+    labels: dict[str, Any] | None = None
+    children: dict[str | None, list[Span]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.children:
+            self.children = build_children(self.spans)
+
+    @property
+    def roots(self) -> list[Span]:
+        return self.children.get(None, [])
+
+    @property
+    def root(self) -> Span | None:
+        roots = self.roots
+        return roots[0] if roots else None
+
+    def ordered(self) -> list[Span]:
+        """Spans in execution order (start time, then sequence, then id)."""
+        return sorted(self.spans, key=span_order_key)
+
+
+def span_order_key(span: Span) -> tuple[int, int, str]:
+    start = span.start_ns if span.start_ns is not None else -1
+    seq = span.sequence if span.sequence is not None else -1
+    return (start, seq, span.span_id)
+
+
+def build_children(spans: list[Span]) -> dict[str | None, list[Span]]:
+    """Map parent span id to ordered children; spans whose parent is absent from the trace become roots."""
+    present = {s.span_id for s in spans}
+    children: dict[str | None, list[Span]] = {}
+    for span in spans:
+        parent = span.parent_span_id if span.parent_span_id in present else None
+        if parent == span.span_id:
+            parent = None
+        children.setdefault(parent, []).append(span)
+    for kids in children.values():
+        kids.sort(key=span_order_key)
+    return children
+
+
+@dataclass(slots=True)
+class Signal:
+    """A deterministic detector's claim about one trace, with the spans that show it."""
+
+    detector: str
+    kind: str
+    trace_id: str
+    span_ids: list[str]
+    severity: str
+    evidence: dict[str, Any]
+    text: str
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A group of signals or trajectories; ``parent`` links it into the summarisation hierarchy."""
+
+    id: str
+    kind: str
+    members: list[int]
+    parent: str | None = None
+    exemplars: list[int] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Finding:
+    """A ranked, verified failure mode with citations into the store."""
+
+    fingerprint: str
+    title: str
+    summary: str
+    mechanism: str
+    recommended_fix: str
+    severity: str
+    kinds: list[str]
+    impact: dict[str, Any]
+    trace_ids: list[str]
+    span_ids: list[str]
+    cluster_ids: list[str]
+    status: str = "new"
+    score: float = 0.0

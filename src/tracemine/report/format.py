@@ -1,0 +1,32 @@
+"""Small formatting helpers shared by reports and the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def format_ns(value: int | None) -> str:
+    """Epoch nanoseconds as ``2026-11-01 12:00:00Z`` (``—`` when unknown)."""
+    if value is None:
+        return "—"
+    try:
+        return datetime.fromtimestamp(value / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return str(value)
+
+
+def format_count(value: int | float | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+def format_bytes(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return f"{size:,.1f} GB"

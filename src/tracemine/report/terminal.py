@@ -1,0 +1,108 @@
+"""Rich terminal output for the CLI commands."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tracemine.report.format import format_bytes, format_count, format_ns
+from tracemine.timewindow import Window
+
+
+def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = False) -> None:
+    rate = f"{report.spans_per_second:,.0f} spans/s" if report.seconds > 0 else ""
+    summary = (
+        f"ingested {format_count(report.spans_inserted)} new spans from {report.files_read} file(s) "
+        f"into {db} in {report.seconds:.1f}s ({rate}); "
+        f"{format_count(report.duplicate_spans)} duplicate spans, {report.files_skipped} file(s) already ingested, "
+        f"{format_count(report.rejected)} record(s) rejected"
+    )
+    if quiet:
+        console.print(summary)
+        return
+    if report.files:
+        table = Table(title="Files", show_lines=False)
+        table.add_column("file", overflow="fold")
+        table.add_column("size", justify="right")
+        table.add_column("formats")
+        table.add_column("spans", justify="right")
+        table.add_column("rejected", justify="right")
+        for f in report.files[:50]:
+            formats = ", ".join(f"{k} ({v:,})" for k, v in sorted(f["formats"].items())) or "—"
+            table.add_row(f["path"], format_bytes(f["size"]), formats, format_count(f["spans"]),
+                          format_count(f["rejected"]))
+        if len(report.files) > 50:
+            table.caption = f"… and {len(report.files) - 50} more files"
+        console.print(table)
+    if report.skipped:
+        console.print(f"[dim]skipped (already ingested): {', '.join(report.skipped[:10])}"
+                      f"{' …' if len(report.skipped) > 10 else ''}[/dim]")
+    console.print(summary)
+    if report.repaired:
+        console.print(f"[yellow]{report.repaired} record(s) had invalid UTF-8 replaced and were kept[/yellow]")
+    if report.rejected:
+        console.print(f"[yellow]{report.rejected} rejected record(s): see `tracemine stats --quarantine`[/yellow]")
+        for record in report.quarantine[:5]:
+            console.print(f"  [dim]{record.file}:{record.locator}: {record.reason}[/dim]")
+
+
+def stats_as_dict(stats: Any, window: Window) -> dict[str, Any]:
+    data = asdict(stats) if is_dataclass(stats) else dict(stats)
+    data["window"] = {"since_ns": window.since_ns, "until_ns": window.until_ns}
+    data["first"] = format_ns(stats.first_ns)
+    data["last"] = format_ns(stats.last_ns)
+    return data
+
+
+def print_stats(console: Console, stats: Any, window: Window, db: str) -> None:
+    table = Table(title=f"Archive {db}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    table.add_row("window", window.describe())
+    table.add_row("spans", format_count(stats.spans))
+    table.add_row("traces", format_count(stats.traces))
+    table.add_row("error spans", format_count(stats.error_spans))
+    table.add_row("time range", f"{format_ns(stats.first_ns)} → {format_ns(stats.last_ns)}")
+    table.add_row("formats", ", ".join(f"{k} ({v:,})" for k, v in stats.formats.items()) or "—")
+    table.add_row("span kinds", ", ".join(f"{k} ({v:,})" for k, v in stats.kinds.items()) or "—")
+    table.add_row("files ingested", format_count(stats.files))
+    quarantined = format_count(stats.quarantined)
+    if stats.quarantine_reasons:
+        quarantined += " — " + ", ".join(f"{k} ({v:,})" for k, v in list(stats.quarantine_reasons.items())[:5])
+    table.add_row("quarantined records", quarantined)
+    console.print(table)
+
+
+def print_quarantine(console: Console, records: list[Any], total: int) -> None:
+    if not records:
+        console.print("no quarantined records")
+        return
+    table = Table(title=f"Quarantined records ({len(records):,} of {total:,})")
+    table.add_column("file", overflow="fold")
+    table.add_column("where")
+    table.add_column("reason", overflow="fold")
+    table.add_column("excerpt", overflow="ellipsis", max_width=40)
+    for r in records:
+        table.add_row(r.file, r.locator, r.reason, (r.excerpt or "").replace("\n", " ")[:80])
+    console.print(table)
+
+
+def print_synth_result(console: Console, result: Any, out_dir: Path) -> None:
+    data = asdict(result) if is_dataclass(result) else dict(vars(result))
+    files = data.get("files") or []
+    console.print(
+        f"wrote {format_count(data.get('traces'))} traces / {format_count(data.get('spans'))} spans to {out_dir} "
+        f"({len(files)} file(s)) and labels.jsonl with {format_count(data.get('labels'))} labelled failures"
+    )
+    by_kind = data.get("labels_by_kind") or {}
+    if by_kind:
+        table = Table(title="Injected failures")
+        table.add_column("kind")
+        table.add_column("labels", justify="right")
+        for kind, count in sorted(by_kind.items()):
+            table.add_row(kind, format_count(count))
+        console.print(table)

@@ -1,0 +1,334 @@
+"""The embedded DuckDB archive: spans, traces, ingested files, quarantine; windows and statistics.
+
+Loading goes through a staging table: batches are appended as Arrow tables, then one statement per
+ingest moves the rows that are new (by ``(trace_id, span_id)``, first occurrence wins) into ``spans``
+inside a transaction, together with the file fingerprints. An interrupted ingest therefore leaves the
+archive as it was, and the same file read again is recognised by its fingerprint and skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from tracemine.model import Outcome, SourceRef, Span, SpanKind, Status, StatusSource, Trace
+from tracemine.store_schema import DDL, SCHEMA_VERSION, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.timewindow import Window
+
+DEFAULT_DB = "tracemine.duckdb"
+
+
+@dataclass
+class QuarantineRecord:
+    file: str
+    locator: str
+    reason: str
+    excerpt: str | None = None
+
+
+@dataclass
+class ArchiveStats:
+    spans: int
+    traces: int
+    files: int
+    first_ns: int | None
+    last_ns: int | None
+    formats: dict[str, int]
+    kinds: dict[str, int]
+    error_spans: int
+    quarantined: int
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class Store:
+    """A DuckDB archive file. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False) -> None:
+        self.path = str(path)
+        if read_only and not Path(self.path).exists():
+            raise FileNotFoundError(f"no archive at {self.path}: run `tracemine ingest` first")
+        self.con = duckdb.connect(self.path, read_only=read_only)
+        if not read_only:
+            self._migrate()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema --------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        for statement in DDL:
+            self.con.execute(statement)
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer tracemine (schema {row[0]} > {SCHEMA_VERSION}); upgrade tracemine"
+            )
+
+    # -- ingest --------------------------------------------------------------------------------------
+
+    def begin_ingest(self, paths: list[str]) -> int:
+        """Register an ingest and prepare an empty staging area; returns the ingest id."""
+        row = self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()
+        ingest_id = int(row[0]) if row else 1
+        self.con.execute(
+            "INSERT INTO ingests (ingest_id, started_ns, paths) VALUES (?, ?, ?)",
+            [ingest_id, time.time_ns(), orjson.dumps(paths).decode()],
+        )
+        self.con.execute("DROP TABLE IF EXISTS staging_spans")
+        self.con.execute("CREATE TABLE staging_spans AS SELECT *, 0::BIGINT AS load_order FROM spans LIMIT 0")
+        self.con.execute("DROP TABLE IF EXISTS staging_traces")
+        self.con.execute("CREATE TABLE staging_traces AS SELECT * FROM traces LIMIT 0")
+        self._load_order = 0
+        return ingest_id
+
+    def known_fingerprints(self, fingerprints: list[str]) -> set[str]:
+        """Fingerprints of files already ingested cleanly. Files that had rejected records are read
+        again next time (a newer reader may accept them; spans already stored are not duplicated)."""
+        if not fingerprints:
+            return set()
+        rows = self.con.execute(
+            "SELECT fingerprint FROM files WHERE rejected = 0 AND fingerprint IN (SELECT unnest(?))", [fingerprints]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def stage_spans(self, table: pa.Table) -> None:
+        """Append an Arrow batch of spans (columns as in :data:`SPAN_COLUMNS`) to staging."""
+        order = pa.array(range(self._load_order, self._load_order + table.num_rows), type=pa.int64())
+        self._load_order += table.num_rows
+        batch = table.append_column("load_order", order)  # noqa: F841 - referenced by name in SQL
+        self.con.execute("INSERT INTO staging_spans SELECT * FROM batch")
+
+    def stage_traces(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        ttable = pa.Table.from_pylist(rows, schema=TRACE_ARROW_SCHEMA)  # noqa: F841 - used in SQL
+        self.con.execute("INSERT INTO staging_traces SELECT * FROM ttable")
+
+    def commit_ingest(
+        self,
+        ingest_id: int,
+        files: list[dict[str, Any]],
+        quarantine: list[QuarantineRecord],
+        counters: dict[str, int],
+    ) -> tuple[int, int]:
+        """Move new staged spans into the archive with the file records; returns (inserted, duplicates)."""
+        con = self.con
+        cols = ", ".join(SPAN_COLUMN_NAMES)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            staged = con.execute("SELECT count(*) FROM staging_spans").fetchone()[0]
+            con.execute(
+                f"""
+                INSERT INTO spans
+                SELECT {cols} FROM (
+                    SELECT s.*, row_number() OVER (PARTITION BY s.trace_id, s.span_id ORDER BY s.load_order) AS rn
+                    FROM staging_spans s
+                    ANTI JOIN spans t ON t.trace_id = s.trace_id AND t.span_id = s.span_id
+                ) WHERE rn = 1
+                """
+            )
+            inserted = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
+            con.execute(
+                """
+                INSERT INTO traces
+                SELECT * EXCLUDE (rn) FROM (
+                    SELECT s.*, row_number() OVER (PARTITION BY s.trace_id ORDER BY s.source_file) AS rn
+                    FROM staging_traces s ANTI JOIN traces t ON t.trace_id = s.trace_id
+                ) WHERE rn = 1
+                """
+            )
+            now = time.time_ns()
+            if files:
+                # a file read again replaces its earlier quarantine entries
+                con.execute("DELETE FROM quarantine WHERE file IN (SELECT unnest(?))", [[f["path"] for f in files]])
+            for f in files:
+                con.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [f["fingerprint"], f["path"], f["size"], orjson.dumps(f["formats"]).decode(), f["spans"],
+                     f["rejected"], ingest_id, now],
+                )
+            if quarantine:
+                qtable = pa.table(  # noqa: F841 - used in SQL
+                    {
+                        "ingest_id": [ingest_id] * len(quarantine),
+                        "file": [q.file for q in quarantine],
+                        "locator": [q.locator for q in quarantine],
+                        "reason": [q.reason for q in quarantine],
+                        "excerpt": [_safe_text(q.excerpt) for q in quarantine],
+                    }
+                )
+                con.execute("INSERT INTO quarantine SELECT * FROM qtable")
+            con.execute(
+                """UPDATE ingests SET finished_ns = ?, files_read = ?, files_skipped = ?, spans_read = ?,
+                   spans_inserted = ?, duplicate_spans = ?, rejected = ?, repaired = ? WHERE ingest_id = ?""",
+                [now, counters.get("files_read", 0), counters.get("files_skipped", 0), staged, inserted,
+                 staged - inserted, len(quarantine), counters.get("repaired", 0), ingest_id],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("DROP TABLE IF EXISTS staging_spans")
+            con.execute("DROP TABLE IF EXISTS staging_traces")
+        return int(inserted), int(staged - inserted)
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def newest_ns(self) -> int | None:
+        row = self.con.execute("SELECT max(time_ns) FROM spans").fetchone()
+        return row[0] if row else None
+
+    def stats(self, window: Window | None = None) -> ArchiveStats:
+        where, params = window_clause(window)
+        con = self.con
+        spans, traces, first, last, errors = con.execute(
+            f"""SELECT count(*), count(DISTINCT trace_id), min(coalesce(start_ns, time_ns)), max(time_ns),
+                       count(*) FILTER (WHERE status = 'error') FROM spans {where}""",
+            params,
+        ).fetchone()
+        formats = dict(
+            con.execute(f"SELECT source_format, count(*) FROM spans {where} GROUP BY 1 ORDER BY 2 DESC", params).fetchall()
+        )
+        kinds = dict(con.execute(f"SELECT kind, count(*) FROM spans {where} GROUP BY 1 ORDER BY 2 DESC", params).fetchall())
+        files = con.execute("SELECT count(*) FROM files").fetchone()[0]
+        quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        reasons = dict(
+            con.execute(
+                "SELECT regexp_replace(reason, ':.*', ''), count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
+            ).fetchall()
+        )
+        return ArchiveStats(
+            spans=spans, traces=traces, files=files, first_ns=first, last_ns=last, formats=formats, kinds=kinds,
+            error_spans=errors, quarantined=quarantined, quarantine_reasons=reasons,
+        )
+
+    def quarantine(self, limit: int | None = None, file: str | None = None) -> list[QuarantineRecord]:
+        sql = "SELECT file, locator, reason, excerpt FROM quarantine"
+        params: list[Any] = []
+        if file:
+            sql += " WHERE file = ?"
+            params.append(file)
+        sql += " ORDER BY ingest_id, file, rowid"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [QuarantineRecord(*row) for row in self.con.execute(sql, params).fetchall()]
+
+    def trace_ids(self, window: Window | None = None) -> list[str]:
+        where, params = window_clause(window)
+        return [r[0] for r in self.con.execute(f"SELECT DISTINCT trace_id FROM spans {where} ORDER BY 1", params).fetchall()]
+
+    def iter_traces(self, window: Window | None = None, batch_traces: int = 2000) -> Iterator[Trace]:
+        """Whole traces touching ``window``, in trace-id order, fetched in bounded batches."""
+        ids = self.trace_ids(window)
+        outcomes = dict(self.con.execute("SELECT trace_id, outcome FROM traces").fetchall())
+        for start in range(0, len(ids), batch_traces):
+            chunk = ids[start:start + batch_traces]
+            rows = self.con.execute(
+                "SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?)) ORDER BY trace_id", [chunk]
+            ).fetch_arrow_table().to_pylist()
+            current: list[Span] = []
+            current_id: str | None = None
+            for row in rows:
+                if row["trace_id"] != current_id and current:
+                    yield Trace(current_id or "", current, _outcome(outcomes.get(current_id)))
+                    current = []
+                current_id = row["trace_id"]
+                current.append(row_to_span(row))
+            if current:
+                yield Trace(current_id or "", current, _outcome(outcomes.get(current_id)))
+
+    def spans_of(self, trace_id: str) -> list[Span]:
+        rows = self.con.execute("SELECT * FROM spans WHERE trace_id = ?", [trace_id]).fetch_arrow_table().to_pylist()
+        return [row_to_span(r) for r in rows]
+
+
+def window_clause(window: Window | None, column: str = "time_ns") -> tuple[str, list[Any]]:
+    """``WHERE`` clause selecting spans whose time lies in ``window``."""
+    if window is None or window.is_open:
+        return "", []
+    parts, params = [], []
+    if window.since_ns is not None:
+        parts.append(f"{column} >= ?")
+        params.append(window.since_ns)
+    if window.until_ns is not None:
+        parts.append(f"{column} < ?")
+        params.append(window.until_ns)
+    return "WHERE " + " AND ".join(parts), params
+
+
+def _outcome(value: str | None) -> Outcome:
+    try:
+        return Outcome(value) if value else Outcome.UNKNOWN
+    except ValueError:
+        return Outcome.UNKNOWN
+
+
+def _safe_text(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def row_to_span(row: dict[str, Any]) -> Span:
+    """A stored row back to a :class:`Span` (JSON columns decoded)."""
+    return Span(
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        parent_span_id=row["parent_span_id"],
+        name=row["name"] or "",
+        kind=SpanKind(row["kind"]) if row["kind"] else SpanKind.OTHER,
+        start_ns=row["start_ns"],
+        end_ns=row["end_ns"],
+        sequence=row["sequence"],
+        status=Status(row["status"]) if row["status"] else Status.UNSET,
+        status_message=row["status_message"],
+        status_source=StatusSource(row["status_source"]) if row["status_source"] else StatusSource.EXPLICIT,
+        tool_name=row["tool_name"],
+        tool_call_id=row["tool_call_id"],
+        tool_arguments=row["tool_arguments"],
+        tool_result=row["tool_result"],
+        tool_definitions=row["tool_definitions"],
+        input=row["input"],
+        output=row["output"],
+        model=row["model"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        total_tokens=row["total_tokens"],
+        cost_usd=row["cost_usd"],
+        session_id=row["session_id"],
+        agent_id=row["agent_id"],
+        agent_name=row["agent_name"],
+        events=_loads(row["events"]),
+        attributes=_loads(row["attributes"]),
+        resource=_loads(row["resource"]),
+        truncated=bool(row["truncated"]),
+        raw_trace_id=row["raw_trace_id"],
+        raw_span_id=row["raw_span_id"],
+        source=SourceRef(row["source_format"] or "", row["source_file"] or "", row["source_locator"] or ""),
+    )
