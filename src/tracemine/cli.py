@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _fail(message: str) -> None:
@@ -93,17 +93,16 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
         settings = settings.model_copy(update={"workers": max(workers, 0)})
     console = _console()
     try:
-        with Store(db) as store:
-            with Progress(
-                TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                console=console, transient=True, disable=quiet,
-            ) as bar:
-                task = bar.add_task("ingest", total=None)
+        with Store(db) as store, Progress(
+            TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=console, transient=True, disable=quiet,
+        ) as bar:
+            task = bar.add_task("ingest", total=None)
 
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-                report = ingest_paths(list(paths), store, settings, progress)
+            report = ingest_paths(list(paths), store, settings, progress)
     except SourceError as exc:
         _fail(str(exc))
         return

@@ -240,9 +240,9 @@ class Store:
         outcomes = dict(self.con.execute("SELECT trace_id, outcome FROM traces").fetchall())
         for start in range(0, len(ids), batch_traces):
             chunk = ids[start:start + batch_traces]
-            rows = self.con.execute(
-                "SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?)) ORDER BY trace_id", [chunk]
-            ).fetch_arrow_table().to_pylist()
+            rows = self.con.sql(
+                "SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?)) ORDER BY trace_id", params=[chunk]
+            ).to_arrow_table().to_pylist()
             current: list[Span] = []
             current_id: str | None = None
             for row in rows:
@@ -255,7 +255,7 @@ class Store:
                 yield Trace(current_id or "", current, _outcome(outcomes.get(current_id)))
 
     def spans_of(self, trace_id: str) -> list[Span]:
-        rows = self.con.execute("SELECT * FROM spans WHERE trace_id = ?", [trace_id]).fetch_arrow_table().to_pylist()
+        rows = self.con.sql("SELECT * FROM spans WHERE trace_id = ?", params=[trace_id]).to_arrow_table().to_pylist()
         return [row_to_span(r) for r in rows]
 
 

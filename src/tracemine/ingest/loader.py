@@ -70,6 +70,7 @@ class IngestReport:
     formats: Counter[str] = field(default_factory=Counter)
     files: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
 
     @property
@@ -219,7 +220,7 @@ def ingest_paths(
     settings = settings or IngestSettings()
     started = time.perf_counter()
     report = IngestReport()
-    files = expand_paths(list(paths))
+    files = expand_paths(list(paths), report.ignored)
     fresh: list[Path] = []
     prints: dict[str, str] = {}
     seen_now: set[str] = set()

@@ -154,7 +154,7 @@ def _scale_number(number: float | int) -> int | None:
     if magnitude >= 1e11:
         return int(number * 1_000_000)
     if magnitude >= 1e8:
-        return int(round(number * 1_000_000_000))
+        return round(number * 1_000_000_000)
     return None
 
 
@@ -190,7 +190,7 @@ def duration_to_ns(seconds: Any) -> int | None:
     number = to_float(seconds)
     if number is None or number < 0:
         return None
-    return int(round(number * 1_000_000_000))
+    return round(number * 1_000_000_000)
 
 
 def to_int(value: Any) -> int | None:

@@ -8,19 +8,18 @@ elements are detected one by one. Nothing here raises on bad input: every reject
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import json
-import re
-
 import orjson
 
 from tracemine.ingest.base import ReadContext, Reader, Record, RejectFn
 from tracemine.ingest.detect_format import detect, detect_binary
-from tracemine.ingest.sources import open_binary, read_head
+from tracemine.ingest.sources import open_binary, read_head, stream_error
 from tracemine.model import Span
 
 # orjson turns integers beyond 64 bits into floats; ids written as 128-bit decimals need the stdlib parser
@@ -114,21 +113,29 @@ class FileReader:
             position += len(line)
             yield line
 
+    def _sample(self) -> bytes:
+        """The first 64 KB of what this reader reads (its byte range, or the decompressed file)."""
+        if self.byte_range is None:
+            return read_head(self.path)
+        with open(self.path, "rb") as fh:
+            fh.seek(self.byte_range[0])
+            return fh.read(min(65536, self.byte_range[1] - self.byte_range[0]))
+
     def _read_lines(self) -> Iterator[Record]:
         number = self.first_line - 1
         try:
+            self._exact_ints = bool(_BIG_INT.search(self._sample()))
             with open_binary(self.path) as fh:
-                if self.byte_range is not None:
-                    fh.seek(self.byte_range[0])
-                self._exact_ints = bool(_BIG_INT.search(fh.read(65536)))
-                fh.seek(self.byte_range[0] if self.byte_range is not None else 0)
-                for number, line in enumerate(self._lines(fh), start=self.first_line):  # noqa: B007
+                for number, line in enumerate(self._lines(fh), start=self.first_line):
                     stripped = line.strip()
                     if not stripped:
                         continue
                     obj = self._parse(stripped, f"line {number}")
                     if obj is not None:
                         yield from self._consume(obj, f"line {number}", 0)
+                error = stream_error(fh)
+                if error:
+                    self.ctx.reject(f"line {number + 1}", f"file ends early: {error}")
         except (EOFError, OSError) as exc:
             self.ctx.reject(f"line {number + 1}", f"file ends early: {exc}")
 
@@ -136,9 +143,12 @@ class FileReader:
         try:
             with open_binary(self.path) as fh:
                 data = fh.read()
+                error = stream_error(fh)
         except (EOFError, OSError) as exc:
             self.ctx.reject("file", f"file ends early (compressed stream truncated): {exc}")
             return
+        if error:
+            self.ctx.reject("file", f"file ends early: {error}")
         obj = self._parse(data, "document", quiet=True)
         if obj is None:
             if b"\n" in data.strip() and _any_line_is_json(data):
@@ -200,6 +210,8 @@ class FileReader:
 
 def _unwrap(obj: Any, locator: str) -> list[tuple[str, Any]] | None:
     if isinstance(obj, list):
+        if not any(isinstance(item, dict | list) for item in obj):
+            return None  # a list of scalars is one unrecognised record, not many
         return [(f"{locator}[{i}]", item) for i, item in enumerate(obj)]
     if isinstance(obj, dict):
         for key in WRAPPER_KEYS:
@@ -271,7 +283,7 @@ def _json_error(data: bytes) -> str:
         orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         reason = f"invalid JSON document: {exc}"
-        if len(data) > 0 and data.rstrip()[-1:] not in (b"}", b"]"):
+        if "end of data" in str(exc) or data.rstrip()[-1:] not in (b"}", b"]"):
             reason += " (file looks truncated)"
         return reason
     return "invalid JSON document"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tracemine.report.format import format_bytes, format_count, format_ns
@@ -38,6 +39,9 @@ def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = Fa
         if len(report.files) > 50:
             table.caption = f"… and {len(report.files) - 50} more files"
         console.print(table)
+    if report.ignored:
+        console.print(f"[dim]ignored in directories (not trace files by name): "
+                      f"{', '.join(p.name for p in report.ignored[:10])}{' …' if len(report.ignored) > 10 else ''}[/dim]")
     if report.skipped:
         console.print(f"[dim]skipped (already ingested): {', '.join(report.skipped[:10])}"
                       f"{' …' if len(report.skipped) > 10 else ''}[/dim]")
@@ -78,17 +82,17 @@ def print_stats(console: Console, stats: Any, window: Window, db: str) -> None:
 
 
 def print_quarantine(console: Console, records: list[Any], total: int) -> None:
+    """One line per rejected record, ``file:locator: reason``, so the list can be grepped and clicked."""
     if not records:
         console.print("no quarantined records")
         return
-    table = Table(title=f"Quarantined records ({len(records):,} of {total:,})")
-    table.add_column("file", overflow="fold")
-    table.add_column("where")
-    table.add_column("reason", overflow="fold")
-    table.add_column("excerpt", overflow="ellipsis", max_width=40)
+    console.print(f"[bold]Quarantined records[/bold] ({len(records):,} of {total:,} shown)")
     for r in records:
-        table.add_row(r.file, r.locator, r.reason, (r.excerpt or "").replace("\n", " ")[:80])
-    console.print(table)
+        line = escape(f"{r.file}:{r.locator}: {r.reason}")
+        if r.excerpt:
+            excerpt = r.excerpt.replace("\n", " ")[:80]
+            line += f"  [dim]| {escape(excerpt)}[/dim]"
+        console.print(line, soft_wrap=True)
 
 
 def print_synth_result(console: Console, result: Any, out_dir: Path) -> None:

@@ -21,11 +21,23 @@ HTTP = "http"
 _MISSING: Any = object()
 
 
+class _NoResult:
+    """Marker: the tool span records no result attribute at all."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_RESULT"
+
+
+NO_RESULT: Any = _NoResult()
+
+
 class SpanRec:
     """One planned step, later one span (see module docstring)."""
 
     __slots__ = (
-        "args", "args_text", "call_id", "child", "cost", "end", "events", "exc", "final", "http",
+        "args", "args_text", "call_id", "child", "cost", "end", "events", "exc", "final", "fixed_ms", "http",
         "in_mult", "in_tok", "kind", "lat_mult", "messages", "name", "out_mult", "out_tok", "parent_id",
         "result", "result_text", "span_id", "start", "status", "status_msg", "tagged", "text", "tool",
         "tool_name",
@@ -48,6 +60,7 @@ class SpanRec:
         self.in_mult = 1.0
         self.out_mult = 1.0
         self.lat_mult = 1.0
+        self.fixed_ms = 0.0
         self.tagged = False
         self.span_id = ""
         self.parent_id = ""
@@ -88,7 +101,7 @@ class TraceBuilder:
     """Collects the steps of one trace; workflows call :meth:`call` and :meth:`finish`."""
 
     __slots__ = (
-        "agent", "ctx", "final_text", "model", "ok", "rng", "root_exc", "root_msg", "root_output",
+        "agent", "ctx", "final_text", "model", "ok", "rng", "root", "root_exc", "root_msg", "root_output",
         "root_status", "steps", "today", "user_text",
     )
 
@@ -98,6 +111,7 @@ class TraceBuilder:
         self.today = today
         self.model = agent.models[rng.randrange(len(agent.models))]
         self.ok = agent.ok_status
+        self.root = SpanRec(AGENT)
         self.steps: list[SpanRec] = []
         self.ctx: dict[str, Any] = {}
         self.user_text = ""
@@ -166,10 +180,8 @@ class TraceBuilder:
         return out
 
     def final_index(self) -> int:
-        for i in range(len(self.steps) - 1, -1, -1):
-            if self.steps[i].final:
-                return i
-        return len(self.steps)
+        """Where the trace ends: the final answer, or the last step when the run ended without one."""
+        return max(len(self.steps) - 1, 0)
 
     def truncate_after(self, index: int, final_text: str | None) -> None:
         """Drop every step after ``index`` and, if ``final_text`` is given, end with that answer."""

@@ -93,10 +93,7 @@ def normalize_tool_definitions(value: Any) -> list[dict[str, Any]] | None:
     """
     value = decode_value(value)
     if isinstance(value, dict):
-        if "name" in value or "function" in value:
-            value = [value]
-        else:
-            value = list(value.values())
+        value = [value] if "name" in value or "function" in value else list(value.values())
     if not isinstance(value, list):
         return None
     out = [d for d in (_definition(item) for item in value) if d is not None]

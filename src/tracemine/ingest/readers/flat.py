@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from tracemine.ingest.base import Reader, Record
-from tracemine.ingest.otel import flatten_attributes, make_span, otlp_attributes
 from tracemine.ingest.normalize import to_int
+from tracemine.ingest.otel import flatten_attributes, make_span, otlp_attributes
 
 _FOREIGN_KEYS = ("run_type", "span_data", "observations", "dotted_order", "resourceSpans", "resource_spans")
 
@@ -79,7 +79,7 @@ def is_flat_span(obj: Any) -> bool:
     if "name" not in obj or (_trace_id(obj) is None and _span_id(obj) is None):
         return False
     # a span names both ids; a record missing one is still claimed so it is quarantined as a span
-    return _trace_id(obj) is not None and _span_id(obj) is not None or any(
+    return (_trace_id(obj) is not None and _span_id(obj) is not None) or any(
         key in obj for key in ("attributes", "start_time", "startTimeUnixNano", "status", "kind")
     )
 

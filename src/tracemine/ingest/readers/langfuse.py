@@ -277,8 +277,6 @@ class LangfuseReader(Reader):
             if span.span_id in seen:
                 continue  # the same observation listed twice
             seen.add(span.span_id)
-            if span.session_id is None:
-                span.session_id = session
             spans.append(span)
             if span.kind == SpanKind.LLM:
                 self._collect_tool_calls(obs, tool_call_ids, seen_calls)
@@ -288,21 +286,24 @@ class LangfuseReader(Reader):
                 if queue:
                     span.tool_call_id = queue.pop(0)
         roots = [s for s in spans if s.parent_span_id is None or s.parent_span_id not in seen]
-        if len(roots) == 1:
+        if len(roots) == 1 and roots[0].kind in (SpanKind.AGENT, SpanKind.CHAIN, SpanKind.OTHER):
             root = roots[0]
             if root.kind == SpanKind.OTHER:
                 root.kind = SpanKind.CHAIN
-        else:
+        else:  # several top-level observations, or a lone LLM/tool call: the trace itself is the root
             root = self._trace_span(trace, trace_id, trace_raw, spans, locator)
             for span in roots:
                 span.parent_span_id = root.span_id
             spans.insert(0, root)
-        if trace is not None and len(roots) == 1:
+        if trace is not None and root is roots[0] and len(roots) == 1:
             if root.input is None:
                 root.input = as_text(trace.get("input"))
             if root.output is None:
                 root.output = as_text(trace.get("output"))
+        session = session or root.session_id
         for span in spans:
+            if span.session_id is None:
+                span.session_id = session
             if span is not root and span.tool_definitions:
                 merge_tool_definitions(root, normalize_tool_definitions(span.tool_definitions))
         yield from spans

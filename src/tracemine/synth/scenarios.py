@@ -1,0 +1,155 @@
+"""Normal scenarios (one agent workflow per trace) and the registry of injected failure modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from tracemine.synth import modes as m
+from tracemine.synth.catalog import AgentSpec
+from tracemine.synth.modes import Injected
+from tracemine.synth.plan import TraceBuilder
+
+KINDS: tuple[str, ...] = (
+    "loop", "duplicate_call", "silent_failure", "argument_error", "unrecovered_error", "outlier", "recovered_error",
+)
+"""Label kinds; ``recovered_error`` is a hard negative (an error the agent fixed), not a failure."""
+
+DEFAULT_RATES: dict[str, float] = {
+    "loop": 0.05,
+    "duplicate_call": 0.05,
+    "silent_failure": 0.06,
+    "argument_error": 0.04,
+    "unrecovered_error": 0.04,
+    "outlier": 0.04,
+    "recovered_error": 0.05,
+}
+"""Probability that a trace's (first) injected label is of each kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """A failure mechanism. Terminal modes end the trace early, so only one per trace."""
+
+    kind: str
+    name: str
+    inject: Callable[[TraceBuilder], Injected | None]
+    terminal: bool = False
+
+
+def _modes(kind: str, *items: tuple[str, Callable[[TraceBuilder], Injected | None], bool]) -> tuple[Mode, ...]:
+    return tuple(Mode(kind, name, fn, terminal) for name, fn, terminal in items)
+
+
+MODES: dict[str, tuple[Mode, ...]] = {
+    "loop": _modes(
+        "loop",
+        ("same_call_repeat", m.loop_same_call, False),
+        ("near_same_repeat", m.loop_near_same, False),
+        ("cycle", m.loop_cycle, False),
+        ("llm_repeat", m.loop_llm_repeat, False),
+        ("poll_no_progress", m.loop_poll_stuck, True),
+    ),
+    "duplicate_call": _modes(
+        "duplicate_call",
+        ("write_adjacent", m.dup_write_adjacent, False),
+        ("write_reformatted", m.dup_write_reformatted, False),
+        ("read_repeat", m.dup_read, False),
+    ),
+    "silent_failure": _modes(
+        "silent_failure",
+        ("error_key", m.silent_error_key, False),
+        ("success_false", m.silent_success_false, False),
+        ("status_failed", m.silent_status_failed, False),
+        ("http_error_status", m.silent_http_status, False),
+        ("error_text", m.silent_error_text, False),
+        ("exception_event", m.silent_exception_event, False),
+        ("swallowed_child_error", m.silent_swallowed_child, False),
+        ("empty_result", m.silent_empty, False),
+        ("max_turns_exit", m.silent_max_turns, True),
+        ("timeout_exit", m.silent_timeout, True),
+    ),
+    "argument_error": _modes(
+        "argument_error",
+        ("missing_required", m.arg_missing_required, False),
+        ("wrong_type", m.arg_wrong_type, False),
+        ("enum_violation", m.arg_enum_violation, False),
+        ("bad_format", m.arg_bad_format, False),
+        ("validation_error_result", m.arg_validation_result, True),
+        ("unknown_tool", m.arg_unknown_tool, False),
+    ),
+    "unrecovered_error": _modes(
+        "unrecovered_error",
+        ("timeout", m.unrecovered_timeout, True),
+        ("rate_limited", m.unrecovered_rate_limit, True),
+        ("auth_denied", m.unrecovered_auth, True),
+        ("upstream_5xx", m.unrecovered_5xx, True),
+        ("not_found", m.unrecovered_not_found, True),
+        ("agent_crash", m.unrecovered_crash, True),
+    ),
+    "outlier": _modes(
+        "outlier",
+        ("tool_latency", m.outlier_tool_latency, False),
+        ("llm_latency", m.outlier_llm_latency, False),
+        ("input_tokens", m.outlier_input_tokens, False),
+        ("output_tokens", m.outlier_output_tokens, False),
+    ),
+    "recovered_error": _modes(
+        "recovered_error",
+        ("corrected_args", m.recovered_corrected, False),
+        ("transient_retry", m.recovered_transient, False),
+    ),
+}
+
+
+def run_workflow(agent: AgentSpec, b: TraceBuilder) -> None:
+    """Build a clean trace: pick one of the agent's workflows by weight and run it."""
+    u = b.rng.random() * sum(w for w, _ in agent.workflows)
+    chosen = agent.workflows[-1][1]
+    for weight, workflow in agent.workflows:
+        u -= weight
+        if u < 0:
+            chosen = workflow
+            break
+    chosen(b)
+
+
+def _try_kind(b: TraceBuilder, kind: str, *, terminal_ok: bool) -> Injected | None:
+    modes = [md for md in MODES[kind] if terminal_ok or not md.terminal]
+    b.rng.shuffle(modes)
+    for md in modes:
+        label = md.inject(b)
+        if label is not None:
+            return label
+    return None
+
+
+def inject(b: TraceBuilder, rates: Mapping[str, float], second_rate: float) -> list[Injected]:
+    """Draw this trace's injected failures (usually none, sometimes one, rarely two) and apply them."""
+    rng = b.rng
+    u = rng.random()
+    first = None
+    for kind in KINDS:
+        u -= rates.get(kind, 0.0)
+        if u < 0:
+            first = kind
+            break
+    if first is None:
+        return []
+    labels = []
+    label = _try_kind(b, first, terminal_ok=True)
+    if label is not None:
+        labels.append(label)
+    if rng.random() < second_rate:
+        others = [(k, rates.get(k, 0.0)) for k in KINDS if k != first and rates.get(k, 0.0) > 0]
+        total = sum(w for _, w in others)
+        if total > 0:
+            v = rng.random() * total
+            for kind, w in others:
+                v -= w
+                if v < 0:
+                    second = _try_kind(b, kind, terminal_ok=False)
+                    if second is not None:
+                        labels.append(second)
+                    break
+    return labels
