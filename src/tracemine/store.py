@@ -1,9 +1,9 @@
 """The embedded DuckDB archive: spans, traces, ingested files, quarantine; windows and statistics.
 
-Loading goes through a staging table: batches are appended as Arrow tables, then one statement per
-ingest moves the rows that are new (by ``(trace_id, span_id)``, first occurrence wins) into ``spans``
-inside a transaction, together with the file fingerprints. An interrupted ingest therefore leaves the
-archive as it was, and the same file read again is recognised by its fingerprint and skipped.
+An ingest is one transaction: Arrow batches are appended to ``spans`` as they arrive (each row written
+once), then the duplicates (same ``(trace_id, span_id)``, first occurrence wins) are deleted and the
+file fingerprints recorded before the commit. An interrupted ingest therefore leaves the archive as it
+was, and the same file read again is recognised by its fingerprint and skipped.
 """
 
 from __future__ import annotations
@@ -81,20 +81,19 @@ class Store:
             )
 
     # -- ingest --------------------------------------------------------------------------------------
+    # An ingest is one transaction: begin_ingest, any number of insert_spans/insert_traces, then
+    # commit_ingest (dedupe, file records, quarantine) or abort_ingest. Rows are written once; the rare
+    # duplicates are deleted at the end, so an interrupted ingest leaves the archive exactly as it was.
 
     def begin_ingest(self, paths: list[str]) -> int:
-        """Register an ingest and prepare an empty staging area; returns the ingest id."""
+        """Open the ingest transaction and register the ingest; returns its id."""
+        self.con.execute("BEGIN TRANSACTION")
         row = self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()
         ingest_id = int(row[0]) if row else 1
         self.con.execute(
             "INSERT INTO ingests (ingest_id, started_ns, paths) VALUES (?, ?, ?)",
             [ingest_id, time.time_ns(), orjson.dumps(paths).decode()],
         )
-        self.con.execute("DROP TABLE IF EXISTS staging_spans")
-        self.con.execute("CREATE TABLE staging_spans AS SELECT *, 0::BIGINT AS load_order FROM spans LIMIT 0")
-        self.con.execute("DROP TABLE IF EXISTS staging_traces")
-        self.con.execute("CREATE TABLE staging_traces AS SELECT * FROM traces LIMIT 0")
-        self._load_order = 0
         return ingest_id
 
     def known_fingerprints(self, fingerprints: list[str]) -> set[str]:
@@ -107,18 +106,25 @@ class Store:
         ).fetchall()
         return {r[0] for r in rows}
 
-    def stage_spans(self, table: pa.Table) -> None:
-        """Append an Arrow batch of spans (columns as in :data:`SPAN_COLUMNS`) to staging."""
-        order = pa.array(range(self._load_order, self._load_order + table.num_rows), type=pa.int64())
-        self._load_order += table.num_rows
-        batch = table.append_column("load_order", order)  # noqa: F841 - referenced by name in SQL
-        self.con.execute("INSERT INTO staging_spans SELECT * FROM batch")
+    def insert_spans(self, table: pa.Table) -> None:
+        """Append an Arrow batch of spans (columns as in :data:`SPAN_COLUMNS`)."""
+        self.con.register("span_batch", table)
+        try:
+            self.con.execute("INSERT INTO spans SELECT * FROM span_batch")
+        finally:
+            self.con.unregister("span_batch")
 
-    def stage_traces(self, rows: list[dict[str, Any]]) -> None:
+    def insert_traces(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        ttable = pa.Table.from_pylist(rows, schema=TRACE_ARROW_SCHEMA)  # noqa: F841 - used in SQL
-        self.con.execute("INSERT INTO staging_traces SELECT * FROM ttable")
+        self.con.register("trace_batch", pa.Table.from_pylist(rows, schema=TRACE_ARROW_SCHEMA))
+        try:
+            self.con.execute("INSERT INTO traces SELECT * FROM trace_batch")
+        finally:
+            self.con.unregister("trace_batch")
+
+    def abort_ingest(self) -> None:
+        self.con.execute("ROLLBACK")
 
     def commit_ingest(
         self,
@@ -127,31 +133,40 @@ class Store:
         quarantine: list[QuarantineRecord],
         counters: dict[str, int],
     ) -> tuple[int, int]:
-        """Move new staged spans into the archive with the file records; returns (inserted, duplicates)."""
+        """Drop duplicate spans (first occurrence wins), record files and quarantine, commit.
+
+        Returns ``(spans inserted, duplicate spans dropped)``.
+        """
         con = self.con
-        cols = ", ".join(SPAN_COLUMN_NAMES)
-        con.execute("BEGIN TRANSACTION")
         try:
-            staged = con.execute("SELECT count(*) FROM staging_spans").fetchone()[0]
+            read = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
+            # duplicates within this ingest: keep the first row of each (trace_id, span_id)
             con.execute(
-                f"""
-                INSERT INTO spans
-                SELECT {cols} FROM (
-                    SELECT s.*, row_number() OVER (PARTITION BY s.trace_id, s.span_id ORDER BY s.load_order) AS rn
-                    FROM staging_spans s
-                    ANTI JOIN spans t ON t.trace_id = s.trace_id AND t.span_id = s.span_id
-                ) WHERE rn = 1
-                """
+                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                       SELECT rowid FROM (
+                           SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
+                           FROM spans WHERE ingest_id = $1)
+                       WHERE rn > 1)""",
+                [ingest_id],
+            )
+            # spans an earlier ingest already stored
+            con.execute(
+                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                       SELECT s.rowid FROM spans s SEMI JOIN spans t
+                       ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
+                       WHERE s.ingest_id = $1)""",
+                [ingest_id],
             )
             inserted = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
             con.execute(
-                """
-                INSERT INTO traces
-                SELECT * EXCLUDE (rn) FROM (
-                    SELECT s.*, row_number() OVER (PARTITION BY s.trace_id ORDER BY s.source_file) AS rn
-                    FROM staging_traces s ANTI JOIN traces t ON t.trace_id = s.trace_id
-                ) WHERE rn = 1
-                """
+                """DELETE FROM traces WHERE ingest_id = $1 AND rowid IN (
+                       SELECT rowid FROM (
+                           SELECT rowid, row_number() OVER (PARTITION BY trace_id ORDER BY rowid) AS rn
+                           FROM traces WHERE ingest_id = $1) WHERE rn > 1
+                       UNION ALL
+                       SELECT s.rowid FROM traces s SEMI JOIN traces t
+                       ON t.trace_id = s.trace_id AND t.ingest_id < $1 WHERE s.ingest_id = $1)""",
+                [ingest_id],
             )
             now = time.time_ns()
             if files:
@@ -164,30 +179,26 @@ class Store:
                      f["rejected"], ingest_id, now],
                 )
             if quarantine:
-                qtable = pa.table(  # noqa: F841 - used in SQL
-                    {
-                        "ingest_id": [ingest_id] * len(quarantine),
-                        "file": [q.file for q in quarantine],
-                        "locator": [q.locator for q in quarantine],
-                        "reason": [q.reason for q in quarantine],
-                        "excerpt": [_safe_text(q.excerpt) for q in quarantine],
-                    }
-                )
-                con.execute("INSERT INTO quarantine SELECT * FROM qtable")
+                con.register("quarantine_batch", pa.table({
+                    "ingest_id": [ingest_id] * len(quarantine),
+                    "file": [q.file for q in quarantine],
+                    "locator": [q.locator for q in quarantine],
+                    "reason": [q.reason for q in quarantine],
+                    "excerpt": [_safe_text(q.excerpt) for q in quarantine],
+                }))
+                con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
+                con.unregister("quarantine_batch")
             con.execute(
                 """UPDATE ingests SET finished_ns = ?, files_read = ?, files_skipped = ?, spans_read = ?,
                    spans_inserted = ?, duplicate_spans = ?, rejected = ?, repaired = ? WHERE ingest_id = ?""",
-                [now, counters.get("files_read", 0), counters.get("files_skipped", 0), staged, inserted,
-                 staged - inserted, len(quarantine), counters.get("repaired", 0), ingest_id],
+                [now, counters.get("files_read", 0), counters.get("files_skipped", 0), read, inserted,
+                 read - inserted, len(quarantine), counters.get("repaired", 0), ingest_id],
             )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-        finally:
-            con.execute("DROP TABLE IF EXISTS staging_spans")
-            con.execute("DROP TABLE IF EXISTS staging_traces")
-        return int(inserted), int(staged - inserted)
+        return int(inserted), int(read - inserted)
 
     # -- queries -------------------------------------------------------------------------------------
 

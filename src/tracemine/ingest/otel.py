@@ -110,10 +110,18 @@ def otlp_attributes(items: Any) -> dict[str, Any]:
     if not isinstance(items, list):
         return out
     for item in items:
-        if isinstance(item, dict):
-            key = item.get("key")
-            if isinstance(key, str):
-                out[key] = any_value(item.get("value"))
+        if type(item) is not dict:
+            continue
+        key = item.get("key")
+        if type(key) is not str:
+            continue
+        value = item.get("value")
+        if type(value) is dict:
+            text = value.get("stringValue")
+            if text is not None:
+                out[key] = text
+                continue
+        out[key] = any_value(value)
     return out
 
 
@@ -121,7 +129,7 @@ def flatten_attributes(attrs: Any, prefix: str = "") -> dict[str, Any]:
     """Nested attribute dicts (Phoenix) → dotted keys; flat dicts are returned as they are."""
     if not isinstance(attrs, dict):
         return {}
-    if not prefix and not any(isinstance(v, dict) for v in attrs.values()):
+    if not prefix and dict not in map(type, attrs.values()):
         return attrs
     flat: dict[str, Any] = {}
     for key, value in attrs.items():
@@ -207,7 +215,10 @@ def make_span(
         raw_span_id=raw_id(span_id),
         source=source,
     )
-    map_attributes(span, attributes, native_kind_word(native_kind))
+    consumed = map_attributes(span, attributes, native_kind_word(native_kind))
+    if consumed:
+        # payloads now live in their own columns; keep the rest of the attributes as they were
+        span.attributes = {k: v for k, v in attributes.items() if k not in consumed} or None
     if span.status == Status.UNSET and (has_exception_event(norm_events) or "error.type" in attributes):
         span.status = Status.ERROR
         span.status_source = StatusSource.INFERRED

@@ -96,17 +96,19 @@ def print_quarantine(console: Console, records: list[Any], total: int) -> None:
 
 
 def print_synth_result(console: Console, result: Any, out_dir: Path) -> None:
-    data = asdict(result) if is_dataclass(result) else dict(vars(result))
-    files = data.get("files") or []
+    labels: dict[str, dict[str, int]] = result.labels
+    total = sum(sum(modes.values()) for modes in labels.values())
     console.print(
-        f"wrote {format_count(data.get('traces'))} traces / {format_count(data.get('spans'))} spans to {out_dir} "
-        f"({len(files)} file(s)) and labels.jsonl with {format_count(data.get('labels'))} labelled failures"
+        f"wrote {format_count(result.traces)} traces / {format_count(result.spans)} spans to {out_dir} "
+        f"({len(result.files)} file(s), {result.spans_per_second:,.0f} spans/s) and "
+        f"{result.labels_file.name} with {format_count(total)} labels"
     )
-    by_kind = data.get("labels_by_kind") or {}
-    if by_kind:
-        table = Table(title="Injected failures")
+    if labels:
+        table = Table(title="Injected failures (labels.jsonl)")
         table.add_column("kind")
         table.add_column("labels", justify="right")
-        for kind, count in sorted(by_kind.items()):
-            table.add_row(kind, format_count(count))
+        table.add_column("modes", overflow="fold")
+        for kind, modes in sorted(labels.items()):
+            table.add_row(kind, format_count(sum(modes.values())),
+                          ", ".join(f"{m} ({c:,})" for m, c in sorted(modes.items())))
         console.print(table)

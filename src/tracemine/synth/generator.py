@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import operator
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -47,8 +48,13 @@ class SynthConfig:
     agents: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.traces, bool) or not isinstance(self.traces, int) or self.traces < 0:
+        try:
+            traces = operator.index(self.traces)
+        except TypeError:
+            traces = -1
+        if isinstance(self.traces, bool) or traces < 0:
             raise ValueError(f"traces must be a non-negative integer, got {self.traces!r}")
+        self.traces = traces
         if self.fmt not in FORMATS:
             raise ValueError(f"fmt must be one of {FORMATS}, got {self.fmt!r}")
         if not self.days > 0:
@@ -112,9 +118,14 @@ def _uuid(rng: Random) -> str:
 _BY_END = attrgetter("end")
 
 
-def generate(config: SynthConfig, out_dir: str | Path) -> SynthResult:
+def generate(
+    config: SynthConfig, out_dir: str | Path, progress: Callable[[int], None] | None = None
+) -> SynthResult:
     """Write ``config.traces`` traces to ``out_dir`` (``traces.jsonl`` or ``traces-NNNNN.jsonl`` parts) and
     their labels to ``labels.jsonl``. The same config gives byte-identical files.
+
+    ``progress``, if given, is called with the number of traces written so far every 1,000 traces and
+    at the end.
     """
     began = time.perf_counter()
     out = Path(out_dir)
@@ -152,6 +163,10 @@ def generate(config: SynthConfig, out_dir: str | Path) -> SynthResult:
                     lf.write(orjson.dumps(record) + b"\n")
                     per_kind = counts.setdefault(lab.kind, {})
                     per_kind[lab.mode] = per_kind.get(lab.mode, 0) + 1
+                if progress is not None and (i + 1) % 1000 == 0:
+                    progress(i + 1)
+        if progress is not None:
+            progress(n)
     finally:
         files = writer.close()
     return SynthResult(

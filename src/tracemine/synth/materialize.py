@@ -69,7 +69,7 @@ def materialize(b: TraceBuilder, start_ns: int, end_limit_ns: int) -> list[SpanR
             s.name = chat_name
             ms = (model.ttft_ms + out_tok * model.ms_per_token + in_tok * 0.012) * math.exp(gauss(0.0, 0.2))
             if plain:
-                ms = min(max(ms, 300.0), 6000.0)
+                ms = _soft_clamp(rng.random(), ms, 300.0, 6000.0)
             ms *= s.lat_mult
             ctx_tok += out_tok + 4
         else:
@@ -79,7 +79,7 @@ def materialize(b: TraceBuilder, start_ns: int, end_limit_ns: int) -> list[SpanR
             elif spec is None:
                 ms = 1.0 + rng.random() * 4.0
             else:
-                ms = min(max(spec.latency_ms * math.exp(gauss(0.0, 0.45)), 20.0), 2000.0) * s.lat_mult
+                ms = _soft_clamp(rng.random(), spec.latency_ms * math.exp(gauss(0.0, 0.4)), 20.0, 2000.0) * s.lat_mult
             if s.result_text is None and s.result is not NO_RESULT:
                 r = s.result
                 s.result_text = r if isinstance(r, str) else orjson.dumps(r).decode()
@@ -108,6 +108,15 @@ def materialize(b: TraceBuilder, start_ns: int, end_limit_ns: int) -> list[SpanR
             if s.events:
                 s.events = [(et - shift, ty, msg) for et, ty, msg in s.events]
     return spans
+
+
+def _soft_clamp(u: float, ms: float, lo: float, hi: float) -> float:
+    """Keep ``ms`` within [lo, hi] without piling values up on the bounds."""
+    if ms > hi:
+        return hi * (0.8 + 0.2 * u)
+    if ms < lo:
+        return lo * (1.0 + 0.5 * u)
+    return ms
 
 
 def _child(b: TraceBuilder, s: SpanRec, dur: int) -> SpanRec:

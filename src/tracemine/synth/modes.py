@@ -108,7 +108,7 @@ def loop_near_same(b: TraceBuilder) -> Injected | None:
             c = s.clone()
             c.set_args(v)
             copies.append(c)
-        b.steps[i + 1 : i + 1] = [x for c in copies for x in (b.llm_step("Let me rephrase the search."), c)]
+        b.steps[i + 1 : i + 1] = [x for c in copies for x in (b.llm_step("Let me try that again."), c)]
         _tag(s, *copies)
         return Injected("loop", "near_same_repeat", [s, *copies], s.tool_name,
                         f"{s.tool_name} called {n} times with trivially rephrased arguments and the same result")
@@ -275,6 +275,7 @@ def _silent(mode: str, results: tuple[Any, ...], what: str) -> Any:
             return None
         r = _err(b, results)
         s.set_result(r(b, s) if callable(r) else r)
+        s.http = None
         _tag(s)
         return Injected("silent_failure", mode, [s], s.tool_name, f"{s.tool_name} {what} but the span status is not ERROR")
 
@@ -328,6 +329,7 @@ def silent_exception_event(b: TraceBuilder) -> Injected | None:
                      ("KeyError", "'data'"), ("TimeoutError", "upstream call timed out; using cached value")))
     if b.rng.random() < 0.5 and s.tool is not None and s.tool.empty is not None:
         s.set_result(s.tool.empty)
+    s.http = None
     _tag(s)
     return Injected("silent_failure", "exception_event", [s], s.tool_name,
                     f"{s.tool_name} recorded a {s.exc[0]} exception event on a span whose status is not ERROR")
@@ -499,6 +501,7 @@ def _unrecovered(mode: str, make: Any) -> Any:
         s.status = 2
         s.status_msg = f"{etype}: {msg}"
         s.exc = (etype, msg)
+        s.http = None
         if secs:
             s.fixed_ms = secs * 1000.0
         s.set_result(f"Error: {msg}" if b.rng.random() < 0.5 else NO_RESULT)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tracemine.ingest.decode import as_text, decode_value
 from tracemine.model import Span, SpanKind
+
+FieldRule = tuple[str, str, Callable[[Any], Any]]
+"""``(attribute key, Span field, converter)``; earlier rules win over later ones for the same field."""
 
 KIND_WORDS: dict[str, SpanKind] = {
     "llm": SpanKind.LLM,
@@ -85,7 +89,31 @@ def _definition(item: Any) -> dict[str, Any] | None:
     return out
 
 
+_DEFINITIONS_CACHE: dict[Any, list[dict[str, Any]] | None] = {}
+
+
 def normalize_tool_definitions(value: Any) -> list[dict[str, Any]] | None:
+    """:func:`normalize_tool_definitions_uncached`, cached for JSON text (agents repeat their tool lists
+    on every run). Callers must not mutate the result."""
+    if type(value) is list and value and all(type(v) is str for v in value):
+        key: Any = tuple(value)
+    elif type(value) is str:
+        key = value
+    else:
+        return normalize_tool_definitions_uncached(value)
+    cached = _DEFINITIONS_CACHE.get(key, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
+    if len(_DEFINITIONS_CACHE) > 2000:
+        _DEFINITIONS_CACHE.clear()
+    result = _DEFINITIONS_CACHE[key] = normalize_tool_definitions_uncached(value)
+    return result
+
+
+_MISSING = object()
+
+
+def normalize_tool_definitions_uncached(value: Any) -> list[dict[str, Any]] | None:
     """Tool definitions in any common shape → ``[{"name", "description"?, "parameters"?}]``.
 
     Accepts OpenAI ``{"type": "function", "function": {...}}`` items, bare ``{"name", "parameters"}``,
@@ -104,6 +132,9 @@ def merge_tool_definitions(span: Span, definitions: list[dict[str, Any]] | None)
     """Add ``definitions`` to the span's stored tool definitions (JSON text), by tool name."""
     if not definitions:
         return
+    if span.tool_definitions is None:
+        span.tool_definitions = _definitions_text(definitions)
+        return
     existing = normalize_tool_definitions(span.tool_definitions) or []
     by_name = {d["name"]: d for d in existing}
     for d in definitions:
@@ -111,6 +142,21 @@ def merge_tool_definitions(span: Span, definitions: list[dict[str, Any]] | None)
         if current is None or (len(d) > len(current)):
             by_name[d["name"]] = d
     span.tool_definitions = as_text(list(by_name.values()))
+
+
+_TEXT_CACHE: dict[int, tuple[list[dict[str, Any]], str | None]] = {}
+
+
+def _definitions_text(definitions: list[dict[str, Any]]) -> str | None:
+    """JSON text of a (cached, shared) definitions list, computed once per list object."""
+    cached = _TEXT_CACHE.get(id(definitions))
+    if cached is not None and cached[0] is definitions:
+        return cached[1]
+    if len(_TEXT_CACHE) > 2000:
+        _TEXT_CACHE.clear()
+    text = as_text(definitions)
+    _TEXT_CACHE[id(definitions)] = (definitions, text)
+    return text
 
 
 def indexed_items(attrs: dict[str, Any], prefix: str) -> dict[int, dict[str, Any]]:

@@ -8,29 +8,34 @@ from __future__ import annotations
 from typing import Any
 
 from tracemine.ingest.mappers.common import (
+    FieldRule,
     kind_from_word,
     merge_tool_definitions,
     normalize_tool_definitions,
-    set_if_missing,
 )
 from tracemine.ingest.normalize import to_float, to_int, to_text
 from tracemine.model import Span, SpanKind
+
+FIELDS: list[FieldRule] = [
+    ("inference.llm.model_name", "model", to_text),
+    ("inference.llm.input_tokens", "input_tokens", to_int),
+    ("inference.llm.output_tokens", "output_tokens", to_int),
+    ("inference.llm.cost.total", "cost_usd", to_float),
+    ("inference.session_id", "session_id", to_text),
+    ("inference.agent_name", "agent_name", to_text),
+    ("sdk.data.agent_name", "agent_name", to_text),
+]
+
+TRIGGERS = frozenset({"agent.tools"})
+"""Keys whose presence makes :func:`apply` worth calling."""
 
 
 def kind(attrs: dict[str, Any]) -> SpanKind | None:
     return kind_from_word(attrs.get("inference.observation_kind")) or kind_from_word(attrs.get("sdk.span.type"))
 
 
-def apply(span: Span, attrs: dict[str, Any], prefixes: set[str]) -> None:
-    if "inference" not in prefixes and "sdk" not in prefixes and "agent.tools" not in attrs:
-        return
-    set_if_missing(span, "model", to_text(attrs.get("inference.llm.model_name")))
-    set_if_missing(span, "input_tokens", to_int(attrs.get("inference.llm.input_tokens")))
-    set_if_missing(span, "output_tokens", to_int(attrs.get("inference.llm.output_tokens")))
-    set_if_missing(span, "cost_usd", to_float(attrs.get("inference.llm.cost.total")))
-    set_if_missing(span, "session_id", to_text(attrs.get("inference.session_id")))
-    set_if_missing(span, "agent_name", to_text(attrs.get("inference.agent_name")))
-    set_if_missing(span, "agent_name", to_text(attrs.get("sdk.data.agent_name")))
+def apply(span: Span, attrs: dict[str, Any]) -> None:
+    """The agent's tool list (names only in HALO exports)."""
     tools = attrs.get("agent.tools")
     if tools is not None:
         merge_tool_definitions(span, normalize_tool_definitions(tools))

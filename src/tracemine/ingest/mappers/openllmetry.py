@@ -10,14 +10,27 @@ from typing import Any
 
 from tracemine.ingest.decode import as_text, decode_value
 from tracemine.ingest.mappers.common import (
+    FieldRule,
     indexed_items,
     kind_from_word,
     merge_tool_definitions,
     normalize_tool_definitions,
-    set_if_missing,
 )
 from tracemine.ingest.normalize import to_int, to_text
 from tracemine.model import Span, SpanKind
+
+FIELDS: list[FieldRule] = [
+    ("llm.usage.total_tokens", "total_tokens", to_int),
+    ("traceloop.entity.input", "input", as_text),
+    ("traceloop.entity.output", "output", as_text),
+    ("traceloop.association.properties.session_id", "session_id", to_text),
+]
+
+TRIGGERS = frozenset({
+    "traceloop.entity.name", "traceloop.entity.input", "gen_ai.prompt.0.content", "gen_ai.prompt.0.role",
+    "gen_ai.completion.0.content", "gen_ai.completion.0.role", "llm.request.functions.0.name",
+})
+"""Keys whose presence makes :func:`apply` worth calling."""
 
 
 def kind(attrs: dict[str, Any]) -> SpanKind | None:
@@ -49,33 +62,25 @@ def _flattened_messages(attrs: dict[str, Any], prefix: str) -> str | None:
     if f"{prefix}0.content" not in attrs and f"{prefix}0.role" not in attrs:
         return None
     items = indexed_items(attrs, prefix)
-    if not items:
-        return None
-    return as_text([items[i] for i in sorted(items)])
+    return as_text([items[i] for i in sorted(items)]) if items else None
 
 
-def apply(span: Span, attrs: dict[str, Any], prefixes: set[str]) -> None:
-    has_traceloop = "traceloop" in prefixes
-    has_flat = "gen_ai.prompt.0.content" in attrs or "gen_ai.completion.0.content" in attrs or "llm.request.type" in attrs
-    if not has_traceloop and not has_flat:
-        return
-    set_if_missing(span, "total_tokens", to_int(attrs.get("llm.usage.total_tokens")))
-    entity_name = to_text(attrs.get("traceloop.entity.name"))
-    entity_input = attrs.get("traceloop.entity.input")
-    entity_output = attrs.get("traceloop.entity.output")
-    is_tool = span.kind == SpanKind.TOOL or kind(attrs) == SpanKind.TOOL
-    if is_tool:
-        set_if_missing(span, "tool_name", entity_name)
-        if entity_input is not None:
-            set_if_missing(span, "tool_arguments", _tool_arguments(entity_input))
-        set_if_missing(span, "tool_result", as_text(entity_output))
-    if kind(attrs) == SpanKind.AGENT:
-        set_if_missing(span, "agent_name", entity_name)
-    set_if_missing(span, "input", as_text(entity_input))
-    set_if_missing(span, "output", as_text(entity_output))
-    set_if_missing(span, "input", _flattened_messages(attrs, "gen_ai.prompt."))
-    set_if_missing(span, "output", _flattened_messages(attrs, "gen_ai.completion."))
-    set_if_missing(span, "session_id", to_text(attrs.get("traceloop.association.properties.session_id")))
-    functions = indexed_items(attrs, "llm.request.functions.") if "llm.request.functions.0.name" in attrs else None
-    if functions:
+def apply(span: Span, attrs: dict[str, Any]) -> None:
+    """Entity names and kwargs envelopes, flattened prompts/completions, request functions."""
+    if "traceloop.entity.name" in attrs or "traceloop.entity.input" in attrs:
+        entity_name = to_text(attrs.get("traceloop.entity.name"))
+        if span.kind == SpanKind.TOOL:
+            if span.tool_name is None:
+                span.tool_name = entity_name
+            entity_input = attrs.get("traceloop.entity.input")
+            if span.tool_arguments is None and entity_input is not None:
+                span.tool_arguments = _tool_arguments(entity_input)
+        elif span.kind == SpanKind.AGENT and span.agent_name is None:
+            span.agent_name = entity_name
+    if span.input is None:
+        span.input = _flattened_messages(attrs, "gen_ai.prompt.")
+    if span.output is None:
+        span.output = _flattened_messages(attrs, "gen_ai.completion.")
+    if "llm.request.functions.0.name" in attrs:
+        functions = indexed_items(attrs, "llm.request.functions.")
         merge_tool_definitions(span, normalize_tool_definitions([functions[i] for i in sorted(functions)]))

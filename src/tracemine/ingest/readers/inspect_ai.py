@@ -11,7 +11,6 @@ message. ``attachment://`` references are resolved in tool arguments, results an
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -31,6 +30,7 @@ from tracemine.ingest.normalize import (
     duration_to_ns,
     normalize_id,
     raw_id,
+    stable_id,
     to_float,
     to_int,
     to_ns,
@@ -45,11 +45,6 @@ _FAILURE = {"I", "INCORRECT", "FAIL", "FAILED", "FALSE", "NO", "FAILURE"}
 _SPAN_KINDS = {"agent": SpanKind.AGENT, "tool": SpanKind.TOOL, "handoff": SpanKind.AGENT}
 
 
-def stable_id(*parts: Any, length: int = SPAN_ID_HEX_LEN) -> str:
-    """Deterministic hex id from the given parts (same input, same id, across runs and machines)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8", "replace")).hexdigest()
-    return digest[:length]
-
 
 def _resolve(value: Any, attachments: dict[str, Any], depth: int = 0) -> Any:
     """Replace ``attachment://<hash>`` strings by the attachment text."""
@@ -57,7 +52,7 @@ def _resolve(value: Any, attachments: dict[str, Any], depth: int = 0) -> Any:
         return value
     if isinstance(value, str):
         if value.startswith(_ATTACHMENT):
-            found = attachments.get(value[len(_ATTACHMENT):])
+            found = attachments.get(value[len(_ATTACHMENT) :])
             return found if isinstance(found, str) else value
         return value
     if isinstance(value, list):
@@ -115,6 +110,13 @@ def score_verdict(value: Any) -> Outcome | None:
     return None
 
 
+def _ref(value: Any) -> str | None:
+    """A span id reference as a string (``None`` for missing or malformed references)."""
+    return (
+        str(value) if isinstance(value, str | int) and not isinstance(value, bool) and value != "" else None
+    )
+
+
 def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
@@ -122,7 +124,9 @@ def _natural_key(name: str) -> list[Any]:
 class SampleBuilder:
     """Turns one Inspect sample (with its log header) into spans and a :class:`TraceInfo`."""
 
-    def __init__(self, ctx: ReadContext, header: dict[str, Any], sample: dict[str, Any], locator: str) -> None:
+    def __init__(
+        self, ctx: ReadContext, header: dict[str, Any], sample: dict[str, Any], locator: str
+    ) -> None:
         self.ctx = ctx
         self.locator = locator
         self.header = header
@@ -132,17 +136,26 @@ class SampleBuilder:
         self.attachments = attachments if isinstance(attachments, dict) else {}
         run = self.eval.get("run_id") or self.eval.get("eval_id") or sample.get("uuid") or ""
         self.trace_raw = f"{self.eval.get('task') or ''}/{sample.get('id')}/epoch {sample.get('epoch', 1)}"
-        self.trace_id = stable_id("inspect", run, self.eval.get("task"), sample.get("id"), sample.get("epoch", 1),
-                                  length=TRACE_ID_HEX_LEN)
+        self.trace_id = stable_id(
+            "inspect",
+            run,
+            self.eval.get("task"),
+            sample.get("id"),
+            sample.get("epoch", 1),
+            length=TRACE_ID_HEX_LEN,
+        )
         self.root_id = stable_id(self.trace_id, "sample")
         self.spans: list[Span] = []
         self.by_id: dict[str, Span] = {}
+        self.declared: set[str] = set()  # ids of every span_begin, so children may precede their span
         self.sequence = 0
         self.root = self._root()
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _new(self, span_id: str, parent: str | None, name: str, kind: SpanKind, locator: str, raw: Any = None) -> Span:
+    def _new(
+        self, span_id: str, parent: str | None, name: str, kind: SpanKind, locator: str, raw: Any = None
+    ) -> Span:
         span = Span(
             trace_id=self.trace_id,
             span_id=span_id,
@@ -209,9 +222,14 @@ class SampleBuilder:
                 flat = [t for group in tools for t in (group if isinstance(group, list) else [group])]
                 merge_tool_definitions(root, normalize_tool_definitions(flat))
 
+    def _synthetic(self, where: str) -> str:
+        """A span id for an event without one, from its position inside the sample (not the file), so
+        the same sample read from a ``.json`` log or an ``.eval`` zip gets the same ids."""
+        return stable_id(self.trace_id, "event", where.removeprefix(self.locator))
+
     def _parent(self, candidate: Any, fallback: str | None) -> str:
         span_id = normalize_id(candidate, SPAN_ID_HEX_LEN) if candidate else None
-        if span_id is not None and span_id in self.by_id:
+        if span_id is not None and (span_id in self.by_id or span_id in self.declared):
             return span_id
         return fallback or self.root_id
 
@@ -220,12 +238,16 @@ class SampleBuilder:
     def build(self) -> Iterator[Record]:
         events = self.sample.get("events")
         messages = self.sample.get("messages")
-        if isinstance(events, list) and any(isinstance(e, dict) and e.get("event") in ("model", "tool") for e in events):
+        if isinstance(events, list) and any(
+            isinstance(e, dict) and e.get("event") in ("model", "tool") for e in events
+        ):
             self._events(events, f"{self.locator}.events", None)
         elif isinstance(messages, list):
             self._messages(messages, f"{self.locator}.messages")
         elif events is not None or messages is not None:
-            self.ctx.reject(self.locator, "sample events/messages are not lists", type(events or messages).__name__)
+            self.ctx.reject(
+                self.locator, "sample events/messages are not lists", type(events or messages).__name__
+            )
             return
         starts = [s.start_ns for s in self.spans if s.start_ns is not None]
         ends = [s.end_ns for s in self.spans if s.end_ns is not None]
@@ -287,8 +309,11 @@ class SampleBuilder:
             kind = event.get("event")
             if kind == "span_begin" and event.get("id"):
                 begins[str(event["id"])] = event
+                declared = normalize_id(event["id"], SPAN_ID_HEX_LEN)
+                if declared is not None:
+                    self.declared.add(declared)
                 if event.get("type") == "tool":
-                    key = (event.get("parent_id"), str(event.get("name")))
+                    key = (_ref(event.get("parent_id")), str(event.get("name")))
                     tool_begins.setdefault(key, []).append(str(event["id"]))
             elif kind == "span_end" and event.get("id"):
                 ends[str(event["id"])] = event.get("timestamp")
@@ -306,12 +331,17 @@ class SampleBuilder:
             elif kind == "step":
                 self._step(event, steps, where, current)
             elif kind == "model":
-                self._model(event, index, where, current)
+                self._model(event, where, current)
             elif kind == "tool":
-                self._tool(event, index, where, current, begins, ends, tool_begins, paired)
+                self._tool(event, where, current, begins, ends, tool_begins, paired)
             elif kind == "subtask":
-                span = self._new(stable_id(self.trace_id, where), self._parent(event.get("span_id"), current),
-                                 to_text(event.get("name")) or "subtask", SpanKind.CHAIN, where)
+                span = self._new(
+                    self._synthetic(where),
+                    self._parent(event.get("span_id"), current),
+                    to_text(event.get("name")) or "subtask",
+                    SpanKind.CHAIN,
+                    where,
+                )
                 span.start_ns = to_ns(event.get("timestamp"))
                 span.end_ns = to_ns(event.get("completed"))
                 span.input = as_text(event.get("input"))
@@ -324,11 +354,19 @@ class SampleBuilder:
                 span.kind = SpanKind.TOOL
                 span.tool_name = to_text(begin.get("name"))
 
-    def _span_begin(self, event: dict[str, Any], ends: dict[str, Any], where: str, fallback: str | None) -> Span:
-        span_id = normalize_id(event["id"], SPAN_ID_HEX_LEN) or stable_id(self.trace_id, where)
+    def _span_begin(
+        self, event: dict[str, Any], ends: dict[str, Any], where: str, fallback: str | None
+    ) -> Span:
+        span_id = normalize_id(event["id"], SPAN_ID_HEX_LEN) or self._synthetic(where)
         kind = _SPAN_KINDS.get(str(event.get("type")), SpanKind.CHAIN)
-        span = self._new(span_id, self._parent(event.get("parent_id"), fallback),
-                         to_text(event.get("name")) or str(event.get("type") or "span"), kind, where, event["id"])
+        span = self._new(
+            span_id,
+            self._parent(event.get("parent_id"), fallback),
+            to_text(event.get("name")) or str(event.get("type") or "span"),
+            kind,
+            where,
+            event["id"],
+        )
         span.start_ns = to_ns(event.get("timestamp"))
         span.end_ns = to_ns(ends.get(str(event["id"])))
         span.attributes = {"inspect.span_type": event.get("type")}
@@ -346,17 +384,23 @@ class SampleBuilder:
                     break
             return
         kind = _SPAN_KINDS.get(str(event.get("type")), SpanKind.CHAIN)
-        span = self._new(stable_id(self.trace_id, where), current or self.root_id, name, kind, where)
+        span = self._new(self._synthetic(where), current or self.root_id, name, kind, where)
         span.start_ns = to_ns(event.get("timestamp"))
         span.attributes = {"inspect.span_type": event.get("type")}
         steps.append(span)
 
-    def _model(self, event: dict[str, Any], index: int, where: str, current: str | None) -> None:
+    def _model(self, event: dict[str, Any], where: str, current: str | None) -> None:
         output = event.get("output") if isinstance(event.get("output"), dict) else {}
-        span_id = normalize_id(event.get("uuid"), SPAN_ID_HEX_LEN) or stable_id(self.trace_id, where)
+        span_id = normalize_id(event.get("uuid"), SPAN_ID_HEX_LEN) or self._synthetic(where)
         model = to_text(output.get("model")) or to_text(event.get("model"))
-        span = self._new(span_id, self._parent(event.get("span_id"), current), to_text(event.get("model")) or "model",
-                         SpanKind.LLM, where, event.get("uuid"))
+        span = self._new(
+            span_id,
+            self._parent(event.get("span_id"), current),
+            to_text(event.get("model")) or "model",
+            SpanKind.LLM,
+            where,
+            event.get("uuid"),
+        )
         span.model = model
         span.start_ns = to_ns(event.get("timestamp"))
         span.end_ns = to_ns(event.get("completed"))
@@ -382,14 +426,18 @@ class SampleBuilder:
         attrs: dict[str, Any] = {"inspect.event": "model"}
         if event.get("config"):
             attrs["inspect.config"] = as_text(event["config"])
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict) and choices[0].get("stop_reason"):
+        if (
+            isinstance(choices, list)
+            and choices
+            and isinstance(choices[0], dict)
+            and choices[0].get("stop_reason")
+        ):
             attrs["inspect.stop_reason"] = choices[0]["stop_reason"]
         span.attributes = attrs
 
     def _tool(
         self,
         event: dict[str, Any],
-        index: int,
         where: str,
         current: str | None,
         begins: dict[str, dict[str, Any]],
@@ -399,20 +447,20 @@ class SampleBuilder:
     ) -> None:
         function = to_text(event.get("function")) or "tool"
         begin_id: str | None = None
-        own = str(event.get("span_id")) if event.get("span_id") else None
+        own = _ref(event.get("span_id"))
         if own in begins and begins[own].get("type") == "tool" and own not in paired:
             begin_id = own
         else:
-            queue = tool_begins.get((event.get("span_id"), function)) or []
+            queue = tool_begins.get((_ref(event.get("span_id")), function)) or []
             begin_id = next((b for b in queue if b not in paired), None)
         if begin_id is not None:
             paired.add(begin_id)
             begin = begins[begin_id]
-            span_id = normalize_id(begin_id, SPAN_ID_HEX_LEN) or stable_id(self.trace_id, where)
+            span_id = normalize_id(begin_id, SPAN_ID_HEX_LEN) or self._synthetic(where)
             parent = self._parent(begin.get("parent_id"), current)
             raw = begin_id
         else:
-            span_id = stable_id(self.trace_id, where)
+            span_id = self._synthetic(where)
             parent = self._parent(event.get("span_id"), current)
             raw = None
         span = self._new(span_id, parent, function, SpanKind.TOOL, where, raw)
@@ -460,17 +508,29 @@ class SampleBuilder:
                 continue
             role = message["role"]
             if role == "assistant":
-                llm = self._new(stable_id(self.trace_id, "message", index), self.root_id,
-                                to_text(message.get("model")) or "assistant", SpanKind.LLM, where, message.get("id"))
+                llm = self._new(
+                    stable_id(self.trace_id, "message", index),
+                    self.root_id,
+                    to_text(message.get("model")) or "assistant",
+                    SpanKind.LLM,
+                    where,
+                    message.get("id"),
+                )
                 llm.model = to_text(message.get("model"))
                 llm.output = _message_output(_resolve(message, self.attachments))
-                for position, call in enumerate(message.get("tool_calls") or ()):
+                calls = message.get("tool_calls")
+                for position, call in enumerate(calls if isinstance(calls, list) else ()):
                     if not isinstance(call, dict):
                         self.ctx.reject(f"{where}.tool_calls[{position}]", "tool call is not an object", call)
                         continue
                     name = to_text(call.get("function")) or "tool"
-                    tool = self._new(stable_id(self.trace_id, "call", index, position), llm.span_id, name,
-                                     SpanKind.TOOL, f"{where}.tool_calls[{position}]")
+                    tool = self._new(
+                        stable_id(self.trace_id, "call", index, position),
+                        llm.span_id,
+                        name,
+                        SpanKind.TOOL,
+                        f"{where}.tool_calls[{position}]",
+                    )
                     tool.tool_name = name
                     tool.tool_call_id = to_text(call.get("id"))
                     tool.tool_arguments = as_text(_resolve(call.get("arguments"), self.attachments))
@@ -484,8 +544,14 @@ class SampleBuilder:
                 tool = queue.pop(0) if queue else None
                 if tool is None:
                     name = to_text(message.get("function")) or "tool"
-                    tool = self._new(stable_id(self.trace_id, "message", index), self.root_id, name,
-                                     SpanKind.TOOL, where, message.get("id"))
+                    tool = self._new(
+                        stable_id(self.trace_id, "message", index),
+                        self.root_id,
+                        name,
+                        SpanKind.TOOL,
+                        where,
+                        message.get("id"),
+                    )
                     tool.tool_name = name
                     tool.tool_call_id = call_id
                 else:
@@ -526,7 +592,11 @@ class InspectLogReader(Reader):
     def match(cls, obj: Any) -> bool:
         if not isinstance(obj, dict):
             return False
-        if isinstance(obj.get("eval"), dict) and "version" in obj and any(k in obj for k in ("samples", "plan", "results")):
+        if (
+            isinstance(obj.get("eval"), dict)
+            and "version" in obj
+            and any(k in obj for k in ("samples", "plan", "results"))
+        ):
             return True
         return _is_sample(obj)
 
@@ -573,8 +643,9 @@ class InspectEvalZipReader(BinaryReader):
                     if isinstance(loaded, dict):
                         header = loaded
                         break
-            members = sorted((n for n in names if n.startswith(self.SAMPLE_DIR) and n.endswith(".json")),
-                             key=_natural_key)
+            members = sorted(
+                (n for n in names if n.startswith(self.SAMPLE_DIR) and n.endswith(".json")), key=_natural_key
+            )
             for member in members:
                 sample = self._load(archive, member, ctx)
                 if sample is None:

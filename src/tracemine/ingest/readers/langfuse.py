@@ -36,11 +36,31 @@ from tracemine.ingest.otel import flatten_attributes
 from tracemine.model import Outcome, Span, SpanKind, Status, StatusSource, TraceInfo
 
 OBSERVATION_TYPES = frozenset(
-    {"SPAN", "GENERATION", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "GUARDRAIL", "EVALUATOR"}
+    {
+        "SPAN",
+        "GENERATION",
+        "EVENT",
+        "AGENT",
+        "TOOL",
+        "CHAIN",
+        "RETRIEVER",
+        "EMBEDDING",
+        "GUARDRAIL",
+        "EVALUATOR",
+    }
 )
 _LLM_KINDS = (SpanKind.LLM, SpanKind.EMBEDDING)
 # score names whose 0/1 (or boolean / pass-fail) value is a verdict on the whole run
-_OUTCOME_SCORES = ("correctness", "correct", "success", "passed", "pass", "resolved", "task_success", "accuracy")
+_OUTCOME_SCORES = (
+    "correctness",
+    "correct",
+    "success",
+    "passed",
+    "pass",
+    "resolved",
+    "task_success",
+    "accuracy",
+)
 _SUCCESS_WORDS = {"1", "1.0", "true", "pass", "passed", "success", "correct", "yes"}
 _FAILURE_WORDS = {"0", "0.0", "false", "fail", "failed", "failure", "incorrect", "no"}
 
@@ -229,7 +249,11 @@ class LangfuseReader(Reader):
         trace = obj.get("trace")
         if isinstance(trace, dict) and ("observations" in obj or "observations" in trace):
             return True
-        if isinstance(obj.get("observations"), list) and "id" in obj and ("timestamp" in obj or "projectId" in obj):
+        if (
+            isinstance(obj.get("observations"), list)
+            and "id" in obj
+            and ("timestamp" in obj or "projectId" in obj)
+        ):
             return True
         return _is_observation(obj)
 
@@ -257,10 +281,14 @@ class LangfuseReader(Reader):
 
     # -- building ----------------------------------------------------------------------------------
 
-    def _trace(self, trace: dict[str, Any] | None, items: list[tuple[str, Any]], locator: str) -> Iterator[Record]:
+    def _trace(
+        self, trace: dict[str, Any] | None, items: list[tuple[str, Any]], locator: str
+    ) -> Iterator[Record]:
         trace_raw = trace.get("id") if trace else None
         if trace_raw is None:
-            trace_raw = next((o.get("traceId") for _, o in items if isinstance(o, dict) and o.get("traceId")), None)
+            trace_raw = next(
+                (o.get("traceId") for _, o in items if isinstance(o, dict) and o.get("traceId")), None
+            )
         trace_id = normalize_id(trace_raw, TRACE_ID_HEX_LEN)
         if trace_id is None:
             self.ctx.reject(locator, "Langfuse trace without an id", trace)
@@ -295,7 +323,7 @@ class LangfuseReader(Reader):
             for span in roots:
                 span.parent_span_id = root.span_id
             spans.insert(0, root)
-        if trace is not None and root is roots[0] and len(roots) == 1:
+        if trace is not None and len(roots) == 1 and root is roots[0]:
             if root.input is None:
                 root.input = as_text(trace.get("input"))
             if root.output is None:
@@ -379,7 +407,8 @@ class LangfuseReader(Reader):
             if v is not None
         }
         if attrs:
-            map_attributes(span, attrs, "chain")
+            consumed = map_attributes(span, attrs, "chain")
+            attrs = {k: v for k, v in attrs.items() if k not in consumed}
         else:
             finish_span(span)
         if span.kind not in (SpanKind.AGENT, SpanKind.CHAIN):
@@ -441,7 +470,8 @@ class LangfuseReader(Reader):
             merge_tool_definitions(span, definitions)
         attrs, resource, other = _metadata(obs.get("metadata"))
         if attrs:
-            map_attributes(span, attrs, obs_type.lower() if obs_type else None)
+            consumed = map_attributes(span, attrs, obs_type.lower() if obs_type else None)
+            attrs = {k: v for k, v in attrs.items() if k not in consumed}  # payloads now in their columns
         else:
             finish_span(span)
         extra: dict[str, Any] = {"langfuse.type": obs_type, "langfuse.level": level}

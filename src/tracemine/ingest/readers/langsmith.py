@@ -1,8 +1,9 @@
 """LangSmith runs: read-API run objects (one per record or in lists), webhook payloads ``{"runs": [...]}``
 and ingest batches ``{"post": [...], "patch": [...]}``.
 
-Runs are buffered for the whole file and merged by ``id`` (earlier records first, later non-null fields
-override), because a run's ``post`` and ``patch`` halves may sit in different records or batches. Parents
+Runs are buffered for the whole file and merged by ``id`` (post halves, then patch halves: non-null patch
+fields override whatever the file order), because a run's halves may sit in different records or batches,
+and ids are compared normalised (UUID spelling does not matter). Parents
 come from ``parent_run_id``, else ``dotted_order``, else ``parent_run_ids``; times without a zone are UTC.
 """
 
@@ -52,6 +53,11 @@ def _dotted_ids(dotted: Any) -> list[str]:
     return ids
 
 
+def _key(value: Any) -> str | None:
+    """A run id normalised (UUIDs → 32 hex) so post/patch halves and parent links always agree."""
+    return normalize_id(value, SPAN_ID_HEX_LEN)
+
+
 def _unwrap(value: Any, key: str) -> Any:
     """``{"input": x}`` / ``{"output": x}`` envelopes → ``x``."""
     if isinstance(value, dict) and len(value) == 1 and key in value:
@@ -92,7 +98,11 @@ def _usage(run: dict[str, Any]) -> tuple[int | None, int | None, int | None]:
             out = to_int(usage.get("output_tokens", usage.get("completion_tokens")))
             if inp is not None or out is not None:
                 return inp, out, to_int(usage.get("total_tokens"))
-    return to_int(run.get("prompt_tokens")), to_int(run.get("completion_tokens")), to_int(run.get("total_tokens"))
+    return (
+        to_int(run.get("prompt_tokens")),
+        to_int(run.get("completion_tokens")),
+        to_int(run.get("total_tokens")),
+    )
 
 
 def _model(run: dict[str, Any], extra: dict[str, Any]) -> str | None:
@@ -139,7 +149,8 @@ class LangSmithReader(Reader):
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        self._runs: dict[str, dict[str, Any]] = {}
+        # run id -> (merged post/create halves, merged patch/update halves): patches win in any file order
+        self._runs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._locators: dict[str, str] = {}
 
     @classmethod
@@ -168,15 +179,15 @@ class LangSmithReader(Reader):
                 self.ctx.reject(f"{locator}.{key}", f"'{key}' is not a list", runs)
                 continue
             for index, run in enumerate(runs):
-                self._add(run, f"{locator}.{key}[{index}]")
+                self._add(run, f"{locator}.{key}[{index}]", patch=key == "patch")
         return ()
 
-    def _add(self, run: Any, locator: str) -> None:
+    def _add(self, run: Any, locator: str, patch: bool = False) -> None:
         if not isinstance(run, dict):
             self.ctx.reject(locator, "run is not an object", run)
             return
-        run_id = raw_id(run.get("id")) if isinstance(run.get("id"), str | int) else None
-        if not run_id or normalize_id(run_id, SPAN_ID_HEX_LEN) is None:
+        run_id = _key(run.get("id")) if isinstance(run.get("id"), str | int) else None
+        if run_id is None:
             self.ctx.reject(locator, "run without id", run.get("name"))
             return
         for key in ("inputs", "outputs", "extra"):
@@ -187,12 +198,20 @@ class LangSmithReader(Reader):
                     self.ctx.reject(locator, f"run '{key}' is a {type(value).__name__}, not an object", value)
                     return
                 run = {**run, key: decoded}
-        current = self._runs.get(run_id)
-        self._runs[run_id] = run if current is None else _merge(current, run)
+        posted, patched = self._runs.get(run_id, ({}, {}))
+        if patch:
+            patched = _merge(patched, run)
+        else:
+            posted = _merge(posted, run)
+        self._runs[run_id] = (posted, patched)
         self._locators.setdefault(run_id, locator)
 
     def finish(self) -> Iterable[Record]:
-        runs, self._runs = self._runs, {}
+        runs = {
+            run_id: {**_merge(posted, patched), "id": posted.get("id", patched.get("id"))}  # raw id as posted
+            for run_id, (posted, patched) in self._runs.items()
+        }
+        self._runs = {}
         locators, self._locators = self._locators, {}
         parents = {run_id: self._parent(run_id, run) for run_id, run in runs.items()}
         trace_ids: dict[str, str | None] = {}
@@ -212,10 +231,10 @@ class LangSmithReader(Reader):
                 if run is None:
                     found = current  # the missing ancestor is as far as we can see
                     break
-                explicit = raw_id(run.get("trace_id"))
+                explicit = _key(run.get("trace_id"))
                 dotted = _dotted_ids(run.get("dotted_order"))
                 if explicit or dotted:
-                    found = explicit or dotted[0]
+                    found = explicit or _key(dotted[0])
                     break
                 parent = parents.get(current)
                 if parent is None:
@@ -228,8 +247,7 @@ class LangSmithReader(Reader):
 
         spans: list[Span] = []
         for run_id, run in runs.items():
-            trace_raw = trace_of(run_id)
-            span = self._span(run_id, run, trace_raw, parents.get(run_id), locators[run_id])
+            span = self._span(run_id, run, trace_of(run_id), parents.get(run_id), locators[run_id])
             if span is not None:
                 spans.append(span)
         by_trace: dict[str, list[Span]] = {}
@@ -248,21 +266,21 @@ class LangSmithReader(Reader):
 
     def _parent(self, run_id: str, run: dict[str, Any]) -> str | None:
         if "parent_run_id" in run and run["parent_run_id"] is not None:
-            return raw_id(run["parent_run_id"])
+            return _key(run["parent_run_id"])
         dotted = _dotted_ids(run.get("dotted_order"))
         if len(dotted) >= 2:
-            return dotted[-2]
+            return _key(dotted[-2])
         if dotted:
             return None
         parents = run.get("parent_run_ids")
         if isinstance(parents, list) and parents:
-            return raw_id(parents[-1])
+            return _key(parents[-1])
         return None
 
     def _span(
-        self, run_id: str, run: dict[str, Any], trace_raw: str | None, parent: str | None, locator: str
+        self, run_id: str, run: dict[str, Any], trace_key: str | None, parent: str | None, locator: str
     ) -> Span | None:
-        trace_id = normalize_id(trace_raw, TRACE_ID_HEX_LEN)
+        trace_id = normalize_id(trace_key, TRACE_ID_HEX_LEN)
         if trace_id is None:
             self.ctx.reject(locator, "run without a usable trace id", run.get("name"))
             return None
@@ -273,16 +291,16 @@ class LangSmithReader(Reader):
         inputs, outputs = run.get("inputs"), run.get("outputs")
         span = Span(
             trace_id=trace_id,
-            span_id=normalize_id(run_id, SPAN_ID_HEX_LEN) or run_id,
-            parent_span_id=normalize_id(parent, SPAN_ID_HEX_LEN),
+            span_id=run_id,
+            parent_span_id=parent,
             name=to_text(run.get("name")) or str(run_type or "run"),
             kind=kind,
             start_ns=to_ns(run.get("start_time")),
             end_ns=to_ns(run.get("end_time")),
             input=as_text(inputs) if inputs else None,
             output=as_text(outputs) if outputs else None,
-            raw_trace_id=trace_raw,
-            raw_span_id=run_id,
+            raw_trace_id=raw_id(run.get("trace_id")) or trace_key,
+            raw_span_id=raw_id(run.get("id")),
             source=self.src(locator),
         )
         error = run.get("error")

@@ -62,7 +62,8 @@ def _generation_calls(output: Any) -> list[tuple[str, str, str]]:
             continue
         if item.get("type") == "function_call" and item.get("call_id") and isinstance(item.get("name"), str):
             calls.append((item["name"], _canonical(item.get("arguments")), str(item["call_id"])))
-        for call in item.get("tool_calls") or ():
+        tool_calls = item.get("tool_calls")
+        for call in tool_calls if isinstance(tool_calls, list) else ():
             function = call.get("function") if isinstance(call, dict) else None
             if isinstance(function, dict) and isinstance(function.get("name"), str) and call.get("id"):
                 calls.append((function["name"], _canonical(function.get("arguments")), str(call["id"])))
@@ -142,7 +143,9 @@ class OpenAIAgentsReader(Reader):
         else:
             for key, value in data.items():
                 if key not in ("type", "name") and value is not None:
-                    attrs[f"openai_agents.{key}"] = as_text(value) if isinstance(value, dict | list) else value
+                    attrs[f"openai_agents.{key}"] = (
+                        as_text(value) if isinstance(value, dict | list) else value
+                    )
         span.attributes = attrs
         finish_span(span)
         return span
@@ -226,7 +229,9 @@ class OpenAIAgentsReader(Reader):
         result = data.get("result")
         span.output = as_text(result)
         if isinstance(result, list):
-            merge_tool_definitions(span, normalize_tool_definitions([t for t in result if isinstance(t, str)]))
+            merge_tool_definitions(
+                span, normalize_tool_definitions([t for t in result if isinstance(t, str)])
+            )
 
     # -- assembly ----------------------------------------------------------------------------------
 
@@ -241,7 +246,9 @@ class OpenAIAgentsReader(Reader):
         raw_by_id = {normalize_id(r, TRACE_ID_HEX_LEN) or r: r for r in traces}
         for trace_id, trace_spans in by_trace.items():
             trace_raw = raw_by_id.get(trace_id) or (trace_spans[0].raw_trace_id if trace_spans else trace_id)
-            record, locator = traces.get(trace_raw, ({}, trace_spans[0].source.locator if trace_spans else ""))
+            record, locator = traces.get(
+                trace_raw, ({}, trace_spans[0].source.locator if trace_spans else "")
+            )
             yield from self._assemble(trace_id, trace_raw or trace_id, record, locator, trace_spans)
 
     def _assemble(

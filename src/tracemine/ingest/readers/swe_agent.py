@@ -25,8 +25,8 @@ from tracemine.ingest.decode import as_text, decode_value
 from tracemine.ingest.mappers import finish_span
 from tracemine.ingest.mappers.common import merge_tool_definitions, normalize_tool_definitions
 from tracemine.ingest.normalize import (
-    SPAN_ID_HEX_LEN,
     TRACE_ID_HEX_LEN,
+    stable_id,
     to_float,
     to_int,
     to_text,
@@ -38,11 +38,6 @@ _DOC_HEADER = re.compile(r"^(\S+):\s*$")
 _DOC_ARGUMENT = re.compile(r"^\s*-\s*(\w+)\s*\(([^)]*)\)\s*(\[required\])?\s*:?\s*(.*)$")
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object"}
 
-
-def stable_id(*parts: Any, length: int = SPAN_ID_HEX_LEN) -> str:
-    """Deterministic hex id from the given parts."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8", "replace")).hexdigest()
-    return digest[:length]
 
 
 def parse_command_docs(text: Any) -> list[dict[str, Any]] | None:
@@ -67,7 +62,7 @@ def parse_command_docs(text: Any) -> list[dict[str, Any]] | None:
             continue
         stripped = line.strip()
         if stripped.startswith("docstring:"):
-            current["description"] = stripped[len("docstring:"):].strip()
+            current["description"] = stripped[len("docstring:") :].strip()
         elif stripped.startswith("arguments:"):
             in_arguments = True
             current["parameters"] = {"type": "object", "properties": {}, "required": []}
@@ -198,11 +193,22 @@ class SweAgentReader(Reader):
             if isinstance(message, dict) and message.get("role") == "assistant":
                 calls = message.get("tool_calls")
                 action = message.get("action")
-                out.append((action.strip() if isinstance(action, str) else "", calls if isinstance(calls, list) else []))
+                out.append(
+                    (
+                        action.strip() if isinstance(action, str) else "",
+                        calls if isinstance(calls, list) else [],
+                    )
+                )
         return out
 
     def _steps(
-        self, trajectory: list[Any], history: Any, trace_id: str, root_id: str, model: str | None, locator: str
+        self,
+        trajectory: list[Any],
+        history: Any,
+        trace_id: str,
+        root_id: str,
+        model: str | None,
+        locator: str,
     ) -> list[Span]:
         calls = self._history_calls(history)
         cursor = 0
@@ -229,7 +235,9 @@ class SweAgentReader(Reader):
                 kind=SpanKind.LLM,
                 sequence=len(spans),
                 model=model,
-                output=as_text(step.get("response") if step.get("response") is not None else step.get("thought")),
+                output=as_text(
+                    step.get("response") if step.get("response") is not None else step.get("thought")
+                ),
                 source=self.src(where),
             )
             if isinstance(step.get("thought"), str) and step.get("thought") != step.get("response"):
@@ -248,7 +256,6 @@ class SweAgentReader(Reader):
                 tool_name=name or None,
                 tool_arguments=rest or None,
                 tool_result=as_text(step.get("observation")),
-                input=action,
                 source=self.src(where),
             )
             if function is not None and isinstance(function.get("name"), str):
@@ -262,7 +269,9 @@ class SweAgentReader(Reader):
                 attrs["swe_agent.execution_time_s"] = elapsed
             state = decode_value(step.get("state"))
             if isinstance(state, dict):
-                attrs.update({f"swe_agent.state.{k}": v for k, v in state.items() if isinstance(v, str | int | float)})
+                attrs.update(
+                    {f"swe_agent.state.{k}": v for k, v in state.items() if isinstance(v, str | int | float)}
+                )
             tool.attributes = attrs
             for span in (llm, tool):
                 finish_span(span)

@@ -26,21 +26,18 @@ import orjson
 from tracemine.ingest.base import Reader, Record
 from tracemine.ingest.decode import as_text
 from tracemine.ingest.mappers import finish_span
-from tracemine.ingest.normalize import SPAN_ID_HEX_LEN, TRACE_ID_HEX_LEN, to_float, to_text
+from tracemine.ingest.normalize import TRACE_ID_HEX_LEN, stable_id, to_float, to_text
 from tracemine.model import Outcome, Span, SpanKind, TraceInfo
 
 _TEXT_ROLES = {"system": SpanKind.OTHER, "user": SpanKind.OTHER}
 
 
-def stable_id(*parts: Any, length: int = SPAN_ID_HEX_LEN) -> str:
-    """Deterministic hex id from the given parts."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8", "replace")).hexdigest()
-    return digest[:length]
-
 
 def traj_digest(traj: list[Any]) -> str:
     """A digest of the transcript content (key order does not matter)."""
-    return hashlib.sha256(orjson.dumps(traj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()[:16]
+    return hashlib.sha256(
+        orjson.dumps(traj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    ).hexdigest()[:16]
 
 
 def reward_outcome(reward: Any) -> Outcome:
@@ -144,7 +141,9 @@ class TauBenchReader(Reader):
                 llm.output = as_text({"content": content, "tool_calls": calls}) if calls else as_text(content)
                 placed.append((index, 0, llm))
                 for position, call in enumerate(calls if isinstance(calls, list) else ()):
-                    tool = self._tool_call(call, trace_id, llm.span_id, index, position, f"{where}.tool_calls[{position}]")
+                    tool = self._tool_call(
+                        call, trace_id, llm.span_id, index, position, f"{where}.tool_calls[{position}]"
+                    )
                     if tool is None:
                         continue
                     unanswered.append((tool, index + 0.5 + position / 1000))

@@ -120,7 +120,7 @@ TOOLS = {
             "export_csv", "Export query results to CSV in object storage.",
             obj(["query_id", "destination"], query_id=pattern("Query id", QUERY_RE),
                 destination=pattern("s3:// URI", S3_RE)),
-            _export_csv, write=True, latency_ms=1100, intro="Exporting to CSV.",
+            _export_csv, write=True, latency_ms=750, intro="Exporting to CSV.",
         ),
         ToolSpec(
             "send_slack_message", "Post a message to a Slack channel.",

@@ -98,7 +98,7 @@ TOOLS = {
         ToolSpec(
             "run_tests", "Run the test suite or a subset of it.",
             obj([], target=pattern("Test file or directory", PATH_RE), keyword=string("pytest -k expression")),
-            _run_tests, latency_ms=1500, intro="Running the tests.",
+            _run_tests, latency_ms=950, intro="Running the tests.",
         ),
         ToolSpec(
             "write_file", "Write (overwrite) a file.",
@@ -135,7 +135,7 @@ def bugfix(b: TraceBuilder) -> None:
     rng = b.rng
     sym = pick(rng, SYMBOLS)
     bug = pick(rng, BUGS)
-    b.user_text = f"There's a {bug} somewhere around `{sym}`. Can you find and fix it, then open a PR?"
+    b.user_text = f"Bug report: {bug}. It's probably near `{sym}`. Can you find and fix it, then open a PR?"
     res = b.call("search_code", {"query": sym, "max_results": 20})
     if not res["matches"]:
         res = b.call("search_code", {"query": sym.split("_")[-1], "path_glob": "src/**/*.py"})
@@ -160,7 +160,7 @@ def bugfix(b: TraceBuilder) -> None:
         b.call("get_ci_status", {"pr_number": pr["number"]},
                result={"pr_number": pr["number"], "state": state, "completed_checks": k,
                        "checks": [{"name": "tests", "conclusion": conclusion}, {"name": "lint", "conclusion": "success"}]})
-    b.finish(f"Fixed the {bug} in `{sym}` ({target}) and opened PR #{pr['number']}; CI is green.")
+    b.finish(f"I fixed the issue ({bug}) in {target} near `{sym}` and opened PR #{pr['number']}; CI is green.")
 
 
 def explain(b: TraceBuilder) -> None:

@@ -109,7 +109,7 @@ TOOLS = {
                 origin=pattern("Origin IATA code", IATA_RE), destination=pattern("Destination IATA code", IATA_RE),
                 departure_date=date("Departure date (YYYY-MM-DD)"), return_date=date("Return date (YYYY-MM-DD)"),
                 passengers=integer("Number of passengers", 1, 9), cabin=enum("Cabin class", *CABINS)),
-            _search_flights, latency_ms=900, empty={"flights": [], "passengers": 1}, empty_rate=0.1,
+            _search_flights, latency_ms=650, empty={"flights": [], "passengers": 1}, empty_rate=0.1,
             http=("GET", "https://gds.example.net/v1/flights/search"), intro="Searching for flights.",
         ),
         ToolSpec(
@@ -144,7 +144,7 @@ TOOLS = {
                                                   first_name=string("First name"), last_name=string("Last name"),
                                                   date_of_birth=date("Date of birth")), 1, 9),
                 payment_token=pattern("Tokenised card", TOKEN_RE)),
-            _book_flight, write=True, latency_ms=1200, http=("POST", "https://gds.example.net/v1/bookings"),
+            _book_flight, write=True, latency_ms=800, http=("POST", "https://gds.example.net/v1/bookings"),
             intro="Booking the flight.",
         ),
         ToolSpec(
@@ -187,7 +187,9 @@ def book_flight(b: TraceBuilder) -> None:
     dep = b.today + rng.randint(5, 90)
     pax = rng.choice((1, 1, 1, 2, 2, 3))
     cabin = pick(rng, ("economy", "economy", "premium_economy", "business"))
-    b.user_text = f"Book me a {cabin.replace('_', ' ')} flight from {ocity} to {dcity} on {day(dep)} for {pax}."
+    who = "me" if pax == 1 else f"{pax} people"
+    article = "an" if cabin[0] in "aeiou" else "a"
+    b.user_text = f"Book {article} {cabin.replace('_', ' ')} class flight from {ocity} to {dcity} on {day(dep)} for {who}."
     args: dict[str, Any] = {"origin": o, "destination": d, "departure_date": day(dep), "passengers": pax, "cabin": cabin}
     res = b.call("search_flights", args)
     if not res["flights"]:  # a legitimately empty search, then a different date
