@@ -183,3 +183,32 @@ def test_ingest_does_not_import_heavy_libraries(tmp_path: Path, archive_files: t
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_interrupted_ingest_is_undone_on_next_open(tmp_path: Path, archive_files: tuple[Path, Path]) -> None:
+    from tracemine.config import IngestSettings
+    from tracemine.ingest.loader import Task, run_task
+
+    db = tmp_path / "crash.duckdb"
+    first, second = archive_files
+    with Store(db) as store:
+        from tracemine.ingest.loader import ingest_paths
+
+        ingest_paths([str(first)], store)
+    # a second ingest appends and commits batches, then the process dies before finishing
+    store = Store(db)
+    ingest_id = store.begin_ingest([str(second)])
+    result = run_task(Task(str(second), None, 1, second.stat().st_size), IngestSettings(), ingest_id, 0)
+    for table in result.tables:
+        store.insert_spans(table)
+    store.flush()
+    assert store.con.execute("SELECT count(*) FROM spans").fetchone()[0] == 25
+    store.con.close()  # no commit_ingest: the "crash"
+
+    with Store(db) as reopened:
+        assert reopened.con.execute("SELECT count(*) FROM spans").fetchone()[0] == 20
+        assert reopened.con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 1
+        from tracemine.ingest.loader import ingest_paths
+
+        report = ingest_paths([str(second)], reopened)  # the next run completes
+    assert report.spans_inserted == 1 and report.duplicate_spans == 4

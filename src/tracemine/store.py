@@ -48,15 +48,21 @@ class ArchiveStats:
 
 
 class Store:
-    """A DuckDB archive file. Use as a context manager or call :meth:`close`."""
+    """A DuckDB archive file. Use as a context manager or call :meth:`close`.
 
-    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False) -> None:
+    ``memory_limit`` caps DuckDB's own buffers (it spills to a temporary directory beyond it).
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB, read_only: bool = False, memory_limit: str = "1GB") -> None:
         self.path = str(path)
         if read_only and not Path(self.path).exists():
             raise FileNotFoundError(f"no archive at {self.path}: run `tracemine ingest` first")
-        self.con = duckdb.connect(self.path, read_only=read_only)
+        self.con = duckdb.connect(self.path, read_only=read_only, config={"memory_limit": memory_limit})
+        self._in_batch_txn = False
+        self._pending_rows = 0
         if not read_only:
             self._migrate()
+            self.abort_ingest()  # recover from an ingest that was killed half-way
 
     def __enter__(self) -> Store:
         return self
@@ -81,13 +87,14 @@ class Store:
             )
 
     # -- ingest --------------------------------------------------------------------------------------
-    # An ingest is one transaction: begin_ingest, any number of insert_spans/insert_traces, then
-    # commit_ingest (dedupe, file records, quarantine) or abort_ingest. Rows are written once; the rare
-    # duplicates are deleted at the end, so an interrupted ingest leaves the archive exactly as it was.
+    # begin_ingest registers the ingest; insert_spans/insert_traces append batches (each committed, so
+    # memory stays bounded and DuckDB's compression overlaps with parsing); commit_ingest removes
+    # duplicates, records files and quarantine and marks the ingest finished in one transaction. Rows of
+    # an ingest that never finished (killed process, power loss) are removed by abort_ingest or, at the
+    # latest, when the archive is next opened for writing: readers only ever see finished ingests.
 
     def begin_ingest(self, paths: list[str]) -> int:
-        """Open the ingest transaction and register the ingest; returns its id."""
-        self.con.execute("BEGIN TRANSACTION")
+        """Register an ingest; returns its id."""
         row = self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()
         ingest_id = int(row[0]) if row else 1
         self.con.execute(
@@ -95,6 +102,27 @@ class Store:
             [ingest_id, time.time_ns(), orjson.dumps(paths).decode()],
         )
         return ingest_id
+
+    def abort_ingest(self, ingest_id: int | None = None) -> int:
+        """Remove the rows of unfinished ingests (all of them, or one); returns how many ingests."""
+        where = "finished_ns IS NULL" + (" AND ingest_id = ?" if ingest_id is not None else "")
+        params = [ingest_id] if ingest_id is not None else []
+        if self._in_batch_txn:
+            self.con.execute("ROLLBACK")
+            self._in_batch_txn = False
+            self._pending_rows = 0
+        ids = [r[0] for r in self.con.execute(f"SELECT ingest_id FROM ingests WHERE {where}", params).fetchall()]
+        if not ids:
+            return 0
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for table in ("spans", "traces", "ingests"):
+                self.con.execute(f"DELETE FROM {table} WHERE ingest_id IN (SELECT unnest(?))", [ids])
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return len(ids)
 
     def known_fingerprints(self, fingerprints: list[str]) -> set[str]:
         """Fingerprints of files already ingested cleanly. Files that had rejected records are read
@@ -106,25 +134,42 @@ class Store:
         ).fetchall()
         return {r[0] for r in rows}
 
+    # rows appended before a commit: one DuckDB row group (122,880 rows) or more, so each commit writes
+    # whole compressed row groups (committing every small batch costs 3-4x more)
+    COMMIT_ROWS = 245_760
+
     def insert_spans(self, table: pa.Table) -> None:
         """Append an Arrow batch of spans (columns as in :data:`SPAN_COLUMNS`)."""
+        if not self._in_batch_txn:
+            self.con.execute("BEGIN TRANSACTION")
+            self._in_batch_txn = True
         self.con.register("span_batch", table)
         try:
             self.con.execute("INSERT INTO spans SELECT * FROM span_batch")
         finally:
             self.con.unregister("span_batch")
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= self.COMMIT_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit appended batches."""
+        if self._in_batch_txn:
+            self.con.execute("COMMIT")
+            self._in_batch_txn = False
+            self._pending_rows = 0
 
     def insert_traces(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        if not self._in_batch_txn:
+            self.con.execute("BEGIN TRANSACTION")
+            self._in_batch_txn = True
         self.con.register("trace_batch", pa.Table.from_pylist(rows, schema=TRACE_ARROW_SCHEMA))
         try:
             self.con.execute("INSERT INTO traces SELECT * FROM trace_batch")
         finally:
             self.con.unregister("trace_batch")
-
-    def abort_ingest(self) -> None:
-        self.con.execute("ROLLBACK")
 
     def commit_ingest(
         self,
@@ -138,25 +183,35 @@ class Store:
         Returns ``(spans inserted, duplicate spans dropped)``.
         """
         con = self.con
+        self.flush()
+        con.execute("BEGIN TRANSACTION")
         try:
             read = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
-            # duplicates within this ingest: keep the first row of each (trace_id, span_id)
-            con.execute(
-                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                       SELECT rowid FROM (
-                           SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
-                           FROM spans WHERE ingest_id = $1)
-                       WHERE rn > 1)""",
+            # duplicates within this ingest (keep the first row) and spans an earlier ingest stored;
+            # both are rare, so they are counted with cheap hash aggregates before anything is deleted
+            within = con.execute(
+                """SELECT count(*) FROM (SELECT 1 FROM spans WHERE ingest_id = ?
+                   GROUP BY trace_id, span_id HAVING count(*) > 1)""",
                 [ingest_id],
-            )
-            # spans an earlier ingest already stored
-            con.execute(
-                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                       SELECT s.rowid FROM spans s SEMI JOIN spans t
-                       ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
-                       WHERE s.ingest_id = $1)""",
-                [ingest_id],
-            )
+            ).fetchone()[0]
+            if within:
+                con.execute(
+                    """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                           SELECT rowid FROM (
+                               SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
+                               FROM spans WHERE ingest_id = $1)
+                           WHERE rn > 1)""",
+                    [ingest_id],
+                )
+            earlier = con.execute("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]).fetchone()[0]
+            if earlier:
+                con.execute(
+                    """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                           SELECT s.rowid FROM spans s SEMI JOIN spans t
+                           ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
+                           WHERE s.ingest_id = $1)""",
+                    [ingest_id],
+                )
             inserted = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
             con.execute(
                 """DELETE FROM traces WHERE ingest_id = $1 AND rowid IN (

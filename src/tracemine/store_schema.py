@@ -143,6 +143,7 @@ class SpanBatch:
         self.max_field_chars = max_field_chars
         self.max_attr_chars = max_attr_chars
         self.rows: list[tuple[Any, ...]] = []
+        self._resource: tuple[object, str | None, bool] = (None, None, False)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -176,10 +177,15 @@ class SpanBatch:
         if events_text is not None and len(events_text) > limit:
             events_text = _dump([{"name": e.get("name"), "time_ns": e.get("time_ns")} for e in events or ()])
             truncated = True
-        resource_text = _dump(span.resource) if span.resource else None
-        if resource_text is not None and len(resource_text) > self.max_attr_chars:
-            resource_text, _ = _clip(resource_text, self.max_attr_chars)
-            truncated = True
+        resource = span.resource
+        if resource is not self._resource[0]:  # spans of one OTLP resource block share its dict
+            resource_text = _dump(resource) if resource else None
+            cut = resource_text is not None and len(resource_text) > self.max_attr_chars
+            if cut:
+                resource_text, _ = _clip(resource_text, self.max_attr_chars)
+            self._resource = (resource, resource_text, cut)
+        _, resource_text, resource_cut = self._resource
+        truncated = truncated or resource_cut
         source = span.source
         start, end = span.start_ns, span.end_ns
         self.rows.append((

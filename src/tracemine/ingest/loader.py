@@ -4,7 +4,8 @@ The unit of work is a *task*: a whole file, or a line-aligned byte range of a la
 JSON-lines file whose records a stateless reader handles. Tasks run in a process pool (or in-process
 for small inputs). A pooled task writes its spans as Arrow IPC files in a spill directory, so a worker
 holds one batch at a time whatever the size of its file; the main process appends each file to the
-archive as it arrives, with at most ``workers + 1`` tasks in flight, and commits once at the end.
+archive as it arrives, with at most ``workers + 1`` tasks in flight, and finishes the ingest at the end
+(see :class:`tracemine.store.Store` for how an interrupted ingest is undone).
 Python's cyclic garbage collector is paused while a task builds spans: spans hold no cycles, and its
 full scans of millions of young objects cost a third of the parse time.
 """
@@ -313,7 +314,7 @@ def ingest_paths(
                 if progress:
                     progress(done_bytes, total_bytes)
     except BaseException:
-        store.abort_ingest()
+        store.abort_ingest(ingest_id)
         raise
     report.files_read = len(fresh)
     report.files = [dict(v, formats=dict(v["formats"])) for v in per_file.values()]

@@ -36,6 +36,8 @@ _STATUS_WORDS = {
     "failed": Status.ERROR,
 }
 
+_STATUS_BY_CODE = {0: Status.UNSET, 1: Status.OK, 2: Status.ERROR}
+
 _SPAN_KIND_WORDS = {
     "0": None,
     "1": "internal",
@@ -196,8 +198,10 @@ def make_span(
     source: SourceRef,
 ) -> Span:
     """A normalised span from OTel-shaped fields; attribute conventions fill the rest."""
-    norm_events = normalize_events(events)
-    explicit = parse_status(status)
+    norm_events = normalize_events(events) if events else None
+    explicit = _STATUS_BY_CODE.get(status) if type(status) is int else None
+    if explicit is None:
+        explicit = parse_status(status)
     message = status_message if isinstance(status_message, str) and status_message else None
     span = Span(
         trace_id=normalize_id(strip_0x(trace_id), TRACE_ID_HEX_LEN) or "",
