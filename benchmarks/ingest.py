@@ -10,6 +10,7 @@ sampled every 50 ms (what the machine actually has to provide), plus the main pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -53,10 +54,8 @@ def _measure(cmd: list[str]) -> tuple[float, int, int, str]:
                 main_rss = parent.memory_info().rss
                 total = main_rss
                 for child in parent.children(recursive=True):
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         total += child.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
                 peak_tree = max(peak_tree, total)
                 peak_main = max(peak_main, main_rss)
             except psutil.NoSuchProcess:

@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import DDL, SCHEMA_VERSION, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.store_schema import DDL, SCHEMA_VERSION, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
