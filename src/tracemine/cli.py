@@ -149,6 +149,91 @@ def stats(
         print_quarantine(console, records, archive.quarantined)
 
 
+def _ingest_quietly(ctx: click.Context, paths: tuple[str, ...], store: Any, console: Any) -> None:
+    """Ingest ``paths`` before another command runs on the archive (one summary line)."""
+    from tracemine.ingest.loader import ingest_paths
+    from tracemine.ingest.sources import SourceError
+    from tracemine.report.terminal import print_ingest_report
+
+    try:
+        report = ingest_paths(list(paths), store, _settings(ctx).ingest)
+    except SourceError as exc:
+        _fail(str(exc))
+        return
+    print_ingest_report(console, report, store.path, quiet=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@db_option
+@window_options
+@click.option("--detectors", help="Comma-separated detector names (default: all). See `--list`.")
+@click.option("--list", "list_only", is_flag=True, help="List the available detectors and exit.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Also write the signals as JSON-lines.")
+@click.pass_context
+def detect(
+    ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
+    detectors: str | None, list_only: bool, out_path: str | None,
+) -> None:
+    """Run the deterministic failure detectors over the archive (ingesting PATHS first, if given).
+
+    Signals are stored in the archive for the later stages and, with --out, written as JSON-lines:
+    {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text"}.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tracemine.detect.registry import UnknownDetector, available, detector_class
+    from tracemine.detect.runner import run_detection
+    from tracemine.report.terminal import print_detect_report
+    from tracemine.store import Store
+    from tracemine.timewindow import WindowError, WindowSpec
+
+    if list_only:
+        for name, target in available().items():
+            cls = detector_class(name)
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            click.echo(f"{name:18s} {doc}  [{target}]")
+        return
+    names = [n.strip() for n in detectors.split(",") if n.strip()] if detectors else None
+    try:
+        for name in names or ():
+            detector_class(name)
+    except UnknownDetector as exc:
+        _fail(str(exc.args[0]))
+    if not paths and not Path(db).exists():
+        _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
+    console = _console()
+    with Store(db) as store:
+        if paths:
+            _ingest_quietly(ctx, paths, store, console)
+        try:
+            resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+        except WindowError as exc:
+            _fail(str(exc))
+            return
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("detect", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            report = run_detection(store, resolved, names, _settings(ctx).detect, progress)
+    if out_path:
+        import orjson
+
+        with open(out_path, "wb") as fh:
+            for signal in report.signals:
+                fh.write(orjson.dumps({
+                    "detector": signal.detector, "kind": signal.kind, "trace_id": signal.trace_id,
+                    "span_ids": signal.span_ids, "severity": signal.severity, "evidence": signal.evidence,
+                    "text": signal.text,
+                }, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+    print_detect_report(console, report, out_path)
+
+
 @main.command()
 @click.option("--traces", "n_traces", type=click.IntRange(min=1), default=1000, show_default=True, help="Traces to generate.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")

@@ -28,6 +28,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     ingest: IngestSettings = IngestSettings()
+    # detector name → its settings (thresholds); see configs/default.yaml
+    detect: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class ConfigError(ValueError):

@@ -18,7 +18,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from tracemine.model import Outcome, SourceRef, Span, SpanKind, Status, StatusSource, Trace
+from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
 from tracemine.store_schema import DDL, SCHEMA_VERSION, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
@@ -254,6 +254,57 @@ class Store:
             con.execute("ROLLBACK")
             raise
         return int(inserted), int(read - inserted)
+
+    # -- signals -------------------------------------------------------------------------------------
+
+    def save_signals(self, window: Window | None, detectors: list[str], signals: list[Signal],
+                     counts: dict[str, Any]) -> int:
+        """Store one detection run and its signals; returns the run's ``detect_id``."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            detect_id = con.execute("SELECT coalesce(max(detect_id), 0) + 1 FROM detect_runs").fetchone()[0]
+            con.execute(
+                "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [detect_id, time.time_ns(), window.since_ns if window else None, window.until_ns if window else None,
+                 orjson.dumps(detectors).decode(), counts.get("traces", 0), counts.get("spans", 0), len(signals),
+                 orjson.dumps(counts.get("errors", {})).decode(), counts.get("seconds", 0.0)],
+            )
+            if signals:
+                con.register("signal_batch", pa.table({
+                    "detect_id": [detect_id] * len(signals),
+                    "signal_id": list(range(len(signals))),
+                    "detector": [s.detector for s in signals],
+                    "kind": [s.kind for s in signals],
+                    "trace_id": [s.trace_id for s in signals],
+                    "span_ids": [s.span_ids for s in signals],
+                    "severity": [s.severity for s in signals],
+                    "evidence": [orjson.dumps(s.evidence, option=orjson.OPT_NON_STR_KEYS).decode() for s in signals],
+                    "text": [s.text for s in signals],
+                }))
+                con.execute("INSERT INTO signals SELECT * FROM signal_batch")
+                con.unregister("signal_batch")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        return int(detect_id)
+
+    def latest_detect_id(self) -> int | None:
+        row = self.con.execute("SELECT max(detect_id) FROM detect_runs").fetchone()
+        return row[0] if row else None
+
+    def signals(self, detect_id: int | None = None) -> list[Signal]:
+        """Signals of a detection run (the latest when ``detect_id`` is None)."""
+        detect_id = detect_id if detect_id is not None else self.latest_detect_id()
+        if detect_id is None:
+            return []
+        rows = self.con.execute(
+            """SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
+               WHERE detect_id = ? ORDER BY signal_id""",
+            [detect_id],
+        ).fetchall()
+        return [Signal(r[0], r[1], r[2], list(r[3]), r[4], orjson.loads(r[5]), r[6]) for r in rows]
 
     # -- queries -------------------------------------------------------------------------------------
 

@@ -97,6 +97,12 @@ DDL = [
         spans BIGINT, rejected BIGINT, ingest_id BIGINT, ingested_ns BIGINT)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         ingest_id BIGINT, file VARCHAR, locator VARCHAR, reason VARCHAR, excerpt VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS detect_runs (
+        detect_id BIGINT PRIMARY KEY, created_ns BIGINT, since_ns BIGINT, until_ns BIGINT, detectors VARCHAR,
+        traces BIGINT, spans BIGINT, signals BIGINT, detector_errors VARCHAR, seconds DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS signals (
+        detect_id BIGINT, signal_id BIGINT, detector VARCHAR, kind VARCHAR, trace_id VARCHAR, span_ids VARCHAR[],
+        severity VARCHAR, evidence VARCHAR, text VARCHAR)""",
 ]
 
 

@@ -112,3 +112,38 @@ def print_synth_result(console: Console, result: Any, out_dir: Path) -> None:
             table.add_row(kind, format_count(sum(modes.values())),
                           ", ".join(f"{m} ({c:,})" for m, c in sorted(modes.items())))
         console.print(table)
+
+
+def print_detect_report(console: Console, report: Any, out_path: str | None = None) -> None:
+    """Signals by detector, kind and tool, with severities and affected traces."""
+    from collections import Counter, defaultdict
+
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for signal in report.signals:
+        evidence = signal.evidence or {}
+        subject = evidence.get("tool") or evidence.get("model") or evidence.get("group") or "—"
+        groups[(signal.detector, signal.kind, str(subject))].append(signal)
+    table = Table(title=f"Signals ({len(report.signals):,}) in {report.traces:,} traces, window {report.window.describe() if report.window else 'all time'}")
+    table.add_column("detector")
+    table.add_column("kind")
+    table.add_column("tool / model", overflow="fold")
+    table.add_column("signals", justify="right")
+    table.add_column("traces", justify="right")
+    table.add_column("severity")
+    rows = sorted(groups.items(), key=lambda item: (item[0][0], -len(item[1]), item[0][2]))
+    for (detector, kind, subject), signals in rows[:60]:
+        severities = Counter(s.severity for s in signals)
+        table.add_row(detector, kind, subject, format_count(len(signals)),
+                      format_count(len({s.trace_id for s in signals})),
+                      ", ".join(f"{k} {v}" for k, v in sorted(severities.items())))
+    if len(rows) > 60:
+        table.caption = f"… {len(rows) - 60} more groups (see --out)"
+    console.print(table)
+    summary = f"{len(report.signals):,} signals from {len(report.detectors)} detector(s) in {report.seconds:.1f}s"
+    if report.detect_id is not None:
+        summary += f"; stored as detection run {report.detect_id}"
+    if out_path:
+        summary += f"; written to {out_path}"
+    console.print(summary)
+    for name, count in report.errors.items():
+        console.print(f"[yellow]{name}: {count} trace(s) failed in the detector — {report.error_examples.get(name, '')}[/yellow]")

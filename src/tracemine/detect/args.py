@@ -1,0 +1,55 @@
+"""Canonical forms of tool arguments and results, so that equal calls compare equal.
+
+Two calls are "the same" when their arguments differ only in key order, whitespace, number format
+(``5``, ``5.0``, ``"5"``) or the case of enum-like strings (``Economy`` vs ``economy``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from tracemine.ingest.decode import decode_value
+
+_ENUM_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,40}$")
+_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?$")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_value(value: Any) -> Any:
+    """A structure with the same meaning and one spelling (see module docstring)."""
+    if isinstance(value, dict):
+        return {str(k).strip(): normalize_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize_value(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else round(value, 9)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = _SPACES.sub(" ", value.strip())
+        if _NUMBER.match(text):
+            number = float(text)
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        if _ENUM_LIKE.match(text):
+            return text.lower()
+        return text
+    return str(value)
+
+
+def canonical(value: Any) -> str:
+    """Canonical text of a payload (JSON text, Python repr or a decoded value); ``""`` for none."""
+    if value is None:
+        return ""
+    decoded = decode_value(value)
+    normalized = normalize_value(decoded)
+    if isinstance(normalized, str):
+        return normalized
+    try:
+        return orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return str(normalized)

@@ -1,0 +1,64 @@
+"""The detector interface.
+
+A detector sees the window twice. In the first pass ``observe`` accumulates window statistics (per-tool
+result shapes, inferred argument schemas, latency distributions); instances built over different trace
+shards are combined with ``merge``, so both passes parallelise by shard. In the second pass ``detect``
+judges one trace at a time against those statistics and returns :class:`Signal` objects with
+structured evidence. Detectors never raise on odd traces: the runner turns an exception into a counted
+detector error and goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from tracemine.detect.textmask import mask
+from tracemine.detect.view import TraceView
+from tracemine.model import Signal
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class Detector:
+    """Base class. Subclasses set ``name`` and ``kinds`` and implement :meth:`detect`."""
+
+    name: ClassVar[str] = ""
+    kinds: ClassVar[tuple[str, ...]] = ()
+    uses_window_stats: ClassVar[bool] = False
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.settings: dict[str, Any] = dict(settings or {})
+
+    def setting(self, key: str, default: Any) -> Any:
+        return self.settings.get(key, default)
+
+    def observe(self, view: TraceView) -> None:
+        """First pass: accumulate window statistics (no-op unless ``uses_window_stats``)."""
+
+    def merge(self, other: Detector) -> None:
+        """Fold another shard's first-pass statistics into this instance."""
+
+    def finalize(self) -> None:
+        """Called once between the passes, after every observe/merge."""
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def signal(
+        self,
+        view: TraceView,
+        kind: str,
+        span_ids: list[str],
+        severity: str,
+        evidence: dict[str, Any],
+        text: str,
+    ) -> Signal:
+        """A :class:`Signal` of this detector; ``text`` is masked for embedding here."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {severity!r}")
+        unique = list(dict.fromkeys(span_ids))
+        return Signal(
+            detector=self.name, kind=kind, trace_id=view.trace_id, span_ids=unique, severity=severity,
+            evidence=evidence, text=mask(text),
+        )
