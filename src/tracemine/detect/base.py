@@ -26,6 +26,8 @@ class Detector:
     name: ClassVar[str] = ""
     kinds: ClassVar[tuple[str, ...]] = ()
     uses_window_stats: ClassVar[bool] = False
+    # names of detectors whose settings this one also reads (passed under that name)
+    reads_settings_of: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})

@@ -48,6 +48,17 @@ def detector_class(name: str) -> type[Detector]:
 
 
 def build(names: list[str] | None, settings: dict[str, dict]) -> list[Detector]:
-    """Instantiate the named detectors (all available when ``names`` is empty) with their settings."""
+    """Instantiate the named detectors (all available when ``names`` is empty) with their settings.
+
+    A detector that reads another detector's thresholds (``reads_settings_of``) gets them under that
+    detector's name unless its own settings override them, so the two never disagree.
+    """
     chosen = names or list(available())
-    return [detector_class(n)(settings.get(n, {})) for n in chosen]
+    detectors = []
+    for name in chosen:
+        cls = detector_class(name)
+        own = dict(settings.get(name) or {})
+        for other in cls.reads_settings_of:
+            own.setdefault(other, dict(settings.get(other) or {}))
+        detectors.append(cls(own))
+    return detectors

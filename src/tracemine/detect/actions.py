@@ -1,0 +1,466 @@
+"""Shared reasoning about agent actions for the ``loop`` and ``duplicate_call`` detectors.
+
+* whether a tool writes (changes the world) or only reads, from generic verbs in its name and description;
+* whether a call succeeded (no error status, no error-shaped result, no exception event);
+* result signatures that ignore volatile values (timestamps, request ids, durations), so that "the same
+  result" means "no new information";
+* near-same arguments (trivially rephrased free text) and near-same LLM outputs (token-set Jaccard);
+* periodic runs of actions (period 1..``max_period`` repeated ``min_repeats`` times), used by the loop
+  detector to report loops and by the duplicate-call detector to skip spans a loop already covers.
+
+Nothing here knows any particular agent, tool or dataset: every rule follows from structure and words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from tracemine.detect.args import normalize_value
+from tracemine.detect.textmask import mask
+from tracemine.detect.view import LlmTurn, ToolCall, TraceView
+from tracemine.ingest.decode import decode_value
+from tracemine.model import Span, SpanKind
+
+# --- write vs read ---------------------------------------------------------------------------------
+
+WRITE_VERBS = frozenset({
+    "add", "append", "apply", "approve", "archive", "assign", "book", "buy", "cancel", "change", "charge",
+    "checkout", "commit", "create", "debit", "delete", "deploy", "destroy", "disable", "dispatch", "drop",
+    "edit", "enable", "enqueue", "enroll", "exchange", "execute", "export", "grant", "import", "insert",
+    "invite", "issue", "merge", "modify", "move", "notify", "patch", "pay", "publish", "purchase", "push",
+    "put", "refund", "register", "reject", "release", "remove", "rename", "replace", "reply", "reschedule",
+    "reserve", "reset", "restart", "revoke", "save", "schedule", "send", "submit", "subscribe", "terminate",
+    "transfer", "trigger", "unsubscribe", "update", "upgrade", "upload", "upsert", "void", "withdraw", "write",
+})
+# words that are verbs only when they lead a name ("email_customer", "post_message" but "user_email_lookup")
+LEADING_WRITE_VERBS = frozenset({"close", "email", "mark", "message", "order", "place", "post", "return", "set",
+                                 "share", "ship", "sign", "text"})
+READ_VERBS = frozenset({
+    "browse", "calculate", "check", "compute", "count", "describe", "download", "estimate", "fetch", "find",
+    "get", "inspect", "list", "load", "lookup", "open", "peek", "poll", "preview", "query", "read", "retrieve",
+    "search", "see", "show", "summarize", "summarise", "think", "validate", "verify", "view", "wait",
+})
+_READ_ONLY_HINT = re.compile(r"\b(read[- ]only|does not (?:modify|change|write)|without (?:modifying|side effects))\b", re.I)
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def words(name: str) -> list[str]:
+    """Lower-case words of an identifier or phrase (snake, kebab, dotted and camel case)."""
+    return [w.lower() for w in _WORD_SPLIT.split(name or "") if w]
+
+
+def _verb_verdict(ws: list[str]) -> bool | None:
+    """The first verb among ``ws`` decides: ``True`` for a write, ``False`` for a read, ``None`` for none."""
+    for position, word in enumerate(ws):
+        if word in WRITE_VERBS or (position == 0 and word in LEADING_WRITE_VERBS):
+            return True
+        if word in READ_VERBS:
+            return False
+    return None
+
+
+def is_write_tool(name: str, definition: Mapping[str, Any] | None = None) -> bool:
+    """Whether a tool changes state, judged from the verbs of its name, then of its description."""
+    verdict = _verb_verdict(words(name))
+    if verdict is not None:
+        return verdict
+    description = str((definition or {}).get("description") or "")
+    if not description or _READ_ONLY_HINT.search(description):
+        return False
+    first = words(description)[:1]
+    return bool(first) and (first[0] in WRITE_VERBS or first[0] in LEADING_WRITE_VERBS - {"return"})
+
+
+# --- success / error -------------------------------------------------------------------------------
+
+_ERROR_TEXT = re.compile(r"^\s*(?:error\b|exception\b|traceback \(most recent call last\)|fatal\b|failed\b|failure\b)", re.I)
+_FAILED_STATES = frozenset({"error", "errored", "failed", "failure", "fail", "aborted", "timeout", "timed_out", "timedout"})
+_ERROR_KEYS = ("error", "errors", "exception", "error_message", "errormessage", "fault")
+_SUCCESS_KEYS = ("success", "ok", "succeeded")
+_IS_ERROR_KEYS = ("is_error", "iserror", "failed", "has_error")
+
+
+def result_is_error(result: Any, text: str = "") -> bool:
+    """Whether a (decoded) tool result reports a failure in its own words."""
+    if isinstance(result, str) or (result is None and text):
+        return bool(_ERROR_TEXT.match(result if isinstance(result, str) else text))
+    if not isinstance(result, dict):
+        return False
+    lowered = {str(k).lower(): v for k, v in result.items()}
+    if any(lowered.get(k) for k in _ERROR_KEYS):
+        return True
+    if any(lowered.get(k) is False for k in _SUCCESS_KEYS) or any(lowered.get(k) is True for k in _IS_ERROR_KEYS):
+        return True
+    for key, value in result.items():
+        ws = words(str(key))
+        if ("status" in ws or "state" in ws) and isinstance(value, str) and value.strip().lower() in _FAILED_STATES:
+            return True
+        if "status" in ws and isinstance(value, int) and not isinstance(value, bool) and 400 <= value < 600:
+            return True
+    return False
+
+
+def has_exception_event(span: Span) -> bool:
+    return any(str(e.get("name", "")).lower() == "exception" for e in span.events or ())
+
+
+def call_succeeded(call: ToolCall) -> bool:
+    """No error status, no exception event and no error-shaped result."""
+    return not (call.failed or has_exception_event(call.span) or result_is_error(call.result, call.result_text))
+
+
+# --- result signatures -----------------------------------------------------------------------------
+
+_VOLATILE_WORDS = frozenset({"at", "timestamp", "ts", "elapsed", "duration", "latency", "took", "nonce", "etag",
+                             "uptime"})
+_VOLATILE_ID_OWNERS = frozenset({"request", "trace", "span", "correlation", "idempotency", "session"})
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_LONG_HEX = re.compile(r"^(?=.*\d)(?=.*[a-fA-F])[0-9a-fA-F]{16,}$")
+VOLATILE = "<volatile>"
+
+
+def _volatile_key(key: str) -> bool:
+    ws = words(key)
+    if any(w in _VOLATILE_WORDS for w in ws) or any(w.endswith("ms") and w[:-2] in _VOLATILE_WORDS for w in ws):
+        return True
+    return len(ws) >= 2 and ws[-1] == "id" and ws[-2] in _VOLATILE_ID_OWNERS
+
+
+def strip_volatile(value: Any) -> Any:
+    """``value`` with timestamps, request/trace ids and durations replaced by a placeholder."""
+    if isinstance(value, dict):
+        return {k: VOLATILE if _volatile_key(str(k)) else strip_volatile(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_volatile(v) for v in value]
+    if isinstance(value, str) and (_UUID.match(value) or _DATETIME.match(value) or _LONG_HEX.match(value)):
+        return VOLATILE
+    return value
+
+
+def result_signature(call: ToolCall) -> str:
+    """Canonical result without volatile values; for a failure without result, its masked message."""
+    if call.result is None and not call.result_text:
+        return "!" + mask(call.span.status_message or "", 200) if call.failed else ""
+    normalized = normalize_value(strip_volatile(decode_value(call.result)))
+    if isinstance(normalized, str):
+        return normalized
+    return orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+
+
+# --- near-same text --------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def tokens(text: str) -> frozenset[str]:
+    return frozenset(t.casefold() for t in _TOKEN.findall(text or ""))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _near_same_value(a: Any, b: Any, threshold: float) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_near_same_value(a[k], b[k], threshold) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_near_same_value(x, y, threshold) for x, y in zip(a, b, strict=True))
+    if isinstance(a, str) and isinstance(b, str):
+        ta, tb = _TOKEN.findall(a.casefold()), _TOKEN.findall(b.casefold())
+        if ta == tb:
+            return True  # only case, spacing or punctuation differ
+        # free text (several words) may be reworded; identifiers and single words must match
+        return min(len(ta), len(tb)) >= 3 and jaccard(frozenset(ta), frozenset(tb)) >= threshold
+    return a == b
+
+
+def near_same_args(a: ToolCall, b: ToolCall, threshold: float) -> bool:
+    """Same tool and arguments that differ only in trivially rephrased free text."""
+    if a.tool != b.tool:
+        return False
+    if a.args_key == b.args_key:
+        return True
+    return _near_same_value(normalize_value(a.args), normalize_value(b.args), threshold)
+
+
+_SCAFFOLD_KEYS = frozenset({"role", "type", "finish_reason", "id", "tool_call_id", "call_id", "index", "refusal"})
+
+
+def _text_leaves(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() not in _SCAFFOLD_KEYS:
+                _text_leaves(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _text_leaves(item, out)
+    elif isinstance(value, str):
+        decoded = decode_value(value)
+        if decoded is not value and not isinstance(decoded, str):
+            _text_leaves(decoded, out)
+        else:
+            out.append(value)
+    elif value is not None:
+        out.append(str(value))
+
+
+def llm_output_tokens(turn: LlmTurn) -> frozenset[str]:
+    """Tokens of what an LLM turn said or requested, without message scaffolding (roles, call ids)."""
+    leaves: list[str] = []
+    _text_leaves(decode_value(turn.output_text), leaves)
+    return tokens(" ".join(leaves))
+
+
+# --- periodic runs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoopParams:
+    """Thresholds shared by both detectors (settings keys in brackets)."""
+
+    min_repeats: int = 3  # [min_repeats] repetitions of the cycle, the first one included
+    max_period: int = 4  # [max_period] longest cycle, in actions
+    arg_similarity: float = 0.8  # [arg_similarity] token-set Jaccard for rephrased free-text arguments
+    result_similarity: float = 0.9  # [result_similarity] token-set Jaccard of results of rephrased calls
+    text_similarity: float = 0.85  # [text_similarity] token-set Jaccard of repeated LLM outputs
+    max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> LoopParams:
+        d = cls()
+        return cls(
+            min_repeats=max(2, int(settings.get("min_repeats", d.min_repeats))),
+            max_period=max(1, int(settings.get("max_period", d.max_period))),
+            arg_similarity=float(settings.get("arg_similarity", d.arg_similarity)),
+            result_similarity=float(settings.get("result_similarity", d.result_similarity)),
+            text_similarity=float(settings.get("text_similarity", d.text_similarity)),
+            max_gap=max(0, int(settings.get("max_gap", d.max_gap))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Items ``start .. start + period * repeats - 1`` repeat a block of ``period`` items."""
+
+    start: int
+    period: int
+    repeats: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.period * self.repeats
+
+
+def periodic_runs(n: int, same: Callable[[int, int], bool], min_repeats: int, max_period: int) -> list[Run]:
+    """Non-overlapping runs, left to right; at each start the period covering most items wins (shortest on ties).
+
+    ``same(i, j)`` says whether item ``j`` repeats item ``i`` (``i < j``).
+    """
+    runs: list[Run] = []
+    i = 0
+    while i < n:
+        best: Run | None = None
+        for period in range(1, max_period + 1):
+            if i + period * min_repeats > n:
+                break
+            repeats = 1
+            while i + period * (repeats + 1) <= n and all(
+                same(i + k, i + period * repeats + k) for k in range(period)
+            ):
+                repeats += 1
+            if repeats >= min_repeats and (best is None or period * repeats > best.period * best.repeats):
+                best = Run(i, period, repeats)
+        if best is None:
+            i += 1
+        else:
+            runs.append(best)
+            i = best.end
+    return runs
+
+
+def _primitive(block: list[str]) -> bool:
+    """A cycle is reported once: a block that is itself a repetition (A A) is not primitive."""
+    n = len(block)
+    return not any(n % p == 0 and block == block[:p] * (n // p) for p in range(1, n))
+
+
+@dataclass(slots=True)
+class Loop:
+    """A detected loop: ``repetitions`` holds the steps of each repetition, in order."""
+
+    kind: str  # "tool" or "llm"
+    period: int
+    repetitions: list[list[ToolCall]] | list[list[LlmTurn]]
+    exact: bool  # every repetition has exactly the same canonical arguments / output
+    gapped: bool = False  # one call recurring with a few other calls between recurrences
+
+    @property
+    def repeats(self) -> int:
+        return len(self.repetitions)
+
+    @property
+    def steps(self) -> list[ToolCall | LlmTurn]:
+        return [s for rep in self.repetitions for s in rep]
+
+
+def actions(view: TraceView) -> list[ToolCall]:
+    """The agent's tool calls, once each: a tool span nested in a span of the same tool and arguments (a
+    client span around a server span, a wrapper around the real call) is the same action recorded twice."""
+    by_id = {c.span.span_id: c for c in view.tool_calls}
+    spans = view.spans_by_id
+    out = []
+    for call in view.tool_calls:
+        parent = call.span.parent_span_id
+        seen: set[str] = set()
+        while parent in spans and parent not in seen and parent not in by_id:
+            seen.add(parent)
+            parent = spans[parent].parent_span_id
+        outer = by_id.get(parent) if parent is not None else None
+        if outer is None or outer.tool != call.tool or outer.args_key != call.args_key:
+            out.append(call)
+    return out
+
+
+def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
+    """Repeated blocks of tool calls whose results bring no new information."""
+    calls = actions(view)
+    signatures = [result_signature(c) for c in calls]
+    result_tokens: dict[int, frozenset[str]] = {}
+
+    def rtokens(i: int) -> frozenset[str]:
+        if i not in result_tokens:
+            result_tokens[i] = tokens(signatures[i])
+        return result_tokens[i]
+
+    def same(i: int, j: int) -> bool:
+        a, b = calls[i], calls[j]
+        if a.tool != b.tool or a.failed != b.failed:
+            return False
+        if a.args_key == b.args_key:
+            return signatures[i] == signatures[j]
+        if not near_same_args(a, b, params.arg_similarity):
+            return False
+        return signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity
+
+    loops = []
+    for run in periodic_runs(len(calls), _memo(same), params.min_repeats, params.max_period):
+        block = calls[run.start : run.start + run.period]
+        if run.period > 1 and not _primitive([c.args_key for c in block]):
+            continue
+        reps = [calls[run.start + r * run.period : run.start + (r + 1) * run.period] for r in range(run.repeats)]
+        exact = all(c.args_key == reps[0][k].args_key for rep in reps for k, c in enumerate(rep))
+        loops.append(Loop("tool", run.period, reps, exact))
+    if params.max_gap:
+        covered = {c.span.span_id for loop in loops for c in loop.steps}
+        loops.extend(_recurring(calls, signatures, covered, params))
+        loops.sort(key=lambda loop: loop.steps[0].step)
+    return loops
+
+
+def _recurring(calls: list[ToolCall], signatures: list[str], covered: set[str], params: LoopParams) -> list[Loop]:
+    """One call (same arguments, same result) coming back ``min_repeats`` times, at most ``max_gap`` calls apart."""
+    groups: dict[tuple[str, str, str, bool], list[int]] = {}
+    for position, (call, signature) in enumerate(zip(calls, signatures, strict=True)):
+        if call.span.span_id not in covered:
+            groups.setdefault((call.tool, call.args_key, signature, call.failed), []).append(position)
+    loops = []
+    for group in groups.values():
+        chain: list[int] = []
+        for position in [*group, None]:
+            if position is not None and (not chain or position - chain[-1] - 1 <= params.max_gap):
+                chain.append(position)
+                continue
+            if len(chain) >= params.min_repeats:
+                loops.append(Loop("tool", 1, [[calls[p]] for p in chain], True, gapped=True))
+            chain = [position] if position is not None else []
+    return loops
+
+
+def _memo(same: Callable[[int, int], bool]) -> Callable[[int, int], bool]:
+    cache: dict[tuple[int, int], bool] = {}
+
+    def wrapped(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in cache:
+            cache[key] = same(i, j)
+        return cache[key]
+
+    return wrapped
+
+
+def _observation_spans(view: TraceView) -> tuple[set[str], set[str]]:
+    """Spans that bring the model new input (tools, user messages, retrievals; not LLM internals or
+    containers), and the spans that contain LLM turns."""
+    spans = view.spans_by_id
+    llm_ids = {t.span.span_id for t in view.llm_turns}
+    containers: set[str] = set()
+    for span_id in llm_ids:
+        parent = spans[span_id].parent_span_id
+        while parent in spans and parent not in containers:
+            containers.add(parent)
+            parent = spans[parent].parent_span_id
+    out = set()
+    for span in view.trace.spans:
+        if span.kind in (SpanKind.TOOL, SpanKind.RETRIEVER):
+            out.add(span.span_id)  # some formats nest the tool call under the LLM turn that requested it
+            continue
+        if span.span_id in llm_ids or span.span_id in containers or span.kind in (SpanKind.AGENT, SpanKind.CHAIN):
+            continue
+        parent, inside_llm = span.parent_span_id, False
+        while parent in spans:
+            if parent in llm_ids:
+                inside_llm = True
+                break
+            parent = spans[parent].parent_span_id
+        if not inside_llm:
+            out.add(span.span_id)
+    return out, containers
+
+
+def llm_runs(view: TraceView) -> list[list[LlmTurn]]:
+    """Maximal sequences of LLM turns with no observation (tool result, user message…) between them.
+
+    An LLM span that contains another LLM span (a framework wrapper around the provider call) is not a
+    turn of its own."""
+    observations, containers = _observation_spans(view)
+    turns = {t.span.span_id: t for t in view.llm_turns if t.span.span_id not in containers}
+    runs: list[list[LlmTurn]] = [[]]
+    for span in view.trace.ordered():
+        if span.span_id in turns:
+            runs[-1].append(turns[span.span_id])
+        elif span.span_id in observations and runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def llm_loops(view: TraceView, params: LoopParams) -> list[Loop]:
+    """LLM turns that repeat the same (or near-same) output with nothing observed in between."""
+    loops = []
+    for run in llm_runs(view):
+        if len(run) < params.min_repeats:
+            continue
+        toks = [llm_output_tokens(t) for t in run]
+
+        def same(i: int, j: int, toks: list[frozenset[str]] = toks) -> bool:
+            return bool(toks[i]) and bool(toks[j]) and jaccard(toks[i], toks[j]) >= params.text_similarity
+
+        for found in periodic_runs(len(run), _memo(same), params.min_repeats, params.max_period):
+            reps = [run[found.start + r * found.period : found.start + (r + 1) * found.period] for r in range(found.repeats)]
+            if found.period > 1 and not _primitive([" ".join(sorted(toks[found.start + k])) for k in range(found.period)]):
+                continue
+            exact = all(t.output_key == reps[0][k].output_key for rep in reps for k, t in enumerate(rep))
+            loops.append(Loop("llm", found.period, reps, exact))
+    return loops
+
+
+def loop_span_ids(view: TraceView, params: LoopParams) -> set[str]:
+    """Tool spans inside a tool loop (the duplicate-call detector leaves these to the loop detector)."""
+    return {c.span.span_id for loop in tool_loops(view, params) for c in loop.steps}

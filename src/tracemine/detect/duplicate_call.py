@@ -1,0 +1,105 @@
+"""The ``duplicate_call`` detector: the same tool called again with the same normalised arguments after an
+earlier call of it had succeeded, adjacent or not.
+
+* Calls are grouped by tool and canonical arguments (key order, whitespace, number format and the case
+  of enum-like strings do not matter). A group is a duplicate from its first *successful* call on, so a
+  failed call followed by a successful retry (a recovered error) is not one.
+* A repeated **write** (its name or description leads with a verb such as send, create, cancel, pay…) is
+  a duplicate whatever it returned: it acted twice. A repeated **read** is one only when it returned
+  what the earlier successful call returned (no new information); a read whose result changes is
+  observing changing state (a poll), not duplicating work.
+* Calls inside a tool loop (see :mod:`tracemine.detect.loop`) are left to the loop detector; its
+  thresholds are read from this detector's ``loop`` setting (defaults match the loop detector's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from tracemine.detect.actions import (
+    LoopParams,
+    actions,
+    call_succeeded,
+    is_write_tool,
+    loop_span_ids,
+    result_signature,
+)
+from tracemine.detect.base import Detector
+from tracemine.detect.view import ToolCall, TraceView
+from tracemine.model import Signal
+
+EXCERPT = 200
+
+
+class DuplicateCallDetector(Detector):
+    """Repeated tool calls with identical canonical arguments after a successful result."""
+
+    name: ClassVar[str] = "duplicate_call"
+    kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
+    reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        calls = actions(view)
+        position = {c.span.span_id: p for p, c in enumerate(calls)}
+        groups: dict[tuple[str, str], list[ToolCall]] = {}
+        for call in calls:
+            groups.setdefault((call.tool, call.args_key), []).append(call)
+        if not any(len(g) > 1 for g in groups.values()):
+            return
+        in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
+            if self.setting("skip_loops", True) else set()
+        for (tool, _), group in groups.items():
+            if len(group) > 1:
+                found = self._group_signal(view, tool, group, in_loops, position)
+                if found is not None:
+                    yield found
+
+    def _group_signal(
+        self, view: TraceView, tool: str, calls: list[ToolCall], in_loops: set[str], position: dict[str, int]
+    ) -> Signal | None:
+        first_ok = next((i for i, c in enumerate(calls) if call_succeeded(c)), None)
+        if first_ok is None or first_ok == len(calls) - 1:
+            return None  # never succeeded, or only the last call did (a recovered error)
+        reference = calls[first_ok]
+        write = is_write_tool(tool, view.tool_definitions.get(tool))
+        later = calls[first_ok + 1 :]
+        if not write:
+            signature = result_signature(reference)
+            if any(result_signature(c) != signature for c in later):
+                return None  # the result changes: the agent is watching state move (a poll)
+        duplicates = [c for c in later if c.span.span_id not in in_loops]
+        if not duplicates:
+            return None
+        named = ([reference] if reference.span.span_id not in in_loops else []) + duplicates
+        adjacent = any(position[b.span.span_id] - position[a.span.span_id] == 1
+                       for a, b in zip(calls[first_ok:], later, strict=False))
+        count = 1 + len(later)
+        evidence: dict[str, Any] = {
+            "tool": tool,
+            "calls": count,
+            "span_ids": [c.span.span_id for c in named],
+            "reference_span_id": reference.span.span_id,
+            "failed_before_span_ids": [c.span.span_id for c in calls[:first_ok]],
+            "is_write": write,
+            "first_result_excerpt": reference.result_text[:EXCERPT],
+            "arguments": reference.args_key[:EXCERPT],
+            "adjacent": adjacent,
+            "steps": [c.step for c in named],
+            "same_result": len({result_signature(c) for c in calls[first_ok:]}) == 1,
+        }
+        return self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(write, count, adjacent),
+                           evidence, _text(tool, write, count, adjacent))
+
+    def _severity(self, write: bool, count: int, adjacent: bool) -> str:
+        critical_calls = int(self.setting("critical_write_calls", 3))
+        if write:
+            return "critical" if count >= critical_calls else "high"
+        return "medium" if adjacent or count >= int(self.setting("medium_read_calls", 3)) else "low"
+
+
+def _text(tool: str, write: bool, count: int, adjacent: bool) -> str:
+    what = "write tool" if write else "read tool"
+    when = "back to back" if adjacent else "later in the run"
+    outcome = "acting again each time" if write else "getting the same result"
+    return f"{what} {tool} called {count} times with identical arguments {when} after a successful result, {outcome}"

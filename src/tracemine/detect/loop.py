@@ -1,0 +1,145 @@
+"""The ``loop`` detector: the agent repeats an action, or a cycle of actions, without learning anything.
+
+Two mechanisms (see :mod:`tracemine.detect.actions` for the shared rules):
+
+* **tool loops** — a block of 1..``max_period`` tool calls (tool name + canonical arguments, or near-same
+  arguments when only free text was trivially rephrased) repeated ``min_repeats`` or more times in a row,
+  where every repetition returns the same result as the first (ignoring volatile values such as
+  timestamps). A poll whose result changes is observing progress and a paginated call changes its
+  arguments, so neither is a loop.
+* **LLM loops** — the model produces the same (or near-same) output ``min_repeats`` or more times with
+  no observation in between (no tool result, user message or retrieval).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from tracemine.detect.actions import Loop, LoopParams, is_write_tool, llm_loops, result_is_error, tool_loops
+from tracemine.detect.base import Detector
+from tracemine.detect.view import LlmTurn, ToolCall, TraceView
+from tracemine.model import Signal, Span
+
+EXCERPT = 200
+
+
+class LoopDetector(Detector):
+    """Repeated actions or cycles of actions without new information (settings: see :class:`LoopParams`,
+    plus ``high_repeats``, ``critical_repeats`` and ``high_tokens`` for severity)."""
+
+    name: ClassVar[str] = "loop"
+    kinds: ClassVar[tuple[str, ...]] = ("loop",)
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        params = LoopParams.from_settings(self.settings)
+        for loop in tool_loops(view, params):
+            yield self._tool_signal(view, loop)
+        if self.setting("llm_loops", True):
+            for loop in llm_loops(view, params):
+                yield self._llm_signal(view, loop)
+
+    # --- tool loops --------------------------------------------------------------------------------
+
+    def _tool_signal(self, view: TraceView, loop: Loop) -> Signal:
+        first: list[ToolCall] = loop.repetitions[0]  # type: ignore[assignment]
+        last_call: ToolCall = loop.repetitions[-1][-1]  # type: ignore[assignment]
+        cycle = [c.tool for c in first]
+        if loop.gapped:  # other work sits between recurrences: count only the turns that asked again
+            interleaved = [t for rep in loop.repetitions[1:] if (t := _requesting_turn(view, rep[0].step))]
+        else:
+            interleaved = _llm_between(view, first[0].step, last_call.step)
+        spans = [c.span for c in loop.steps] + [t.span for t in interleaved]
+        writes = sorted({c.tool for c in first if is_write_tool(c.tool, view.tool_definitions.get(c.tool))})
+        failing = any(c.failed or result_is_error(c.result, c.result_text) for c in first)
+        evidence: dict[str, Any] = {
+            "mechanism": "tool_recurring" if loop.gapped else "tool_cycle" if loop.period > 1 else "tool_repeat",
+            "cycle": cycle,
+            "period": loop.period,
+            "repeats": loop.repeats,
+            "tool": cycle[0],
+            "span_ids": [c.span.span_id for c in loop.steps],
+            "repetitions": [[c.span.span_id for c in rep] for rep in loop.repetitions],
+            "llm_span_ids": [t.span.span_id for t in interleaved],
+            "arguments": [c.args_key[:EXCERPT] for c in first],
+            "exact_arguments": loop.exact,
+            "result_excerpt": first[0].result_text[:EXCERPT],
+            "failing": failing,
+            "write_tools": writes,
+            **_cost(spans),
+            "first_step": first[0].step,
+            "last_step": last_call.step,
+        }
+        severity = self._severity(loop.repeats, evidence["tokens"], bool(writes))
+        return self.signal(view, "loop", [c.span.span_id for c in loop.steps], severity, evidence,
+                           _tool_text(cycle, loop, failing))
+
+    # --- LLM loops ---------------------------------------------------------------------------------
+
+    def _llm_signal(self, view: TraceView, loop: Loop) -> Signal:
+        turns: list[LlmTurn] = loop.steps  # type: ignore[assignment]
+        evidence: dict[str, Any] = {
+            "mechanism": "llm_repeat",
+            "cycle": ["llm"] * loop.period,
+            "period": loop.period,
+            "repeats": loop.repeats,
+            "tool": None,
+            "span_ids": [t.span.span_id for t in turns],
+            "repetitions": [[t.span.span_id for t in rep] for rep in loop.repetitions],
+            "output_excerpt": turns[0].output_text[:EXCERPT],
+            "exact_output": loop.exact,
+            "model": turns[0].span.model,
+            **_cost([t.span for t in turns]),
+            "first_step": turns[0].step,
+            "last_step": turns[-1].step,
+        }
+        severity = self._severity(loop.repeats, evidence["tokens"], False)
+        what = "the same message" if loop.period == 1 else f"the same {loop.period} messages"
+        text = f"model repeated {what} {loop.repeats} times with no tool call or new input in between"
+        return self.signal(view, "loop", [t.span.span_id for t in turns], severity, evidence, text)
+
+    def _severity(self, repeats: int, tokens: int, writes: bool) -> str:
+        high_repeats = int(self.setting("high_repeats", 5))
+        critical_repeats = int(self.setting("critical_repeats", 10))
+        high_tokens = int(self.setting("high_tokens", 20_000))
+        if repeats >= critical_repeats or (writes and repeats >= high_repeats):
+            return "critical"
+        if writes or repeats >= high_repeats or tokens >= high_tokens:
+            return "high"
+        return "medium"
+
+
+def _llm_between(view: TraceView, first_step: int, last_step: int) -> list[LlmTurn]:
+    """LLM turns inside the loop: between its first and last tool call."""
+    return [s for s in view.steps[first_step + 1 : last_step] if isinstance(s, LlmTurn)]
+
+
+def _requesting_turn(view: TraceView, step: int) -> LlmTurn | None:
+    """The last LLM turn before ``step`` (the one that asked for the call)."""
+    for candidate in reversed(view.steps[:step]):
+        if isinstance(candidate, LlmTurn):
+            return candidate
+    return None
+
+
+def _cost(spans: list[Span]) -> dict[str, Any]:
+    """Tokens, duration and cost spent in ``spans`` (unknown figures count as zero)."""
+    tokens = 0
+    for span in spans:
+        if span.total_tokens is not None:
+            tokens += span.total_tokens
+        else:
+            tokens += (span.input_tokens or 0) + (span.output_tokens or 0)
+    duration_ns = sum(span.duration_ns or 0 for span in spans)
+    cost = sum(span.cost_usd or 0.0 for span in spans)
+    return {"tokens": tokens, "duration_ms": round(duration_ns / 1e6, 3), "cost_usd": round(cost, 6)}
+
+
+def _tool_text(cycle: list[str], loop: Loop, failing: bool) -> str:
+    how = "the same arguments" if loop.exact else "trivially rephrased arguments"
+    outcome = "the same error" if failing else "the same result"
+    if loop.gapped:
+        return f"tool {cycle[0]} called {loop.repeats} times with {how} and {outcome} each time, a few steps apart"
+    if loop.period == 1:
+        return f"tool {cycle[0]} called {loop.repeats} times in a row with {how} and {outcome} each time"
+    return f"cycle {' -> '.join(cycle)} repeated {loop.repeats} times with {how} and {outcome} each time"
