@@ -1,0 +1,521 @@
+"""Reading outcomes: does a tool result (or an agent's output) report failure, is it empty, did a span
+record exceptions, is a tool a write, does a final answer admit failure.
+
+Shared by the ``silent_failure`` and ``unrecovered_error`` detectors. Every rule here is structural —
+keys and values of a decoded result, or a marker at the *start* of a text — so that prose that merely
+mentions an error, ``"errors": []``, ``"ok": true``, ``"status": 200`` or ``"failed": 0`` never reads as a
+failure, and nothing depends on particular tool or agent names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracemine.ingest.decode import decode_value
+from tracemine.model import Span, SpanKind, Status, StatusSource
+
+# --- result failure ------------------------------------------------------------------------------------
+
+ERROR_KEYS = frozenset({
+    "error", "errors", "err", "exception", "fault", "errormessage", "errormsg", "errordetail", "errordetails",
+    "errorcode", "errortype", "errorinfo", "iserror", "haserror",
+})
+"""Keys (lowercase, without ``_``/``-``) whose non-empty value means the call failed."""
+
+SUCCESS_KEYS = frozenset({"success", "ok", "succeeded", "successful", "issuccess"})
+"""Keys whose value ``false`` means the call failed."""
+
+STATUS_KEYS = frozenset({"status", "state", "outcome", "result", "conclusion", "resultstatus", "jobstatus"})
+FAILED_VALUES = frozenset({
+    "failed", "failure", "fail", "error", "errored", "aborted", "crashed", "timedout", "timeout",
+})
+"""Values of a status field (lowercase, without ``_``/``-``/spaces) that report failure."""
+
+HTTP_KEYS = frozenset({
+    "status", "statuscode", "httpstatus", "httpstatuscode", "httpcode", "responsecode", "responsestatus",
+})
+EMPTY_WORDS = frozenset({"", "none", "null", "nil", "ok", "success", "false", "0", "n/a"})
+MESSAGE_KEYS = ("message", "msg", "error", "errors", "reason", "detail", "details", "description", "error_message",
+                "errorMessage", "body", "text", "title")
+
+_KEY_NORM = re.compile(r"[\s_\-.]+")
+_ERROR_TEXT = re.compile(
+    r"""^\s*(?:
+        \[?(?:error|exception|fatal|failure|failed|err)\]?\s*[:!\-]          # Error: / [ERROR] - / failed:
+      | traceback\ \(most\ recent\ call\ last\)                              # Python traceback
+      | (?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Fault)\b\s*[:(]      # ValueError: / errors.ApiError(
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_FAILED_TO = re.compile(r"^\s*(?:failed to|unable to|could not|couldn't)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a result reads as a failure: the mechanism and a short reason (an error message excerpt)."""
+
+    mechanism: str
+    reason: str
+
+
+def norm_key(key: Any) -> str:
+    return _KEY_NORM.sub("", str(key)).lower()
+
+
+def excerpt(value: Any, limit: int = 200) -> str:
+    """A one-line excerpt of ``value`` (text, or compact JSON-ish repr) of at most ``limit`` characters."""
+    text = value if isinstance(value, str) else _compact(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _compact(value: Any) -> str:
+    try:
+        import orjson
+
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+def is_blank(value: Any) -> bool:
+    """``None``, ``False``, ``0``, empty containers and placeholder words (``""``, ``"none"``…)."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == 0
+    if isinstance(value, str):
+        return value.strip().lower() in EMPTY_WORDS
+    if isinstance(value, dict | list | tuple | set):
+        return all(is_blank(v) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def message_of(value: Any, limit: int = 160) -> str:
+    """The most message-like text inside an error value (a string, or a dict's message/reason/…)."""
+    if isinstance(value, str):
+        return excerpt(value, limit)
+    if isinstance(value, dict):
+        for key in MESSAGE_KEYS:
+            found = value.get(key)
+            if found is not None and not is_blank(found):
+                return message_of(found, limit)
+        for key in ("code", "type", "name"):
+            if isinstance(value.get(key), str | int) and not isinstance(value.get(key), bool):
+                return excerpt(str(value[key]), limit)
+        return excerpt(value, limit)
+    if isinstance(value, list | tuple):
+        parts = [message_of(v, limit) for v in value if not is_blank(v)]
+        return excerpt("; ".join(parts), limit) if parts else ""
+    return excerpt(str(value), limit)
+
+
+def _http_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        code = value
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) == 3:
+        code = int(value.strip())
+    else:
+        return None
+    return code if 100 <= code <= 599 else None
+
+
+def _dict_failure(result: dict[str, Any]) -> Failure | None:
+    """Failure reported by the top-level keys of a structured result."""
+    keys = {norm_key(k): k for k in result}
+    reason_source = {k: v for k, v in result.items() if norm_key(k) not in SUCCESS_KEYS}
+    for nk, key in keys.items():
+        value = result[key]
+        if nk in SUCCESS_KEYS and (value is False or (isinstance(value, str) and value.strip().lower() == "false")):
+            return Failure("success_false", message_of(reason_source) or f"{key}=false")
+    for nk, key in keys.items():
+        if nk in HTTP_KEYS:
+            code = _http_code(result[key])
+            if code is not None and code >= 400:
+                rest = {k: v for k, v in result.items() if k != key}
+                return Failure("http_status", f"HTTP {code}" + (f": {message_of(rest)}" if rest else ""))
+    for nk, key in keys.items():
+        value = result[key]
+        if nk in STATUS_KEYS and isinstance(value, str) and norm_key(value) in FAILED_VALUES:
+            rest = {k: v for k, v in result.items() if k != key}
+            return Failure("status_field", f"{key}={value}" + (f": {message_of(rest)}" if rest else ""))
+    for nk, key in keys.items():
+        value = result[key]
+        if nk in ERROR_KEYS and not is_blank(value):
+            reason = message_of(value) if value is not True else message_of(
+                {k: v for k, v in result.items() if k != key})
+            return Failure("error_in_result", reason or f"{key} set")
+    return None
+
+
+def _unwrap(result: Any) -> Any:
+    """The payload inside common wrappers: MCP ``{"content": [{"type": "text", "text": …}]}``, a list of
+    text blocks, or a single-key object holding a string (``{"output": "Error: …"}``)."""
+    if isinstance(result, dict):
+        content = result.get("content")
+        if isinstance(content, list) and content and all(isinstance(c, dict) and "text" in c for c in content):
+            return decode_value("\n".join(str(c.get("text", "")) for c in content))
+        if len(result) == 1:
+            (only,) = result.values()
+            if isinstance(only, str):
+                return decode_value(only)
+    if isinstance(result, list) and result and all(isinstance(c, dict) and c.get("type") == "text" for c in result):
+        return decode_value("\n".join(str(c.get("text", "")) for c in result))
+    return result
+
+
+def text_failure(text: str) -> Failure | None:
+    """Failure reported by a text that *starts* with an error marker (``Error: …``, a traceback…)."""
+    if _ERROR_TEXT.match(text) or _FAILED_TO.match(text):
+        return Failure("error_text", excerpt(text, 160))
+    return None
+
+
+def result_failure(result: Any, text: str | None = None) -> Failure | None:
+    """Whether a (decoded) tool result reports failure, and why; ``None`` when it does not.
+
+    ``text`` is the raw result text when known (used when ``result`` is not structured).
+    """
+    if result is None and text is None:
+        return None
+    if isinstance(result, dict):
+        found = _dict_failure(result)
+        if found is not None:
+            return found
+    inner = _unwrap(result)
+    if inner is not result:
+        if isinstance(inner, dict):
+            found = _dict_failure(inner)
+            if found is not None:
+                return found
+        if isinstance(inner, str):
+            return text_failure(inner)
+    if isinstance(result, str):
+        return text_failure(result)
+    if result is None and text:
+        return text_failure(text)
+    return None
+
+
+def call_failure(call: Any) -> Failure | None:
+    """:func:`result_failure` of a :class:`~tracemine.detect.view.ToolCall` (``None`` when no result)."""
+    if call.span.tool_result is None:
+        return None
+    return result_failure(call.result, call.result_text)
+
+
+_ARGUMENT_REJECTION = re.compile(
+    r"validation ?error|validationerror|\bfield required\b|is required\b"
+    r"|\binvalid[ _](?:value|argument|arg|parameter|param|input|request|type|format|enum|choice|option)s?\b"
+    r"|\bunsupported[ _](?:value|argument|parameter|param|option)s?\b"
+    r"|\b(?:missing|required)[ _](?:required[ _])?(?:argument|parameter|param|field|property|key)s?\b"
+    r"|\b(?:unknown|unrecognized|unrecognised|no such|invalid|undefined)[ _](?:tool|function)\b"
+    r"|\btool\b[^.\n]{0,60}\b(?:not found|does not exist|doesn't exist|is not available|not available)\b"
+    r"|\bnot a valid (?:tool|function|enumeration|value|choice|option)\b"
+    r"|\b(?:type|value)_error\b|unexpected keyword argument|does not match (?:the )?(?:pattern|format|'\^)",
+    re.IGNORECASE,
+)
+
+
+def is_argument_rejection(failure: Failure, result: Any) -> bool:
+    """The failure says the *call* was malformed (validation error, invalid parameter, unknown tool, HTTP
+    400/422): the ``argument_error`` detector's business rather than a silent failure of the work."""
+    if _ARGUMENT_REJECTION.search(failure.reason):
+        return True
+    if failure.mechanism == "http_status" and re.match(r"HTTP (?:400|422)\b", failure.reason):
+        return True
+    if isinstance(result, dict):
+        for value in result.values():
+            if isinstance(value, dict | list) and _ARGUMENT_REJECTION.search(excerpt(value, 2000)):
+                return True
+            if isinstance(value, str) and _ARGUMENT_REJECTION.search(value[:500]):
+                return True
+    return False
+
+
+# --- emptiness ---------------------------------------------------------------------------------------
+
+
+HAS_DATA, LOOSELY_EMPTY, EMPTY = 0, 1, 2
+"""Levels of :func:`emptiness`."""
+
+
+def _no_data(value: Any) -> bool:
+    """No leaf carries data: only ``None``, ``""``, ``False``, ``0`` and empty containers."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() in {"", "null", "none", "[]", "{}", '""'}
+    if isinstance(value, int | float):
+        return value == 0
+    if isinstance(value, dict):
+        return all(_no_data(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_no_data(v) for v in value)
+    return False
+
+
+def emptiness(result: Any, text: str | None) -> int | None:
+    """How empty a result is: :data:`EMPTY` (``[]``, ``{}``, ``""``, ``null``, or nothing but zeros and
+    empty containers), :data:`LOOSELY_EMPTY` (an object whose collections are all empty, beside scalars:
+    ``{"results": [], "page": 1}``) or :data:`HAS_DATA`; ``None`` when no result was recorded."""
+    if text is None:
+        return None
+    if _no_data(result):
+        return EMPTY
+    if isinstance(result, dict):
+        collections = [v for v in result.values() if isinstance(v, list | dict)]
+        if collections and all(len(c) == 0 for c in collections):
+            return LOOSELY_EMPTY
+    return HAS_DATA
+
+
+def is_empty_result(result: Any, text: str | None) -> bool | None:
+    """Whether a result is (at least loosely) empty; ``None`` when no result was recorded."""
+    level = emptiness(result, text)
+    return None if level is None else level > HAS_DATA
+
+
+def result_shape(result: Any) -> str:
+    """The top-level type of a result: ``object``, ``list``, ``text``, ``null`` or ``scalar``."""
+    if result is None:
+        return "null"
+    if isinstance(result, dict):
+        return "object"
+    if isinstance(result, list | tuple):
+        return "list"
+    if isinstance(result, str):
+        return "text"
+    return "scalar"
+
+
+def binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X ≤ k) for X ~ Binomial(n, p)."""
+    if k >= n or p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    total = 0.0
+    for i in range(k + 1):
+        total += math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
+    return min(total, 1.0)
+
+
+MAX_TRACKED_KEYS = 64
+
+
+@dataclass(slots=True)
+class ResultBaseline:
+    """A tool's results over the window, as mergeable counts: how many calls returned a result, how many
+    of those were (loosely) empty, and the usual shape (top-level type and keys) of results with data."""
+
+    calls: int = 0
+    loose: int = 0
+    strict: int = 0
+    with_data: int = 0
+    shapes: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: Any, level: int) -> None:
+        self.calls += 1
+        self.loose += int(level >= LOOSELY_EMPTY)
+        self.strict += int(level >= EMPTY)
+        if level == HAS_DATA:
+            self.with_data += 1
+            shape = result_shape(result)
+            self.shapes[shape] = self.shapes.get(shape, 0) + 1
+            if isinstance(result, dict):
+                for key in result:
+                    key = str(key)
+                    if key in self.keys or len(self.keys) < MAX_TRACKED_KEYS:
+                        self.keys[key] = self.keys.get(key, 0) + 1
+
+    def merge(self, other: ResultBaseline) -> None:
+        self.calls += other.calls
+        self.loose += other.loose
+        self.strict += other.strict
+        self.with_data += other.with_data
+        for shape, count in other.shapes.items():
+            self.shapes[shape] = self.shapes.get(shape, 0) + count
+        for key, count in other.keys.items():
+            if key in self.keys or len(self.keys) < MAX_TRACKED_KEYS:
+                self.keys[key] = self.keys.get(key, 0) + count
+
+    def others(self, level: int) -> tuple[int, int]:
+        """``(calls, empties at ≥ level)`` among the *other* calls, for judging one empty call."""
+        empties = self.strict if level >= EMPTY else self.loose
+        if empties > 0:
+            return self.calls - 1, empties - 1
+        return self.calls, empties
+
+    def well_formed(self, result: Any) -> bool:
+        """An empty result in the tool's usual shape (same type; for objects, one of its usual keys): the
+        way the tool says "nothing found", as opposed to a bare ``{}``/``""``/``null`` or a foreign body."""
+        if not self.shapes:
+            return False
+        usual = max(self.shapes, key=lambda k: self.shapes[k])
+        if result_shape(result) != usual:
+            return False
+        if isinstance(result, dict):
+            objects = self.shapes.get("object", 0)
+            return any(self.keys.get(str(k), 0) * 2 >= objects for k in result)
+        return True
+
+
+# --- spans -------------------------------------------------------------------------------------------
+
+
+def explicit_error(span: Span) -> bool:
+    """The source itself marked the span as an error (not inferred by tracemine from exception events)."""
+    return span.status == Status.ERROR and span.status_source == StatusSource.EXPLICIT
+
+
+def reported_status(span: Span) -> str:
+    """The status the source reported: ``ok``, ``unset`` or ``error`` (inferred errors read as unset)."""
+    if span.status == Status.ERROR and span.status_source != StatusSource.EXPLICIT:
+        return Status.UNSET.value
+    return span.status.value
+
+
+def exception_events(span: Span) -> list[tuple[str, str]]:
+    """``(type, message)`` of each exception event the span recorded."""
+    found = []
+    for event in span.events or ():
+        attrs = event.get("attributes") or {}
+        name = str(event.get("name") or "")
+        etype = attrs.get("exception.type")
+        if name.lower() == "exception" or etype is not None:
+            found.append((str(etype or name), str(attrs.get("exception.message") or "")))
+    return found
+
+
+def error_description(span: Span) -> str:
+    """The best short description of a span's error: status message, else its exception event."""
+    if span.status_message:
+        return excerpt(span.status_message, 160)
+    events = exception_events(span)
+    if events:
+        etype, message = events[-1]
+        return excerpt(f"{etype}: {message}" if message else etype, 160)
+    attrs = span.attributes or {}
+    if attrs.get("error.type"):
+        return excerpt(str(attrs["error.type"]), 160)
+    if span.tool_result:
+        return excerpt(span.tool_result, 160)
+    return "error status"
+
+
+# --- tool classification -------------------------------------------------------------------------------
+
+WRITE_VERBS = frozenset({
+    "create", "add", "insert", "update", "upsert", "modify", "edit", "change", "set", "put", "patch", "post",
+    "delete", "remove", "cancel", "send", "email", "notify", "publish", "submit", "pay", "charge", "refund",
+    "transfer", "book", "reserve", "purchase", "buy", "write", "save", "upload", "commit", "merge", "deploy",
+    "approve", "reject", "assign", "schedule", "close", "exchange", "return", "issue", "grant", "revoke",
+    "archive", "reply", "comment", "register", "enroll", "subscribe", "unsubscribe", "invite", "reset",
+    "restart", "terminate", "kill", "drop", "truncate", "rename", "move", "place", "order", "apply", "confirm",
+    "withdraw", "deposit", "toggle", "enable", "disable", "destroy", "sign", "block", "unblock", "escalate",
+})
+READ_VERBS = frozenset({
+    "get", "list", "search", "find", "fetch", "read", "lookup", "look", "query", "describe", "check", "show",
+    "view", "count", "calculate", "compute", "retrieve", "open", "browse", "inspect", "validate", "verify",
+    "estimate", "preview", "explain", "summarize", "summarise", "download", "load", "poll", "watch", "think",
+})
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def name_words(name: str) -> list[str]:
+    """Lowercase words of an identifier (``snake_case``, ``camelCase``, dotted, dashed)."""
+    return [w.lower() for w in _WORDS.findall(name or "")]
+
+
+def is_write_tool(name: str, definition: dict[str, Any] | None = None) -> bool:
+    """Whether a tool changes state, from generic verbs in its name or the first word of its description."""
+    words = name_words(name)
+    if words and words[0] in READ_VERBS:
+        return False
+    if any(w in WRITE_VERBS for w in words[:2]):
+        return True
+    description = str((definition or {}).get("description") or "").strip()
+    if description:
+        first = description.split()[0].lower().strip(".,:;")
+        stem = first[:-2] if first.endswith("es") and first[:-2] in WRITE_VERBS else first.rstrip("s")
+        return stem in WRITE_VERBS
+    return False
+
+
+# --- agent output -------------------------------------------------------------------------------------
+
+
+def strings_in(value: Any, limit: int = 20000) -> str:
+    """All leaf strings of a decoded value joined by newlines (text of a message list, for example)."""
+    out: list[str] = []
+    stack = [decode_value(value) if isinstance(value, str) else value]
+    size = 0
+    while stack and size < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            size += len(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return "\n".join(out)
+
+
+_TEXT_KEYS = ("content", "text", "parts", "message", "output", "value")
+
+
+def output_text(value: Any) -> str:
+    """The text of an output: the last message's content for chat-message lists (GenAI ``parts``, OpenAI
+    ``content``), a structure's leaf strings otherwise, the text itself when it is plain."""
+    decoded = decode_value(value) if isinstance(value, str) else value
+    if isinstance(decoded, str):
+        return decoded
+    if isinstance(decoded, dict) and ("role" in decoded or "parts" in decoded):
+        decoded = [decoded]
+    if isinstance(decoded, list) and decoded and all(isinstance(m, dict) and "role" in m for m in decoded):
+        last = decoded[-1]
+        return "\n".join(_part_texts([last[k] for k in _TEXT_KEYS if k in last])) or strings_in(last)
+    return strings_in(decoded)
+
+
+def _part_texts(value: Any) -> list[str]:
+    """Texts of message content: strings, and the ``content``/``text`` of part objects (not their type)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [t for item in value for t in _part_texts(item)]
+    if isinstance(value, dict):
+        return [t for key in _TEXT_KEYS if key in value for t in _part_texts(value[key])]
+    return []
+
+
+_ADMITS_FAILURE = re.compile(
+    r"\b(?:sorry|unfortunately|apologi[sz]e|couldn'?t|could not|can(?:no|')t (?:complete|finish|process|do)"
+    r"|unable to|not able to|failed|failure|went wrong|try again later|an error|error occurred)\b",
+    re.IGNORECASE,
+)
+
+
+def admits_failure(text: str) -> bool:
+    """A final answer that tells the user the task failed (apology, "couldn't", "failed", "try again")."""
+    return bool(text) and bool(_ADMITS_FAILURE.search(text))
+
+
+def final_answer(view: Any) -> str:
+    """The agent's final answer: the root's output text, else the last LLM turn's output text."""
+    root = view.root
+    if root is not None and root.kind == SpanKind.AGENT and root.output:
+        return output_text(root.output)
+    if view.llm_turns:
+        return output_text(view.llm_turns[-1].output_text)
+    return ""

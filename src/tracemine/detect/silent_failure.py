@@ -1,0 +1,387 @@
+"""``silent_failure``: work that failed while the span status says OK (or nothing).
+
+Per tool call (and per nested agent span) whose status is not an explicit ERROR, in priority order:
+
+- the result reports failure (:func:`tracemine.detect.outcome.result_failure`): ``success_false``,
+  ``http_status`` (≥ 400), ``status_field`` (failed/error…), ``error_in_result`` (a non-empty error key),
+  ``error_text`` (the result *starts* with ``Error:``, a traceback, ``ValueError:``…);
+- ``exception_event``: the span recorded an exception event;
+- ``swallowed_child_error``: a descendant span is in ERROR (and was not retried successfully) under a span
+  that reports success and whose result does not mention it;
+- ``empty_result``: the result is empty (``[]``, ``{}``, ``""``, ``null``, only empty collections) while the
+  same tool returned data in at least ``empty_min_nonempty_share`` of its other calls in the window (at
+  least ``empty_min_calls`` of them); an empty result in the tool's usual shape (its "nothing found"
+  answer) needs ``empty_usual_shape_min_nonempty_share`` and a binomial test against ``empty_legit_rate``.
+  This is the one check that needs the window: tools that are often legitimately empty are never flagged.
+
+Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
+exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
+agent span, an error text as the agent's output, and errors of non-step child spans swallowed at the agent
+level. Results that say the *call* was malformed (validation errors, unknown tools, HTTP 400/422) are
+left to ``argument_error`` unless ``defer_argument_errors`` is false.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from tracemine.detect.base import Detector
+from tracemine.detect.outcome import (
+    EMPTY,
+    HAS_DATA,
+    Failure,
+    ResultBaseline,
+    binomial_cdf,
+    call_failure,
+    emptiness,
+    error_description,
+    exception_events,
+    excerpt,
+    explicit_error,
+    is_argument_rejection,
+    is_write_tool,
+    norm_key,
+    output_text,
+    reported_status,
+    result_failure,
+)
+from tracemine.detect.view import ToolCall, TraceView
+from tracemine.ingest.decode import decode_value
+from tracemine.model import Signal, Span, SpanKind, Status, span_order_key
+
+DEFAULTS: dict[str, Any] = {
+    "empty_min_nonempty_share": 0.9,
+    "empty_usual_shape_min_nonempty_share": 0.98,
+    "empty_min_calls": 20,
+    "empty_legit_rate": 0.05,
+    "empty_alpha": 0.05,
+    "check_exception_events": True,
+    "check_swallowed_children": True,
+    "check_exits": True,
+    "defer_argument_errors": True,
+    "severity": "medium",
+    "severity_recovered": "low",
+    "severity_write": "high",
+    "severity_agent": "high",
+}
+
+_WHAT = {
+    "success_false": "returned success=false",
+    "http_status": "returned an HTTP error status",
+    "status_field": "returned a failed status",
+    "error_in_result": "returned an error in its result",
+    "error_text": "returned an error message as text",
+    "exception_event": "recorded an exception",
+    "swallowed_child_error": "swallowed the error of a child span",
+    "empty_result": "returned an empty result where it normally returns data",
+}
+
+MAX_TURNS = re.compile(
+    r"\bmax(?:imum)?[ _-]?(?:number[ _-]of[ _-])?(?:turns?|iterations?|steps?|rounds?)\b"
+    r"|\b(?:turn|iteration|step|recursion|round)s?[ _-]?limit\b"
+    r"|\bstopped after \d+ (?:turns|iterations|steps|rounds)\b"
+    r"|\bwithout (?:producing |reaching |giving )?a final answer\b"
+    r"|maxturnsexceeded|too many (?:turns|iterations|steps)",
+    re.IGNORECASE,
+)
+TIMEOUT = re.compile(
+    r"\btimed[ _-]?out\b|\btime[ _-]?limit\b|\bdeadline[ _-]exceeded\b"
+    r"|\btimeout (?:exceeded|reached|expired)\b|\bexecution timeout\b|\btimeout(?:error|exceeded)\b",
+    re.IGNORECASE,
+)
+_REASON_KEY = re.compile(r"reason|exit|termination|stop|finish|outcome|cause")
+_STEP_KINDS = (SpanKind.TOOL, SpanKind.LLM, SpanKind.AGENT)
+
+
+class SilentFailureDetector(Detector):
+    """Spans whose status is OK/unset while their result, events, children or exit show failure."""
+
+    name = "silent_failure"
+    kinds = ("silent_failure",)
+    uses_window_stats = True
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.baselines: dict[str, ResultBaseline] = {}
+        """tool → its results over the window"""
+
+    def cfg(self, key: str) -> Any:
+        return self.setting(key, DEFAULTS[key])
+
+    # --- first pass: per-tool result emptiness --------------------------------------------------------
+
+    def observe(self, view: TraceView) -> None:
+        for call in view.tool_calls:
+            level = _empty_observation(call)
+            if level is not None:
+                self.baselines.setdefault(call.tool, ResultBaseline()).add(call.result, level)
+
+    def merge(self, other: Detector) -> None:
+        for tool, theirs in getattr(other, "baselines", {}).items():
+            self.baselines.setdefault(tool, ResultBaseline()).merge(theirs)
+
+    # --- second pass ------------------------------------------------------------------------------------
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        signals: list[Signal] = []
+        for call in view.tool_calls:
+            found = self._judge_call(view, call)
+            if found is not None:
+                signals.append(found)
+        root = view.root
+        for span in view.trace.spans:
+            is_agent = span.kind == SpanKind.AGENT or (span is root and span.kind not in (SpanKind.TOOL, SpanKind.LLM))
+            if is_agent and not explicit_error(span):
+                signals.extend(self._judge_agent(view, span))
+        return signals
+
+    def _judge_call(self, view: TraceView, call: ToolCall) -> Signal | None:
+        span = call.span
+        if explicit_error(span):
+            return None  # explicit errors are not silent
+        failures: list[Failure] = []
+        failure = call_failure(call)
+        if failure is not None:
+            if self.cfg("defer_argument_errors") and is_argument_rejection(failure, call.result):
+                return None
+            failures.append(failure)
+        if self.cfg("check_exception_events"):
+            failures.extend(_exception_failures(span))
+        children: list[Span] = []
+        if self.cfg("check_swallowed_children"):
+            children = swallowed_errors(view, span)
+            if children:
+                failures.append(Failure("swallowed_child_error", _child_reason(children)))
+        extra: dict[str, Any] = {}
+        if not failures:
+            empty = self._empty_failure(call)
+            if empty is None:
+                return None
+            failures.append(empty[0])
+            extra = empty[1]
+        write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
+        recovered = _later_success(view, call)
+        extra["later_success"] = recovered
+        if recovered and not write:
+            severity = self.cfg("severity_recovered")
+        else:
+            severity = self.cfg("severity_write") if write else self.cfg("severity")
+        return self._emit(view, span, call.tool, failures, children, severity, call.result_text, write, extra)
+
+    def _empty_failure(self, call: ToolCall) -> tuple[Failure, dict[str, Any]] | None:
+        """An empty result from a tool whose other results in the window are rarely that empty (judged at
+        the strict level — no data at all — then at the loose one — empty collections).
+
+        A bare or foreign empty (``{}``, ``""``, ``null``, unfamiliar keys from a tool that returns objects
+        with data) needs ``empty_min_nonempty_share`` of the other calls to have data. An empty result in
+        the tool's usual shape (``{"hits": []}`` from a tool that returns ``{"hits": [...]}``) is how tools
+        say "nothing found", so it needs ``empty_usual_shape_min_nonempty_share`` and other calls that make
+        a legitimate empty rate of ``empty_legit_rate`` implausible (binomial tail ≤ ``empty_alpha``)."""
+        level = emptiness(call.result, call.span.tool_result)
+        base = self.baselines.get(call.tool)
+        if level is None or level == HAS_DATA or base is None:
+            return None
+        well_formed = base.well_formed(call.result)
+        for at in range(level, HAS_DATA, -1):
+            calls, empties = base.others(at)
+            if calls < self.cfg("empty_min_calls") or calls <= 0:
+                continue
+            share = (calls - empties) / calls
+            key = "empty_usual_shape_min_nonempty_share" if well_formed else "empty_min_nonempty_share"
+            if share < self.cfg(key):
+                continue
+            if well_formed and binomial_cdf(empties, calls, self.cfg("empty_legit_rate")) > self.cfg("empty_alpha"):
+                continue
+            break
+        else:
+            return None
+        shown = excerpt(call.result_text, 40) or repr("")
+        reason = f"empty result {shown}; non-empty in {share:.0%} of {calls} other calls"
+        evidence = {"baseline_nonempty_share": round(share, 4), "baseline_calls": calls,
+                    "empty_level": "strict" if at == EMPTY else "loose", "usual_shape": well_formed}
+        return Failure("empty_result", reason), evidence
+
+    def _judge_agent(self, view: TraceView, agent: Span) -> list[Signal]:
+        out: list[Signal] = []
+        is_root = agent is view.root or agent.parent_span_id is None
+        if self.cfg("check_exits"):
+            exit_signal = self._exit(view, agent)
+            if exit_signal is not None:
+                out.append(exit_signal)
+        failures: list[Failure] = []
+        if self.cfg("check_exception_events"):
+            failures.extend(_exception_failures(agent))
+        if agent.output and not out:
+            decoded = decode_value(agent.output)
+            if not isinstance(decoded, dict) or "role" in decoded:
+                decoded = output_text(agent.output)
+            failure = result_failure(decoded, None)
+            if failure is not None and not (
+                self.cfg("defer_argument_errors") and is_argument_rejection(failure, decoded)
+            ):
+                failures.append(failure)
+        children = swallowed_errors(view, agent) if self.cfg("check_swallowed_children") else []
+        if children:
+            failures.append(Failure("swallowed_child_error", _child_reason(children)))
+        if failures:
+            name = agent.agent_name or agent.name
+            severity = self.cfg("severity_agent") if is_root or children else self.cfg("severity")
+            shown = output_text(agent.output) if agent.output else ""
+            out.append(self._emit(view, agent, name, failures, children, severity, shown, False, {}, subject="agent"))
+        return out
+
+    def _exit(self, view: TraceView, agent: Span) -> Signal | None:
+        """A run that ended on a turn limit or a timeout while the agent span is OK/unset."""
+        texts = _exit_texts(agent)
+        inside = {s.span_id for s in view.descendants(agent.span_id)}
+        steps = [s for s in view.steps if s.span.span_id in inside]
+        last = steps[-1] if steps else None
+        mechanism, match = None, None
+        for text in texts:
+            match = MAX_TURNS.search(text)
+            if match:
+                mechanism = "max_turns_exit"
+                break
+        if mechanism is None:
+            last_tool = next((s for s in reversed(steps) if isinstance(s, ToolCall)), None)
+            explained = any(s is not None and explicit_error(s.span) for s in (last, last_tool))
+            for text in texts if not explained else ():
+                match = TIMEOUT.search(text)
+                if match:
+                    mechanism = "timeout_exit"
+                    break
+        if mechanism is None or match is None:
+            return None
+        source = match.string
+        lo = max(0, match.start() - 60)
+        reason = excerpt(source[lo: match.end() + 80], 160)
+        last_tool_name = last.tool if isinstance(last, ToolCall) else None
+        span_ids = [agent.span_id] + ([last.span.span_id] if last is not None else [])
+        what = "hit its turn limit" if mechanism == "max_turns_exit" else "timed out"
+        status = reported_status(agent)
+        evidence = {
+            "mechanism": mechanism, "tool": last_tool_name, "reason": reason, "span_ids": span_ids, "status": status,
+            "result_excerpt": excerpt(output_text(agent.output) if agent.output else reason, 200),
+            "agent": agent.agent_name or agent.name,
+            "last_step_span_id": last.span.span_id if last is not None else None,
+            "last_step": (last.tool if isinstance(last, ToolCall) else "llm") if last is not None else None,
+            "steps": len(steps),
+        }
+        during = f" after {last_tool_name}" if last_tool_name else ""
+        text = f"agent run {what}{during} while the agent span status is {status.upper()}: {reason}"
+        return self.signal(view, "silent_failure", span_ids, self.cfg("severity_agent"), evidence, text)
+
+    def _emit(
+        self, view: TraceView, span: Span, tool: str, failures: list[Failure], children: list[Span],
+        severity: str, result_text: str, write: bool, extra: dict[str, Any], subject: str = "tool",
+    ) -> Signal:
+        primary = failures[0]
+        span_ids = [span.span_id] + [c.span_id for c in children]
+        status = reported_status(span)
+        evidence: dict[str, Any] = {
+            "mechanism": primary.mechanism, "tool": tool if subject == "tool" else None, "reason": primary.reason,
+            "span_ids": span_ids, "status": status, "result_excerpt": excerpt(result_text or "", 200),
+            "mechanisms": list(dict.fromkeys(f.mechanism for f in failures)), "write": write, **extra,
+        }
+        if subject != "tool":
+            evidence["agent"] = tool
+        if children:
+            evidence["child_span_ids"] = [c.span_id for c in children]
+            evidence["child_names"] = [c.name for c in children]
+            evidence["child_error"] = _child_reason(children)
+        what = _WHAT.get(primary.mechanism, primary.mechanism)
+        if primary.mechanism == "swallowed_child_error" and children:
+            what = f"swallowed the error of child span {children[0].name}"
+        text = f"{subject} {tool} {what} while its span status is {status.upper()}: {primary.reason}"
+        return self.signal(view, "silent_failure", span_ids, severity, evidence, text)
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _empty_observation(call: ToolCall) -> int | None:
+    """How empty this call's result is, for the baseline (``None``: not a usable observation)."""
+    if explicit_error(call.span) or call.span.tool_result is None or call_failure(call) is not None:
+        return None
+    return emptiness(call.result, call.span.tool_result)
+
+
+def _later_success(view: TraceView, call: ToolCall) -> bool:
+    """A later call of the same tool returned a result that reports no failure and is not empty."""
+    return any(
+        later.tool == call.tool and not explicit_error(later.span) and later.span.tool_result is not None
+        and call_failure(later) is None and emptiness(later.result, later.span.tool_result) == HAS_DATA
+        for later in view.tool_calls[call.index + 1:]
+    )
+
+
+def _exception_failures(span: Span) -> list[Failure]:
+    events = exception_events(span)
+    if not events:
+        return []
+    etype, message = events[-1]
+    return [Failure("exception_event", excerpt(f"{etype}: {message}" if message else etype, 160))]
+
+
+def _child_reason(children: list[Span]) -> str:
+    child = children[0]
+    return excerpt(f"{child.name}: {error_description(child)}", 160)
+
+
+def _owner(view: TraceView, span: Span) -> Span | None:
+    """The nearest ancestor that is a tool or agent span (the root when there is none)."""
+    by_id = view.spans_by_id
+    parent = by_id.get(span.parent_span_id or "")
+    last = None
+    while parent is not None:
+        if parent.kind in (SpanKind.TOOL, SpanKind.AGENT):
+            return parent
+        last = parent
+        parent = by_id.get(parent.parent_span_id or "")
+    return last
+
+
+def swallowed_errors(view: TraceView, owner: Span) -> list[Span]:
+    """Error spans under ``owner`` (topmost of each error chain) that ``owner`` absorbed: their nearest
+    tool/agent ancestor is ``owner`` and no later sibling of the same name succeeded (a retry).
+
+    Under an agent span, only non-step spans count (a failed tool or LLM call the agent saw is an explicit
+    error, the ``unrecovered_error`` detector's business)."""
+    out: list[Span] = []
+    by_id = view.spans_by_id
+    agent_level = owner.kind != SpanKind.TOOL
+    for span in view.descendants(owner.span_id):
+        if span.status != Status.ERROR:
+            continue
+        if agent_level and span.kind in _STEP_KINDS:
+            continue
+        parent = by_id.get(span.parent_span_id or "")
+        if parent is not None and parent is not owner and parent.status == Status.ERROR:
+            continue  # not the topmost error of its chain
+        if _owner(view, span) is not owner:
+            continue
+        siblings = view.children(span.parent_span_id or "")
+        key = span_order_key(span)
+        if any(s.name == span.name and s.status != Status.ERROR and span_order_key(s) > key for s in siblings):
+            continue  # retried successfully
+        out.append(span)
+    out.sort(key=span_order_key)
+    return out
+
+
+def _exit_texts(agent: Span) -> list[str]:
+    """Where an agent span says why it stopped: output, status message, exit-reason attributes, events."""
+    texts = []
+    if agent.output:
+        texts.append(output_text(agent.output))
+    if agent.status_message:
+        texts.append(agent.status_message)
+    for key, value in (agent.attributes or {}).items():
+        if isinstance(value, str) and _REASON_KEY.search(norm_key(key)):
+            texts.append(value)
+    for event in agent.events or ():
+        attrs = event.get("attributes") or {}
+        texts.append(" ".join([str(event.get("name") or "")] + [str(v) for v in attrs.values() if isinstance(v, str)]))
+    return [t for t in texts if t]

@@ -1,0 +1,184 @@
+"""``unrecovered_error``: an explicit error the agent did not retry or handle before finishing.
+
+Units are the agent's steps — tool calls, LLM calls, nested agent spans — and the root. A unit whose
+status is an explicit ERROR is *recovered* when a later unit of the same kind and name (the same tool,
+with the same or corrected arguments; the same sub-agent) succeeded — for an LLM call, any later
+successful LLM call (a retry or a fallback model). Otherwise it is
+*handled* when some later tool call succeeded — a new call, not a repeat of one made before the error —
+and the run then finished normally — root not in error and
+a final answer that does not admit failure. What is neither recovered nor handled is flagged: one signal
+per failing tool/model/sub-agent (naming each of its failed spans), with the root added when the run
+itself ended in ERROR; a root in ERROR with no failing step is flagged on its own.
+
+With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
+is OK/unset (a ``silent_failure``) also counts as an error here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracemine.detect.base import Detector
+from tracemine.detect.outcome import (
+    admits_failure,
+    call_failure,
+    error_description,
+    excerpt,
+    explicit_error,
+    final_answer,
+    is_write_tool,
+    reported_status,
+)
+from tracemine.detect.view import LlmTurn, ToolCall, TraceView
+from tracemine.model import Signal, Span, SpanKind, span_order_key
+
+DEFAULTS: dict[str, Any] = {
+    "include_result_errors": False,
+    "include_llm_errors": True,
+    "handled_by_other_tools": True,
+    "severity": "medium",
+    "severity_write": "high",
+    "severity_run_failed": "high",
+}
+
+
+@dataclass(slots=True)
+class Unit:
+    """One step of the run, as this detector sees it."""
+
+    span: Span
+    kind: str  # tool / llm / agent
+    name: str
+    failed: bool
+    reason: str = ""
+    result_text: str = ""
+    call_key: str = ""
+
+
+@dataclass(slots=True)
+class Group:
+    """The failed units of one tool (or model, or sub-agent) that were never followed by a success."""
+
+    kind: str
+    name: str
+    units: list[Unit] = field(default_factory=list)
+
+
+class UnrecoveredErrorDetector(Detector):
+    """Explicit errors with no successful retry or recovery before the run finished."""
+
+    name = "unrecovered_error"
+    kinds = ("unrecovered_error",)
+    uses_window_stats = False
+
+    def cfg(self, key: str) -> Any:
+        return self.setting(key, DEFAULTS[key])
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        units = self._units(view)
+        root = view.root
+        root_failed = root is not None and root.kind not in (SpanKind.TOOL, SpanKind.LLM) and explicit_error(root)
+        answer = final_answer(view)
+        run_admits_failure = admits_failure(answer)
+        groups: dict[tuple[str, str], Group] = {}
+        for i, unit in enumerate(units):
+            if not unit.failed:
+                continue
+            later = units[i + 1:]
+            # a later success that merely repeats a call made before the error brings nothing new
+            stale = {u.call_key for u in units[:i] if u.call_key} - {unit.call_key}
+            fresh = [u for u in later if not u.failed and u.call_key not in stale]
+            if any(u.kind == unit.kind and (u.name == unit.name or u.kind == "llm") for u in fresh):
+                continue  # retried (or corrected) successfully; any model answering later recovers an LLM error
+            handled = (
+                self.cfg("handled_by_other_tools")
+                and any(u.kind == "tool" for u in fresh)
+                and not root_failed
+                and not run_admits_failure
+            )
+            if handled:
+                continue
+            groups.setdefault((unit.kind, unit.name), Group(unit.kind, unit.name)).units.append(unit)
+        ordered = sorted(groups.values(), key=lambda g: span_order_key(g.units[-1].span))
+        signals = []
+        for group in ordered:
+            with_root = root_failed and group is ordered[-1]
+            signals.append(self._signal(view, group, units, root if with_root else None, answer))
+        if root_failed and not ordered and root is not None:
+            signals.append(self._root_signal(view, root, units, answer))
+        return signals
+
+    def _units(self, view: TraceView) -> list[Unit]:
+        """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
+        include_results = self.cfg("include_result_errors")
+        units: list[Unit] = []
+        for step in view.steps:
+            if isinstance(step, ToolCall):
+                failed = explicit_error(step.span)
+                reason = error_description(step.span) if failed else ""
+                if not failed and include_results:
+                    failure = call_failure(step)
+                    if failure is not None:
+                        failed, reason = True, failure.reason
+                units.append(Unit(step.span, "tool", step.tool, failed, reason, step.result_text,
+                                  f"{step.tool}\x00{step.args_key}"))
+            elif isinstance(step, LlmTurn) and self.cfg("include_llm_errors"):
+                failed = explicit_error(step.span)
+                units.append(Unit(step.span, "llm", step.span.model or step.span.name, failed,
+                                  error_description(step.span) if failed else "", step.output_text))
+        root = view.root
+        for span in view.trace.spans:
+            if span.kind == SpanKind.AGENT and span is not root:
+                failed = explicit_error(span)
+                units.append(Unit(span, "agent", span.agent_name or span.name, failed,
+                                  error_description(span) if failed else "", span.output or ""))
+        units.sort(key=lambda u: span_order_key(u.span))
+        return units
+
+    def _signal(self, view: TraceView, group: Group, units: list[Unit], root: Span | None, answer: str) -> Signal:
+        last = group.units[-1]
+        position = next(i for i, u in enumerate(units) if u is last)
+        steps_after = len(units) - position - 1
+        span_ids = [u.span.span_id for u in group.units] + ([root.span_id] if root is not None else [])
+        final_status = reported_status(view.root) if view.root is not None else "unknown"
+        write = group.kind == "tool" and is_write_tool(group.name, view.tool_definitions.get(group.name))
+        if root is not None:
+            severity = self.cfg("severity_run_failed")
+        else:
+            severity = self.cfg("severity_write") if write else self.cfg("severity")
+        evidence: dict[str, Any] = {
+            "tool": group.name if group.kind == "tool" else None,
+            "step_kind": group.kind,
+            "error": last.reason,
+            "span_ids": span_ids,
+            "failed_attempts": len(group.units),
+            "steps_after": steps_after,
+            "retried": len(group.units) > 1,
+            "recovered": False,
+            "final_status": final_status,
+            "run_failed": root is not None,
+            "final_answer_admits_failure": admits_failure(answer),
+            "final_answer_excerpt": excerpt(answer, 200),
+            "write": write,
+        }
+        if group.kind != "tool":
+            evidence[group.kind] = group.name
+        subject = {"tool": "tool", "llm": "LLM call to", "agent": "sub-agent"}[group.kind]
+        attempts = f" after {len(group.units)} attempts" if len(group.units) > 1 else ""
+        ending = "the run ended in ERROR" if root is not None else "the agent finished without recovering"
+        text = f"{subject} {group.name} failed{attempts} with {last.reason} and {ending}"
+        return self.signal(view, "unrecovered_error", span_ids, severity, evidence, text)
+
+    def _root_signal(self, view: TraceView, root: Span, units: list[Unit], answer: str) -> Signal:
+        reason = error_description(root)
+        evidence: dict[str, Any] = {
+            "tool": None, "step_kind": "agent", "error": reason, "span_ids": [root.span_id], "failed_attempts": 1,
+            "steps_after": 0, "retried": False, "recovered": False, "final_status": reported_status(root),
+            "run_failed": True, "final_answer_admits_failure": admits_failure(answer),
+            "final_answer_excerpt": excerpt(answer, 200), "steps": len(units), "write": False,
+        }
+        name = root.agent_name or root.name
+        text = f"agent run {name} ended in ERROR with {reason}"
+        return self.signal(view, "unrecovered_error", [root.span_id], self.cfg("severity_run_failed"), evidence, text)
