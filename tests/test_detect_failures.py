@@ -19,11 +19,11 @@ from tracemine.detect.outcome import (
     binomial_cdf,
     emptiness,
     is_argument_rejection,
-    is_write_tool,
     output_text,
     result_failure,
 )
 from tracemine.detect.silent_failure import SilentFailureDetector
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status, StatusSource, Trace

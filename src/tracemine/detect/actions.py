@@ -21,88 +21,20 @@ from typing import Any
 import orjson
 
 from tracemine.detect.args import normalize_value
+from tracemine.detect.outcome import result_failure
 from tracemine.detect.textmask import mask
+from tracemine.detect.tool_roles import words
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.ingest.decode import decode_value
 from tracemine.model import Span, SpanKind
 
-# --- write vs read ---------------------------------------------------------------------------------
-
-WRITE_VERBS = frozenset({
-    "add", "append", "apply", "approve", "archive", "assign", "book", "buy", "cancel", "change", "charge",
-    "checkout", "commit", "create", "debit", "delete", "deploy", "destroy", "disable", "dispatch", "drop",
-    "edit", "enable", "enqueue", "enroll", "exchange", "execute", "export", "grant", "import", "insert",
-    "invite", "issue", "merge", "modify", "move", "notify", "patch", "pay", "publish", "purchase", "push",
-    "put", "refund", "register", "reject", "release", "remove", "rename", "replace", "reply", "reschedule",
-    "reserve", "reset", "restart", "revoke", "save", "schedule", "send", "submit", "subscribe", "terminate",
-    "transfer", "trigger", "unsubscribe", "update", "upgrade", "upload", "upsert", "void", "withdraw", "write",
-})
-# words that are verbs only when they lead a name ("email_customer", "post_message" but "user_email_lookup")
-LEADING_WRITE_VERBS = frozenset({"close", "email", "mark", "message", "order", "place", "post", "return", "set",
-                                 "share", "ship", "sign", "text"})
-READ_VERBS = frozenset({
-    "browse", "calculate", "check", "compute", "count", "describe", "download", "estimate", "fetch", "find",
-    "get", "inspect", "list", "load", "lookup", "open", "peek", "poll", "preview", "query", "read", "retrieve",
-    "search", "see", "show", "summarize", "summarise", "think", "validate", "verify", "view", "wait",
-})
-_READ_ONLY_HINT = re.compile(r"\b(read[- ]only|does not (?:modify|change|write)|without (?:modifying|side effects))\b", re.I)
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-
-
-def words(name: str) -> list[str]:
-    """Lower-case words of an identifier or phrase (snake, kebab, dotted and camel case)."""
-    return [w.lower() for w in _WORD_SPLIT.split(name or "") if w]
-
-
-def _verb_verdict(ws: list[str]) -> bool | None:
-    """The first verb among ``ws`` decides: ``True`` for a write, ``False`` for a read, ``None`` for none."""
-    for position, word in enumerate(ws):
-        if word in WRITE_VERBS or (position == 0 and word in LEADING_WRITE_VERBS):
-            return True
-        if word in READ_VERBS:
-            return False
-    return None
-
-
-def is_write_tool(name: str, definition: Mapping[str, Any] | None = None) -> bool:
-    """Whether a tool changes state, judged from the verbs of its name, then of its description."""
-    verdict = _verb_verdict(words(name))
-    if verdict is not None:
-        return verdict
-    description = str((definition or {}).get("description") or "")
-    if not description or _READ_ONLY_HINT.search(description):
-        return False
-    first = words(description)[:1]
-    return bool(first) and (first[0] in WRITE_VERBS or first[0] in LEADING_WRITE_VERBS - {"return"})
-
+# --- write vs read: see tracemine.detect.tool_roles --------------------------------------------------
 
 # --- success / error -------------------------------------------------------------------------------
 
-_ERROR_TEXT = re.compile(r"^\s*(?:error\b|exception\b|traceback \(most recent call last\)|fatal\b|failed\b|failure\b)", re.I)
-_FAILED_STATES = frozenset({"error", "errored", "failed", "failure", "fail", "aborted", "timeout", "timed_out", "timedout"})
-_ERROR_KEYS = ("error", "errors", "exception", "error_message", "errormessage", "fault")
-_SUCCESS_KEYS = ("success", "ok", "succeeded")
-_IS_ERROR_KEYS = ("is_error", "iserror", "failed", "has_error")
-
-
 def result_is_error(result: Any, text: str = "") -> bool:
-    """Whether a (decoded) tool result reports a failure in its own words."""
-    if isinstance(result, str) or (result is None and text):
-        return bool(_ERROR_TEXT.match(result if isinstance(result, str) else text))
-    if not isinstance(result, dict):
-        return False
-    lowered = {str(k).lower(): v for k, v in result.items()}
-    if any(lowered.get(k) for k in _ERROR_KEYS):
-        return True
-    if any(lowered.get(k) is False for k in _SUCCESS_KEYS) or any(lowered.get(k) is True for k in _IS_ERROR_KEYS):
-        return True
-    for key, value in result.items():
-        ws = words(str(key))
-        if ("status" in ws or "state" in ws) and isinstance(value, str) and value.strip().lower() in _FAILED_STATES:
-            return True
-        if "status" in ws and isinstance(value, int) and not isinstance(value, bool) and 400 <= value < 600:
-            return True
-    return False
+    """Whether a (decoded) tool result reports a failure in its own words (see :mod:`outcome`)."""
+    return result_failure(result, text or None) is not None
 
 
 def has_exception_event(span: Span) -> bool:

@@ -21,11 +21,11 @@ from tracemine.detect.actions import (
     LoopParams,
     actions,
     call_succeeded,
-    is_write_tool,
     loop_span_ids,
     result_signature,
 )
 from tracemine.detect.base import Detector
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal
 

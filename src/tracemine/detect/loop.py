@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from tracemine.detect.actions import Loop, LoopParams, is_write_tool, llm_loops, result_is_error, tool_loops
+from tracemine.detect.actions import Loop, LoopParams, llm_loops, result_is_error, tool_loops
 from tracemine.detect.base import Detector
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
 

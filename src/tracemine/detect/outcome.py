@@ -412,45 +412,6 @@ def error_description(span: Span) -> str:
     return "error status"
 
 
-# --- tool classification -------------------------------------------------------------------------------
-
-WRITE_VERBS = frozenset({
-    "create", "add", "insert", "update", "upsert", "modify", "edit", "change", "set", "put", "patch", "post",
-    "delete", "remove", "cancel", "send", "email", "notify", "publish", "submit", "pay", "charge", "refund",
-    "transfer", "book", "reserve", "purchase", "buy", "write", "save", "upload", "commit", "merge", "deploy",
-    "approve", "reject", "assign", "schedule", "close", "exchange", "return", "issue", "grant", "revoke",
-    "archive", "reply", "comment", "register", "enroll", "subscribe", "unsubscribe", "invite", "reset",
-    "restart", "terminate", "kill", "drop", "truncate", "rename", "move", "place", "order", "apply", "confirm",
-    "withdraw", "deposit", "toggle", "enable", "disable", "destroy", "sign", "block", "unblock", "escalate",
-})
-READ_VERBS = frozenset({
-    "get", "list", "search", "find", "fetch", "read", "lookup", "look", "query", "describe", "check", "show",
-    "view", "count", "calculate", "compute", "retrieve", "open", "browse", "inspect", "validate", "verify",
-    "estimate", "preview", "explain", "summarize", "summarise", "download", "load", "poll", "watch", "think",
-})
-_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-def name_words(name: str) -> list[str]:
-    """Lowercase words of an identifier (``snake_case``, ``camelCase``, dotted, dashed)."""
-    return [w.lower() for w in _WORDS.findall(name or "")]
-
-
-def is_write_tool(name: str, definition: dict[str, Any] | None = None) -> bool:
-    """Whether a tool changes state, from generic verbs in its name or the first word of its description."""
-    words = name_words(name)
-    if words and words[0] in READ_VERBS:
-        return False
-    if any(w in WRITE_VERBS for w in words[:2]):
-        return True
-    description = str((definition or {}).get("description") or "").strip()
-    if description:
-        first = description.split()[0].lower().strip(".,:;")
-        stem = first[:-2] if first.endswith("es") and first[:-2] in WRITE_VERBS else first.rstrip("s")
-        return stem in WRITE_VERBS
-    return False
-
-
 # --- agent output -------------------------------------------------------------------------------------
 
 

@@ -41,12 +41,12 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     is_argument_rejection,
-    is_write_tool,
     norm_key,
     output_text,
     reported_status,
     result_failure,
 )
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.ingest.decode import decode_value
 from tracemine.model import Signal, Span, SpanKind, Status, span_order_key

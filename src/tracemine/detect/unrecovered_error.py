@@ -28,9 +28,9 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     final_answer,
-    is_write_tool,
     reported_status,
 )
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span, SpanKind, span_order_key
 
