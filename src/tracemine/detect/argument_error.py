@@ -1,0 +1,569 @@
+"""``argument_error``: tool calls whose arguments are wrong.
+
+Mechanisms (each call gets at most one signal listing every mechanism that applies):
+
+- ``schema_violation`` — the decoded arguments break the tool's JSON Schema, declared in the trace
+  (``gen_ai.tool.definitions``, OpenInference tools, agent tool lists) or given in a schema file.
+- ``inferred_schema_violation`` — no schema is known; the arguments deviate from a schema inferred from
+  the tool's successful calls across the window (:mod:`tracemine.detect.schema_infer`).
+- ``unparseable_arguments`` — the argument text is not valid JSON although the tool takes an object.
+- ``unknown_tool`` — the tool is not among the ≥ 2 tools the trace declares, and the call did not work.
+- ``validation_error_result`` — the call's result or error reports a validation / invalid-parameter /
+  unsupported-value / missing-argument / type error (phrases, 400/422 statuses, error codes).
+
+An argument error on a call that failed and was followed by a successful call of the same tool with
+acceptable arguments was corrected by the agent; it is not reported unless ``report_recovered`` is set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tracemine.detect.args import normalize_value
+from tracemine.detect.base import Detector
+from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
+from tracemine.detect.tool_roles import is_write_tool, words
+from tracemine.detect.view import ToolCall, TraceView
+from tracemine.model import Signal, Status
+
+MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "inferred_schema_violation",
+              "validation_error_result")
+"""Mechanisms in order of precedence: the first one present names the signal."""
+
+_VALIDATION_PATTERNS = re.compile(
+    r"validation\s*error|validationerror|validation\s+failed|failed\s+validation|schema\s+validation"
+    r"|does\s+not\s+(?:match|conform\s+to)\s+(?:the\s+)?(?:schema|pattern|format|expected\s+format|regex)"
+    r"|\binvalid[\s_-]+(?:argument|arguments|parameter|parameters|param|params|value|values|input|field|fields"
+    r"|type|format|enum|option|choice|payload|json|syntax|date|number|keyword)\b"
+    r"|\b(?:unsupported|unknown|unexpected|unrecognized|unrecognised|extra)\s+(?:value|argument|parameter|param|field"
+    r"|keyword|key|option|property|input)s?\b"
+    r"|\bmissing\s+(?:\d+\s+)?(?:required\s+)?(?:positional\s+|keyword\s+)?(?:argument|parameter|param|field|key"
+    r"|property|value|input)s?\b"
+    r"|\brequired\s+(?:argument|parameter|param|field|property|key)s?\b|'[^']{1,60}'\s+is\s+a\s+required\s+property"
+    r"|\bfield\s+required\b|\b(?:field|argument|parameter|param|property|value|input)s?\s+['\"`]?[\w.\[\]-]{0,60}['\"`]?"
+    r"\s+(?:is|are)\s+required\b"
+    r"|\bnot\s+a\s+valid\b|\bis\s+not\s+one\s+of\b|\bnot\s+(?:an?\s+)?(?:allowed|permitted|accepted)\s+value\b"
+    r"|\b(?:should|must)\s+(?:match|equal)\b"
+    r"|\b(?:should|must)\s+be\s+(?:a\s+valid|an?\s+(?:string|integer|number|array|object|list|boolean|date|valid)"
+    r"|one\s+of|either|of\s+type|between|at\s+(?:least|most)|greater|less|positive|non-?negative|non-?empty"
+    r"|in\s+(?:the\s+)?(?:format|form)|formatted)"
+    r"|\bexpected\s+(?:type|an?\s+(?:string|integer|number|array|object|list|boolean)|string|integer|number|array"
+    r"|object|boolean)\b"
+    r"|\b(?:type|value)_error\b|\[type=|\btype\s+mismatch\b"
+    r"|\b(?:value|argument|parameter)\s+(?:is\s+)?out\s+of\s+range\b"
+    r"|\b(?:unknown|invalid|unsupported|unrecognized|undefined|no\s+such)\s+(?:tool|function)\b"
+    r"|\b(?:tool|function)\s+'?[\w.:-]+'?\s+(?:not\s+found|does\s+not\s+exist|is\s+not\s+(?:available|defined))"
+    r"|\b(?:invalid_argument|invalid_parameter|invalid_params|parameter_missing|missing_parameter"
+    r"|parameter_invalid|unprocessable[\s_]entity|bad[\s_]request)\b"
+    r"|\b(?:400|422)\b(?=\s*(?:bad\s+request|unprocessable|client\s+error))",
+    re.IGNORECASE,
+)
+_ERROR_START = re.compile(r"^\s*(?:error|exception|traceback|failed|failure|fatal)\b", re.IGNORECASE)
+_ERROR_KEYS = ("error", "errors", "exception", "fault", "detail", "details", "message", "msg", "reason",
+               "description", "title", "code", "type", "error_message", "errorMessage", "error_code", "errorCode")
+_STATUS_KEYS = ("status", "status_code", "statusCode", "http_status", "httpStatus", "code")
+_FAILED_WORDS = frozenset({"error", "failed", "failure", "invalid", "rejected", "fail"})
+
+
+def _status_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 100 <= value <= 599 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+        return number if 100 <= number <= 599 else None
+    return None
+
+
+def error_context(call: ToolCall) -> tuple[bool, str]:
+    """Whether the call reports a failure, and the text of that failure (status, exceptions, error fields)."""
+    span = call.span
+    parts: list[str] = []
+    failed = span.status == Status.ERROR
+    if span.status_message:
+        parts.append(span.status_message)
+    for event in span.events or ():
+        attrs = event.get("attributes") if isinstance(event, dict) else None
+        attrs = attrs if isinstance(attrs, dict) else {}
+        if isinstance(event, dict) and (event.get("name") == "exception" or "exception.type" in attrs):
+            failed = True
+            parts.append(f"{attrs.get('exception.type', '')}: {attrs.get('exception.message', '')}")
+    result = call.result
+    if isinstance(result, dict):
+        errorish, text = _dict_error(result)
+        failed = failed or errorish
+        if errorish:
+            parts.append(text)
+    elif isinstance(result, str) and result.strip():
+        if _ERROR_START.match(result):
+            failed = True
+            parts.append(result[:2000])
+        elif failed:
+            parts.append(result[:2000])
+    return failed, "\n".join(p for p in parts if p)
+
+
+def _dict_error(result: dict[str, Any]) -> tuple[bool, str]:
+    errorish = False
+    for key in ("error", "errors", "exception", "fault"):
+        if result.get(key) not in (None, "", [], {}, False, 0):
+            errorish = True
+    for key in ("success", "ok", "succeeded"):
+        if result.get(key) is False:
+            errorish = True
+    for key in _STATUS_KEYS:
+        code = _status_code(result.get(key))
+        if code is not None and code >= 400:
+            errorish = True
+        value = result.get(key)
+        if isinstance(value, str) and value.strip().lower() in _FAILED_WORDS:
+            errorish = True
+    if isinstance(result.get("detail"), list) and result["detail"]:
+        errorish = True  # FastAPI / pydantic request-validation responses
+    if not errorish:
+        return False, ""
+    fields = {k: result[k] for k in _ERROR_KEYS if k in result}
+    for key in _STATUS_KEYS:
+        code = _status_code(result.get(key))
+        if code in (400, 422):
+            fields["http"] = f"{code} bad request" if code == 400 else f"{code} unprocessable entity"
+    return True, orjson.dumps(fields, default=str).decode()[:2000]
+
+
+def validation_phrase(text: str) -> str | None:
+    """The validation-error phrase found in an error text, if any."""
+    match = _VALIDATION_PATTERNS.search(text)
+    return match.group(0) if match else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (tool names are short)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def closest_tool(name: str, declared: Iterable[str]) -> str | None:
+    """The declared tool nearest to ``name`` (edit distance, then shared words)."""
+    name_words = set(words(name))
+    best = sorted(declared, key=lambda d: (edit_distance(name.lower(), d.lower()) - 2 * len(name_words & set(words(d))),
+                                           d))
+    return best[0] if best else None
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def is_declared(name: str, declared: Mapping[str, Any]) -> bool:
+    """Whether ``name`` is a declared tool, allowing namespacing (``functions.x``, ``server__x``) and case."""
+    if name in declared:
+        return True
+    norm = _norm_name(name)
+    for d in declared:
+        dn = _norm_name(d)
+        if dn == norm or (len(dn) >= 3 and name.endswith(("." + d, "__" + d, "/" + d))):
+            return True
+    return False
+
+
+def load_schema_file(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Tool name → JSON Schema from a JSON/YAML file holding such a mapping or a list of tool definitions."""
+    from tracemine.ingest.mappers.common import normalize_tool_definitions
+
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = orjson.loads(text)
+    if isinstance(data, dict) and "tools" in data and isinstance(data["tools"], list):
+        data = data["tools"]
+    out: dict[str, dict[str, Any]] = {}
+    if isinstance(data, dict) and not ({"name", "function"} & set(data)):
+        for name, schema in data.items():
+            if isinstance(schema, dict):
+                inner = schema.get("parameters") or schema.get("input_schema") or schema
+                out[str(name)] = inner
+        return out
+    for definition in normalize_tool_definitions(data) or ():
+        if isinstance(definition.get("parameters"), dict):
+            out[definition["name"]] = definition["parameters"]
+    return out
+
+
+class SchemaValidators:
+    """JSON Schema validators compiled once per schema text; malformed schemas are skipped and counted."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self.malformed = 0
+        self._format_checker: Any = None
+
+    def _checker(self, cls: Any) -> Any:
+        from jsonschema import FormatChecker
+
+        checker = FormatChecker()
+        base = getattr(cls, "FORMAT_CHECKER", None)
+        if base is not None:
+            checker.checkers.update(base.checkers)
+        if "date-time" not in checker.checkers:
+            checker.checks("date-time", raises=ValueError)(_check_datetime)
+        return checker
+
+    def get(self, schema: dict[str, Any]) -> Any:
+        """A validator for ``schema``, or ``None`` when the schema is malformed."""
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS, default=str).decode()
+        if key in self._cache:
+            return self._cache[key]
+        validator = None
+        try:
+            from jsonschema.validators import validator_for
+
+            cls = validator_for(schema, default=_default_validator())
+            cls.check_schema(schema)
+            validator = cls(schema, format_checker=self._checker(cls))
+        except Exception:  # a malformed schema must never stop detection
+            self.malformed += 1
+        if len(self._cache) > 5000:
+            self._cache.clear()
+        self._cache[key] = validator
+        return validator
+
+
+def _default_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
+
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _check_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATETIME.match(value):
+        raise ValueError(f"{value!r} is not an RFC 3339 date-time")
+    from datetime import datetime
+
+    datetime.fromisoformat(value.replace("z", "+00:00").replace("Z", "+00:00"))
+    return True
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+_VALIDATOR_NAMES = {"required": "missing_required", "additionalProperties": "unexpected_property",
+                    "minimum": "minimum", "exclusiveMinimum": "minimum", "maximum": "maximum",
+                    "exclusiveMaximum": "maximum"}
+
+
+def schema_violations(validator: Any, args: Any, limit: int = 8) -> list[dict[str, Any]]:
+    """``[{path, validator, message}]`` for the errors of ``args`` against a compiled schema."""
+    out = []
+    try:
+        errors = sorted(validator.iter_errors(args), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    except Exception:  # e.g. a $ref that cannot be resolved
+        return []
+    for error in errors[:limit]:
+        name = _VALIDATOR_NAMES.get(str(error.validator), str(error.validator))
+        path = _json_path(error.absolute_path)
+        if error.validator == "required":
+            missing = re.findall(r"'([^']+)' is a required property", error.message)
+            if missing:
+                path = _json_path([*error.absolute_path, missing[0]])
+        out.append({"path": path, "validator": name, "message": error.message[:300]})
+    return out
+
+
+def _case_only_enum(violation: dict[str, Any]) -> bool:
+    """An enum violation whose value differs from an allowed one only by letter case."""
+    if "case_only" in violation:
+        return bool(violation["case_only"])
+    allowed = re.search(r"is not one of (\[.*\])", violation.get("message", ""))
+    value = re.match(r"^'(.*)' is not one of", violation.get("message", ""))
+    return bool(allowed and value and f"'{value.group(1).lower()}'" in allowed.group(1).lower())
+
+
+def _cosmetic(violations: list[dict[str, Any]], inferred: bool) -> bool:
+    """Every violation is about the spelling of a value (case, quoting, separators), not its type or presence."""
+    if not violations:
+        return False
+    for v in violations:
+        name = v.get("validator")
+        if name == "enum" and _case_only_enum(v):
+            continue
+        if inferred and name in ("pattern", "format", "enum"):
+            continue  # an inferred shape is a guess; a declared pattern is the tool's contract
+        return False
+    return True
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def loose_key(args: Any) -> str:
+    """Arguments with strings reduced to lower-case letters and digits (spelling differences ignored)."""
+    def loosen(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): loosen(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [loosen(v) for v in value]
+        if isinstance(value, str):
+            return _NON_ALNUM.sub("", value.lower())
+        return normalize_value(value)
+
+    try:
+        return orjson.dumps(loosen(args), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except TypeError:
+        return str(args)
+
+
+class ArgumentErrorDetector(Detector):
+    """Tool calls with arguments that break a known or inferred schema, unknown tools, validation errors."""
+
+    name = "argument_error"
+    kinds = ("argument_error",)
+    uses_window_stats = True
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.rules = Rules(
+            min_support=int(self.setting("min_support", 30)),
+            required_share=float(self.setting("required_share", 0.99)),
+            type_share=float(self.setting("type_share", 0.99)),
+            shape_share=float(self.setting("shape_share", 0.99)),
+            enum_max_values=int(self.setting("enum_max_values", 12)),
+            enum_min_calls=int(self.setting("enum_min_calls", 30)),
+            enum_rare_share=float(self.setting("enum_rare_share", 0.02)),
+            free_text_share=float(self.setting("free_text_share", 0.01)),
+            template_min_distinct=int(self.setting("shape_min_distinct", 10)),
+            tolerance=int(self.setting("rule_tolerance", 2)),
+        )
+        self.inferred = InferredSchemas()
+        self.successes: dict[str, int] = {}
+        self.validators = SchemaValidators()
+        self.config_schemas: dict[str, dict[str, Any]] = dict(self.setting("schemas", {}) or {})
+        schema_file = self.setting("schema_file", None)
+        if schema_file:
+            try:
+                self.config_schemas.update(load_schema_file(schema_file))
+            except Exception as exc:  # missing file, bad JSON or YAML: a configuration error, said early
+                raise ValueError(f"argument_error: cannot read schema_file {schema_file!r}: {exc}") from exc
+
+    @property
+    def malformed_schemas(self) -> int:
+        """Schemas skipped because they are not valid JSON Schema."""
+        return self.validators.malformed
+
+    # -- first pass ---------------------------------------------------------------------------------
+
+    def observe(self, view: TraceView) -> None:
+        for call in view.tool_calls:
+            failed, _ = error_context(call)
+            if failed:
+                continue
+            args, status = decode_arguments(call.span.tool_arguments)
+            if status == "ok":
+                self.inferred.add(call.tool, args)
+            self.successes[call.tool] = self.successes.get(call.tool, 0) + 1
+
+    def merge(self, other: Detector) -> None:
+        if isinstance(other, ArgumentErrorDetector):
+            self.inferred.merge(other.inferred)
+            for tool, count in other.successes.items():
+                self.successes[tool] = self.successes.get(tool, 0) + count
+
+    # -- second pass --------------------------------------------------------------------------------
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        declared = view.tool_definitions
+        findings = [(call, self._examine(call, declared)) for call in view.tool_calls]
+        report_recovered = bool(self.setting("report_recovered", False))
+        out = []
+        for position, (call, found) in enumerate(findings):
+            if not found["mechanisms"]:
+                continue
+            if not report_recovered and self._recovered(call, found, findings[:position], findings[position + 1:]):
+                continue
+            if self._reencoded_duplicate(call, found, view.tool_calls[:position]):
+                continue
+            out.append(self._signal(view, call, found, declared))
+        return out
+
+    def _examine(self, call: ToolCall, declared: Mapping[str, Any]) -> dict[str, Any]:
+        """Everything wrong with one call: ``{mechanisms, violations, reason, schema_source, …}``."""
+        found: dict[str, Any] = {"mechanisms": []}
+        failed, error_text = error_context(call)
+        found["failed"] = failed
+        if failed and error_text:
+            phrase = validation_phrase(error_text)
+            if phrase:
+                found["mechanisms"].append("validation_error_result")
+                found["reason"] = error_text[:300]
+                found["phrase"] = phrase
+        if len(declared) >= int(self.setting("unknown_tool_min_declared", 2)) and not is_declared(call.tool, declared):
+            worked = not failed and call.result is not None
+            known_elsewhere = self.successes.get(call.tool, 0) >= int(self.setting("unknown_tool_max_successes", 3))
+            if not worked and not known_elsewhere:
+                found["mechanisms"].append("unknown_tool")
+                found["closest_tool"] = closest_tool(call.tool, declared)
+                return found
+        schema, source = self._schema(call.tool, declared)
+        args, status = decode_arguments(call.span.tool_arguments)
+        if status in ("absent", "empty"):
+            return found
+        inferred = self.inferred.get(call.tool)
+        if status == "unparseable":
+            takes_object = _schema_takes_object(schema) or (inferred is not None and inferred.takes_object(self.rules))
+            looks_json = str(args).strip()[:1] in ("{", "[")
+            if takes_object and (looks_json or schema is None) and not call.span.truncated:
+                found["mechanisms"].append("unparseable_arguments")
+                found.setdefault("reason", "arguments are not valid JSON")
+                found["schema_source"] = source or "inferred"
+            return found
+        found["args"] = args
+        if schema is not None:
+            validator = self.validators.get(schema)  # None for a malformed schema: fall back to inference
+            if validator is not None:
+                violations = schema_violations(validator, args)
+                found["schema_source"] = source
+                if violations:
+                    found["mechanisms"].append("schema_violation")
+                    found["violations"] = violations
+                return found
+        if inferred is not None and inferred.calls >= self.rules.min_support:
+            violations = inferred.check(args, self.rules)
+            found["schema_source"] = "inferred"
+            if violations:
+                found["mechanisms"].append("inferred_schema_violation")
+                found["violations"] = violations
+        return found
+
+    def _schema(self, tool: str, declared: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        if self.setting("use_declared_schemas", True):
+            definition = declared.get(tool)
+            params = definition.get("parameters") if definition else None
+            if isinstance(params, dict) and params:
+                return params, "declared"
+        schema = self.config_schemas.get(tool)
+        if isinstance(schema, dict) and schema:
+            return schema, "config"
+        return None, None
+
+    def _recovered(self, call: ToolCall, found: dict[str, Any], earlier: list[tuple[ToolCall, dict[str, Any]]],
+                   later: list[tuple[ToolCall, dict[str, Any]]]) -> bool:
+        """A failed call whose mistake the agent corrected: a later call of the same tool worked with clean
+        arguments that either keep some of the failed call's values or are new (a later call that only
+        repeats a call made before the failure, sharing nothing with it, is not a correction)."""
+        if not found.get("failed") or "unknown_tool" in found["mechanisms"]:
+            return False
+        before = {other.args_key for other, _ in earlier if other.tool == call.tool}
+        mine = _leaves(found.get("args"))
+        for other, other_found in later:
+            if other.tool != call.tool or other_found.get("failed") or other_found["mechanisms"]:
+                continue
+            if other.args_key not in before or mine & _leaves(other_found.get("args")):
+                return True
+        return False
+
+    @staticmethod
+    def _reencoded_duplicate(call: ToolCall, found: dict[str, Any], earlier: list[ToolCall]) -> bool:
+        """Only cosmetic violations (enum letter case; for inferred schemas also quoting or punctuation of a
+        value), and an earlier call of the same tool with the same arguments up to those cosmetics worked:
+        a re-encoded repeat (the duplicate_call and loop detectors' business), not a wrong argument."""
+        if found["mechanisms"] not in (["schema_violation"], ["inferred_schema_violation"]):
+            return False
+        if not _cosmetic(found.get("violations", []), found["mechanisms"][0] == "inferred_schema_violation"):
+            return False
+        key = loose_key(found.get("args"))
+        return any(e.tool == call.tool and e.span.status != Status.ERROR
+                   and loose_key(decode_arguments(e.span.tool_arguments)[0]) == key for e in earlier)
+
+    def _signal(self, view: TraceView, call: ToolCall, found: dict[str, Any], declared: Mapping[str, Any]) -> Signal:
+        mechanisms: list[str] = sorted(found["mechanisms"], key=MECHANISMS.index)
+        write = is_write_tool(call.tool, declared.get(call.tool))
+        unknown = "unknown_tool" in mechanisms
+        severity = "high" if write or unknown else "medium"
+        evidence: dict[str, Any] = {
+            "mechanism": mechanisms[0],
+            "mechanisms": mechanisms,
+            "tool": call.tool,
+            "arguments": _truncate(_compact(found.get("args"), call), int(self.setting("max_argument_chars", 500))),
+            "schema_source": found.get("schema_source"),
+            "write": write,
+            "span_ids": [call.span.span_id],
+        }
+        if found.get("violations"):
+            evidence["violations"] = found["violations"]
+        if found.get("reason"):
+            evidence["reason"] = found["reason"]
+        if unknown:
+            evidence["closest_tool"] = found.get("closest_tool")
+            evidence["declared_tools"] = sorted(declared)[:50]
+        return self.signal(view, "argument_error", [call.span.span_id], severity, evidence,
+                           _text(call.tool, mechanisms, found))
+
+
+def _leaves(value: Any) -> set[str]:
+    """Normalised scalar values inside arguments (strings also split on commas), to relate a retry to a failure."""
+    out: set[str] = set()
+    for _path, leaf in walk(value):
+        if isinstance(leaf, dict | list | tuple) or leaf is None:
+            continue
+        text = str(normalize_value(leaf))
+        out.add(text)
+        if isinstance(leaf, str) and "," in leaf:
+            out.update(str(normalize_value(part)) for part in leaf.split(",") if part.strip())
+    return out
+
+
+def _schema_takes_object(schema: dict[str, Any] | None) -> bool:
+    return isinstance(schema, dict) and (schema.get("type") == "object" or "properties" in schema)
+
+
+def _compact(args: Any, call: ToolCall) -> str:
+    """Canonical JSON of the arguments as sent (sorted keys; values not normalised, so the fault shows)."""
+    if args is None:
+        return call.span.tool_arguments or ""
+    try:
+        return orjson.dumps(args, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except TypeError:
+        return str(args)
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(tool: str, mechanisms: list[str], found: dict[str, Any]) -> str:
+    """A stable description of the failure for embedding (values left out, names of fields kept)."""
+    first = mechanisms[0]
+    if first == "unknown_tool":
+        closest = found.get("closest_tool")
+        hint = f" (closest: {closest})" if closest else ""
+        return f"called tool {tool} which is not among the agent's tools{hint}"
+    if first == "unparseable_arguments":
+        return f"tool {tool} called with arguments that are not valid JSON"
+    if first == "validation_error_result":
+        return f"tool {tool} rejected its arguments: result reports {found.get('phrase', 'a validation error').lower()}"
+    violations = found.get("violations") or []
+    what = ", ".join(sorted({f"{v['validator']} {v['path'].removeprefix('$.')}" for v in violations[:3]}))
+    source = "inferred" if first == "inferred_schema_violation" else "declared"
+    return f"tool {tool} arguments violate its {source} schema: {what}"

@@ -1,0 +1,196 @@
+"""``outlier``: spans whose latency, tokens or cost are far above the usual for their tool or model.
+
+The first pass collects, per group (``tool:<name>`` for tool spans, ``model:<name>`` for LLM spans) and
+metric (``latency``, ``input_tokens``, ``output_tokens``, ``total_tokens``, ``cost``), the log of every
+positive value in the window, as mergeable :class:`~tracemine.detect.stats.Sample`s. A span is an outlier
+on a metric when the group has at least ``min_samples`` values, its robust z-score on the log scale
+(distance from the median in units of 1.4826 × MAD) is at least ``min_robust_z`` *and* its value is at
+least ``min_ratio`` times the median — the ratio keeps tight distributions (tiny MAD) from producing
+noise. Only the high side is judged: the waste a team wants to find. One signal per span, the strongest
+metric first.
+
+LLM calls are judged within their model *and role*: calls after the run's last tool call (answers) and
+the others (steps that lead to tool calls) are different workloads, an order of magnitude apart in output
+length; a role with fewer than ``min_samples`` values falls back to the whole model. Tool calls with an
+explicit error status, and calls without a result for a tool that normally records one (cut off, timed
+out), are not judged on latency: they are slow because they failed, and the error detectors report them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tracemine.detect.base import Detector
+from tracemine.detect.stats import Sample
+from tracemine.detect.view import TraceView
+from tracemine.model import Signal, Span, SpanKind, Status
+
+METRICS = ("latency", "input_tokens", "output_tokens", "total_tokens", "cost")
+_NS_PER_MS = 1_000_000
+
+
+def span_group(span: Span) -> tuple[str, str] | None:
+    """``("tool:<name>", name)`` or ``("model:<name>", name)`` for spans that are judged, else ``None``."""
+    if span.kind == SpanKind.TOOL:
+        name = span.tool_name or span.name
+        return (f"tool:{name}", name) if name else None
+    if span.kind == SpanKind.LLM and span.model:
+        return f"model:{span.model}", span.model
+    return None
+
+
+def llm_roles(view: TraceView) -> dict[str, str]:
+    """``final`` for LLM calls after the run's last tool call (answers), ``step`` for the others (they lead to
+    tool calls): two workloads whose output lengths and latencies differ by an order of magnitude."""
+    last_tool = max((c.step for c in view.tool_calls), default=-1)
+    return {turn.span.span_id: "final" if turn.step > last_tool else "step" for turn in view.llm_turns}
+
+
+def span_metrics(span: Span) -> dict[str, float]:
+    """Positive metric values of a span (latency in milliseconds, total tokens derived when missing)."""
+    out: dict[str, float] = {}
+    duration = span.duration_ns
+    if duration is not None and duration > 0:
+        out["latency"] = duration / _NS_PER_MS
+    for metric in ("input_tokens", "output_tokens", "total_tokens"):
+        value = getattr(span, metric)
+        if value is not None and value > 0:
+            out[metric] = float(value)
+    if "total_tokens" not in out and ("input_tokens" in out or "output_tokens" in out):
+        out["total_tokens"] = out.get("input_tokens", 0.0) + out.get("output_tokens", 0.0)
+    if span.cost_usd is not None and span.cost_usd > 0:
+        out["cost"] = float(span.cost_usd)
+    return out
+
+
+class OutlierDetector(Detector):
+    """Latency, token and cost outliers per tool and per model, with robust statistics over the window."""
+
+    name = "outlier"
+    kinds = ("outlier",)
+    uses_window_stats = True
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.samples: dict[tuple[str, str], Sample] = {}
+        self.results: dict[str, list[int]] = {}
+        self.metrics = tuple(self.setting("metrics", METRICS))
+        self.min_samples = int(self.setting("min_samples", 30))
+        self.min_robust_z = float(self.setting("min_robust_z", 5.0))
+        self.min_ratio = float(self.setting("min_ratio", 5.0))
+        self.min_log_scale = float(self.setting("min_log_scale", 0.05))
+        self.judge_failed_latency = bool(self.setting("judge_failed_latency", False))
+
+    def _judged(self, view: TraceView) -> Iterable[tuple[Span, str, str, str | None, dict[str, float]]]:
+        """``(span, group, name, population, metrics)`` for every span of the trace that is judged."""
+        roles = llm_roles(view)
+        for span in view.trace.spans:
+            group = span_group(span)
+            if group is None:
+                continue
+            values = {m: v for m, v in span_metrics(span).items() if m in self.metrics}
+            if span.kind == SpanKind.TOOL:
+                if span.status == Status.ERROR and not self.judge_failed_latency:
+                    values.pop("latency", None)  # failed calls are slow because they failed
+                population = None
+            else:
+                population = f"{group[0]}|{roles.get(span.span_id, 'step')}"
+            if values:
+                yield span, group[0], group[1], population, values
+
+    def _add(self, key: tuple[str, str], value: float) -> None:
+        sample = self.samples.get(key)
+        if sample is None:
+            sample = self.samples[key] = Sample()
+        sample.add(math.log(value))
+
+    def observe(self, view: TraceView) -> None:
+        for span, group, _name, population, values in self._judged(view):
+            if span.kind == SpanKind.TOOL:
+                counts = self.results.setdefault(group, [0, 0])
+                counts[0] += span.tool_result is not None
+                counts[1] += 1
+            for metric, value in values.items():
+                self._add((group, metric), value)
+                if population:
+                    self._add((population, metric), value)
+
+    def merge(self, other: Detector) -> None:
+        if isinstance(other, OutlierDetector):
+            for key, sample in other.samples.items():
+                mine = self.samples.get(key)
+                if mine is None:
+                    self.samples[key] = Sample(list(sample.values))
+                else:
+                    mine.merge(sample)
+            for group, (with_result, total) in other.results.items():
+                counts = self.results.setdefault(group, [0, 0])
+                counts[0] += with_result
+                counts[1] += total
+
+    def finalize(self) -> None:
+        for sample in self.samples.values():
+            sample.finalize()
+
+    def detect(self, view: TraceView) -> Iterable[Signal]:
+        out = []
+        for span, group, name, population, values in self._judged(view):
+            if span.kind == SpanKind.TOOL and span.tool_result is None and self._usually_has_result(group):
+                values.pop("latency", None)  # an abandoned call (cut off, timed out): its own detectors report it
+            hits = [hit for metric, value in values.items() if (hit := self._judge(group, population, metric, value))]
+            if hits:
+                out.append(self._signal(view, span, group, name, population, hits))
+        return out
+
+    def _usually_has_result(self, group: str) -> bool:
+        with_result, total = self.results.get(group, (0, 0))
+        return total >= self.min_samples and with_result >= float(self.setting("result_share", 0.9)) * total
+
+    def _judge(self, group: str, population: str | None, metric: str, value: float) -> dict[str, Any] | None:
+        sample = self.samples.get((population, metric)) if population else None
+        if sample is None or len(sample) < self.min_samples:
+            sample, population = self.samples.get((group, metric)), None
+        if sample is None or len(sample) < self.min_samples or sample.median != sample.median:
+            return None
+        scale = max(sample.mad, self.min_log_scale)
+        log_value = math.log(value)
+        z = (log_value - sample.median) / scale
+        median = math.exp(sample.median)
+        ratio = value / median
+        if z < self.min_robust_z or ratio < self.min_ratio:
+            return None
+        return {"metric": metric, "value": _round(value), "median": _round(median), "ratio": round(ratio, 2),
+                "robust_z": round(z, 2), "log_scale": round(scale, 4), "samples": len(sample),
+                "excess": _round(value - median), "population": population or group}
+
+    def _severity(self, ratio: float) -> str:
+        if ratio >= float(self.setting("critical_ratio", 100.0)):
+            return "critical"
+        if ratio >= float(self.setting("high_ratio", 20.0)):
+            return "high"
+        if ratio >= float(self.setting("medium_ratio", 10.0)):
+            return "medium"
+        return "low"
+
+    def _signal(self, view: TraceView, span: Span, group: str, name: str, population: str | None,
+                hits: list[dict[str, Any]]) -> Signal:
+        hits.sort(key=lambda h: (-h["robust_z"], -h["ratio"]))
+        top = hits[0]
+        is_tool = group.startswith("tool:")
+        evidence: dict[str, Any] = {
+            **top,
+            "group": group,
+            "tool" if is_tool else "model": name,
+            "span_ids": [span.span_id],
+            "metrics": [h["metric"] for h in hits],
+            "others": hits[1:],
+        }
+        subject = f"tool {name}" if is_tool else f"model {name} call"
+        text = f"{subject} {top['metric'].replace('_', ' ')} far above its usual value"  # others: in evidence
+        return self.signal(view, "outlier", [span.span_id], self._severity(top["ratio"]), evidence, text)
+
+
+def _round(value: float) -> float:
+    return round(value, 6) if abs(value) < 1 else round(value, 2)
