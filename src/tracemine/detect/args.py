@@ -20,24 +20,32 @@ _SPACES = re.compile(r"\s+")
 
 def normalize_value(value: Any) -> Any:
     """A structure with the same meaning and one spelling (see module docstring)."""
+    kind = type(value)
+    if kind is str:
+        text = _SPACES.sub(" ", value.strip()) if "  " in value or "\n" in value or "\t" in value else value.strip()
+        if not text:
+            return text
+        first = text[0]
+        if (first.isdigit() or first == "-") and _NUMBER.match(text):
+            number = float(text)
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        if first.isalpha() and _ENUM_LIKE.match(text):
+            return text.lower()
+        return text
+    if kind is dict:
+        return {str(k).strip(): normalize_value(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [normalize_value(v) for v in value]
+    if kind is bool or value is None or kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 2**53 else round(value, 9)
     if isinstance(value, dict):
         return {str(k).strip(): normalize_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [normalize_value(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < 2**53 else round(value, 9)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = _SPACES.sub(" ", value.strip())
-        if _NUMBER.match(text):
-            number = float(text)
-            return int(number) if number.is_integer() and abs(number) < 2**53 else number
-        if _ENUM_LIKE.match(text):
-            return text.lower()
-        return text
+    if isinstance(value, int | float):
+        return normalize_value(int(value) if isinstance(value, int) else float(value))
     return str(value)
 
 

@@ -83,13 +83,21 @@ def run_detection(
     settings: dict[str, dict[str, Any]] | None = None,
     progress: ProgressFn | None = None,
     save: bool = True,
+    cache_spans: int = 200_000,
 ) -> DetectReport:
     """Run the named detectors (all by default) on the traces touching ``window`` and store the signals."""
     started = time.perf_counter()
     detectors = build(names, settings or {})
     report = DetectReport(None, window, [d.name for d in detectors])
     total = len(store.trace_ids(window))
-    report.signals = detect_traces(lambda: store.iter_traces(window), detectors, report, progress, total)
+    spans = store.stats(window).spans if any(d.uses_window_stats for d in detectors) else 0
+    if 0 < spans <= cache_spans:
+        # small windows are read once and kept for both passes (reading dominates otherwise)
+        cached = list(store.iter_traces(window))
+        source: Callable[[], Iterable[Trace]] = lambda: cached  # noqa: E731
+    else:
+        source = lambda: store.iter_traces(window)  # noqa: E731
+    report.signals = detect_traces(source, detectors, report, progress, total)
     report.seconds = time.perf_counter() - started
     if save:
         report.detect_id = store.save_signals(

@@ -12,20 +12,63 @@ from tracemine.ingest.decode import decode_value
 from tracemine.ingest.mappers.common import normalize_tool_definitions
 from tracemine.model import Span, SpanKind, Status, Trace, span_order_key
 
+_UNSET: Any = object()
 
-@dataclass(slots=True)
+
 class ToolCall:
-    """One tool invocation. ``step`` is its position among all steps, ``index`` among tool calls."""
+    """One tool invocation. ``step`` is its position among all steps, ``index`` among tool calls.
 
-    step: int
-    index: int
-    span: Span
-    tool: str
-    args: Any
-    args_key: str
-    result: Any
-    result_text: str
-    result_key: str
+    Decoded and canonical forms of the arguments and result are computed on first use: building views
+    is on every detector's hot path, and most detectors read only some of them.
+    """
+
+    __slots__ = ("_args", "_args_key", "_result", "_result_key", "index", "span", "step", "tool")
+
+    def __init__(self, step: int, index: int, span: Span, tool: str) -> None:
+        self.step = step
+        self.index = index
+        self.span = span
+        self.tool = tool
+        self._args: Any = _UNSET
+        self._args_key: Any = _UNSET
+        self._result: Any = _UNSET
+        self._result_key: Any = _UNSET
+
+    def __repr__(self) -> str:
+        return f"ToolCall(step={self.step}, tool={self.tool!r}, span={self.span.span_id!r})"
+
+    @property
+    def args(self) -> Any:
+        """Decoded arguments (dict, list, text) or ``None``."""
+        if self._args is _UNSET:
+            raw = self.span.tool_arguments
+            self._args = decode_value(raw) if raw is not None else None
+        return self._args
+
+    @property
+    def args_key(self) -> str:
+        """Canonical arguments: equal for calls that differ only in spelling (see :mod:`args`)."""
+        if self._args_key is _UNSET:
+            self._args_key = canonical(self.span.tool_arguments)
+        return self._args_key
+
+    @property
+    def result(self) -> Any:
+        """Decoded result or ``None``."""
+        if self._result is _UNSET:
+            raw = self.span.tool_result
+            self._result = decode_value(raw) if raw is not None else None
+        return self._result
+
+    @property
+    def result_text(self) -> str:
+        return self.span.tool_result or ""
+
+    @property
+    def result_key(self) -> str:
+        if self._result_key is _UNSET:
+            self._result_key = canonical(self.span.tool_result)
+        return self._result_key
 
     @property
     def failed(self) -> bool:
@@ -65,18 +108,7 @@ class TraceView:
         view = cls(trace)
         for span in sorted(trace.spans, key=span_order_key):
             if span.kind == SpanKind.TOOL:
-                result_text = span.tool_result or ""
-                call = ToolCall(
-                    step=len(view.steps),
-                    index=len(view.tool_calls),
-                    span=span,
-                    tool=span.tool_name or span.name or "?",
-                    args=decode_value(span.tool_arguments) if span.tool_arguments is not None else None,
-                    args_key=canonical(span.tool_arguments),
-                    result=decode_value(span.tool_result) if span.tool_result is not None else None,
-                    result_text=result_text,
-                    result_key=canonical(span.tool_result),
-                )
+                call = ToolCall(len(view.steps), len(view.tool_calls), span, span.tool_name or span.name or "?")
                 view.steps.append(call)
                 view.tool_calls.append(call)
             elif span.kind == SpanKind.LLM:
