@@ -114,31 +114,42 @@ def print_synth_result(console: Console, result: Any, out_dir: Path) -> None:
         console.print(table)
 
 
-def print_detect_report(console: Console, report: Any, out_path: str | None = None) -> None:
-    """Signals by detector, kind and tool, with severities and affected traces."""
+def print_detect_report(console: Console, report: Any, out_path: str | None = None, top: int = 25) -> None:
+    """Signals by detector, then the largest groups by detector and tool (or model)."""
     from collections import Counter, defaultdict
 
-    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    def label(signal: Any) -> str:
+        return signal.detector if signal.kind == signal.detector else f"{signal.detector}/{signal.kind}"
+
+    def severities(signals: list[Any]) -> str:
+        counts = Counter(s.severity for s in signals)
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+        return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: order.get(kv[0], 9)))
+
+    by_detector: dict[str, list[Any]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for signal in report.signals:
         evidence = signal.evidence or {}
         subject = evidence.get("tool") or evidence.get("model") or evidence.get("group") or "—"
-        groups[(signal.detector, signal.kind, str(subject))].append(signal)
-    table = Table(title=f"Signals ({len(report.signals):,}) in {report.traces:,} traces, window {report.window.describe() if report.window else 'all time'}")
-    table.add_column("detector")
-    table.add_column("kind")
-    table.add_column("tool / model", overflow="fold")
-    table.add_column("signals", justify="right")
-    table.add_column("traces", justify="right")
-    table.add_column("severity")
-    rows = sorted(groups.items(), key=lambda item: (item[0][0], -len(item[1]), item[0][2]))
-    for (detector, kind, subject), signals in rows[:60]:
-        severities = Counter(s.severity for s in signals)
-        table.add_row(detector, kind, subject, format_count(len(signals)),
-                      format_count(len({s.trace_id for s in signals})),
-                      ", ".join(f"{k} {v}" for k, v in sorted(severities.items())))
-    if len(rows) > 60:
-        table.caption = f"… {len(rows) - 60} more groups (see --out)"
+        by_detector[label(signal)].append(signal)
+        groups[(label(signal), str(subject))].append(signal)
+    window = report.window.describe() if report.window else "all time"
+    table = Table(title=f"Signals by detector — {report.traces:,} traces, {window}")
+    for name, justify in (("detector", "left"), ("signals", "right"), ("traces", "right"), ("severity", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name, signals in sorted(by_detector.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(name, format_count(len(signals)), format_count(len({s.trace_id for s in signals})),
+                      severities(signals))
     console.print(table)
+    if groups:
+        detail = Table(title=f"Largest groups by tool / model (top {min(top, len(groups))} of {len(groups)})")
+        for name, justify in (("detector", "left"), ("tool / model", "left"), ("signals", "right"),
+                              ("traces", "right"), ("severity", "left")):
+            detail.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for (name, subject), signals in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]:
+            detail.add_row(name, subject, format_count(len(signals)), format_count(len({s.trace_id for s in signals})),
+                           severities(signals))
+        console.print(detail)
     summary = f"{len(report.signals):,} signals from {len(report.detectors)} detector(s) in {report.seconds:.1f}s"
     if report.detect_id is not None:
         summary += f"; stored as detection run {report.detect_id}"
