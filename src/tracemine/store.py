@@ -445,7 +445,7 @@ def row_to_span(row: dict[str, Any]) -> Span:
         attributes=_loads(row["attributes"]),
         resource=_loads(row["resource"]),
         truncated=bool(row["truncated"]),
-        raw_trace_id=row["raw_trace_id"],
-        raw_span_id=row["raw_span_id"],
+        raw_trace_id=row["raw_trace_id"] or row["trace_id"],
+        raw_span_id=row["raw_span_id"] or row["span_id"],
         source=SourceRef(row["source_format"] or "", row["source_file"] or "", row["source_locator"] or ""),
     )

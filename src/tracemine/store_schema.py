@@ -201,7 +201,9 @@ class SpanBatch:
             span.tool_call_id, arguments, result, definitions, inp, out, span.model,
             _int64(span.input_tokens), _int64(span.output_tokens), _int64(span.total_tokens), span.cost_usd,
             span.session_id, span.agent_id, span.agent_name, events_text, attrs_text, resource_text, truncated,
-            span.raw_trace_id, span.raw_span_id,
+            # raw ids are stored only where they differ from the normalised ones (lossless, and cheaper)
+            span.raw_trace_id if span.raw_trace_id != span.trace_id else None,
+            span.raw_span_id if span.raw_span_id != span.span_id else None,
             source.format if source else None, source.file if source else None, source.locator if source else None,
             self.ingest_id,
         ))

@@ -221,8 +221,12 @@ def make_span(
     )
     consumed = map_attributes(span, attributes, native_kind_word(native_kind))
     if consumed:
-        # payloads now live in their own columns; keep the rest of the attributes as they were
-        span.attributes = {k: v for k, v in attributes.items() if k not in consumed} or None
+        # payloads now live in their own columns; the rest of the attributes stay as they were (the
+        # dict was built for this span by its reader, so it is trimmed in place)
+        for key in consumed:
+            del attributes[key]
+        if not attributes:
+            span.attributes = None
     if span.status == Status.UNSET and (has_exception_event(norm_events) or "error.type" in attributes):
         span.status = Status.ERROR
         span.status_source = StatusSource.INFERRED

@@ -8,6 +8,8 @@ from typing import Any
 from tracemine.ingest.decode import as_text, decode_value
 from tracemine.model import Span, SpanKind
 
+_MISSING: Any = object()
+
 FieldRule = tuple[str, str, Callable[[Any], Any]]
 """``(attribute key, Span field, converter)``; earlier rules win over later ones for the same field."""
 
@@ -48,11 +50,19 @@ KIND_WORDS: dict[str, SpanKind] = {
 }
 
 
+_KIND_CACHE: dict[str, SpanKind | None] = {}
+
+
 def kind_from_word(word: Any) -> SpanKind | None:
     """Map a convention's kind word (``TOOL``, ``execute_tool``, ``generation``…) to a :class:`SpanKind`."""
-    if not isinstance(word, str):
+    if type(word) is not str:
         return None
-    return KIND_WORDS.get(word.strip().lower())
+    found = _KIND_CACHE.get(word, _MISSING)
+    if found is _MISSING:
+        if len(_KIND_CACHE) > 10_000:
+            _KIND_CACHE.clear()
+        found = _KIND_CACHE[word] = KIND_WORDS.get(word.strip().lower())
+    return found  # type: ignore[return-value]
 
 
 def set_if_missing(span: Span, field_name: str, value: Any) -> None:
@@ -108,9 +118,6 @@ def normalize_tool_definitions(value: Any) -> list[dict[str, Any]] | None:
         _DEFINITIONS_CACHE.clear()
     result = _DEFINITIONS_CACHE[key] = normalize_tool_definitions_uncached(value)
     return result
-
-
-_MISSING = object()
 
 
 def normalize_tool_definitions_uncached(value: Any) -> list[dict[str, Any]] | None:
