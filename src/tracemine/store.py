@@ -186,63 +186,12 @@ class Store:
         self.flush()
         con.execute("BEGIN TRANSACTION")
         try:
-            read = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
-            # duplicates within this ingest (keep the first row) and spans an earlier ingest stored;
-            # both are rare, so they are counted with cheap hash aggregates before anything is deleted
-            within = con.execute(
-                """SELECT count(*) FROM (SELECT 1 FROM spans WHERE ingest_id = ?
-                   GROUP BY trace_id, span_id HAVING count(*) > 1)""",
-                [ingest_id],
-            ).fetchone()[0]
-            if within:
-                con.execute(
-                    """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                           SELECT rowid FROM (
-                               SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
-                               FROM spans WHERE ingest_id = $1)
-                           WHERE rn > 1)""",
-                    [ingest_id],
-                )
-            earlier = con.execute("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]).fetchone()[0]
-            if earlier:
-                con.execute(
-                    """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                           SELECT s.rowid FROM spans s SEMI JOIN spans t
-                           ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
-                           WHERE s.ingest_id = $1)""",
-                    [ingest_id],
-                )
-            inserted = con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
-            con.execute(
-                """DELETE FROM traces WHERE ingest_id = $1 AND rowid IN (
-                       SELECT rowid FROM (
-                           SELECT rowid, row_number() OVER (PARTITION BY trace_id ORDER BY rowid) AS rn
-                           FROM traces WHERE ingest_id = $1) WHERE rn > 1
-                       UNION ALL
-                       SELECT s.rowid FROM traces s SEMI JOIN traces t
-                       ON t.trace_id = s.trace_id AND t.ingest_id < $1 WHERE s.ingest_id = $1)""",
-                [ingest_id],
-            )
+            read = self._count_spans(ingest_id)
+            self._drop_duplicates(ingest_id)
+            inserted = self._count_spans(ingest_id)
             now = time.time_ns()
-            if files:
-                # a file read again replaces its earlier quarantine entries
-                con.execute("DELETE FROM quarantine WHERE file IN (SELECT unnest(?))", [[f["path"] for f in files]])
-            for f in files:
-                con.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [f["fingerprint"], f["path"], f["size"], orjson.dumps(f["formats"]).decode(), f["spans"],
-                     f["rejected"], ingest_id, now],
-                )
-            if quarantine:
-                con.register("quarantine_batch", pa.table({
-                    "ingest_id": [ingest_id] * len(quarantine),
-                    "file": [q.file for q in quarantine],
-                    "locator": [q.locator for q in quarantine],
-                    "reason": [q.reason for q in quarantine],
-                    "excerpt": [_safe_text(q.excerpt) for q in quarantine],
-                }))
-                con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
-                con.unregister("quarantine_batch")
+            self._record_files(ingest_id, files, now)
+            self._record_quarantine(ingest_id, quarantine)
             con.execute(
                 """UPDATE ingests SET finished_ns = ?, files_read = ?, files_skipped = ?, spans_read = ?,
                    spans_inserted = ?, duplicate_spans = ?, rejected = ?, repaired = ? WHERE ingest_id = ?""",
@@ -254,6 +203,73 @@ class Store:
             con.execute("ROLLBACK")
             raise
         return int(inserted), int(read - inserted)
+
+    def _count_spans(self, ingest_id: int) -> int:
+        return int(self.con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0])
+
+    def _drop_duplicates(self, ingest_id: int) -> None:
+        """Delete this ingest's spans seen earlier in it or stored by an earlier ingest, and the same for
+        trace records. Duplicates are rare, so they are counted with a hash aggregate before deleting."""
+        con = self.con
+        within = con.execute(
+            """SELECT count(*) FROM (SELECT 1 FROM spans WHERE ingest_id = ?
+               GROUP BY trace_id, span_id HAVING count(*) > 1)""",
+            [ingest_id],
+        ).fetchone()[0]
+        if within:
+            con.execute(
+                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                       SELECT rowid FROM (
+                           SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
+                           FROM spans WHERE ingest_id = $1)
+                       WHERE rn > 1)""",
+                [ingest_id],
+            )
+        if con.execute("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]).fetchone()[0]:
+            con.execute(
+                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                       SELECT s.rowid FROM spans s SEMI JOIN spans t
+                       ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
+                       WHERE s.ingest_id = $1)""",
+                [ingest_id],
+            )
+        con.execute(
+            """DELETE FROM traces WHERE ingest_id = $1 AND rowid IN (
+                   SELECT rowid FROM (
+                       SELECT rowid, row_number() OVER (PARTITION BY trace_id ORDER BY rowid) AS rn
+                       FROM traces WHERE ingest_id = $1) WHERE rn > 1
+                   UNION ALL
+                   SELECT s.rowid FROM traces s SEMI JOIN traces t
+                   ON t.trace_id = s.trace_id AND t.ingest_id < $1 WHERE s.ingest_id = $1)""",
+            [ingest_id],
+        )
+
+    def _record_files(self, ingest_id: int, files: list[dict[str, Any]], now: int) -> None:
+        if not files:
+            return
+        # a file read again replaces its earlier quarantine entries
+        self.con.execute("DELETE FROM quarantine WHERE file IN (SELECT unnest(?))", [[f["path"] for f in files]])
+        for f in files:
+            self.con.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [f["fingerprint"], f["path"], f["size"], orjson.dumps(f["formats"]).decode(), f["spans"],
+                 f["rejected"], ingest_id, now],
+            )
+
+    def _record_quarantine(self, ingest_id: int, quarantine: list[QuarantineRecord]) -> None:
+        if not quarantine:
+            return
+        self.con.register("quarantine_batch", pa.table({
+            "ingest_id": [ingest_id] * len(quarantine),
+            "file": [q.file for q in quarantine],
+            "locator": [q.locator for q in quarantine],
+            "reason": [q.reason for q in quarantine],
+            "excerpt": [_safe_text(q.excerpt) for q in quarantine],
+        }))
+        try:
+            self.con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
+        finally:
+            self.con.unregister("quarantine_batch")
 
     # -- signals -------------------------------------------------------------------------------------
 
