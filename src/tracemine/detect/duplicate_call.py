@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+import orjson
+
 from tracemine.detect.actions import (
     LoopParams,
     actions,
@@ -75,6 +77,7 @@ class DuplicateCallDetector(Detector):
         adjacent = any(position[b.span.span_id] - position[a.span.span_id] == 1
                        for a, b in zip(calls[first_ok:], later, strict=False))
         count = 1 + len(later)
+        exact = len({_spelling(c) for c in calls[first_ok:]}) == 1
         evidence: dict[str, Any] = {
             "tool": tool,
             "calls": count,
@@ -85,11 +88,12 @@ class DuplicateCallDetector(Detector):
             "first_result_excerpt": reference.result_text[:EXCERPT],
             "arguments": reference.args_key[:EXCERPT],
             "adjacent": adjacent,
+            "exact_arguments": exact,
             "steps": [c.step for c in named],
             "same_result": len({result_signature(c) for c in calls[first_ok:]}) == 1,
         }
         return self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(write, count, adjacent),
-                           evidence, _text(tool, write, count, adjacent))
+                           evidence, _text(tool, write, count, adjacent, exact))
 
     def _severity(self, write: bool, count: int, adjacent: bool) -> str:
         critical_calls = int(self.setting("critical_write_calls", 3))
@@ -98,8 +102,20 @@ class DuplicateCallDetector(Detector):
         return "medium" if adjacent or count >= int(self.setting("medium_read_calls", 3)) else "low"
 
 
-def _text(tool: str, write: bool, count: int, adjacent: bool) -> str:
+def _spelling(call: ToolCall) -> str:
+    """The arguments as written (key order, number format and case kept; whitespace ignored)."""
+    args = call.args
+    if isinstance(args, dict | list):
+        try:
+            return orjson.dumps(args).decode()
+        except TypeError:
+            pass
+    return " ".join(str(call.span.tool_arguments or "").split())
+
+
+def _text(tool: str, write: bool, count: int, adjacent: bool, exact: bool) -> str:
     what = "write tool" if write else "read tool"
     when = "back to back" if adjacent else "later in the run"
+    how = "identical arguments" if exact else "the same arguments spelled differently"
     outcome = "acting again each time" if write else "getting the same result"
-    return f"{what} {tool} called {count} times with identical arguments {when} after a successful result, {outcome}"
+    return f"{what} {tool} called {count} times with {how} {when} after a successful result, {outcome}"

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from tracemine.detect.actions import Loop, LoopParams, llm_loops, result_is_error, tool_loops
 from tracemine.detect.base import Detector
-from tracemine.detect.tool_roles import is_write_tool
+from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
 
@@ -53,6 +53,7 @@ class LoopDetector(Detector):
         spans = [c.span for c in loop.steps] + [t.span for t in interleaved]
         writes = sorted({c.tool for c in first if is_write_tool(c.tool, view.tool_definitions.get(c.tool))})
         failing = any(c.failed or result_is_error(c.result, c.result_text) for c in first)
+        stuck = None if failing or loop.period > 1 else pending_state(first[0].result)
         evidence: dict[str, Any] = {
             "mechanism": "tool_recurring" if loop.gapped else "tool_cycle" if loop.period > 1 else "tool_repeat",
             "cycle": cycle,
@@ -66,6 +67,7 @@ class LoopDetector(Detector):
             "exact_arguments": loop.exact,
             "result_excerpt": first[0].result_text[:EXCERPT],
             "failing": failing,
+            "stuck_state": stuck,
             "write_tools": writes,
             **_cost(spans),
             "first_step": first[0].step,
@@ -73,7 +75,7 @@ class LoopDetector(Detector):
         }
         severity = self._severity(loop.repeats, evidence["tokens"], bool(writes))
         return self.signal(view, "loop", [c.span.span_id for c in loop.steps], severity, evidence,
-                           _tool_text(cycle, loop, failing))
+                           _tool_text(cycle, loop, failing, stuck))
 
     # --- LLM loops ---------------------------------------------------------------------------------
 
@@ -136,8 +138,27 @@ def _cost(spans: list[Span]) -> dict[str, Any]:
     return {"tokens": tokens, "duration_ms": round(duration_ns / 1e6, 3), "cost_usd": round(cost, 6)}
 
 
-def _tool_text(cycle: list[str], loop: Loop, failing: bool) -> str:
+_IN_PROGRESS = frozenset({"pending", "running", "in_progress", "inprogress", "queued", "processing", "waiting",
+                          "started", "submitted", "scheduled", "initializing", "provisioning", "busy"})
+
+
+def pending_state(result: Any) -> str | None:
+    """The in-progress state a result reports (``{"status": "running"}``), or ``None``: a poll that keeps
+    returning it without change is stuck, not just repeating itself."""
+    if not isinstance(result, dict):
+        return None
+    for key, value in result.items():
+        if isinstance(value, str) and any(w in ("status", "state", "phase") for w in words(str(key))):
+            state = value.strip().lower().replace("-", "_").replace(" ", "_")
+            if state in _IN_PROGRESS:
+                return state
+    return None
+
+
+def _tool_text(cycle: list[str], loop: Loop, failing: bool, stuck: str | None = None) -> str:
     how = "the same arguments" if loop.exact else "trivially rephrased arguments"
+    if stuck:
+        return f"tool {cycle[0]} polled {loop.repeats} times with {how} while the work it watches stayed in progress"
     outcome = "the same error" if failing else "the same result"
     if loop.gapped:
         return f"tool {cycle[0]} called {loop.repeats} times with {how} and {outcome} each time, a few steps apart"
