@@ -235,6 +235,71 @@ def detect(
 
 
 @main.command()
+@db_option
+@window_options
+@click.option("--trajectories/--no-trajectories", default=True, show_default=True,
+              help="Also cluster the failing traces' trajectories.")
+@click.option("--top", type=int, default=20, show_default=True, help="Parent groups to list.")
+@click.pass_context
+def cluster(
+    ctx: click.Context, db: str, window: str | None, since: str | None, until: str | None, trajectories: bool, top: int,
+) -> None:
+    """Embed and cluster the stored signals into failure modes (a hierarchy: kind → group → leaf).
+
+    Without a window, the latest `tracemine detect` run is clustered; with one, the detectors run on that
+    window first. Vectors are cached in the archive: a second run embeds nothing new.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tracemine.cluster import ClusterSettings, cluster_store
+    from tracemine.detect.runner import run_detection
+    from tracemine.embed import Embedder, embed_texts
+    from tracemine.report.terminal import print_clusters
+    from tracemine.store import Store
+    from tracemine.timewindow import WindowError, WindowSpec
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `tracemine ingest PATH` and `tracemine detect` first")
+    settings = _settings(ctx)
+    try:
+        embedder = Embedder.from_settings(settings.embed)
+        cluster_settings = ClusterSettings.from_settings(settings.cluster)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    console = _console()
+    with Store(db) as store:
+        if window or since or until:
+            try:
+                resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+            except WindowError as exc:
+                _fail(str(exc))
+                return
+            run_detection(store, resolved, None, settings.detect)
+        if store.latest_detect_id() is None:
+            _fail("no detection run in the archive: run `tracemine detect` first (or give --window)")
+        with Progress(
+            TextColumn("embed"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("embed", total=None)
+
+            def encode(texts: list[str]) -> Any:
+                return embed_texts(texts, store, embedder,
+                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+            result = cluster_store(store, encode, cluster_settings, trajectories=trajectories,
+                                   model=embedder.model_id)
+        signals = store.signals()
+    print_clusters(console, result.signals, signals, top=top)
+    if result.trajectories is not None:
+        print_clusters(console, result.trajectories, None, top=min(top, 10))
+    stats = embedder.last_stats
+    if stats is not None:
+        console.print(f"embedding: {stats.describe()}")
+
+
+@main.command()
 @click.option("--traces", "n_traces", type=click.IntRange(min=1), default=1000, show_default=True, help="Traces to generate.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")

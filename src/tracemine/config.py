@@ -30,6 +30,10 @@ class Settings(BaseModel):
     ingest: IngestSettings = IngestSettings()
     # detector name → its settings (thresholds); see configs/default.yaml
     detect: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # embedding model and batching (tracemine.embed.Embedder.from_settings checks the keys)
+    embed: dict[str, Any] = Field(default_factory=dict)
+    # clustering thresholds (tracemine.cluster.ClusterSettings.from_settings checks the keys)
+    cluster: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConfigError(ValueError):

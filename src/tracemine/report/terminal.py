@@ -158,3 +158,29 @@ def print_detect_report(console: Console, report: Any, out_path: str | None = No
     console.print(summary)
     for name, count in report.errors.items():
         console.print(f"[yellow]{name}: {count} trace(s) failed in the detector — {report.error_examples.get(name, '')}[/yellow]")
+
+
+def print_clusters(console: Console, result: Any, signals: list[Any] | None, top: int = 20) -> None:
+    """Parent groups (largest first) with their leaves: kind, size, traces, keywords and an exemplar."""
+    subject = result.subject
+    parents = sorted(result.parents, key=lambda n: (-n.size, n.id))
+    title = (f"{subject.capitalize()}: {result.n_items:,} items in {len(result.leaves):,} clusters, "
+             f"{len(parents):,} groups, {len(result.unclustered):,} unclustered")
+    table = Table(title=title, show_lines=True)
+    table.add_column("kind")
+    table.add_column("size", justify="right")
+    table.add_column("traces", justify="right")
+    table.add_column("leaves", justify="right")
+    table.add_column("keywords / exemplar", overflow="fold")
+    for node in parents[:top]:
+        exemplar = node.exemplar_texts[0] if node.exemplar_texts else ""
+        tools = ", ".join(t for t, _ in node.tools[:3]) if node.tools else ""
+        text = f"[bold]{escape(', '.join(node.keywords[:6]))}[/bold]"
+        if tools:
+            text += f"  [dim]({escape(tools)})[/dim]"
+        text += f"\n{escape(exemplar[:160])}"
+        table.add_row(node.kind, format_count(node.size), format_count(node.traces),
+                      format_count(len([c for c in node.children if result.nodes[c].level == "leaf"])), text)
+    if len(parents) > top:
+        table.caption = f"… {len(parents) - top} more groups"
+    console.print(table)
