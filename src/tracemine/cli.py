@@ -283,10 +283,13 @@ def cluster(
             console=console, transient=True,
         ) as bar:
             task = bar.add_task("embed", total=None)
+            embed_stats: list[Any] = []
 
             def encode(texts: list[str]) -> Any:
-                return embed_texts(texts, store, embedder,
-                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+                vectors = embed_texts(texts, store, embedder,
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+                embed_stats.append(embedder.last_stats)
+                return vectors
 
             result = cluster_store(store, encode, cluster_settings, trajectories=trajectories,
                                    model=embedder.model_id)
@@ -294,9 +297,9 @@ def cluster(
     print_clusters(console, result.signals, signals, top=top)
     if result.trajectories is not None:
         print_clusters(console, result.trajectories, None, top=min(top, 10))
-    stats = embedder.last_stats
-    if stats is not None:
-        console.print(f"embedding: {stats.describe()}")
+    for what, stats in zip(("signals", "trajectories"), embed_stats, strict=False):
+        if stats is not None:
+            console.print(f"embedding {what}: {stats.describe()}")
 
 
 @main.command()
