@@ -93,7 +93,7 @@ class DuplicateCallDetector(Detector):
             "same_result": len({result_signature(c) for c in calls[first_ok:]}) == 1,
         }
         return self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(write, count, adjacent),
-                           evidence, _text(tool, write, count, adjacent, exact))
+                           evidence, _text(tool, write, count, adjacent))
 
     def _severity(self, write: bool, count: int, adjacent: bool) -> str:
         critical_calls = int(self.setting("critical_write_calls", 3))
@@ -113,9 +113,8 @@ def _spelling(call: ToolCall) -> str:
     return " ".join(str(call.span.tool_arguments or "").split())
 
 
-def _text(tool: str, write: bool, count: int, adjacent: bool, exact: bool) -> str:
+def _text(tool: str, write: bool, count: int, adjacent: bool) -> str:
     what = "write tool" if write else "read tool"
     when = "back to back" if adjacent else "later in the run"
-    how = "identical arguments" if exact else "the same arguments spelled differently"
     outcome = "acting again each time" if write else "getting the same result"
-    return f"{what} {tool} called {count} times with {how} {when} after a successful result, {outcome}"
+    return f"{what} {tool} called {count} times with identical arguments {when} after a successful result, {outcome}"
