@@ -29,21 +29,20 @@ Parts:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
+
+from _common import run_measured, synth_spans
 
 PARTS = ("speed", "dedup", "stage", "cluster")
 
@@ -65,12 +64,11 @@ def build_archive(root: Path, *, traces: int | None = None, spans: int | None = 
         return db
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    if traces is None:
-        pilot = generate(SynthConfig(traces=300, seed=seed, fmt="otlp", days=7), root / "pilot")
-        traces = max(1, round((spans or 0) / (pilot.spans / pilot.traces)))
-        shutil.rmtree(root / "pilot")
     started = time.perf_counter()
-    result = generate(SynthConfig(traces=traces, seed=seed, fmt="otlp", days=7), root / "data")
+    if traces is None:
+        result = synth_spans(root / "data", spans or 0, seed)
+    else:
+        result = generate(SynthConfig(traces=traces, seed=seed, fmt="otlp", days=7), root / "data")
     synth_s = time.perf_counter() - started
     with Store(db) as store:
         started = time.perf_counter()
@@ -246,26 +244,8 @@ def part_stage(db: Path, runs: list[str]) -> None:
 
 
 def _child(cmd: list[str]) -> tuple[dict[str, Any], float]:
-    """Run ``cmd``; returns the JSON it prints last and its peak RSS in MiB (sampled every 50 ms)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p = psutil.Process(proc.pid)
-            while not stop.is_set():
-                peak = max(peak, p.memory_info().rss)
-                time.sleep(0.05)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    output, _ = proc.communicate()
-    stop.set()
-    thread.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"stage process failed ({proc.returncode})")
+    """Run ``cmd``; returns the JSON it prints last and its peak RSS in MiB."""
+    _, _, peak, output = run_measured(cmd, merge_stderr=False)
     return json.loads(output.strip().splitlines()[-1]), peak / 2**20
 
 
