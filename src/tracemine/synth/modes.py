@@ -54,12 +54,17 @@ def _turn_start(b: TraceBuilder, i: int) -> int:
     return i - 1 if i > 0 else 0
 
 
-def _later_boundary(b: TraceBuilder, i: int) -> int:
-    """An index after step ``i`` where a new turn can be inserted, preferring one that leaves a call between."""
+def _later_spots(b: TraceBuilder, i: int) -> list[int]:
+    """Indices after step ``i`` where a new turn can be inserted with another tool call in between."""
     fin = b.final_index()
     steps = b.steps
-    spots = [k for k in range(i + 2, fin) if steps[k].kind == LLM and steps[k - 1].kind == TOOL and not steps[k - 1].tagged]
-    return _pick(b, spots) if spots else fin
+    return [k for k in range(i + 2, fin) if steps[k].kind == LLM and steps[k - 1].kind == TOOL and not steps[k - 1].tagged]
+
+
+def _later_boundary(b: TraceBuilder, i: int) -> int:
+    """An index after step ``i`` where a new turn can be inserted, preferring one that leaves a call between."""
+    spots = _later_spots(b, i)
+    return _pick(b, spots) if spots else b.final_index()
 
 
 def _llm_texts(b: TraceBuilder) -> list[int]:
@@ -80,7 +85,8 @@ def _rid(b: TraceBuilder) -> str:
 
 
 def loop_same_call(b: TraceBuilder) -> Injected | None:
-    i = _pick(b, _unique_reads(b))
+    polls = set(b.tool_indices(poll=True))  # a status poll repeated without progress is loop_poll_stuck
+    i = _pick(b, [k for k in _unique_reads(b) if k not in polls])
     if i is None:
         return None
     s = b.steps[i]
@@ -229,11 +235,14 @@ def dup_write_reformatted(b: TraceBuilder) -> Injected | None:
         return None
     s = b.steps[i]
     assert s.tool is not None and s.args is not None
+    spots = _later_spots(b, i)
+    if not spots:
+        return None  # "later in the run" needs other work in between; otherwise it is write_adjacent
     args, text, how = mutate.reformat(b.rng, s.tool, s.args, allow_enum_case=True)
     c = s.clone()
     c.set_args(args, text)
     c.set_result(s.tool.result(b, s.args))
-    at = _later_boundary(b, i)
+    at = _pick(b, spots)
     b.steps[at:at] = [b.llm_step(""), c]
     _tag(s, c)
     return Injected("duplicate_call", "write_reformatted", [s, c], s.tool_name,

@@ -135,7 +135,11 @@ def reformat(rng: Random, spec: ToolSpec, args: dict[str, Any], *, allow_enum_ca
 
 
 def near_same(rng: Random, spec: ToolSpec, args: dict[str, Any], n: int) -> list[dict[str, Any]] | None:
-    """``n`` near-identical variants of ``args`` (free-text case/spacing/punctuation), or ``None``."""
+    """``n`` near-identical variants of ``args`` (free-text case, punctuation, quoting), or ``None``.
+
+    Only variants that stay different after the normalisation that defines "the same arguments"
+    (whitespace, key order, number format, case of single-word enum-like values) count as rephrasings;
+    a whitespace-only change is the same call, not a near-same one."""
     p = props(spec)
     keys = [k for k in args if k in p and p[k].get("type") == "string" and not ({"pattern", "enum", "format"} & set(p[k]))
             and isinstance(args[k], str)]
@@ -144,7 +148,8 @@ def near_same(rng: Random, spec: ToolSpec, args: dict[str, Any], n: int) -> list
     key = keys[rng.randrange(len(keys))]
     v = args[key]
     limit = p[key].get("maxLength", 10**6)
-    variants = [v.lower(), v.title(), v + " ", " " + v, v + "?", v.replace(" ", "  "), v.upper(), f'"{v}"']
+    multi_word = " " in v.strip()
+    variants = [v + "?", f'"{v}"', v + "!"] + ([v.lower(), v.title(), v.upper()] if multi_word else [])
     variants = list(dict.fromkeys(x for x in variants if x != v and len(x) <= limit))
     if len(variants) < n:
         return None
