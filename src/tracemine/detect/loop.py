@@ -9,6 +9,11 @@ Two mechanisms (see :mod:`tracemine.detect.actions` for the shared rules):
   arguments, so neither is a loop.
 * **LLM loops** — the model produces the same (or near-same) output ``min_repeats`` or more times with
   no observation in between (no tool result, user message or retrieval).
+
+A first pass over the window learns which tools are *polls*: tools that agents call again with the same
+arguments to watch state change, i.e. whose repeated identical calls usually return a different result.
+A loop on such a tool is reported as a stuck poll (the watched work made no progress), a distinct failure
+from an agent re-asking a question whose answer cannot change.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from tracemine.detect.actions import Loop, LoopParams, llm_loops, result_is_error, tool_loops
+from tracemine.detect.actions import (
+    Loop,
+    LoopParams,
+    actions,
+    llm_loops,
+    result_is_error,
+    result_signature,
+    tool_loops,
+)
 from tracemine.detect.base import Detector
 from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
@@ -31,6 +44,40 @@ class LoopDetector(Detector):
 
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
+    uses_window_stats: ClassVar[bool] = True
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        # tool -> [repeated identical calls seen, of which the result changed]
+        self.repeat_pairs: dict[str, list[int]] = {}
+        self.poll_tools: frozenset[str] = frozenset()
+
+    def observe(self, view: TraceView) -> None:
+        last: dict[tuple[str, str], str] = {}
+        for call in actions(view):
+            if call.failed:
+                continue
+            key = (call.tool, call.args_key)
+            signature = result_signature(call)
+            if key in last:
+                counts = self.repeat_pairs.setdefault(call.tool, [0, 0])
+                counts[0] += 1
+                counts[1] += signature != last[key]
+            last[key] = signature
+
+    def merge(self, other: Detector) -> None:
+        if isinstance(other, LoopDetector):
+            for tool, (pairs, changed) in other.repeat_pairs.items():
+                counts = self.repeat_pairs.setdefault(tool, [0, 0])
+                counts[0] += pairs
+                counts[1] += changed
+
+    def finalize(self) -> None:
+        min_pairs = int(self.setting("poll_min_repeats", 5))
+        share = float(self.setting("poll_changed_share", 0.5))
+        self.poll_tools = frozenset(
+            tool for tool, (pairs, changed) in self.repeat_pairs.items() if pairs >= min_pairs and changed >= share * pairs
+        )
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         params = LoopParams.from_settings(self.settings)
@@ -53,7 +100,8 @@ class LoopDetector(Detector):
         spans = [c.span for c in loop.steps] + [t.span for t in interleaved]
         writes = sorted({c.tool for c in first if is_write_tool(c.tool, view.tool_definitions.get(c.tool))})
         failing = any(c.failed or result_is_error(c.result, c.result_text) for c in first)
-        stuck = None if failing or loop.period > 1 else pending_state(first[0].result)
+        poll = loop.period == 1 and loop.exact and not failing and cycle[0] in self.poll_tools
+        stuck = (pending_state(first[0].result) or "unchanged") if poll else None
         evidence: dict[str, Any] = {
             "mechanism": "tool_recurring" if loop.gapped else "tool_cycle" if loop.period > 1 else "tool_repeat",
             "cycle": cycle,
@@ -143,8 +191,8 @@ _IN_PROGRESS = frozenset({"pending", "running", "in_progress", "inprogress", "qu
 
 
 def pending_state(result: Any) -> str | None:
-    """The in-progress state a result reports (``{"status": "running"}``), or ``None``: a poll that keeps
-    returning it without change is stuck, not just repeating itself."""
+    """The in-progress state a result reports (``{"status": "running"}``), or ``None`` (evidence for a
+    stuck poll: which state it was stuck in)."""
     if not isinstance(result, dict):
         return None
     for key, value in result.items():
@@ -158,7 +206,7 @@ def pending_state(result: Any) -> str | None:
 def _tool_text(cycle: list[str], loop: Loop, failing: bool, stuck: str | None = None) -> str:
     how = "the same arguments" if loop.exact else "trivially rephrased arguments"
     if stuck:
-        return f"tool {cycle[0]} polled {loop.repeats} times with {how} while the work it watches stayed in progress"
+        return f"tool {cycle[0]} polled {loop.repeats} times while the work it watches made no progress"
     outcome = "the same error" if failing else "the same result"
     if loop.gapped:
         return f"tool {cycle[0]} called {loop.repeats} times with {how} and {outcome} each time, a few steps apart"
