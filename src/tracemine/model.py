@@ -193,8 +193,38 @@ class Cluster:
 
 
 @dataclass(slots=True)
+class Exemplar:
+    """A trace and spans that show a finding, with a short evidence excerpt (redacted)."""
+
+    trace_id: str
+    span_ids: list[str]
+    excerpt: str
+
+
+@dataclass(slots=True)
+class Impact:
+    """How big a finding is in its window: traces affected and what the failure wasted."""
+
+    traces: int
+    window_traces: int
+    signals: int = 0
+    tokens_wasted: int = 0
+    latency_wasted_ms: float = 0.0
+    cost_wasted_usd: float = 0.0
+
+    @property
+    def trace_share(self) -> float:
+        return self.traces / self.window_traces if self.window_traces else 0.0
+
+
+@dataclass(slots=True)
 class Finding:
-    """A ranked, verified failure mode with citations into the store."""
+    """A ranked, verified failure mode with citations into the store.
+
+    ``fingerprint`` is stable across runs and windows for the same failure mode; ``trace_ids`` lists every
+    affected trace and ``exemplars`` the spans a reader should open first. Citations come from cluster
+    membership, never from LLM text, and are checked against the store before anything is written.
+    """
 
     fingerprint: str
     title: str
@@ -203,9 +233,16 @@ class Finding:
     recommended_fix: str
     severity: str
     kinds: list[str]
-    impact: dict[str, Any]
+    impact: Impact
     trace_ids: list[str]
     span_ids: list[str]
     cluster_ids: list[str]
+    tools: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    first_seen_ns: int | None = None
+    last_seen_ns: int | None = None
+    exemplars: list[Exemplar] = field(default_factory=list)
     status: str = "new"
     score: float = 0.0
+    summariser: str = "offline"
