@@ -76,13 +76,15 @@ def strip_volatile(value: Any) -> Any:
 
 
 def result_signature(call: ToolCall) -> str:
-    """Canonical result without volatile values; for a failure without result, its masked message."""
+    """Canonical result without volatile values, prefixed for a failed call by its masked error message
+    (two failures with the same output but different errors are different results)."""
+    error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
     if call.result is None and not call.result_text:
-        return "!" + mask(call.span.status_message or "", 200) if call.failed else ""
+        return error
     normalized = normalize_value(strip_volatile(decode_value(call.result)))
-    if isinstance(normalized, str):
-        return normalized
-    return orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    if not isinstance(normalized, str):
+        normalized = orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return error + normalized if error else normalized
 
 
 # --- near-same text --------------------------------------------------------------------------------
