@@ -212,3 +212,23 @@ def test_interrupted_ingest_is_undone_on_next_open(tmp_path: Path, archive_files
 
         report = ingest_paths([str(second)], reopened)  # the next run completes
     assert report.spans_inserted == 1 and report.duplicate_spans == 4
+
+
+def test_cli_reports_a_locked_or_invalid_archive_clearly(tmp_path: Path, archive_files: tuple[Path, Path]) -> None:
+    first, _ = archive_files
+    bad = tmp_path / "notes.duckdb"
+    bad.write_text("not a database")
+    result = CliRunner().invoke(main, ["stats", "--db", str(bad)])
+    assert result.exit_code == 2 and "cannot open" in result.output
+    db = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = CliRunner().invoke(main, ["ingest", str(first), "--db", str(db), "-q"])
+        assert result.exit_code == 2 and "in use by another tracemine process" in result.output
+    finally:
+        holder.kill()
+        holder.wait()

@@ -31,6 +31,24 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
+def _open_store(db: str, read_only: bool = False) -> Any:
+    """Open the archive, turning "another process holds it" and "not a DuckDB file" into clear errors."""
+    import duckdb
+
+    from tracemine.store import Store
+
+    try:
+        return Store(db, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            _fail(f"{db} is in use by another tracemine process; wait for it to finish ({text.splitlines()[0]})")
+        _fail(f"cannot open {db}: {text.splitlines()[0]}")
+    except (duckdb.Error, RuntimeError) as exc:
+        _fail(f"cannot open {db}: {str(exc).splitlines()[0]}")
+    raise AssertionError("unreachable")
+
+
 db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False),
@@ -86,14 +104,13 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 
     from tracemine.ingest.loader import ingest_paths
     from tracemine.ingest.sources import SourceError
-    from tracemine.store import Store
 
     settings = _settings(ctx).ingest
     if workers is not None:
         settings = settings.model_copy(update={"workers": max(workers, 0)})
     console = _console()
     try:
-        with Store(db) as store, Progress(
+        with _open_store(db) as store, Progress(
             TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
             console=console, transient=True, disable=quiet,
         ) as bar:
@@ -122,12 +139,11 @@ def stats(
 ) -> None:
     """Show what the archive holds: spans, traces, formats, time range, quarantined records."""
     from tracemine.report.terminal import print_quarantine, print_stats, stats_as_dict
-    from tracemine.store import Store
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not Path(db).exists():
         _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
-    with Store(db, read_only=True) as store:
+    with _open_store(db, read_only=True) as store:
         try:
             resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
         except WindowError as exc:
@@ -185,7 +201,6 @@ def detect(
     from tracemine.detect.registry import UnknownDetector, available, detector_class
     from tracemine.detect.runner import run_detection
     from tracemine.report.terminal import print_detect_report
-    from tracemine.store import Store
     from tracemine.timewindow import WindowError, WindowSpec
 
     if list_only:
@@ -203,7 +218,7 @@ def detect(
     if not paths and not Path(db).exists():
         _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
     console = _console()
-    with Store(db) as store:
+    with _open_store(db) as store:
         if paths:
             _ingest_quietly(ctx, paths, store, console)
         try:
@@ -255,7 +270,6 @@ def cluster(
     from tracemine.detect.runner import run_detection
     from tracemine.embed import Embedder, embed_texts
     from tracemine.report.terminal import print_clusters
-    from tracemine.store import Store
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not Path(db).exists():
@@ -268,7 +282,7 @@ def cluster(
         _fail(str(exc))
         return
     console = _console()
-    with Store(db) as store:
+    with _open_store(db) as store:
         if window or since or until:
             try:
                 resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
