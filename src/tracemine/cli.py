@@ -41,7 +41,7 @@ def _open_store(db: str, read_only: bool = False) -> Any:
         return Store(db, read_only=read_only)
     except duckdb.IOException as exc:
         text = str(exc)
-        if "lock" in text.lower():
+        if "could not set lock" in text.lower() or "conflicting lock" in text.lower():
             _fail(f"{db} is in use by another tracemine process; wait for it to finish ({text.splitlines()[0]})")
         _fail(f"cannot open {db}: {text.splitlines()[0]}")
     except (duckdb.Error, RuntimeError) as exc:
