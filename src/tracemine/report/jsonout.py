@@ -1,0 +1,275 @@
+"""``findings.json``: the machine-readable report, validated by ``findings.schema.json``.
+
+The document holds every field of every :class:`~tracemine.model.Finding` (times both as ISO-8601 UTC
+strings and as integer epoch nanoseconds, impact with its derived ``trace_share``) plus the run context
+(:class:`ReportContext`). Findings are ordered by score (descending), then fingerprint, and numbered
+``rank`` from 1; the Markdown and HTML writers use the same order (:func:`order_findings`).
+
+``to_dict``/``from_dict`` convert one finding and are meant for reuse (publishers, ``tracemine show``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from tracemine.model import Exemplar, Finding, Impact
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_FILE = "findings.schema.json"
+SEVERITIES = ("critical", "high", "medium", "low")
+STATUSES = ("new", "recurring", "regressed", "resolved")
+NO_FINDINGS = "No recurring failures found in this window."
+
+
+@dataclass(slots=True)
+class ReportContext:
+    """What the reports say about the run beside the findings.
+
+    ``since_ns``/``until_ns`` bound the window (``None`` = open); ``traces``/``spans`` count what the window
+    holds; ``llm_usage`` is ``{"calls", "input_tokens", "output_tokens", "cost_usd"}`` or ``None`` when no LLM
+    was used. ``trace_url`` is a click-through template containing ``{trace_id}`` (and optionally
+    ``{span_id}``), e.g. ``https://phoenix.example/traces/{trace_id}``; only http(s) URLs are accepted.
+    ``history`` maps a fingerprint to its trace share in recent runs, oldest first: ``[(run_label, share)]``.
+    """
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    generated_ns: int = field(default_factory=time.time_ns)
+    archive: str = ""
+    traces: int = 0
+    spans: int = 0
+    detectors: list[str] = field(default_factory=list)
+    llm_usage: Mapping[str, int | float] | None = None
+    version: str = ""
+    trace_url: str | None = None
+    history: Mapping[str, Sequence[tuple[str, float]]] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.version:
+            from tracemine import __version__
+
+            self.version = __version__
+        if self.trace_url is not None:
+            check_trace_url(self.trace_url)
+
+    def trace_link(self, trace_id: str, span_id: str | None = None) -> str | None:
+        """The click-through URL of a trace (or one of its spans), or ``None`` without a template.
+
+        Ids are percent-encoded, so an id cannot change the URL's structure.
+        """
+        if not self.trace_url:
+            return None
+        url = self.trace_url.replace("{trace_id}", quote(str(trace_id), safe=""))
+        if "{span_id}" in url:
+            url = url.replace("{span_id}", quote(str(span_id), safe="") if span_id else "")
+        return url
+
+    def history_of(self, fingerprint: str) -> list[tuple[str, float]]:
+        if not self.history:
+            return []
+        return [(str(label), float(share)) for label, share in self.history.get(fingerprint, ())]
+
+
+def check_trace_url(template: str) -> None:
+    """Raise ``ValueError`` unless ``template`` is an http(s) URL with a ``{trace_id}`` placeholder."""
+    if "{trace_id}" not in template:
+        raise ValueError(f"trace_url {template!r} must contain {{trace_id}}")
+    parts = urlsplit(template.replace("{trace_id}", "x").replace("{span_id}", "y"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"trace_url {template!r} must be an http:// or https:// URL")
+    if any(c in template for c in "<>\"' \n\r\t`"):
+        raise ValueError(f"trace_url {template!r} contains characters that are not allowed in a URL")
+
+
+def iso_ns(value: int | None) -> str | None:
+    """Epoch nanoseconds → ISO-8601 UTC with microseconds (``2026-11-01T12:00:00.000000Z``)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(value // 1_000_000_000, tz=UTC) + timedelta(
+            microseconds=(value % 1_000_000_000) // 1000
+        )
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def order_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Report order: score descending, then fingerprint (stable across runs with equal scores)."""
+    return sorted(findings, key=lambda f: (-_finite(f.score), f.fingerprint))
+
+
+def _finite(value: float) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def anchor(fingerprint: str) -> str:
+    """An HTML id / Markdown anchor for a finding, safe whatever the fingerprint holds."""
+    return "f-" + (re.sub(r"[^A-Za-z0-9_-]", "-", fingerprint) or "x")
+
+
+def impact_to_dict(impact: Impact) -> dict[str, Any]:
+    return {
+        "traces": int(impact.traces),
+        "window_traces": int(impact.window_traces),
+        "trace_share": _finite(impact.trace_share),
+        "signals": int(impact.signals),
+        "tokens_wasted": int(impact.tokens_wasted),
+        "latency_wasted_ms": _finite(impact.latency_wasted_ms),
+        "cost_wasted_usd": _finite(impact.cost_wasted_usd),
+    }
+
+
+def to_dict(finding: Finding, rank: int | None = None) -> dict[str, Any]:
+    """One finding as a JSON-ready dict (the ``findings[]`` item of the schema, ``rank`` when given)."""
+    data: dict[str, Any] = {}
+    if rank is not None:
+        data["rank"] = rank
+    data.update(
+        fingerprint=finding.fingerprint,
+        title=finding.title,
+        summary=finding.summary,
+        mechanism=finding.mechanism,
+        recommended_fix=finding.recommended_fix,
+        severity=finding.severity,
+        kinds=list(finding.kinds),
+        status=finding.status,
+        score=_finite(finding.score),
+        summariser=finding.summariser,
+        impact=impact_to_dict(finding.impact),
+        trace_ids=list(finding.trace_ids),
+        span_ids=list(finding.span_ids),
+        cluster_ids=list(finding.cluster_ids),
+        tools=list(finding.tools),
+        agents=list(finding.agents),
+        models=list(finding.models),
+        first_seen=iso_ns(finding.first_seen_ns),
+        first_seen_ns=finding.first_seen_ns,
+        last_seen=iso_ns(finding.last_seen_ns),
+        last_seen_ns=finding.last_seen_ns,
+        exemplars=[
+            {"trace_id": e.trace_id, "span_ids": list(e.span_ids), "excerpt": e.excerpt} for e in finding.exemplars
+        ],
+    )
+    return data
+
+
+def from_dict(data: Mapping[str, Any]) -> Finding:
+    """Inverse of :func:`to_dict` (ignores ``rank``, ``history`` and the derived ISO times / trace_share)."""
+    impact = data["impact"]
+    return Finding(
+        fingerprint=data["fingerprint"],
+        title=data["title"],
+        summary=data["summary"],
+        mechanism=data["mechanism"],
+        recommended_fix=data["recommended_fix"],
+        severity=data["severity"],
+        kinds=list(data["kinds"]),
+        impact=Impact(
+            traces=impact["traces"],
+            window_traces=impact["window_traces"],
+            signals=impact.get("signals", 0),
+            tokens_wasted=impact.get("tokens_wasted", 0),
+            latency_wasted_ms=impact.get("latency_wasted_ms", 0.0),
+            cost_wasted_usd=impact.get("cost_wasted_usd", 0.0),
+        ),
+        trace_ids=list(data["trace_ids"]),
+        span_ids=list(data["span_ids"]),
+        cluster_ids=list(data["cluster_ids"]),
+        tools=list(data.get("tools", [])),
+        agents=list(data.get("agents", [])),
+        models=list(data.get("models", [])),
+        first_seen_ns=data.get("first_seen_ns"),
+        last_seen_ns=data.get("last_seen_ns"),
+        exemplars=[Exemplar(e["trace_id"], list(e["span_ids"]), e["excerpt"]) for e in data.get("exemplars", [])],
+        status=data.get("status", "new"),
+        score=data.get("score", 0.0),
+        summariser=data.get("summariser", "offline"),
+    )
+
+
+def llm_usage_dict(usage: Mapping[str, int | float] | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "calls": int(usage.get("calls", 0) or 0),
+        "input_tokens": int(usage.get("input_tokens", 0) or 0),
+        "output_tokens": int(usage.get("output_tokens", 0) or 0),
+        "cost_usd": _finite(usage.get("cost_usd", 0.0) or 0.0),
+    }
+
+
+def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str, Any]:
+    """The whole ``findings.json`` document as a dict."""
+    ordered = order_findings(findings)
+    items = []
+    for rank, finding in enumerate(ordered, 1):
+        item = to_dict(finding, rank)
+        history = ctx.history_of(finding.fingerprint)
+        if history:
+            item["history"] = [{"run": label, "trace_share": _finite(share)} for label, share in history]
+        items.append(item)
+    affected = set()
+    for finding in ordered:
+        affected.update(finding.trace_ids)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated": {"at": iso_ns(ctx.generated_ns), "at_ns": ctx.generated_ns, "tracemine_version": ctx.version},
+        "window": {
+            "since": iso_ns(ctx.since_ns),
+            "since_ns": ctx.since_ns,
+            "until": iso_ns(ctx.until_ns),
+            "until_ns": ctx.until_ns,
+        },
+        "archive": ctx.archive,
+        "totals": {
+            "traces": ctx.traces,
+            "spans": ctx.spans,
+            "findings": len(ordered),
+            "affected_traces": len(affected),
+            "detectors": list(ctx.detectors),
+        },
+        "llm_usage": llm_usage_dict(ctx.llm_usage),
+        "trace_url": ctx.trace_url,
+        "findings": items,
+    }
+
+
+def write_json(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:
+    """Write ``findings.json`` to ``path`` (parent folders are created) and return the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document = build_document(findings, ctx)
+    out.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    return out
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files("tracemine.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``findings.json``."""
+    return json.loads(_schema_text())
+
+
+def validate_document(document: Mapping[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``document`` does not match the schema."""
+    import jsonschema
+
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(document)

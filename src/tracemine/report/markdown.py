@@ -1,0 +1,327 @@
+"""``report.md``: the findings as GitHub-flavoured Markdown.
+
+Text that comes from traces is data, never markup. Excerpts go into fenced code blocks whose fence is
+longer than any backtick run inside them; ids go into code spans; prose (titles, summaries, mechanisms,
+fixes) keeps its inline code spans (whose content Markdown shows literally) while everything else in it
+has ``<``, ``>``, ``&`` turned into entities and Markdown punctuation backslash-escaped, so a trace cannot
+add links, images, headings, HTML or table cells to the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from tracemine.model import Finding
+from tracemine.report.format import format_count, format_ns
+from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, llm_usage_dict, order_findings
+
+MAX_TRACE_IDS = 200
+"""Affected trace ids listed per finding (the full list is in findings.json)."""
+MAX_SPAN_IDS = 100
+MAX_EXEMPLARS = 10
+MAX_EXCERPT_CHARS = 2000
+COLLAPSE_AFTER = 10
+"""Id lists longer than this are collapsed in a ``<details>`` block."""
+MAX_TABLE_TOOLS = 3
+
+SEVERITY_MARK = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦"}
+
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^([ \t]*)([#+=\-])", re.MULTILINE)
+_LIST_NUMBER = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
+_AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
+
+
+# -- figures shared with the HTML report -------------------------------------------------------------------
+
+
+def format_share(share: float) -> str:
+    pct = share * 100
+    if pct and pct < 0.1:
+        return "<0.1%"
+    return f"{pct:.1f}%"
+
+
+def format_ms(ms: float) -> str:
+    if ms >= 60_000:
+        return f"{ms / 60_000:,.1f} min"
+    if ms >= 1000:
+        return f"{ms / 1000:,.1f} s"
+    return f"{ms:,.0f} ms"
+
+
+def format_usd(usd: float) -> str:
+    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}"
+
+
+def window_text(ctx: ReportContext) -> str:
+    if ctx.since_ns is None and ctx.until_ns is None:
+        return "all time"
+    return f"{format_ns(ctx.since_ns)} → {format_ns(ctx.until_ns)}"
+
+
+def affected_traces(findings: Iterable[Finding]) -> int:
+    seen: set[str] = set()
+    for finding in findings:
+        seen.update(finding.trace_ids)
+    return len(seen)
+
+
+def llm_usage_text(ctx: ReportContext) -> str:
+    usage = llm_usage_dict(ctx.llm_usage)
+    if usage is None:
+        return "no LLM used (offline summaries)"
+    return (
+        f"{format_count(usage['calls'])} LLM call(s), {format_count(usage['input_tokens'])} input / "
+        f"{format_count(usage['output_tokens'])} output tokens, estimated {format_usd(usage['cost_usd'])}"
+    )
+
+
+def truncate(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters)"
+
+
+STATUS_LEGEND = (
+    ("new", "first seen in this run"),
+    ("recurring", "seen in earlier runs at a similar level"),
+    ("regressed", "seen before and grown, or back after being resolved"),
+    ("resolved", "seen in earlier runs, absent from this window"),
+)
+
+
+# -- escaping -----------------------------------------------------------------------------------------------
+
+
+def _escape_plain(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # break GFM's extended autolinks (https://…, www.…) so trace text cannot become a link
+    return _AUTOLINK.sub(lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), text)
+
+
+def md_text(text: str) -> str:
+    """Escape short inline ``text`` (never at a line start) so that it renders literally, on one line."""
+    return _escape_plain(" ".join(str(text).split()))
+
+
+def md_prose(text: str, *, cell: bool = False) -> str:
+    """Escape prose but keep its inline code spans (``like `this` ``) as code."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    if cell:
+        text = " ".join(text.split())
+    out: list[str] = []
+    last = 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(_escape_plain(text[last : m.start()]))
+        out.append(md_code(m.group(2), cell=cell))
+        last = m.end()
+    out.append(_escape_plain(text[last:]))
+    result = "".join(out)
+    if cell:
+        return result
+    # a line may not start a heading, list, quote or setext underline (code spans start with a backtick)
+    result = _LIST_NUMBER.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", result))
+    # keep paragraphs; single newlines become hard breaks; leading spaces cannot start a code block
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", result.strip()):
+        lines = [line.strip() for line in para.split("\n") if line.strip()]
+        if lines:
+            paragraphs.append("  \n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def md_code(text: str, *, cell: bool = False) -> str:
+    """``text`` as an inline code span (delimiter longer than any backtick run inside)."""
+    text = " ".join(str(text).split())
+    if cell:
+        text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_fence(text: str, info: str = "text") -> str:
+    """``text`` in a fenced code block that it cannot close."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def md_url(url: str) -> str:
+    """A link destination that cannot end the link early."""
+    for char, code in (("(", "%28"), (")", "%29"), (" ", "%20"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, code)
+    return url
+
+
+def md_trace(ctx: ReportContext, trace_id: str, span_id: str | None = None) -> str:
+    """A trace (or span) id as code, linked when the context has a ``trace_url``."""
+    label = md_code(span_id if span_id is not None else trace_id)
+    url = ctx.trace_link(trace_id, span_id)
+    return f"[{label}]({md_url(url)})" if url else label
+
+
+def _names(values: Sequence[str], limit: int | None = None, *, cell: bool = False) -> str:
+    if not values:
+        return "—"
+    shown = list(values) if limit is None else list(values)[:limit]
+    text = ", ".join(md_code(v, cell=cell) for v in shown)
+    if limit is not None and len(values) > limit:
+        text += f" +{len(values) - limit}"
+    return text
+
+
+# -- document ----------------------------------------------------------------------------------------------
+
+
+def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
+    ordered = order_findings(findings)
+    lines: list[str] = ["# tracemine report", ""]
+    lines += [
+        f"- **Window:** {md_text(window_text(ctx))}",
+        f"- **Archive:** {md_code(ctx.archive) if ctx.archive else '—'}",
+        f"- **Traces / spans in window:** {format_count(ctx.traces)} / {format_count(ctx.spans)}",
+        f"- **Findings:** {len(ordered)}, covering {format_count(affected_traces(ordered))} distinct trace(s)",
+        f"- **Detectors:** {_names(ctx.detectors)}",
+        f"- **Generated:** {md_text(format_ns(ctx.generated_ns))} by tracemine {md_text(ctx.version)}",
+        "",
+    ]
+    if not ordered:
+        lines += [f"**{NO_FINDINGS}**", ""]
+    else:
+        lines += _summary_table(ordered)
+        for rank, finding in enumerate(ordered, 1):
+            lines += _section(rank, finding, ctx)
+    lines += _footer(ordered, ctx)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:
+    """Write ``report.md`` to ``path`` (parent folders are created) and return the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(findings, ctx), encoding="utf-8")
+    return out
+
+
+def _summary_table(ordered: list[Finding]) -> list[str]:
+    lines = [
+        "## Ranked findings",
+        "",
+        "| # | severity | finding | traces affected | status | tools |",
+        "|---:|---|---|---:|---|---|",
+    ]
+    for rank, f in enumerate(ordered, 1):
+        severity = f"{SEVERITY_MARK.get(f.severity, '')} {md_text(f.severity)}".strip()
+        title = f"[{md_prose(f.title, cell=True)}](#{anchor(f.fingerprint)})"
+        traces = f"{format_count(f.impact.traces)} ({format_share(f.impact.trace_share)})"
+        lines.append(
+            f"| {rank} | {severity} | {title} | {md_text(traces)} | {md_text(f.status)} "
+            f"| {_names(f.tools, MAX_TABLE_TOOLS, cell=True)} |"
+        )
+    lines.append("")
+    return lines
+
+
+def _id_list(ctx: ReportContext, ids: Sequence[str], noun: str, limit: int, trace_of: str | None = None) -> list[str]:
+    shown = ids[:limit]
+    items = [f"- {md_trace(ctx, trace_of, i) if trace_of else md_trace(ctx, i)}" for i in shown]
+    if len(ids) > limit:
+        items.append(f"- … and {len(ids) - limit:,} more (every id is in `findings.json`)")
+    if len(ids) <= COLLAPSE_AFTER:
+        return [f"**Affected {noun}s ({len(ids):,}):**", "", *items, ""]
+    return ["<details>", f"<summary>All affected {noun}s ({len(ids):,})</summary>", "", *items, "", "</details>", ""]
+
+
+def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
+    imp = f.impact
+    lines = [
+        f'<a id="{anchor(f.fingerprint)}"></a>',
+        "",
+        f"## {rank}. {md_prose(f.title, cell=True)}",
+        "",
+        f"**Severity:** {SEVERITY_MARK.get(f.severity, '')} {md_text(f.severity)} · "
+        f"**Status:** {md_text(f.status)} · **Kinds:** {_names(f.kinds)} · "
+        f"**Fingerprint:** {md_code(f.fingerprint)} · **Score:** {f.score:.3g} · "
+        f"**Summary by:** {md_text(f.summariser)}",
+        "",
+        "### Summary",
+        "",
+        md_prose(f.summary) or "—",
+        "",
+        "### Mechanism",
+        "",
+        md_prose(f.mechanism) or "—",
+        "",
+        "### Recommended fix",
+        "",
+        md_prose(f.recommended_fix) or "—",
+        "",
+        "### Impact",
+        "",
+        "| traces affected | share of window | signals | tokens wasted | latency wasted | cost wasted |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {format_count(imp.traces)} of {format_count(imp.window_traces)} | {md_text(format_share(imp.trace_share))} "
+        f"| {format_count(imp.signals)} | {format_count(imp.tokens_wasted)} | {format_ms(imp.latency_wasted_ms)} "
+        f"| {format_usd(imp.cost_wasted_usd)} |",
+        "",
+        f"- **Tools:** {_names(f.tools)}",
+        f"- **Agents:** {_names(f.agents)}",
+        f"- **Models:** {_names(f.models)}",
+        f"- **First seen:** {md_text(format_ns(f.first_seen_ns))} · **Last seen:** {md_text(format_ns(f.last_seen_ns))}",
+    ]
+    history = ctx.history_of(f.fingerprint)
+    if history:
+        trend = " → ".join(f"{md_text(label)}: {md_text(format_share(share))}" for label, share in history)
+        lines.append(f"- **Share in recent runs:** {trend}")
+    lines.append("")
+    if f.exemplars:
+        lines += ["### Exemplars", ""]
+        for n, ex in enumerate(f.exemplars[:MAX_EXEMPLARS], 1):
+            spans = ", ".join(md_trace(ctx, ex.trace_id, s) for s in ex.span_ids) or "—"
+            lines += [f"{n}. trace {md_trace(ctx, ex.trace_id)} · spans {spans}", ""]
+            fence = md_fence(truncate(ex.excerpt))
+            lines += ["   " + line if line else "" for line in fence.split("\n")]
+            lines.append("")
+        if len(f.exemplars) > MAX_EXEMPLARS:
+            lines += [f"… and {len(f.exemplars) - MAX_EXEMPLARS} more exemplar(s) in `findings.json`.", ""]
+    lines += _id_list(ctx, f.trace_ids, "trace", MAX_TRACE_IDS)
+    if f.span_ids:
+        lines += _span_list(ctx, f)
+    return lines
+
+
+def _span_list(ctx: ReportContext, f: Finding) -> list[str]:
+    # span ids are listed as code, not linked: a bare span id does not say which trace it belongs to
+    ids = f.span_ids
+    shown = [f"- {md_code(s)}" for s in ids[:MAX_SPAN_IDS]]
+    if len(ids) > MAX_SPAN_IDS:
+        shown.append(f"- … and {len(ids) - MAX_SPAN_IDS:,} more (every id is in `findings.json`)")
+    return ["<details>", f"<summary>Cited spans ({len(ids):,})</summary>", "", *shown, "", "</details>", ""]
+
+
+def _footer(ordered: list[Finding], ctx: ReportContext) -> list[str]:
+    lines = ["---", "", f"**LLM usage:** {md_text(llm_usage_text(ctx))}", ""]
+    lines += [
+        "**Fingerprints.** A fingerprint names a failure mode, not a run: the same failure keeps its fingerprint "
+        "across runs and windows, so it links this report to earlier ones, to `findings.json` and to tracker "
+        "issues. Status compares it with earlier runs:",
+        "",
+    ]
+    lines += [f"- **{name}** — {meaning}" for name, meaning in STATUS_LEGEND]
+    lines.append("")
+    if ordered:
+        lines += ["| fingerprint | # | finding |", "|---|---:|---|"]
+        lines += [
+            f"| {md_code(f.fingerprint, cell=True)} | {rank} | {md_prose(f.title, cell=True)} |"
+            for rank, f in enumerate(ordered, 1)
+        ]
+        lines.append("")
+    return lines
