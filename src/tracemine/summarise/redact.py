@@ -24,6 +24,7 @@ Design notes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import decimal
 import enum
@@ -471,7 +472,9 @@ class Redactor:
         active: list[Rule] = []
         for r in _DEFAULT_RULE_OBJECTS:
             if enabled[r.name]:
-                active.append(r if labels[r.name] == r.label else _replace_label(r, labels[r.name]))
+                active.append(
+                    r if labels[r.name] == r.label else dataclasses.replace(r, label=labels[r.name])
+                )
         seen = set(known_names)
         for i, spec in enumerate(extra_patterns or ()):
             if not isinstance(spec, Mapping) or "name" not in spec or "pattern" not in spec:
@@ -683,20 +686,6 @@ def _check_label(label: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", label):
         raise ValueError(f"placeholder label {label!r}: use 1-64 letters, digits, '_', '.', '-'")
     return label
-
-
-def _replace_label(rule: Rule, label: str) -> Rule:
-    return Rule(
-        name=rule.name,
-        label=label,
-        pattern=rule.pattern,
-        description=rule.description,
-        group=rule.group,
-        validate=rule.validate,
-        replace=rule.replace,
-        triggers=rule.triggers,
-        ci_triggers=rule.ci_triggers,
-    )
 
 
 def _to_text(text: Any) -> str:
