@@ -317,6 +317,61 @@ def cluster(
 
 
 @main.command()
+@click.argument("ident", metavar="ID")
+@db_option
+@click.option("--full", is_flag=True, help="Print arguments, results, inputs and events in full (not trimmed).")
+@click.pass_context
+def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
+    """Show a trace as a tree with the spans detectors flagged, or a stored finding in full.
+
+    ID is a trace id (normalised or as the source spelled it), a finding fingerprint, or a unique prefix
+    of either (at least 8 characters for traces). Trace text is redacted before it is printed.
+    """
+    from tracemine.report.show import (
+        find_trace,
+        print_candidates,
+        print_finding,
+        print_trace,
+        trace_outcome,
+        trace_signals,
+    )
+    from tracemine.summarise.redact import Redactor
+
+    try:
+        redactor = Redactor.from_settings(_settings(ctx).model_extra.get("redact"))
+    except ValueError as exc:
+        _fail(f"redact settings: {exc}")
+        return
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+    console = _console()
+    with _open_store(db, read_only=True) as store:
+        found = find_trace(store, ident)
+        if found.trace_id is not None:
+            detect_id, signals = trace_signals(store, found.trace_id)
+            print_trace(console, store.spans_of(found.trace_id), signals, redactor, full=full, detect_id=detect_id,
+                        outcome=trace_outcome(store, found.trace_id), matched=found.how)
+            return
+        if found.candidates:
+            print_candidates(console, ident, found.candidates, redactor)
+            sys.exit(EXIT_USAGE)
+        finding = None
+        try:
+            from tracemine.history import load_finding
+        except ImportError:
+            load_finding = None
+        if load_finding is not None:
+            try:
+                finding = load_finding(store, ident.strip())
+            except LookupError as exc:  # an ambiguous fingerprint prefix
+                _fail(f"{exc}; give more characters")
+        if finding is not None:
+            print_finding(console, finding, redactor)
+            return
+    _fail(f"no trace or finding matches {ident!r} in {db}")
+
+
+@main.command()
 @click.option("--traces", "n_traces", type=click.IntRange(min=1), default=1000, show_default=True, help="Traces to generate.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")

@@ -1,0 +1,478 @@
+"""``tracemine show``: one trace as a tree with the spans detectors flagged, or one stored finding in full.
+
+Everything that comes from a trace (names, arguments, results, messages, detector evidence) is redacted
+with a :class:`~tracemine.summarise.redact.Redactor` and printed as plain :class:`rich.text.Text`, so
+rich markup in trace data (``[bold]``, ``[link=…]``) is shown as written, never interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console, Group
+from rich.text import Text
+from rich.tree import Tree
+
+from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
+from tracemine.report.format import format_count, format_ns
+from tracemine.summarise.redact import Redactor
+
+#: Characters of an argument, result or message shown without ``--full``.
+TRIM_CHARS = 200
+#: A prefix shorter than this never matches (ids of 4–6 characters would match half the archive).
+MIN_PREFIX = 8
+#: Candidates listed when a prefix is ambiguous.
+MAX_CANDIDATES = 20
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+KIND_STYLE = {
+    SpanKind.AGENT: "bold magenta", SpanKind.LLM: "bold blue", SpanKind.TOOL: "bold green",
+    SpanKind.RETRIEVER: "green", SpanKind.CHAIN: "magenta", SpanKind.EMBEDDING: "blue",
+    SpanKind.GUARDRAIL: "yellow", SpanKind.OTHER: "white",
+}
+_SPACE = re.compile(r"\s+")
+
+
+# -- lookup ------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TraceCandidate:
+    """A trace an id or prefix matched, with enough to tell candidates apart."""
+
+    trace_id: str
+    raw_trace_id: str | None
+    spans: int
+    start_ns: int | None
+    root_name: str | None
+
+
+@dataclass(slots=True)
+class TraceLookup:
+    """Result of :func:`find_trace`: ``how`` is ``trace_id``, ``raw_trace_id``, ``prefix`` or ``none``;
+    ``trace_id`` is set when exactly one trace matched; ``candidates`` lists an ambiguous prefix's matches."""
+
+    how: str
+    trace_id: str | None = None
+    candidates: list[TraceCandidate] = field(default_factory=list)
+
+
+def find_trace(store: Any, ident: str) -> TraceLookup:
+    """Resolve ``ident`` to a stored trace: the normalised id (exact, then lower-cased), the source's raw
+    spelling (``raw_trace_id``), then a unique prefix of at least :data:`MIN_PREFIX` characters of either."""
+    ident = ident.strip()
+    if not ident:
+        return TraceLookup("none")
+    con = store.con
+    for candidate in dict.fromkeys((ident, ident.lower())):
+        if con.execute("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1", [candidate]).fetchone():
+            return TraceLookup("trace_id", candidate)
+    rows = con.execute("SELECT DISTINCT trace_id FROM spans WHERE raw_trace_id = ? LIMIT 2", [ident]).fetchall()
+    if len(rows) == 1:
+        return TraceLookup("raw_trace_id", rows[0][0])
+    if len(rows) > 1:  # two sources spelled different traces the same way: let the user pick
+        return TraceLookup("raw_trace_id", None, _candidates(store, [r[0] for r in rows]))
+    if len(ident) < MIN_PREFIX:
+        return TraceLookup("none")
+    ids = [r[0] for r in con.execute(
+        """SELECT DISTINCT trace_id FROM spans
+           WHERE starts_with(trace_id, ?) OR starts_with(trace_id, ?) OR starts_with(raw_trace_id, ?)
+           ORDER BY 1 LIMIT ?""",
+        [ident, ident.lower(), ident, MAX_CANDIDATES + 1],
+    ).fetchall()]
+    if not ids:
+        return TraceLookup("none")
+    if len(ids) == 1:
+        return TraceLookup("prefix", ids[0])
+    return TraceLookup("prefix", None, _candidates(store, ids))
+
+
+def _candidates(store: Any, trace_ids: list[str]) -> list[TraceCandidate]:
+    rows = store.con.execute(
+        """SELECT trace_id, any_value(raw_trace_id), count(*), min(start_ns),
+                  arg_min(name, coalesce(start_ns, 0)) FILTER (WHERE parent_span_id IS NULL)
+           FROM spans WHERE trace_id IN (SELECT unnest(?)) GROUP BY trace_id ORDER BY trace_id""",
+        [trace_ids],
+    ).fetchall()
+    return [TraceCandidate(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+
+
+def print_candidates(console: Console, ident: str, candidates: Sequence[TraceCandidate],
+                     redactor: Redactor | None = None) -> None:
+    """List the traces an ambiguous prefix matched (at most :data:`MAX_CANDIDATES`)."""
+    red = redactor or Redactor()
+    more = "more than " if len(candidates) > MAX_CANDIDATES else ""
+    console.print(Text(f"{ident!r} matches {more}{min(len(candidates), MAX_CANDIDATES)} traces; give more characters:"))
+    for c in candidates[:MAX_CANDIDATES]:
+        line = Text("  ")
+        line.append(c.trace_id, style="bold")
+        if c.raw_trace_id and c.raw_trace_id != c.trace_id:
+            line.append(f"  (raw {red.redact(c.raw_trace_id)})", style="dim")
+        line.append(f"  {c.spans} span(s)  {format_ns(c.start_ns)}")
+        if c.root_name:
+            line.append(f"  {_one_line(red.redact(c.root_name), 60)}", style="dim")
+        console.print(line)
+
+
+def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
+    """The signals of ``trace_id`` from the latest detection run whose window covered the trace (the
+    latest run overall when none did), with that run's ``detect_id``; ``(None, [])`` without runs."""
+    import duckdb
+    import orjson
+
+    con = store.con
+    try:
+        row = con.execute(
+            """SELECT max(r.detect_id) FROM detect_runs r
+               WHERE EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = ?
+                             AND (r.since_ns IS NULL OR s.time_ns >= r.since_ns)
+                             AND (r.until_ns IS NULL OR s.time_ns < r.until_ns))""",
+            [trace_id],
+        ).fetchone()
+        detect_id = row[0] if row and row[0] is not None else store.latest_detect_id()
+        if detect_id is None:
+            return None, []
+        rows = con.execute(
+            """SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
+               WHERE detect_id = ? AND trace_id = ? ORDER BY signal_id""",
+            [detect_id, trace_id],
+        ).fetchall()
+    except duckdb.CatalogException:  # an archive written before detection existed
+        return None, []
+    signals = []
+    for r in rows:
+        try:
+            evidence = orjson.loads(r[5]) if r[5] else {}
+        except orjson.JSONDecodeError:
+            evidence = {}
+        signals.append(Signal(r[0], r[1], r[2], list(r[3] or []), r[4], evidence, r[6] or ""))
+    return int(detect_id), signals
+
+
+def trace_outcome(store: Any, trace_id: str) -> str | None:
+    try:
+        row = store.con.execute("SELECT outcome FROM traces WHERE trace_id = ? LIMIT 1", [trace_id]).fetchone()
+    except Exception:  # the outcome is decoration; an old archive may lack the table
+        return None
+    return row[0] if row and row[0] and row[0] != "unknown" else None
+
+
+# -- text helpers ------------------------------------------------------------------------------------
+
+
+def _one_line(text: str, limit: int | None) -> str:
+    """Whitespace runs (newlines included) collapsed to one space; cut to ``limit`` characters."""
+    flat = _SPACE.sub(" ", text).strip()
+    if limit is not None and len(flat) > limit:
+        return f"{flat[:limit]}… (+{len(flat) - limit} chars)"
+    return flat
+
+
+def _clean(redactor: Redactor, value: Any, full: bool) -> str:
+    """Redact first (a secret cut in half would no longer be recognised), then collapse and trim."""
+    return _one_line(redactor.redact(value), None if full else TRIM_CHARS)
+
+
+def format_duration(ns: int | None) -> str:
+    if ns is None:
+        return ""
+    if ns < 0:
+        return f"{ns / 1e6:,.1f} ms"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:,.0f} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:,.0f} ms"
+    if ns < 120 * 1_000_000_000:
+        return f"{ns / 1e9:,.2f} s"
+    return f"{ns / 6e10:,.1f} min"
+
+
+def _severity_style(severity: str) -> str:
+    return SEVERITY_STYLE.get(str(severity).lower(), "yellow")
+
+
+# -- traces ------------------------------------------------------------------------------------------
+
+
+def _span_header(span: Span, red: Redactor) -> Text:
+    kind = span.kind.value if isinstance(span.kind, SpanKind) else str(span.kind)
+    line = Text()
+    line.append(kind, style=KIND_STYLE.get(span.kind, "white"))
+    line.append(" ")
+    line.append(_one_line(red.redact(span.name), 120) or "(unnamed)", style="bold")
+    if span.tool_name and span.tool_name != span.name:
+        line.append("  tool=")
+        line.append(_one_line(red.redact(span.tool_name), 80), style="green")
+    if span.status == Status.ERROR:
+        line.append("  ERROR", style="bold red")
+    elif span.status == Status.OK:
+        line.append("  ok", style="green")
+    else:
+        line.append("  unset", style="dim")
+    if span.status_source != "explicit" and span.status != Status.UNSET:
+        line.append(" (inferred)", style="dim")
+    duration = format_duration(span.duration_ns)
+    if duration:
+        line.append(f"  {duration}", style="cyan")
+    if span.model:
+        line.append("  model=")
+        line.append(_one_line(red.redact(span.model), 60), style="blue")
+    tokens = [f"{label} {value:,}" for label, value in (
+        ("in", span.input_tokens), ("out", span.output_tokens),
+    ) if value is not None]
+    if span.total_tokens is not None and not tokens:
+        tokens.append(f"total {span.total_tokens:,}")
+    if tokens:
+        line.append(f"  tokens {' / '.join(tokens)}", style="blue")
+    if span.cost_usd:
+        line.append(f"  ${span.cost_usd:,.4f}", style="blue")
+    line.append(f"  {span.span_id}", style="dim")
+    return line
+
+
+def _field(label: str, value: Any, red: Redactor, full: bool, style: str = "") -> Text:
+    line = Text()
+    line.append(f"{label}: ", style="dim")
+    line.append(_clean(red, value, full), style=style)
+    return line
+
+
+def _span_body(span: Span, red: Redactor, full: bool) -> list[Text]:
+    lines: list[Text] = []
+    if span.status_message:
+        lines.append(_field("status", span.status_message, red, full, "red" if span.status == Status.ERROR else ""))
+    if span.tool_arguments is not None:
+        lines.append(_field("args", span.tool_arguments, red, full))
+    if span.tool_result is not None:
+        lines.append(_field("result", span.tool_result, red, full, "red" if span.status == Status.ERROR else ""))
+    if span.kind in (SpanKind.LLM, SpanKind.AGENT) or span.tool_name is None:
+        if full and span.input:
+            lines.append(_field("input", span.input, red, full))
+        if span.output and span.tool_result is None:
+            lines.append(_field("output", span.output, red, full))
+    if full and span.events:
+        for event in span.events:
+            name = event.get("name", "event") if isinstance(event, dict) else "event"
+            lines.append(_field(f"event {red.redact(name)}", red.redact_value(event), red, full))
+    if span.truncated:
+        lines.append(Text("(payload truncated at ingest)", style="dim"))
+    return lines
+
+
+def _signal_line(number: int, signal: Signal, red: Redactor, full: bool, first: bool) -> Text:
+    style = _severity_style(signal.severity)
+    line = Text()
+    line.append(f"⚑ #{number} {signal.kind}", style=f"{style} bold")
+    line.append(f" ({signal.severity}, {signal.detector})", style=style)
+    if first:
+        line.append(": ")
+        line.append(_clean(red, signal.text, full), style=style)
+    else:
+        line.append(" (see above)", style="dim")
+    return line
+
+
+def build_trace_tree(trace: Trace, signals: Sequence[Signal], redactor: Redactor | None = None,
+                     full: bool = False, title: Text | None = None) -> Tree:
+    """The trace as a :class:`rich.tree.Tree`: children nested by parent id in execution order, flagged
+    spans highlighted with each signal's kind, severity and (on the first span it cites) its evidence."""
+    red = redactor or Redactor()
+    flagged: dict[str, list[int]] = {}
+    for number, signal in enumerate(signals, 1):
+        for span_id in dict.fromkeys(signal.span_ids):
+            flagged.setdefault(span_id, []).append(number)
+    evidence_shown: set[int] = set()
+    tree = Tree(title or Text(f"trace {trace.trace_id}", style="bold"), guide_style="dim")
+    children = trace.children or build_children(trace.spans)
+    seen: set[int] = set()
+
+    def node_label(span: Span) -> Group:
+        header = _span_header(span, red)
+        numbers = flagged.get(span.span_id, [])
+        if numbers:
+            header.stylize("on grey15")
+            header = Text("▶ ", style="bold yellow") + header
+        parts: list[Text] = [header]
+        for number in numbers:
+            parts.append(_signal_line(number, signals[number - 1], red, full, number not in evidence_shown))
+            evidence_shown.add(number)
+        parts.extend(_span_body(span, red, full))
+        return Group(*parts)
+
+    # Iterative depth-first walk (deep traces must not hit the recursion limit); spans caught in a parent
+    # cycle are unreachable from the roots and are shown at top level afterwards.
+    def attach(parent: Tree, roots: Iterable[Span]) -> None:
+        stack: list[tuple[Tree, Span]] = [(parent, s) for s in reversed(list(roots))]
+        while stack:
+            node, span = stack.pop()
+            if id(span) in seen:
+                continue
+            seen.add(id(span))
+            branch = node.add(node_label(span))
+            kids = children.get(span.span_id, [])
+            stack.extend((branch, kid) for kid in reversed(kids) if kid is not span)
+
+    attach(tree, children.get(None, []))
+    leftover = [s for s in sorted(trace.spans, key=span_order_key) if id(s) not in seen]
+    while leftover:
+        attach(tree, leftover[:1])
+        leftover = [s for s in leftover if id(s) not in seen]
+    return tree
+
+
+def print_trace(console: Console, spans: list[Span], signals: Sequence[Signal], redactor: Redactor | None = None,
+                full: bool = False, detect_id: int | None = None, outcome: str | None = None,
+                matched: str | None = None) -> None:
+    """Print a trace (its spans as loaded from the store) with the given detector signals."""
+    red = redactor or Redactor()
+    trace = Trace(spans[0].trace_id if spans else "", spans)
+    ordered = trace.ordered()
+    errors = sum(1 for s in spans if s.status == Status.ERROR)
+    starts = [s.start_ns for s in spans if s.start_ns is not None]
+    ends = [s.end_ns for s in spans if s.end_ns is not None]
+    title = Text()
+    title.append(f"trace {trace.trace_id}", style="bold")
+    raw = next((s.raw_trace_id for s in ordered if s.raw_trace_id and s.raw_trace_id != s.trace_id), None)
+    if raw:
+        title.append(f"  (raw id {_one_line(red.redact(raw), 80)})", style="dim")
+    facts = [f"{len(spans)} span(s)"]
+    if errors:
+        facts.append(f"{errors} error(s)")
+    if starts:
+        facts.append(f"started {format_ns(min(starts))}")
+    if starts and ends:
+        facts.append(f"took {format_duration(max(ends) - min(starts))}")
+    if outcome:
+        facts.append(f"outcome {outcome}")
+    fmt = next((s.source.format for s in ordered if s.source and s.source.format), None)
+    if fmt:
+        facts.append(f"format {fmt}")
+    title.append("\n" + ", ".join(facts), style="dim")
+    if matched and matched != "trace_id":
+        title.append(f" (matched by {matched})", style="dim")
+    # soft_wrap=False: long arguments and results wrap inside the tree instead of being cropped
+    console.print(build_trace_tree(trace, signals, red, full, title), soft_wrap=False)
+    _print_signal_summary(console, signals, {s.span_id for s in spans}, detect_id, red, full)
+
+
+def _print_signal_summary(console: Console, signals: Sequence[Signal], span_ids: set[str], detect_id: int | None,
+                          red: Redactor, full: bool) -> None:
+    if detect_id is None:
+        console.print(Text("no detection run in the archive: run `tracemine detect` to flag spans", style="dim"))
+        return
+    if not signals:
+        console.print(Text(f"no signals for this trace in detection run #{detect_id}", style="green"))
+        return
+    console.print(Text(f"{len(signals)} signal(s) from detection run #{detect_id}:", style="bold"))
+    for number, signal in enumerate(signals, 1):
+        style = _severity_style(signal.severity)
+        line = Text("  ")
+        line.append(f"#{number} {signal.kind}", style=f"{style} bold")
+        line.append(f" ({signal.severity}, {signal.detector}) ", style=style)
+        line.append(_clean(red, signal.text, full))
+        cited = [s for s in signal.span_ids if s in span_ids]
+        if cited:
+            line.append(f"  spans: {', '.join(cited)}", style="dim")
+        missing = [s for s in signal.span_ids if s not in span_ids]
+        if missing:
+            line.append(f"  (not in trace: {', '.join(missing)})", style="dim red")
+        console.print(line)
+
+
+# -- findings ----------------------------------------------------------------------------------------
+
+
+def _heading(label: str) -> Text:
+    return Text(label, style="bold underline")
+
+
+def _prose(console: Console, label: str, text: str, red: Redactor) -> None:
+    if not text:
+        return
+    console.print(_heading(label))
+    console.print(Text(red.redact(text).strip()))
+    console.print()
+
+
+def _id_block(console: Console, label: str, ids: Sequence[str]) -> None:
+    console.print(_heading(f"{label} ({len(ids)})"))
+    if ids:
+        console.print(Text("\n".join(ids)), soft_wrap=True)
+    else:
+        console.print(Text("—", style="dim"))
+    console.print()
+
+
+def print_finding(console: Console, finding: Finding, redactor: Redactor | None = None) -> None:
+    """Print a finding in full: facts, prose, impact, where it happens, exemplars and every cited id.
+
+    Finding text is redacted again (it is cheap and idempotent) and printed as plain text."""
+    red = redactor or Redactor()
+    f = finding
+    title = Text()
+    title.append(red.redact(f.title), style="bold")
+    console.print(title)
+    line = Text()
+    line.append("fingerprint ", style="dim")
+    line.append(f.fingerprint, style="bold")
+    line.append("  status ", style="dim")
+    line.append(f.status)
+    line.append("  severity ", style="dim")
+    line.append(f.severity, style=_severity_style(f.severity))
+    line.append("  score ", style="dim")
+    line.append(f"{f.score:.3f}")
+    console.print(line)
+    facts = Text()
+    facts.append("kinds ", style="dim")
+    facts.append(", ".join(f.kinds) or "—")
+    facts.append("  clusters ", style="dim")
+    facts.append(", ".join(f.cluster_ids) or "—")
+    facts.append("  summariser ", style="dim")
+    facts.append(f.summariser)
+    console.print(facts)
+    console.print()
+    _prose(console, "Summary", f.summary, red)
+    _prose(console, "Mechanism", f.mechanism, red)
+    _prose(console, "Recommended fix", f.recommended_fix, red)
+
+    imp = f.impact
+    console.print(_heading("Impact"))
+    console.print(Text(
+        f"traces {format_count(imp.traces)} of {format_count(imp.window_traces)} ({imp.trace_share:.1%}), "
+        f"signals {format_count(imp.signals)}, tokens wasted {format_count(imp.tokens_wasted)}, "
+        f"latency wasted {format_duration(int(imp.latency_wasted_ms * 1e6))}, "
+        f"cost wasted ${imp.cost_wasted_usd:,.4f}"
+    ))
+    console.print()
+    console.print(_heading("Where"))
+    for label, values in (("tools", f.tools), ("agents", f.agents), ("models", f.models)):
+        row = Text()
+        row.append(f"{label}: ", style="dim")
+        row.append(red.redact(", ".join(values)) if values else "—")
+        console.print(row)
+    seen = Text()
+    seen.append("first seen: ", style="dim")
+    seen.append(format_ns(f.first_seen_ns))
+    seen.append("  last seen: ", style="dim")
+    seen.append(format_ns(f.last_seen_ns))
+    console.print(seen)
+    console.print()
+    console.print(_heading(f"Exemplars ({len(f.exemplars)})"))
+    for i, ex in enumerate(f.exemplars, 1):
+        head = Text(f"{i}. trace ")
+        head.append(ex.trace_id, style="bold")
+        if ex.span_ids:
+            head.append("  spans ")
+            head.append(", ".join(ex.span_ids))
+        console.print(head)
+        for excerpt_line in red.redact(ex.excerpt).splitlines() or [""]:
+            console.print(Text("   " + excerpt_line, style="dim"))
+        console.print(Text(f"   tracemine show {ex.trace_id}", style="cyan"))
+    if not f.exemplars:
+        console.print(Text("—", style="dim"))
+    console.print()
+    _id_block(console, "Trace ids", f.trace_ids)
+    _id_block(console, "Span ids", f.span_ids)
