@@ -129,6 +129,67 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 
 
 @main.command()
+@click.argument("paths", nargs=-1)
+@db_option
+@window_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="tracemine-report", show_default=True,
+              help="Folder for findings.json, report.md and report.html.")
+@click.option("--llm", "llm", metavar="MODEL",
+              help="litellm model for summaries (e.g. gpt-4o-mini, ollama/llama3.1); offline summaries without one.")
+@click.option("--max-findings", type=click.IntRange(min=1), help="Findings to report (default: mine.max_findings, 20).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.pass_context
+def mine(
+    ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
+    out_dir: str, llm: str | None, max_findings: int | None, quiet: bool,
+) -> None:
+    """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
+
+    Prints the ranked findings and writes findings.json, report.md and report.html to --out. Each finding
+    cites the trace and span ids it came from (checked against the archive): open one with
+    `tracemine show TRACE_ID`. Runs offline unless --llm (or summarise.llm.model) names a model.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tracemine.ingest.sources import SourceError
+    from tracemine.pipeline import MineError, run_mine
+    from tracemine.report.terminal import print_findings
+    from tracemine.timewindow import WindowError, WindowSpec
+
+    if not paths and not Path(db).exists():
+        _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
+    spec = WindowSpec(window, since, until)
+    try:
+        spec.validate()
+    except WindowError as exc:
+        _fail(str(exc))
+    console = _console()
+    with _open_store(db) as store, Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=quiet,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                for other in tasks.values():  # earlier stages are done
+                    bar.update(other, completed=bar.tasks[other].total or 1, total=bar.tasks[other].total or 1)
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            result = run_mine(store, _settings(ctx), spec, paths, llm, max_findings, out_dir, progress)
+        except (SourceError, MineError, WindowError) as exc:
+            _fail(str(exc))
+            return
+    if result.ingest is not None:
+        from tracemine.report.terminal import print_ingest_report
+
+        print_ingest_report(console, result.ingest, db, quiet=True)
+    print_findings(console, result)
+
+
+@main.command()
 @db_option
 @window_options
 @click.option("--quarantine", "show_quarantine", is_flag=True, help="List rejected records with file, line and reason.")

@@ -184,3 +184,59 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
     if len(parents) > top:
         table.caption = f"… {len(parents) - top} more groups"
     console.print(table)
+
+
+def print_findings(console: Console, result: Any) -> None:
+    """The ranked findings of a ``mine`` run as a table, then the run's figures and report files."""
+    from tracemine.report.markdown import format_ms, format_share, format_usd, llm_usage_text, window_text
+
+    ctx = result.context
+    findings = result.findings
+    console.print(
+        f"[bold]tracemine[/bold] — {format_count(ctx.traces)} traces, {format_count(ctx.spans)} spans, "
+        f"window {escape(window_text(ctx))}"
+    )
+    if not findings:
+        console.print("[green]No recurring failures found in this window.[/green]")
+    else:
+        table = Table(show_lines=False, expand=True)
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("finding", ratio=6)
+        table.add_column("traces", justify="right", no_wrap=True)
+        table.add_column("waste", justify="right", ratio=1)
+        table.add_column("fingerprint", no_wrap=True)
+        colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+        for rank, f in enumerate(findings, 1):
+            impact = f.impact
+            waste = []
+            if impact.tokens_wasted:
+                waste.append(f"{format_count(impact.tokens_wasted)} tok")
+            if impact.latency_wasted_ms:
+                waste.append(format_ms(impact.latency_wasted_ms))
+            if impact.cost_wasted_usd:
+                waste.append(format_usd(impact.cost_wasted_usd))
+            colour = colours.get(f.severity, "white")
+            table.add_row(
+                str(rank), f"[{colour}]{escape(f.severity)}[/{colour}]",
+                f"{escape(f.title)}\n[dim]{escape(', '.join(f.kinds))} · {escape(', '.join(f.tools[:3]) or '—')}[/dim]",
+                f"{format_count(impact.traces)}\n[dim]{format_share(impact.trace_share)}[/dim]",
+                "\n".join(waste) or "—", escape(f.fingerprint),
+            )
+        console.print(table)
+    stats = result.stats
+    more = stats.get("findings", 0) - stats.get("reported", 0)
+    citations = stats.get("citations", {})
+    stage_text = ", ".join(f"{k} {v:.1f}s" for k, v in stats.get("stages", {}).items())
+    console.print(
+        f"{format_count(stats.get('signals', 0))} signals → {format_count(stats.get('findings', 0))} findings"
+        + (f" ({more} more below the cut: --max-findings)" if more > 0 else "")
+        + f"; {format_count(citations.get('verified', 0))} cited spans verified in the archive"
+        + (f", {citations.get('dropped')} dropped (not in the archive)" if citations.get("dropped") else "")
+    )
+    console.print(f"{escape(llm_usage_text(ctx))}; {stage_text}")
+    for kind, path in result.outputs.items():
+        console.print(f"{kind}: {escape(str(path))}")
+    if result.findings:
+        console.print(f"[dim]verify a citation: tracemine show TRACE_ID --db {escape(ctx.archive)}; "
+                      f"a finding: tracemine show FINGERPRINT[/dim]")

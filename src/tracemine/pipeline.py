@@ -1,0 +1,327 @@
+"""The ``mine`` pipeline: the only place that knows the order of the stages (DESIGN.md §2).
+
+ingest → detect → embed + cluster → findings (impact, citations checked against the store) → rank →
+summarise (offline, or an LLM for the reported findings) → reports → run history.
+
+Findings are ranked before they are summarised: the score depends only on figures, so an LLM is only
+asked about the ``max_findings`` that will be reported and its calls grow with the number of clusters
+shown, never with the number of spans. Every other finding gets an offline summary and is kept in the
+run history.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, overload
+
+from tracemine.config import Settings, load_settings
+from tracemine.model import Finding
+from tracemine.store import DEFAULT_DB, Store
+from tracemine.timewindow import Window, WindowSpec
+
+Progress = Callable[[str, int, int | None], None]
+"""``progress(stage, done, total)``; ``total`` is ``None`` while unknown."""
+
+STAGES = ("ingest", "detect", "embed", "cluster", "findings", "summarise", "report")
+REPORT_FILES = {"json": "findings.json", "markdown": "report.md", "html": "report.html"}
+
+
+@dataclass
+class MineResult(Sequence[Finding]):
+    """The reported findings (a sequence, best first) and everything else a run produced.
+
+    ``all_findings`` also holds the findings below the ``max_findings`` cut (offline-summarised, kept
+    in the run history); ``outputs`` maps report kinds to files; ``stats`` has per-stage seconds,
+    counts, citation checks and LLM usage.
+    """
+
+    findings: list[Finding]
+    all_findings: list[Finding]
+    context: Any
+    run_id: int | None
+    window: Window
+    outputs: dict[str, Path] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    ingest: Any = None
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Finding]: ...
+
+    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
+        return self.findings[index]
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+
+class MineError(RuntimeError):
+    """A run cannot proceed (bad settings, unreadable input paths, an empty archive)."""
+
+
+def _noop(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+@dataclass
+class _Run:
+    store: Store
+    settings: Settings
+    progress: Progress
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, started: float) -> None:
+        self.stages[stage] = round(time.perf_counter() - started, 3)
+
+
+def run_mine(
+    store: Store,
+    settings: Settings,
+    window: WindowSpec | None = None,
+    paths: Sequence[str] = (),
+    llm: str | None = None,
+    max_findings: int | None = None,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> MineResult:
+    """Run every stage on ``store`` (ingesting ``paths`` first) and write the reports to ``out_dir``."""
+    from tracemine.history import RunRecord, save_run
+    from tracemine.report.jsonout import ReportContext, order_findings
+    from tracemine.summarise.redact import Redactor
+
+    run = _Run(store, settings, progress or _noop)
+    extra = settings.model_extra or {}
+    mine_settings = dict(extra.get("mine") or {})
+    max_findings = max_findings if max_findings is not None else int(mine_settings.get("max_findings", 20))
+    try:
+        redactor = Redactor.from_settings(extra.get("redact"))
+    except ValueError as exc:
+        raise MineError(f"redact settings: {exc}") from exc
+    record_started = time.time_ns()
+
+    ingest_report = _ingest(run, paths) if paths else None
+    resolved = (window or WindowSpec()).resolve(store.newest_ns())
+    archive = store.stats(resolved)
+    detect = _detect(run, resolved)
+    clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)))
+
+    started = time.perf_counter()
+    run.progress("findings", 0, None)
+    candidates, citations = _candidates(run, detect.signals, clusters, archive.traces, redactor, mine_settings)
+    run.progress("findings", len(candidates), len(candidates))
+    run.timed("findings", started)
+
+    started = time.perf_counter()
+    llm_usage, summary_stats = _summarise(run, candidates, llm, max_findings, redactor)
+    run.timed("summarise", started)
+    ranked = order_findings(c.finding for c in candidates)
+    reported = ranked[:max_findings]
+
+    context = ReportContext(
+        since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
+        spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
+        trace_url=(extra.get("report") or {}).get("trace_url"),
+    )
+    outputs: dict[str, Path] = {}
+    if out_dir is not None:
+        started = time.perf_counter()
+        outputs = write_reports(reported, context, Path(out_dir), run.progress)
+        run.timed("report", started)
+    stats = {
+        "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
+        "findings": len(ranked), "reported": len(reported),
+        "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
+        "clusters": clusters.stats if clusters is not None else {}, "summaries": summary_stats,
+        "llm_usage": llm_usage, "detector_errors": dict(detect.errors),
+    }
+    record = RunRecord(
+        since_ns=resolved.since_ns, until_ns=resolved.until_ns, traces=archive.traces, spans=archive.spans,
+        signals=len(detect.signals), detect_id=detect.detect_id,
+        settings={"llm": llm, "max_findings": max_findings, "mine": mine_settings, "rank": extra.get("rank")},
+        llm_usage=llm_usage, stages=run.stages, started_ns=record_started,
+    )
+    run_id = save_run(store, record, ranked, len(reported))
+    return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
+                      outputs=outputs, stats=stats, ingest=ingest_report)
+
+
+def _ingest(run: _Run, paths: Sequence[str]) -> Any:
+    from tracemine.ingest.loader import ingest_paths
+
+    started = time.perf_counter()
+    report = ingest_paths(list(paths), run.store, run.settings.ingest,
+                          lambda done, total: run.progress("ingest", done, total))
+    run.timed("ingest", started)
+    return report
+
+
+def _detect(run: _Run, window: Window) -> Any:
+    from tracemine.detect.runner import run_detection
+
+    started = time.perf_counter()
+    report = run_detection(run.store, window, None, run.settings.detect,
+                           lambda stage, done, total: run.progress("detect", done, total))
+    run.timed("detect", started)
+    return report
+
+
+def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories: bool) -> Any:
+    """Embed and cluster the detection run's signals (``None`` when there are none)."""
+    if not signals:
+        return None
+    from tracemine.cluster import ClusterSettings, cluster_store
+    from tracemine.embed import Embedder, embed_texts
+
+    try:
+        embedder = Embedder.from_settings(run.settings.embed)
+        cluster_settings = ClusterSettings.from_settings(run.settings.cluster)
+    except ValueError as exc:
+        raise MineError(str(exc)) from exc
+    started = time.perf_counter()
+    embed_seconds = 0.0
+
+    def encode(texts: list[str]) -> Any:
+        nonlocal embed_seconds
+        began = time.perf_counter()
+        vectors = embed_texts(texts, run.store, embedder,
+                              progress=lambda done, total: run.progress("embed", done, total))
+        embed_seconds += time.perf_counter() - began
+        return vectors
+
+    result = cluster_store(run.store, encode, cluster_settings, detect_id=detect_id, trajectories=trajectories,
+                           model=embedder.model_id)
+    run.stages["embed"] = round(embed_seconds, 3)
+    run.stages["cluster"] = round(time.perf_counter() - started - embed_seconds, 3)
+    run.progress("cluster", 1, 1)
+    return result.signals
+
+
+def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int, redactor: Any,
+                mine_settings: dict[str, Any]) -> tuple[list[Any], Any]:
+    from tracemine.findings import CitationCheck, build_candidates
+    from tracemine.rank import RankSettings, score
+
+    if clusters is None:
+        return [], CitationCheck()
+    try:
+        rank_settings = RankSettings.from_settings((run.settings.model_extra or {}).get("rank"))
+    except ValueError as exc:
+        raise MineError(f"rank settings: {exc}") from exc
+    candidates, citations = build_candidates(
+        run.store, signals, clusters, window_traces, redactor,
+        exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)))
+    for c in candidates:
+        c.finding.score = score(c.finding, rank_settings, c.isolated)
+    return candidates, citations
+
+
+def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int,
+               redactor: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Word every finding: the LLM (when configured) for the reported ones, offline for the rest."""
+    from tracemine.report.jsonout import order_findings
+    from tracemine.summarise.offline import OfflineSummariser
+
+    offline = OfflineSummariser()
+    order = {f.fingerprint: i for i, f in enumerate(order_findings(c.finding for c in candidates))}
+    candidates = sorted(candidates, key=lambda c: order[c.finding.fingerprint])
+    top, rest = candidates[:max_findings], candidates[max_findings:]
+    llm_settings = dict(((run.settings.model_extra or {}).get("summarise") or {}).get("llm") or {})
+    if llm:
+        llm_settings["model"] = llm
+    usage: dict[str, Any] | None = None
+    stats: dict[str, Any] = {"offline": 0, "llm": 0, "fallbacks": {}}
+    total = len(candidates)
+    run.progress("summarise", 0, total)
+    if llm_settings.get("model") and top:
+        from tracemine.summarise.llm import LLMSummariser
+        from tracemine.summarise.recursive import summarise_tree
+
+        try:
+            summariser = LLMSummariser.from_settings(llm_settings)
+        except ValueError as exc:
+            raise MineError(f"summarise.llm settings: {exc}") from exc
+        summaries, walk = summarise_tree([c.brief for c in top], summariser, offline)
+        usage = summariser.usage
+        stats.update(walk.as_dict() if hasattr(walk, "as_dict") else dict(walk.__dict__))
+        for c, summary in zip(top, summaries, strict=True):
+            _apply(c, summary, redactor)
+        done_offline = rest
+    else:
+        done_offline = candidates
+    for n, c in enumerate(done_offline, 1):
+        _apply(c, offline.summarise(c.brief), redactor)
+        stats["offline"] += 1
+        if n % 50 == 0:
+            run.progress("summarise", total - len(done_offline) + n, total)
+    run.progress("summarise", total, total)
+    return usage, stats
+
+
+def _apply(candidate: Any, summary: Any, redactor: Any) -> None:
+    """Put a summary's wording on the finding (redacted again: an LLM may echo what it was shown) and
+    move the exemplars the summary relies on to the front."""
+    f = candidate.finding
+    f.title = redactor.redact(summary.title)
+    f.summary = redactor.redact(summary.summary)
+    f.mechanism = redactor.redact(summary.mechanism)
+    f.recommended_fix = redactor.redact(summary.recommended_fix)
+    f.summariser = summary.summariser
+    refs = {e.ref: i for i, e in enumerate(candidate.brief.exemplars)}
+    cited = [refs[r] for r in summary.exemplar_refs if r in refs and refs[r] < len(f.exemplars)]
+    if cited:
+        first = list(dict.fromkeys(cited))
+        f.exemplars = [f.exemplars[i] for i in first] + [e for i, e in enumerate(f.exemplars) if i not in first]
+
+
+def write_reports(findings: list[Finding], context: Any, out_dir: Path, progress: Progress | None = None
+                  ) -> dict[str, Path]:
+    """``findings.json``, ``report.md`` and ``report.html`` in ``out_dir``."""
+    from tracemine.report.html import write_html
+    from tracemine.report.jsonout import write_json
+    from tracemine.report.markdown import write_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    writers = {"json": write_json, "markdown": write_markdown, "html": write_html}
+    outputs = {}
+    for n, (kind, writer) in enumerate(writers.items(), 1):
+        outputs[kind] = writer(findings, context, out_dir / REPORT_FILES[kind])
+        if progress:
+            progress("report", n, len(writers))
+    return outputs
+
+
+def mine(
+    paths: Sequence[str] | str = (),
+    *,
+    db: str | Path = DEFAULT_DB,
+    window: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    out: str | Path | None = None,
+    llm: str | None = None,
+    max_findings: int | None = None,
+    config: str | Path | Settings | None = None,
+    progress: Progress | None = None,
+) -> MineResult:
+    """Mine traces for recurring failures and return the ranked findings (a :class:`MineResult`, which is
+    a sequence of :class:`~tracemine.model.Finding`, best first).
+
+    ``paths`` are ingested into the archive ``db`` first; ``window`` (``7d``), ``since``/``until`` select
+    the spans mined; ``out`` is a folder for ``findings.json``, ``report.md`` and ``report.html`` (none
+    written when ``None``); ``llm`` a litellm model name (offline summaries without one); ``config`` a
+    YAML file or :class:`~tracemine.config.Settings`.
+    """
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    spec = WindowSpec(window, since, until)
+    spec.validate()
+    with Store(db) as store:
+        return run_mine(store, settings, spec, [paths] if isinstance(paths, str) else list(paths), llm,
+                        max_findings, out, progress)
