@@ -55,7 +55,7 @@ def _names(signal: Signal) -> dict[str, str]:
         for value in ev.get(key) or ():
             if isinstance(value, str) and value and value != "llm":
                 found[value] = TOOL
-    for key, placeholder in (("model", MODEL), ("agent", AGENT)):
+    for key, placeholder in (("model", MODEL), ("llm", MODEL), ("agent", AGENT)):
         value = ev.get(key)
         if isinstance(value, str) and value:
             found.setdefault(value, placeholder)

@@ -173,12 +173,12 @@ class UnrecoveredErrorDetector(Detector):
 
     def _root_signal(self, view: TraceView, root: Span, units: list[Unit], answer: str) -> Signal:
         reason = error_description(root)
-        evidence: dict[str, Any] = {
+        name = root.agent_name or root.name
+        evidence: dict[str, Any] = {"agent": name,
             "tool": None, "step_kind": "agent", "error": reason, "span_ids": [root.span_id], "failed_attempts": 1,
             "steps_after": 0, "retried": False, "recovered": False, "final_status": reported_status(root),
             "run_failed": True, "final_answer_admits_failure": admits_failure(answer),
             "final_answer_excerpt": excerpt(answer, 200), "steps": len(units), "write": False,
         }
-        name = root.agent_name or root.name
         text = f"agent run {name} ended in ERROR with {reason}"
         return self.signal(view, "unrecovered_error", [root.span_id], self.cfg("severity_run_failed"), evidence, text)
