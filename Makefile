@@ -1,6 +1,6 @@
 # Two commands do all the set-up:
 #   make demo   create .venv (torch==2.13.0 first, then the project) and run the main job on generated data
-#               (synth → ingest → stats → detect)
+#               (synth → mine: ranked findings in the terminal, reports in demo/report)
 #   make test   create .venv when needed and run the test suite (what CI runs)
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,9 +22,7 @@ install: $(BIN)/tracemine
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/tracemine synth --traces 2000 --days 7 --seed 1 --out $(DEMO)/traces
-	$(BIN)/tracemine ingest $(DEMO)/traces --db $(DEMO)/tracemine.duckdb
-	$(BIN)/tracemine stats --db $(DEMO)/tracemine.duckdb --window 7d
-	$(BIN)/tracemine detect --db $(DEMO)/tracemine.duckdb --window 7d --out $(DEMO)/signals.jsonl
+	HF_HUB_OFFLINE=1 $(BIN)/tracemine mine $(DEMO)/traces --db $(DEMO)/tracemine.duckdb --window 7d --out $(DEMO)/report
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
