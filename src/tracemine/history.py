@@ -123,7 +123,7 @@ def run_findings(store: Any, run_id: int | None = None) -> list[Finding]:
 
 def load_finding(store: Any, fingerprint: str) -> Finding | None:
     """The newest stored version of the finding whose fingerprint is ``fingerprint`` or starts with it
-    (a prefix must be unique: :class:`AmbiguousFingerprint` otherwise); ``None`` when there is none."""
+    (with or without its ``tm-``; a prefix must be unique: :class:`AmbiguousFingerprint` otherwise); ``None`` when there is none."""
     from tracemine.report.jsonout import from_dict
 
     if not fingerprint or not _has_tables(store):
@@ -133,8 +133,11 @@ def load_finding(store: Any, fingerprint: str) -> Finding | None:
     ).fetchone()
     if exact:
         return from_dict(orjson.loads(exact[0]))
+    prefixes = [fingerprint] if fingerprint.startswith("tm-") else [fingerprint, f"tm-{fingerprint}"]
     matches = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT fingerprint FROM findings WHERE starts_with(fingerprint, ?) ORDER BY 1", [fingerprint]
+        "SELECT DISTINCT fingerprint FROM findings WHERE starts_with(fingerprint, ?) OR starts_with(fingerprint, ?) "
+        "ORDER BY 1",
+        [prefixes[0], prefixes[-1]],
     ).fetchall()]
     if not matches:
         return None
