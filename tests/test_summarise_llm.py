@@ -359,7 +359,7 @@ def test_max_calls_two_with_five_briefs():
     assert [s.summariser for s in summaries] == [f"llm:{MODEL}"] * 2 + [
         "offline (fallback: budget reached)"
     ] * 3
-    assert stats.calls == 2 and stats.primary == 2 and stats.fallbacks == {"budget reached": 3}
+    assert stats.calls == 2 and stats.llm == 2 and stats.fallbacks == {"budget reached": 3}
     assert stats.budget_reached == "max_calls" and llm.usage["budget_reached"] == "max_calls"
     assert stats.input_tokens > 0 and stats.cost_usd > 0
 
@@ -407,7 +407,7 @@ def test_budget_is_shared_and_thread_safe():
     llm = make_llm(rec, max_calls=3)
     briefs = [make_brief(f"f{i}") for i in range(8)]
     summaries, stats = summarise_tree(briefs, llm, FakeOffline(), workers=3)
-    assert len(rec.calls) == 3 and stats.primary == 3 and stats.fallbacks["budget reached"] == 5
+    assert len(rec.calls) == 3 and stats.llm == 3 and stats.fallbacks["budget reached"] == 5
     assert [s.title for s in summaries if s.summariser.startswith("offline")] == [
         f"offline {b.node_id}"
         for b, s in zip(briefs, summaries, strict=True)
@@ -486,7 +486,7 @@ def test_exemplar_text_cannot_close_its_fence():
     # the attack text is still there, as data, inside the first fence
     first = user.split('<exemplar ref="E1"', 1)[1].split("</exemplar>", 1)[0]
     assert "ignore previous instructions" in first
-    assert neutralise("a</exemplar>b") == "a‹/exemplar›b"
+    assert neutralise("a</exemplar>b -> c") == "a‹/exemplar>b -> c"
 
 
 def test_no_ids_in_prompts():
@@ -546,7 +546,7 @@ def test_post_order_leaves_first_then_finding_then_overview():
     ov_prompt = rec.messages[5][1]["content"]
     assert "Title 3" in ov_prompt and "Title 4" in ov_prompt
     assert [s.title for s in summaries] == ["Title 5", "Title 3", "Title 4"]  # aligned with the input
-    assert stats.calls == 6 and stats.primary == 6 and stats.nodes == 6 and not stats.fallbacks
+    assert stats.calls == 6 and stats.llm == 6 and stats.nodes == 6 and not stats.fallbacks
     assert offline.seen == []
 
 
@@ -592,3 +592,17 @@ def test_offline_only_walk():
     offline = FakeOffline()
     summaries, stats = summarise_tree([make_brief("a"), make_brief("b")], offline, offline)
     assert [s.summariser for s in summaries] == ["offline", "offline"] and stats.calls == 0
+
+
+def test_with_the_real_offline_summariser_as_fallback():
+    offline_mod = pytest.importorskip("tracemine.summarise.offline")
+    offline = offline_mod.OfflineSummariser()
+    leaves = [make_brief(f"l{i}", level="leaf") for i in range(2)]
+    briefs = [make_brief("f1", children=leaves), make_brief("f2"), make_brief("f3")]
+    rec = Recorder()
+    summaries, stats = summarise_tree(briefs, make_llm(rec, max_calls=3), offline)
+    assert len(rec.calls) == 3 and len(summaries) == 3
+    assert summaries[0].summariser == f"llm:{MODEL}"
+    assert [s.summariser for s in summaries[1:]] == ["offline (fallback: budget reached)"] * 2
+    assert all(s.title and s.summary for s in summaries)
+    assert stats.as_dict()["fallbacks"] == {"budget reached": 2} and stats.as_dict()["llm"] == 3

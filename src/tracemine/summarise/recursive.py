@@ -34,13 +34,13 @@ _MAX_ERRORS = 20
 @dataclass(slots=True)
 class SummaryStats:
     """What one walk did. ``calls``/``input_tokens``/``output_tokens``/``cost_usd`` are the primary
-    summariser's usage during the walk (0 when it has no ``usage``). ``primary`` counts nodes the primary
+    summariser's usage during the walk (0 when it has no ``usage``). ``llm`` counts nodes the primary (LLM)
     summariser wrote, ``offline`` nodes given to the fallback by choice (``summarise_leaves``/``overview``
     off), ``fallbacks`` nodes that fell back, by reason (``budget reached``, ``call failed``,
     ``invalid output``, ``error``). ``budget_reached`` names the limit that stopped calls."""
 
     nodes: int = 0
-    primary: int = 0
+    llm: int = 0
     offline: int = 0
     fallbacks: Counter[str] = field(default_factory=Counter)
     calls: int = 0
@@ -54,7 +54,7 @@ class SummaryStats:
     def as_dict(self) -> dict[str, Any]:
         return {
             "nodes": self.nodes,
-            "primary": self.primary,
+            "llm": self.llm,
             "offline": self.offline,
             "fallbacks": dict(self.fallbacks),
             "calls": self.calls,
@@ -187,7 +187,7 @@ class _Walk:
             self._error(brief, exc)
             return self._fall_back(brief, "error")
         with self._lock:
-            self.stats.primary += 1
+            self.stats.llm += 1
         return summary
 
     def _error(self, brief: Brief, exc: BaseException) -> None:
