@@ -490,12 +490,16 @@ def test_exemplar_text_cannot_close_its_fence():
 
 
 def test_no_ids_in_prompts():
-    brief = make_brief(exemplars=3)
+    brief = make_brief(
+        exemplars=3, text="span 00f067aa0ba902b7 of trace 4bf92f3577b34da6a3ce929d0e0e4736 failed"
+    )
     rec = Recorder()
     make_llm(rec).summarise(brief)
     dumped = json.dumps(rec.messages)
     for e in brief.exemplars:
         assert e.trace_id not in dumped and all(s not in dumped for s in e.span_ids)
+    assert "00f067aa0ba902b7" not in dumped and "4bf92f3577b34da6a3ce929d0e0e4736" not in dumped
+    assert "span [id] of trace [id] failed" in dumped
 
 
 def test_planted_secrets_never_reach_a_prompt():

@@ -30,7 +30,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.budget import Budget, BudgetExceeded, SummariseError
-from tracemine.summarise.prompts import Prompt, build_prompt, token_counter_for
+from tracemine.summarise.prompts import Prompt, build_prompt, mask_ids, token_counter_for
 from tracemine.summarise.redact import Redactor
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "LLMSummariser",
     "SummariseError",
     "import_litellm",
+    "mask_ids",
     "parse_json_object",
 ]
 
@@ -264,18 +265,6 @@ def parse_json_object(text: str | None) -> dict[str, Any]:
             if isinstance(obj, dict):
                 return obj
     raise ValueError("no JSON object in the answer")
-
-
-# id-like strings: UUIDs and runs of ≥ 16 hex characters containing a digit
-_ID_LIKE = re.compile(
-    r"\b(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{16,})\b"
-)
-
-
-def mask_ids(text: str) -> str:
-    """Replace id-looking hex strings by ``[id]``: a summariser's text is never a source of ids."""
-    return _ID_LIKE.sub("[id]", text)
 
 
 # ---------------------------------------------------------------------------------------- summariser

@@ -6,7 +6,7 @@ the exemplar texts. Everything that came from traces (exemplar texts, facts, too
 summaries) is data, never instructions: each block is fenced (``<exemplar ref="E1">…</exemplar>``) and
 every ``<`` and code fence inside the data is replaced by a look-alike (``‹``, ``'''``), so no trace
 text can close a fence or open a new one. No trace or span id is ever put into a prompt: exemplars
-are shown by their ``E<n>`` reference only.
+are shown by their ``E<n>`` reference only, and id-looking hex strings in the data become ``[id]``.
 
 The prompt is bounded: tokens are counted (``litellm.token_counter`` for the model, see
 :func:`token_counter_for`, or a chars/4 estimate) and facts, exemplar texts, exemplars and child
@@ -73,11 +73,25 @@ identifiers; redaction placeholders like [REDACTED:email] stay as they are.
 
 def neutralise(text: Any) -> str:
     """``text`` made safe to place inside a fenced data block: ``<`` (and its full-width and small
-    forms) becomes ``‹`` so no tag can be opened or closed, triple backticks become ``'''``, and
+    forms) becomes ``‹`` so no tag can be opened or closed, id-like hex strings become ``[id]``
+    (:func:`mask_ids`), triple backticks become ``'''``, and
     control characters other than newline and tab are dropped."""
     s = "" if text is None else str(text)
     s = s.replace("<", "‹").replace("\uff1c", "‹").replace("\ufe64", "‹").replace("```", "'''")
-    return _CONTROL_RE.sub("", s)
+    return mask_ids(_CONTROL_RE.sub("", s))
+
+
+# id-like strings: UUIDs and runs of ≥ 16 hex characters containing a digit
+_ID_LIKE = re.compile(
+    r"\b(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{16,})\b"
+)
+
+
+def mask_ids(text: str) -> str:
+    """Replace id-looking hex strings (trace/span ids, UUIDs, hashes) by ``[id]``: they mean nothing to
+    a summariser, and its text is never a source of ids."""
+    return _ID_LIKE.sub("[id]", text)
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
