@@ -91,8 +91,12 @@ def run_mine(
     max_findings: int | None = None,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
+    llm_options: dict[str, Any] | None = None,
 ) -> MineResult:
-    """Run every stage on ``store`` (ingesting ``paths`` first) and write the reports to ``out_dir``."""
+    """Run every stage on ``store`` (ingesting ``paths`` first) and write the reports to ``out_dir``.
+
+    ``llm_options`` go to :class:`~tracemine.summarise.llm.LLMSummariser` (e.g.
+    ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests)."""
     from tracemine.history import RunRecord, save_run
     from tracemine.report.jsonout import ReportContext, order_findings
     from tracemine.summarise.redact import Redactor
@@ -120,7 +124,7 @@ def run_mine(
     run.timed("findings", started)
 
     started = time.perf_counter()
-    llm_usage, summary_stats = _summarise(run, candidates, llm, max_findings, redactor)
+    llm_usage, summary_stats = _summarise(run, candidates, llm, max_findings, redactor, llm_options or {})
     run.timed("summarise", started)
     ranked = order_findings(c.finding for c in candidates)
     reported = ranked[:max_findings]
@@ -223,8 +227,8 @@ def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int
     return candidates, citations
 
 
-def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int,
-               redactor: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int, redactor: Any,
+               llm_options: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Word every finding: the LLM (when configured) for the reported ones, offline for the rest."""
     from tracemine.report.jsonout import order_findings
     from tracemine.summarise.offline import OfflineSummariser
@@ -245,12 +249,12 @@ def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: 
         from tracemine.summarise.recursive import summarise_tree
 
         try:
-            summariser = LLMSummariser.from_settings(llm_settings)
+            summariser = LLMSummariser.from_settings(llm_settings, redactor=redactor, **llm_options)
         except ValueError as exc:
             raise MineError(f"summarise.llm settings: {exc}") from exc
         summaries, walk = summarise_tree([c.brief for c in top], summariser, offline)
         usage = summariser.usage
-        stats.update(walk.as_dict() if hasattr(walk, "as_dict") else dict(walk.__dict__))
+        stats.update(walk.as_dict())
         for c, summary in zip(top, summaries, strict=True):
             _apply(c, summary, redactor)
         done_offline = rest
@@ -310,6 +314,7 @@ def mine(
     max_findings: int | None = None,
     config: str | Path | Settings | None = None,
     progress: Progress | None = None,
+    llm_options: dict[str, Any] | None = None,
 ) -> MineResult:
     """Mine traces for recurring failures and return the ranked findings (a :class:`MineResult`, which is
     a sequence of :class:`~tracemine.model.Finding`, best first).
@@ -324,4 +329,4 @@ def mine(
     spec.validate()
     with Store(db) as store:
         return run_mine(store, settings, spec, [paths] if isinstance(paths, str) else list(paths), llm,
-                        max_findings, out, progress)
+                        max_findings, out, progress, llm_options)
