@@ -179,7 +179,7 @@ def test_llm_summaries_are_bounded_redacted_and_fall_back(mined: dict, tmp_path:
     assert all(f.summariser == "llm:gpt-4o-mini" for f in result)
     assert result[0].title == "Notifier reports success on failed sends"
     assert all(f.summariser == "offline" for f in result.all_findings[4:])
-    planted = [f for f in result.all_findings if set(mined["secret_ids"]) <= set(f.trace_ids)][0]
+    planted = next(f for f in result.all_findings if set(mined["secret_ids"]) <= set(f.trace_ids))
     secret_result = tracemine.mine(db=mined["db"], window="30d", max_findings=len(result.all_findings),
                                    out=tmp_path / "llm2", llm="gpt-4o-mini", llm_options={"completion": completion})
     assert any(f.fingerprint == planted.fingerprint and f.summariser.startswith("llm:") for f in secret_result)
