@@ -417,3 +417,32 @@ def test_odd_signals_do_not_raise() -> None:
     assert collect_facts([]) == {"signals": 0, "traces": 0}
     brief = brief_of([w for w in weird if isinstance(w, Signal) and isinstance(w.evidence, dict)])
     assert OfflineSummariser().summarise(brief).title
+
+
+def test_finding_may_use_child_summaries_but_does_not_need_them(signals: list[Signal]) -> None:
+    s = OfflineSummariser()
+    members = by_mechanism(signals)[("silent_failure", "http_status")]
+    parent = brief_of(members)
+    alone = s.summarise(parent)
+    by_tool: dict[str, list[Signal]] = defaultdict(list)
+    for m in members:
+        by_tool[m.evidence["tool"]].append(m)
+    parent.children = [brief_of(g, level="leaf") for g in sorted(by_tool.values(), key=len)]  # smallest first
+    parent.child_summaries = [s.summarise(c) for c in parent.children]
+    with_children = s.summarise(parent)
+    assert with_children.title == alone.title and with_children.recommended_fix == alone.recommended_fix
+    if len(parent.children) >= 2:
+        assert f"the largest: {parent.child_summaries[-1].title}" in with_children.summary
+
+
+def test_llm_step_errors_name_the_model() -> None:
+    members = [sig("unrecovered_error", {"tool": None, "step_kind": "llm", "llm": "gpt-x",
+                                         "error": "RateLimitError: 429 Too Many Requests", "retried": True,
+                                         "recovered": False, "steps_after": 0}, trace=f"r{i}")
+               for i in range(4)]
+    brief = brief_of(members)
+    brief.models = [("gpt-x", 4)]
+    assert collect_facts(members)["step_kinds"] == [["llm", 4]]
+    out = OfflineSummariser().summarise(brief)
+    assert out.title == "`gpt-x` fails with `RateLimitError: 429 Too Many Requests` after a failed retry (4 traces, 0.8 %)"
+    assert "Retry-After" in out.recommended_fix and "retried and failed again" in out.recommended_fix

@@ -15,7 +15,7 @@ the redactor would no longer recognise) and trimmed to :data:`TEXT_CHARS` charac
 Shapes (keys are present only when at least one member carries the field):
 
 * ``[[value, count], …]`` — most common first, ties by value, at most ``top`` entries: ``kinds``,
-  ``mechanisms``, ``all_mechanisms``, ``error_classes``, ``statuses``, ``final_statuses``,
+  ``mechanisms``, ``all_mechanisms``, ``error_classes``, ``step_kinds``, ``statuses``, ``final_statuses``,
   ``schema_sources``, ``ended_at``, ``results``, ``arguments``, ``final_answers``.
 * ``{"count": n, "of": m, "share": n / m}`` — ``m`` members carry the field, ``n`` of them have it true:
   ``writes``, ``recovered_later``, ``retried``, ``admits_failure``, ``run_failed``.
@@ -195,6 +195,7 @@ def collect_facts(signals: Sequence[Signal], redactor: Redactor | None = None, t
         if with_list:
             facts["writes"] = _share(sum(1 for ev in with_list if ev["write_tools"]), len(with_list))
 
+    put("step_kinds", Counter(texts.clean(ev["step_kind"]) for ev in evs if isinstance(ev.get("step_kind"), str)))
     put("statuses", Counter(texts.clean(ev["status"]) for ev in evs if isinstance(ev.get("status"), str)))
     put("final_statuses", Counter(texts.clean(ev["final_status"]) for ev in evs
                                   if isinstance(ev.get("final_status"), str)))

@@ -268,10 +268,18 @@ class _Writer:
 
     def children_note(self) -> str:
         """A sentence on the sub-groups, when the recursive walk has summarised them (optional)."""
-        summaries = [s for s in self.brief.child_summaries or () if isinstance(getattr(s, "title", None), str)]
-        if len(summaries) < 2:
+        summaries = list(self.brief.child_summaries or ())
+        children = list(self.brief.children or ())
+        titled = [i for i, s in enumerate(summaries) if isinstance(getattr(s, "title", None), str) and s.title]
+        if len(titled) < 2:
             return ""
-        return f"It splits into {len(summaries)} sub-groups; the largest: {_flat(summaries[0].title, 160)}."
+
+        def size(i: int) -> int:
+            traces = getattr(children[i], "traces", 0) if i < len(children) else 0
+            return traces if isinstance(traces, int) else 0
+
+        largest = min(titled, key=lambda i: (-size(i), i))
+        return f"It splits into {len(titled)} sub-groups; the largest: {_fit(summaries[largest].title, 160)}."
 
 
 def _int(value: Any) -> int:
@@ -674,7 +682,9 @@ def _unrecovered(w: _Writer, mechanism: str | None) -> _Parts:
     counts = f"({w.count_phrase()})"
     subject = w.tools(fallback="")
     if not subject.names:
-        subject = w.models(fallback="Agent steps")
+        subject = w.models(fallback="")
+    if not subject.names:
+        subject = w.agents(fallback="Agent steps")
     tools = w.top_tools() or subject.text
     classes = w.error_classes()
     found = w.messages()
@@ -692,8 +702,11 @@ def _unrecovered(w: _Writer, mechanism: str | None) -> _Parts:
     title = f"{subject.text} {_verb(subject, failure, failure.replace('fails', 'fail', 1))} {after} {counts}"
     runs = w.facts.get("runs") if isinstance(w.facts.get("runs"), Mapping) else {}
     steps_after = runs.get("median_steps_after")
-    after_steps = (f" The agent took a median of {_n(steps_after)} more step{'' if steps_after == 1 else 's'} "
-                   "after the error." if isinstance(steps_after, int | float) else "")
+    after_steps = ""
+    if isinstance(steps_after, int | float) and not isinstance(steps_after, bool):
+        after_steps = (" The run usually ended right after the error." if steps_after < 0.5 else
+                       f" The agent took a median of {_n(steps_after)} more step{'' if steps_after == 1 else 's'} "
+                       "after the error.")
     what = (f"{_cap(subject.text)} returned an explicit error and the agent neither retried it successfully nor "
             f"worked around it before finishing: {w.how_often()}.{after_steps}")
     run_failed, run_failed_n = _share_of(w.facts, "run_failed")
@@ -702,7 +715,9 @@ def _unrecovered(w: _Writer, mechanism: str | None) -> _Parts:
     mech = ("The error reaches the agent, but there is no retry policy for it and the agent has no alternative "
             "path, so it finishes with the task undone — sometimes with an answer that does not admit it.")
     advice = [_CLASS_FIXES[c] for c, _ in classes[:2] if c in _CLASS_FIXES]
-    fix = (f"Add a retry policy to {tools} for the error classes seen here: "
+    policy = (f"Strengthen the retry policy of {tools} (these calls were retried and failed again)"
+              if retried >= 0.5 else f"Add a retry policy to {tools}")
+    fix = (f"{policy} for the error classes seen here: "
            + ("; for the next class, ".join(advice) if advice else "retry transient failures with exponential "
               "backoff, fail fast on permanent ones")
            + ". Make the agent's final answer say the task failed when a required step did not succeed.")
