@@ -202,8 +202,15 @@ class _Writer:
         return str(m.get("text") or "")
 
     def top_message(self, limit: int = TITLE_QUOTE) -> str:
+        """The most common message quoted, prefixed ``such as`` when fewer than half the members share it."""
         found = self.messages()
-        return self.q(self.message_text(found[0]), limit) if found else ""
+        if not found:
+            return ""
+        quoted = self.q(self.message_text(found[0]), limit)
+        count = found[0].get("count")
+        if quoted and isinstance(count, int) and self.signals and count * 2 < self.signals:
+            return f"such as {quoted}"
+        return quoted
 
     def message_list(self, k: int = 3, label: str = "Most common messages") -> str:
         found = self.messages()[:k]
@@ -347,13 +354,13 @@ class _Parts:
 
 
 _SILENT_VERBS = {
-    "success_false": ("while returning success=false", "reason"),
-    "http_status": ("while returning an HTTP error", "response"),
-    "status_field": ("while returning a failed status", "status"),
-    "error_in_result": ("while returning an error", "error"),
-    "error_text": ("while returning an error message as text", "text"),
-    "exception_event": ("while recording an exception", "exception"),
-    "swallowed_child_error": ("after a child call failed", "child error"),
+    "success_false": "while returning success=false",
+    "http_status": "while returning an HTTP error",
+    "status_field": "while returning a failed status",
+    "error_in_result": "while returning an error",
+    "error_text": "while returning an error message as text",
+    "exception_event": "while recording an exception",
+    "swallowed_child_error": "after a child call failed",
 }
 
 
@@ -416,15 +423,15 @@ def _silent(w: _Writer, mechanism: str | None) -> _Parts:
                "or report it instead of answering from an empty result.")
         return _Parts(title, what, mech, fix, details)
     subject = w.tools()
-    verb, noun = _SILENT_VERBS.get(mechanism or "", ("while its result shows a failure", "message"))
+    verb = _SILENT_VERBS.get(mechanism or "", "while its result shows a failure")
     status = _status_phrase(w, subject)
     title = f"{subject.text} {status} {verb}"
     title += f" {msg} {counts}" if msg else f" {counts}"
-    if mechanism == "success_false" and msg:
-        title = f"{subject.text} {status} while returning success=false with {msg} {counts}"
+    if mechanism in ("success_false", "swallowed_child_error") and msg:
+        title = f"{subject.text} {status} {verb} with {msg} {counts}"
     what = (f"{_cap(subject.text)} finished without an error status although {_verb(subject, 'its', 'their')} "
-            f"{'child span' if mechanism == 'swallowed_child_error' else 'result'} shows a failure "
-            f"({noun}): {w.how_often()}.{status_note}")
+            f"{'child span' if mechanism == 'swallowed_child_error' else 'result'} shows a failure: "
+            f"{w.how_often()}.{status_note}")
     if mechanism == "swallowed_child_error":
         mech = ("A call inside the tool (an HTTP request or sub-step) failed and the tool caught the error and "
                 "carried on, returning a normal-looking result with status OK; the failure is only visible in the "
