@@ -185,6 +185,7 @@ class _Context:
     redactor: Redactor
     exemplars: int
     leaf_exemplars: int
+    max_leaf_briefs: int
 
 
 def build_candidates(
@@ -196,15 +197,20 @@ def build_candidates(
     exemplars: int = 5,
     leaf_exemplars: int = 4,
     min_traces: int = 1,
+    max_leaf_briefs: int = 4,
 ) -> tuple[list[Candidate], CitationCheck]:
     """One candidate per parent group of ``clusters`` (a signal clustering of ``signals``) plus one
-    isolated candidate per kind for signals outside every group; citations verified against ``store``."""
+    isolated candidate per kind for signals outside every group; citations verified against ``store``.
+
+    A group with several leaves gets a child brief for each of its ``max_leaf_briefs`` largest leaves
+    (the recursive summariser reads those first; the rest count in the group's own facts), so the
+    summarisation cost of one finding is bounded whatever the number of its leaves."""
     from tracemine.render import signal_keys
 
     redactor = redactor or Redactor()
     keys = [signal_keys(s) for s in signals]
     ctx = _Context(signals, keys, verify_citations(store, signals), window_traces, redactor, exemplars,
-                   leaf_exemplars)
+                   leaf_exemplars, max_leaf_briefs)
     candidates: list[Candidate] = []
     grouped: set[int] = set()
     for group in clusters.parents:
@@ -284,15 +290,16 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
     )
     brief = _brief(ctx, "finding", group.id if group else f"{ISOLATED}:{kind}", kind, members, frame, severity,
                    tools, models, agents, group.keywords if group else [], picks, impact)
+    member_set = set(members)
     if len(leaves) > 1:
-        for leaf in leaves:
-            leaf_members = [i for i in leaf.members if i in set(members)]
+        for leaf in sorted(leaves, key=lambda n: (-n.size, n.id))[: ctx.max_leaf_briefs]:
+            leaf_members = [i for i in leaf.members if i in member_set]
             if not leaf_members:
                 continue
             leaf_signals = [ctx.signals[i] for i in leaf_members]
             leaf_keys = [ctx.keys[i] for i in leaf_members]
             leaf_frames = Counter(str(k.get("frame") or "") for k in leaf_keys)
-            leaf_picks = [i for i in leaf.exemplars if i in set(leaf_members)][: ctx.leaf_exemplars] or leaf_members[:1]
+            leaf_picks = [i for i in leaf.exemplars if i in member_set][: ctx.leaf_exemplars] or leaf_members[:1]
             leaf_waste = [signal_waste(s, ctx.check.spans) for s in leaf_signals]
             leaf_impact = Impact(
                 traces=len({s.trace_id for s in leaf_signals}), window_traces=ctx.window_traces,

@@ -221,7 +221,8 @@ def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int
         raise MineError(f"rank settings: {exc}") from exc
     candidates, citations = build_candidates(
         run.store, signals, clusters, window_traces, redactor,
-        exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)))
+        exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)),
+        max_leaf_briefs=int(mine_settings.get("max_leaf_briefs", 4)))
     for c in candidates:
         c.finding.score = score(c.finding, rank_settings, c.isolated)
     return candidates, citations
