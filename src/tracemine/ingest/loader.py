@@ -13,38 +13,30 @@ full scans of millions of young objects cost a third of the parse time.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 
 from tracemine.config import IngestSettings
 from tracemine.ingest.decode import as_json_text
-from tracemine.ingest.detect_format import detect
 from tracemine.ingest.read import read_file
-from tracemine.ingest.sources import expand_paths, fingerprint, is_gzip
+from tracemine.ingest.sources import expand_paths, fingerprint
+from tracemine.ingest.tasks import Task, plan_tasks
 from tracemine.model import Span, TraceInfo
 from tracemine.store import QuarantineRecord, Store
 from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
 
 ProgressFn = Callable[[int], None]
 """Called with the number of input bytes just finished."""
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    path: str
-    byte_range: tuple[int, int] | None
-    first_line: int
-    size: int
 
 
 @dataclass
@@ -83,64 +75,6 @@ class IngestReport:
     @property
     def spans_per_second(self) -> float:
         return self.spans_read / self.seconds if self.seconds > 0 else 0.0
-
-
-def _line_aligned_ranges(path: Path, chunk_bytes: int) -> list[tuple[tuple[int, int], int]]:
-    """Split a file into ``((start, end), first_line)`` ranges ending on newlines."""
-    size = path.stat().st_size
-    ranges: list[tuple[tuple[int, int], int]] = []
-    start, line = 0, 1
-    with open(path, "rb") as fh:
-        while start < size:
-            target = min(start + chunk_bytes, size)
-            if target < size:
-                fh.seek(target)
-                fh.readline()
-                end = min(fh.tell(), size)
-            else:
-                end = size
-            fh.seek(start)
-            lines = 0
-            remaining = end - start
-            while remaining > 0:
-                block = fh.read(min(1 << 24, remaining))
-                if not block:
-                    break
-                lines += block.count(b"\n")
-                remaining -= len(block)
-            ranges.append(((start, end), line))
-            line += lines
-            start = end
-    return ranges
-
-
-def _splittable(path: Path) -> bool:
-    """True when the file is plain JSON-lines whose first record a stateless span reader claims."""
-    try:
-        with open(path, "rb") as fh:
-            first = fh.readline(1 << 22).strip()
-    except OSError:
-        return False
-    if not first.startswith(b"{"):
-        return False
-    try:
-        obj = orjson.loads(first)
-    except orjson.JSONDecodeError:
-        return False
-    reader = detect(obj)
-    return reader is not None and getattr(reader, "splittable", False)
-
-
-def plan_tasks(files: list[Path], settings: IngestSettings) -> list[Task]:
-    tasks: list[Task] = []
-    for path in files:
-        size = path.stat().st_size
-        if size > settings.chunk_bytes and not is_gzip(path) and _splittable(path):
-            for byte_range, first_line in _line_aligned_ranges(path, settings.chunk_bytes):
-                tasks.append(Task(str(path), byte_range, first_line, byte_range[1] - byte_range[0]))
-        else:
-            tasks.append(Task(str(path), None, 1, size))
-    return tasks
 
 
 def run_task(
@@ -221,25 +155,24 @@ def _trace_row(info: TraceInfo, ingest_id: int) -> dict[str, Any]:
 
 
 def _results(
-    tasks: list[Task], settings: IngestSettings, ingest_id: int, fallback_time_ns: int, spill_dir: str
+    tasks: Iterator[Task], total: int, settings: IngestSettings, ingest_id: int, fallback_time_ns: int, spill_dir: str
 ) -> Iterator[TaskResult]:
     """Task results in task order; pooled when the input is big enough, with bounded look-ahead."""
-    total = sum(t.size for t in tasks)
     workers = settings.workers or os.cpu_count() or 1
-    if workers <= 1 or len(tasks) <= 1 or total < settings.parallel_min_bytes:
+    first = list(itertools.islice(tasks, workers + 1))
+    tasks = itertools.chain(first, tasks)
+    if workers <= 1 or len(first) <= 1 or total < settings.parallel_min_bytes:
         for task in tasks:
             yield run_task(task, settings, ingest_id, fallback_time_ns)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        pending: deque[Future[TaskResult]] = deque()
-        queue = iter(tasks)
-        for task in queue:
-            pending.append(pool.submit(run_task, task, settings, ingest_id, fallback_time_ns, spill_dir))
-            if len(pending) > workers:
-                break
+    with ProcessPoolExecutor(max_workers=min(workers, len(first))) as pool:
+        pending: deque[Future[TaskResult]] = deque(
+            pool.submit(run_task, task, settings, ingest_id, fallback_time_ns, spill_dir)
+            for task in itertools.islice(tasks, workers + 1)
+        )
         while pending:
             result = pending.popleft().result()
-            next_task = next(queue, None)
+            next_task = next(tasks, None)
             if next_task is not None:
                 pending.append(pool.submit(run_task, next_task, settings, ingest_id, fallback_time_ns, spill_dir))
             yield result
@@ -257,6 +190,39 @@ def _load_result(store: Store, result: TaskResult) -> None:
     store.insert_traces(result.traces)
 
 
+def _fresh_files(
+    files: list[Path], store: Store, report: IngestReport, hasher: ThreadPoolExecutor
+) -> tuple[list[Path], dict[str, Future[str]]]:
+    """The files not ingested before (same bytes), and futures of their fingerprints.
+
+    Only a file whose size matches an ingested file or another file of this ingest can be a copy: those
+    are hashed first and skipped when known. The others are hashed in the background while they are read
+    (hashing 1.4 GB takes about a second, time the reader processes would otherwise wait).
+    """
+    sizes = {str(p): p.stat().st_size for p in files}
+    repeated = {size for size, n in Counter(sizes.values()).items() if n > 1} | store.known_sizes()
+    maybe_known = {str(p): fingerprint(p) for p in files if sizes[str(p)] in repeated}
+    known = store.known_fingerprints(list(maybe_known.values()))
+    fresh: list[Path] = []
+    prints: dict[str, Future[str]] = {}
+    seen_now: set[str] = set()
+    for path in files:
+        fp = maybe_known.get(str(path))
+        if fp is None:
+            prints[str(path)] = hasher.submit(fingerprint, path)
+        elif fp in known or fp in seen_now:
+            report.files_skipped += 1
+            report.skipped.append(str(path))
+            continue
+        else:
+            seen_now.add(fp)
+            done: Future[str] = Future()
+            done.set_result(fp)
+            prints[str(path)] = done
+        fresh.append(path)
+    return fresh, prints
+
+
 def ingest_paths(
     paths: list[str] | tuple[str, ...],
     store: Store,
@@ -271,51 +237,31 @@ def ingest_paths(
     started = time.perf_counter()
     report = IngestReport()
     files = expand_paths(list(paths), report.ignored)
-    fresh: list[Path] = []
-    prints: dict[str, str] = {}
-    seen_now: set[str] = set()
-    all_prints = {str(p): fingerprint(p) for p in files}
-    known = store.known_fingerprints(list(all_prints.values()))
-    for path in files:
-        fp = all_prints[str(path)]
-        if fp in known or fp in seen_now:
-            report.files_skipped += 1
-            report.skipped.append(str(path))
-            continue
-        seen_now.add(fp)
-        prints[str(path)] = fp
-        fresh.append(path)
-    tasks = plan_tasks(fresh, settings)
-    total_bytes = sum(t.size for t in tasks)
-    done_bytes = 0
-    per_file: dict[str, dict[str, Any]] = {
-        str(p): {"fingerprint": prints[str(p)], "path": str(p), "size": p.stat().st_size, "formats": Counter(),
-                 "spans": 0, "rejected": 0}
-        for p in fresh
-    }
-    fallback_time_ns = time.time_ns()
-    ingest_id = store.begin_ingest([str(p) for p in paths])
-    report.ingest_id = ingest_id
-    spill_root = Path(store.path).resolve().parent if store.path != ":memory:" else None
-    try:
-        with tempfile.TemporaryDirectory(prefix=".tracemine-spill-", dir=spill_root) as spill_dir:
-            for result in _results(tasks, settings, ingest_id, fallback_time_ns, spill_dir):
-                _load_result(store, result)
-                entry = per_file[result.path]
-                entry["formats"].update(result.formats)
-                entry["spans"] += result.spans
-                entry["rejected"] += len(result.quarantine)
-                report.quarantine.extend(result.quarantine)
-                report.spans_read += result.spans
-                report.repaired += result.repaired
-                report.formats.update(result.formats)
-                done_bytes += result.size
-                report.bytes_read += result.size
-                if progress:
-                    progress(done_bytes, total_bytes)
-    except BaseException:
-        store.abort_ingest(ingest_id)
-        raise
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracemine-hash") as hasher:
+        fresh, prints = _fresh_files(files, store, report, hasher)
+        per_file: dict[str, dict[str, Any]] = {
+            str(p): {"fingerprint": None, "path": str(p), "size": p.stat().st_size, "formats": Counter(),
+                     "spans": 0, "rejected": 0}
+            for p in fresh
+        }
+        total_bytes = sum(entry["size"] for entry in per_file.values())
+        fallback_time_ns = time.time_ns()
+        ingest_id = store.begin_ingest([str(p) for p in paths])
+        report.ingest_id = ingest_id
+        spill_root = Path(store.path).resolve().parent if store.path != ":memory:" else None
+        try:
+            with tempfile.TemporaryDirectory(prefix=".tracemine-spill-", dir=spill_root) as spill_dir:
+                tasks = plan_tasks(fresh, settings)
+                for result in _results(tasks, total_bytes, settings, ingest_id, fallback_time_ns, spill_dir):
+                    _load_result(store, result)
+                    _count_result(report, per_file[result.path], result)
+                    if progress:
+                        progress(report.bytes_read, total_bytes)
+            for path, entry in per_file.items():
+                entry["fingerprint"] = prints[path].result()
+        except BaseException:
+            store.abort_ingest(ingest_id)
+            raise
     report.files_read = len(fresh)
     report.files = [dict(v, formats=dict(v["formats"])) for v in per_file.values()]
     report.rejected = len(report.quarantine)
@@ -329,3 +275,14 @@ def ingest_paths(
     report.duplicate_spans = duplicates
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_result(report: IngestReport, entry: dict[str, Any], result: TaskResult) -> None:
+    entry["formats"].update(result.formats)
+    entry["spans"] += result.spans
+    entry["rejected"] += len(result.quarantine)
+    report.quarantine.extend(result.quarantine)
+    report.spans_read += result.spans
+    report.repaired += result.repaired
+    report.formats.update(result.formats)
+    report.bytes_read += result.size

@@ -27,22 +27,24 @@ TRACE_ID_HEX_LEN = 32
 SPAN_ID_HEX_LEN = 16
 
 
-_ID_CACHE: dict[tuple[str, int], str | None] = {}
+_ID_CACHES: dict[int, dict[str, str | None]] = {}
 _ID_CACHE_LIMIT = 200_000
 
 
 def normalize_id(value: Any, hex_len: int = SPAN_ID_HEX_LEN) -> str | None:
     """:func:`normalize_id_uncached` with a bounded cache for string ids (trace and parent ids repeat
-    across the spans of a trace)."""
+    across the spans of a trace), one per target length."""
     if type(value) is not str:
         return normalize_id_uncached(value, hex_len)
-    key = (value, hex_len)
-    cached = _ID_CACHE.get(key, _MISSING)
+    cache = _ID_CACHES.get(hex_len)
+    if cache is None:
+        cache = _ID_CACHES[hex_len] = {}
+    cached = cache.get(value, _MISSING)
     if cached is not _MISSING:
         return cached  # type: ignore[return-value]
-    if len(_ID_CACHE) >= _ID_CACHE_LIMIT:
-        _ID_CACHE.clear()
-    result = _ID_CACHE[key] = normalize_id_uncached(value, hex_len)
+    if len(cache) >= _ID_CACHE_LIMIT:
+        cache.clear()
+    result = cache[value] = normalize_id_uncached(value, hex_len)
     return result
 
 
@@ -208,6 +210,8 @@ def _scale_number(number: float | int) -> int | None:
 
 def to_ns(value: Any) -> int | None:
     """Parse a timestamp (ns/µs/ms/s number, numeric string, ISO-8601 text) to epoch nanoseconds."""
+    if type(value) is str and value.isdigit():  # the common OTLP case, before the general checks
+        return _scale_number(int(value))
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -74,6 +74,26 @@ def strip_0x(value: Any) -> Any:
     return value
 
 
+_OTEL_ID_CACHES: dict[int, dict[str, str | None]] = {TRACE_ID_HEX_LEN: {}, SPAN_ID_HEX_LEN: {}}
+_OTEL_ID_CACHE_LIMIT = 200_000
+
+
+def otel_id(value: Any, hex_len: int) -> str | None:
+    """``normalize_id(strip_0x(value))``, cached for string ids (a trace's id repeats on all its spans)."""
+    cache = _OTEL_ID_CACHES.get(hex_len) if type(value) is str else None
+    if cache is None:
+        return normalize_id(strip_0x(value), hex_len)
+    found = cache.get(value, _MISSING)
+    if found is _MISSING:
+        if len(cache) >= _OTEL_ID_CACHE_LIMIT:
+            cache.clear()
+        found = cache[value] = normalize_id(strip_0x(value), hex_len)
+    return found  # type: ignore[return-value]
+
+
+_MISSING: Any = object()
+
+
 def any_value(value: Any) -> Any:
     """Decode an OTLP ``AnyValue`` (camelCase or snake_case) to a Python value."""
     if not isinstance(value, dict):
@@ -131,8 +151,12 @@ def flatten_attributes(attrs: Any, prefix: str = "") -> dict[str, Any]:
     """Nested attribute dicts (Phoenix) → dotted keys; flat dicts are returned as they are."""
     if not isinstance(attrs, dict):
         return {}
-    if not prefix and dict not in map(type, attrs.values()):
-        return attrs
+    if not prefix:
+        for value in attrs.values():
+            if type(value) is dict:
+                break
+        else:
+            return attrs
     flat: dict[str, Any] = {}
     for key, value in attrs.items():
         full = f"{prefix}{key}"
@@ -204,9 +228,9 @@ def make_span(
         explicit = parse_status(status)
     message = status_message if isinstance(status_message, str) and status_message else None
     span = Span(
-        trace_id=normalize_id(strip_0x(trace_id), TRACE_ID_HEX_LEN) or "",
-        span_id=normalize_id(strip_0x(span_id), SPAN_ID_HEX_LEN) or "",
-        parent_span_id=normalize_id(strip_0x(parent_span_id), SPAN_ID_HEX_LEN),
+        trace_id=otel_id(trace_id, TRACE_ID_HEX_LEN) or "",
+        span_id=otel_id(span_id, SPAN_ID_HEX_LEN) or "",
+        parent_span_id=otel_id(parent_span_id, SPAN_ID_HEX_LEN) if parent_span_id is not None else None,
         name=name if isinstance(name, str) else str(name or ""),
         start_ns=to_ns(start),
         end_ns=to_ns(end),
@@ -215,8 +239,8 @@ def make_span(
         events=norm_events,
         attributes=attributes or None,
         resource=resource or None,
-        raw_trace_id=raw_id(trace_id),
-        raw_span_id=raw_id(span_id),
+        raw_trace_id=(trace_id or None) if type(trace_id) is str else raw_id(trace_id),
+        raw_span_id=(span_id or None) if type(span_id) is str else raw_id(span_id),
         source=source,
     )
     consumed = map_attributes(span, attributes, native_kind_word(native_kind))
