@@ -47,6 +47,8 @@ class Candidate:
     brief: Brief
     members: list[int]
     isolated: bool = False
+    signal_times: list[int] = field(default_factory=list)
+    """When each member signal happened (its earliest cited span), for the finding's timeline."""
 
 
 @dataclass
@@ -258,10 +260,14 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
     seen_spans: set[tuple[str, str]] = set()
     times: list[int] = []
     tokens, ms, usd = 0, 0.0, 0.0
+    signal_times: list[int] = []
     for signal in signals:
         verified = [s for s in signal.span_ids if (signal.trace_id, s) in ctx.check.spans]
         if not verified:
             continue  # nothing of it is in the archive: not citable
+        known = [t for s in verified if (t := ctx.check.spans[(signal.trace_id, s)].time_ns) is not None]
+        if known:
+            signal_times.append(min(known))
         if signal.trace_id not in seen_traces:
             seen_traces.add(signal.trace_id)
             trace_ids.append(signal.trace_id)
@@ -311,7 +317,26 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
                 Counter(str(k["model"]) for k in leaf_keys if k.get("model")),
                 Counter(ctx.check.agents[s.trace_id] for s in leaf_signals if s.trace_id in ctx.check.agents),
                 leaf.keywords, leaf_picks, leaf_impact))
-    return Candidate(finding, brief, members, isolated)
+    return Candidate(finding, brief, members, isolated, signal_times)
+
+
+BUCKETS_NS = [n * 3_600_000_000_000 for n in (1, 2, 3, 6, 12, 24, 48, 168, 336, 720)]
+
+
+def timeline(times: Sequence[int], since_ns: int, until_ns: int, max_buckets: int = 28) -> list[tuple[int, int]]:
+    """Counts of ``times`` in equal buckets over ``[since_ns, until_ns)``: the smallest of 1 h, 2 h, 3 h,
+    6 h, 12 h, 1 d, 2 d, 1 w, 2 w, 30 d giving at most ``max_buckets`` buckets, aligned to whole hours."""
+    if until_ns <= since_ns:
+        return []
+    span = until_ns - since_ns
+    size = next((b for b in BUCKETS_NS if span / b <= max_buckets), -(-span // max_buckets))
+    start = since_ns - since_ns % BUCKETS_NS[0]
+    n = max(1, -(-(until_ns - start) // size))
+    counts = [0] * n
+    for t in times:
+        if since_ns <= t < until_ns:
+            counts[min((t - start) // size, n - 1)] += 1
+    return [(start + i * size, c) for i, c in enumerate(counts)]
 
 
 def _exemplar_members(members: list[int], group: ClusterInfo | None, leaves: list[ClusterInfo], k: int) -> list[int]:

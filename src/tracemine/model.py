@@ -246,3 +246,5 @@ class Finding:
     status: str = "new"
     score: float = 0.0
     summariser: str = "offline"
+    timeline: list[tuple[int, int]] = field(default_factory=list)
+    """Signals over the window: ``(bucket_start_ns, signals)`` in equal buckets, oldest first."""

@@ -120,6 +120,7 @@ def run_mine(
     started = time.perf_counter()
     run.progress("findings", 0, None)
     candidates, citations = _candidates(run, detect.signals, clusters, archive.traces, redactor, mine_settings)
+    _timelines(candidates, resolved, archive)
     run.progress("findings", len(candidates), len(candidates))
     run.timed("findings", started)
 
@@ -226,6 +227,18 @@ def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int
     for c in candidates:
         c.finding.score = score(c.finding, rank_settings, c.isolated)
     return candidates, citations
+
+
+def _timelines(candidates: list[Any], window: Window, archive: Any) -> None:
+    """Each finding's signals over the window (the archive's time range when the window is open)."""
+    from tracemine.findings import timeline
+
+    since = window.since_ns if window.since_ns is not None else archive.first_ns
+    until = window.until_ns if window.until_ns is not None else (archive.last_ns + 1 if archive.last_ns else None)
+    if since is None or until is None:
+        return
+    for c in candidates:
+        c.finding.timeline = timeline(c.signal_times, since, until)
 
 
 def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int, redactor: Any,

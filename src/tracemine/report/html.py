@@ -87,6 +87,7 @@ svg text{font:12px system-ui,sans-serif;fill:var(--fg)}
 svg .bar-critical{fill:var(--critical)}svg .bar-high{fill:var(--high)}svg .bar-medium{fill:var(--medium)}
 svg .bar-low{fill:var(--low)}svg .bar-other{fill:var(--muted)}
 svg.spark polyline{fill:none;stroke:var(--accent);stroke-width:1.5}svg.spark circle{fill:var(--accent)}
+svg.timeline rect{fill:var(--accent)}svg.timeline line{stroke:var(--muted);stroke-width:1}
 .empty{font-size:18px;padding:24px;text-align:center}
 footer{color:var(--muted);font-size:13px;margin:32px 0}
 [hidden]{display:none!important}
@@ -227,6 +228,25 @@ def sparkline(history: Sequence[tuple[str, float]], width: int = 140, height: in
     )
 
 
+def timeline_chart(timeline: Sequence[tuple[int, int]], width: int = 240, height: int = 40) -> str:
+    """Bars of a finding's signals per time bucket across the window (oldest first)."""
+    if not timeline:
+        return ""
+    top = max(count for _, count in timeline) or 1
+    step = width / len(timeline)
+    bars = []
+    for i, (start, count) in enumerate(timeline):
+        h = (height - 2) * count / top
+        bars.append(f'<rect x="{i * step + 0.5:.1f}" y="{height - 1 - h:.1f}" width="{max(step - 1, 1):.1f}" '
+                    f'height="{h:.1f}"><title>{esc(f"{format_ns(start)}: {count} signal(s)")}</title></rect>')
+    label = f"Signals over the window, {format_ns(timeline[0][0])} onwards, {len(timeline)} buckets"
+    return (
+        f'<svg class="timeline" role="img" aria-label="{esc(label)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">{"".join(bars)}'
+        f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}"/></svg>'
+    )
+
+
 # -- document ----------------------------------------------------------------------------------------------
 
 
@@ -352,8 +372,10 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
     imp = f.impact
     history = ctx.history_of(f.fingerprint)
     spark = ""
+    if f.timeline:
+        spark += f'<div class="meta">signals over the window<br>{timeline_chart(f.timeline)}</div>'
     if history:
-        spark = f'<div class="meta">share in recent runs<br>{sparkline(history)}</div>'
+        spark += f'<div class="meta">share in recent runs<br>{sparkline(history)}</div>'
     lines = [
         f'<section class="card sev-{esc(f.severity)}" id="{anchor(f.fingerprint)}" {_data_attrs(f)}>',
         "<header><div>",

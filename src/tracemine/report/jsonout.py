@@ -163,6 +163,9 @@ def to_dict(finding: Finding, rank: int | None = None) -> dict[str, Any]:
             {"trace_id": e.trace_id, "span_ids": list(e.span_ids), "excerpt": e.excerpt} for e in finding.exemplars
         ],
     )
+    if finding.timeline:
+        data["timeline"] = [{"start": iso_ns(start), "start_ns": int(start), "signals": int(count)}
+                            for start, count in finding.timeline]
     return data
 
 
@@ -197,6 +200,7 @@ def from_dict(data: Mapping[str, Any]) -> Finding:
         status=data.get("status", "new"),
         score=data.get("score", 0.0),
         summariser=data.get("summariser", "offline"),
+        timeline=[(int(t["start_ns"]), int(t["signals"])) for t in data.get("timeline", [])],
     )
 
 

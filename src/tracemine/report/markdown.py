@@ -57,6 +57,16 @@ def format_usd(usd: float) -> str:
     return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}"
 
 
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def text_sparkline(values: Sequence[float]) -> str:
+    """Unicode block sparkline of ``values`` (a space for zero), for Markdown and the terminal."""
+    top = max(values, default=0) or 1
+    return "".join(" " if v <= 0 else SPARK_BLOCKS[min(len(SPARK_BLOCKS) - 1, int(v / top * (len(SPARK_BLOCKS) - 1) + 0.5))]
+                   for v in values)
+
+
 def window_text(ctx: ReportContext) -> str:
     if ctx.since_ns is None and ctx.until_ns is None:
         return "all time"
@@ -277,6 +287,10 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         f"- **Models:** {_names(f.models)}",
         f"- **First seen:** {md_text(format_ns(f.first_seen_ns))} · **Last seen:** {md_text(format_ns(f.last_seen_ns))}",
     ]
+    if f.timeline:
+        lines.append(f"- **Signals over the window:** `{text_sparkline([c for _, c in f.timeline])}` "
+                     f"({len(f.timeline)} buckets from {md_text(format_ns(f.timeline[0][0]))}, "
+                     f"peak {max(c for _, c in f.timeline)})")
     history = ctx.history_of(f.fingerprint)
     if history:
         trend = " → ".join(f"{md_text(label)}: {md_text(format_share(share))}" for label, share in history)
