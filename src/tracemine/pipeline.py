@@ -125,7 +125,8 @@ def run_mine(
     run.timed("findings", started)
 
     started = time.perf_counter()
-    llm_usage, summary_stats = _summarise(run, candidates, llm, max_findings, redactor, llm_options or {})
+    llm_usage, summary_stats, overview = _summarise(run, candidates, llm, max_findings, redactor, llm_options or {},
+                                                    archive.traces)
     run.timed("summarise", started)
     ranked = order_findings(c.finding for c in candidates)
     reported = ranked[:max_findings]
@@ -133,7 +134,7 @@ def run_mine(
     context = ReportContext(
         since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
-        trace_url=(extra.get("report") or {}).get("trace_url"),
+        trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
@@ -241,16 +242,28 @@ def _timelines(candidates: list[Any], window: Window, archive: Any) -> None:
         c.finding.timeline = timeline(c.signal_times, since, until)
 
 
+def _overview_brief(top: list[Any], window_traces: int) -> Any:
+    """The run-level brief: its children are the reported findings (summarised before it)."""
+    from tracemine.summarise.base import Brief
+
+    traces = len({t for c in top for t in c.finding.trace_ids})
+    return Brief(node_id="overview", level="overview", kinds=sorted({k for c in top for k in c.finding.kinds}),
+                 signals=sum(c.finding.impact.signals for c in top), traces=traces, window_traces=window_traces,
+                 severity=top[0].finding.severity if top else "low", children=[c.brief for c in top])
+
+
 def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int, redactor: Any,
-               llm_options: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Word every finding: the LLM (when configured) for the reported ones, offline for the rest."""
+               llm_options: dict[str, Any], window_traces: int) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
+    """Word every finding — the LLM (when configured) for the reported ones, offline for the rest — and
+    the run's overview. Returns LLM usage (``None`` offline), walk statistics and the overview text."""
     from tracemine.report.jsonout import order_findings
     from tracemine.summarise.offline import OfflineSummariser
 
-    offline = OfflineSummariser()
+    offline = OfflineSummariser(redactor)
     order = {f.fingerprint: i for i, f in enumerate(order_findings(c.finding for c in candidates))}
     candidates = sorted(candidates, key=lambda c: order[c.finding.fingerprint])
     top, rest = candidates[:max_findings], candidates[max_findings:]
+    overview = _overview_brief(top, window_traces)
     llm_settings = dict(((run.settings.model_extra or {}).get("summarise") or {}).get("llm") or {})
     if llm:
         llm_settings["model"] = llm
@@ -266,21 +279,34 @@ def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: 
             summariser = LLMSummariser.from_settings(llm_settings, redactor=redactor, **llm_options)
         except ValueError as exc:
             raise MineError(f"summarise.llm settings: {exc}") from exc
-        summaries, walk = summarise_tree([c.brief for c in top], summariser, offline)
+        summaries, walk = summarise_tree([c.brief for c in top] + [overview], summariser, offline)
         usage = summariser.usage
         stats.update(walk.as_dict())
-        for c, summary in zip(top, summaries, strict=True):
+        for c, summary in zip(top, summaries, strict=False):
             _apply(c, summary, redactor)
+        overview_summary = summaries[-1]
         done_offline = rest
     else:
         done_offline = candidates
+        overview_summary = None
     for n, c in enumerate(done_offline, 1):
         _apply(c, offline.summarise(c.brief), redactor)
         stats["offline"] += 1
         if n % 50 == 0:
             run.progress("summarise", total - len(done_offline) + n, total)
+    if overview_summary is None and top:
+        overview.child_summaries = [_summary_of(c) for c in top]
+        overview_summary = offline.summarise(overview)
     run.progress("summarise", total, total)
-    return usage, stats
+    text = redactor.redact(overview_summary.summary) if overview_summary is not None else ""
+    return usage, stats, text
+
+
+def _summary_of(candidate: Any) -> Any:
+    from tracemine.summarise.base import Summary
+
+    f = candidate.finding
+    return Summary(f.title, f.summary, f.mechanism, f.recommended_fix, summariser=f.summariser)
 
 
 def _apply(candidate: Any, summary: Any, redactor: Any) -> None:

@@ -269,6 +269,8 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
     if not ordered:
         body.append(f'<p class="panel empty">{esc(NO_FINDINGS)}</p>')
     else:
+        if ctx.overview:
+            body.append(f'<section class="panel overview"><h2>Overview</h2>{html_prose(ctx.overview)}</section>')
         body.append(bar_chart(ordered))
         body += _filters(ordered)
         body += _table(ordered)

@@ -54,6 +54,8 @@ class ReportContext:
     version: str = ""
     trace_url: str | None = None
     history: Mapping[str, Sequence[tuple[str, float]]] | None = None
+    overview: str = ""
+    """A short paragraph on the run as a whole (the summariser's overview of the reported findings)."""
 
     def __post_init__(self) -> None:
         if not self.version:
@@ -247,6 +249,7 @@ def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str,
         },
         "llm_usage": llm_usage_dict(ctx.llm_usage),
         "trace_url": ctx.trace_url,
+        "overview": ctx.overview,
         "findings": items,
     }
 

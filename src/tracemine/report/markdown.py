@@ -206,6 +206,8 @@ def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
     if not ordered:
         lines += [f"**{NO_FINDINGS}**", ""]
     else:
+        if ctx.overview:
+            lines += ["## Overview", "", md_prose(ctx.overview), ""]
         lines += _summary_table(ordered)
         for rank, finding in enumerate(ordered, 1):
             lines += _section(rank, finding, ctx)

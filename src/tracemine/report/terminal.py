@@ -224,6 +224,8 @@ def print_findings(console: Console, result: Any) -> None:
                 "\n".join(waste) or "—", escape(f.fingerprint),
             )
         console.print(table)
+        if ctx.overview:
+            console.print(escape(ctx.overview))
     stats = result.stats
     more = stats.get("findings", 0) - stats.get("reported", 0)
     citations = stats.get("citations", {})
