@@ -52,13 +52,39 @@ def parse_status(value: Any) -> Status:
     """Status from an OTel code (int, ``STATUS_CODE_OK``, ``StatusCode.ERROR``, ``ok``…)."""
     if value is None:
         return Status.UNSET
-    return _STATUS_WORDS.get(str(value).strip().lower(), Status.UNSET)
+    cacheable = type(value) is str or type(value) is int
+    if cacheable:
+        found = _STATUS_CACHE.get(value)
+        if found is not None:
+            return found
+    status = _STATUS_WORDS.get(str(value).strip().lower(), Status.UNSET)
+    if cacheable and len(_STATUS_CACHE) < _WORD_CACHE_LIMIT:
+        _STATUS_CACHE[value] = status
+    return status
 
 
 def native_kind_word(value: Any) -> str | None:
     """The OTel SpanKind as a lowercase word (``internal``, ``client``…), for display and fallbacks."""
     if value is None:
         return None
+    cacheable = type(value) is str or type(value) is int
+    if cacheable:
+        found = _KIND_WORD_CACHE.get(value, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+    word = _native_kind_word(value)
+    if cacheable and len(_KIND_WORD_CACHE) < _WORD_CACHE_LIMIT:
+        _KIND_WORD_CACHE[value] = word
+    return word
+
+
+# status and kind spellings repeat on every span of a file: cached by value (ints and strings only)
+_STATUS_CACHE: dict[Any, Status] = {}
+_KIND_WORD_CACHE: dict[Any, str | None] = {}
+_WORD_CACHE_LIMIT = 1000
+
+
+def _native_kind_word(value: Any) -> str | None:
     text = str(value).strip().lower()
     if text in _SPAN_KIND_WORDS:
         return _SPAN_KIND_WORDS[text]

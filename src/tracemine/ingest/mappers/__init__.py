@@ -10,7 +10,7 @@ One pass over the span's own keys replaces a scan of every known key, which matt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracemine.ingest.mappers import genai, halo, openinference, openllmetry
 from tracemine.ingest.mappers.common import kind_from_word
@@ -33,7 +33,6 @@ def _build_table() -> dict[str, tuple[int, str, Any]]:
 
 
 _TABLE = _build_table()
-_TRIGGERS = frozenset().union(*(c.TRIGGERS for c in _CONVENTIONS))
 
 
 def infer_kind(name: str, attrs: dict[str, Any], native: str | None = None) -> SpanKind:
@@ -67,31 +66,59 @@ def map_attributes(span: Span, attrs: dict[str, Any], native_kind: str | None = 
     """
     if span.kind == SpanKind.OTHER:
         span.kind = infer_kind(span.name, attrs, native_kind)
-    best: dict[str, tuple[int, Any, str]] = {}
-    table = _TABLE
-    for key, value in attrs.items():
-        rule = table.get(key)
-        if rule is None or value is None:
-            continue
-        priority, field, converter = rule
-        current = best.get(field)
-        if current is not None and current[0] < priority:
-            continue
-        converted = converter(value)
-        if converted is not None:
-            best[field] = (priority, converted, key)
+    plan = _plan(attrs)
     consumed: list[str] = []
-    for field, (_, value, key) in best.items():
-        if getattr(span, field) is None:
-            setattr(span, field, value)
-            if field in PAYLOAD_FIELDS and isinstance(attrs.get(key), str):
-                consumed.append(key)
-    if not _TRIGGERS.isdisjoint(attrs):
-        for convention in _CONVENTIONS:
-            if not convention.TRIGGERS.isdisjoint(attrs):
-                convention.apply(span, attrs)
+    for field, candidates, payload in plan.fields:
+        if getattr(span, field) is not None:
+            continue  # a field a reader already set is never overwritten
+        for key, converter in candidates:
+            value = attrs[key]
+            if value is None:
+                continue
+            converted = converter(value)
+            if converted is not None:
+                setattr(span, field, converted)
+                if payload and isinstance(value, str):
+                    consumed.append(key)
+                break
+    for convention in plan.conventions:
+        convention.apply(span, attrs)
     finish_span(span)
     return consumed
+
+
+class _Plan(NamedTuple):
+    """What :func:`map_attributes` does for one set of attribute keys: per span field, the keys that can
+    fill it in rule order (the first usable value wins), and the conventions whose ``apply`` is due."""
+
+    fields: tuple[tuple[str, tuple[tuple[str, Any], ...], bool], ...]
+    conventions: tuple[Any, ...]
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+
+
+def _plan(attrs: dict[str, Any]) -> _Plan:
+    """The plan for ``attrs``' keys, cached: spans of one instrumentation share their key sets."""
+    keys = tuple(attrs)
+    plan = _PLANS.get(keys)
+    if plan is None:
+        if len(_PLANS) > 10_000:
+            _PLANS.clear()
+        rules: dict[str, list[tuple[int, str, Any]]] = {}
+        for key in keys:
+            rule = _TABLE.get(key)
+            if rule is not None:
+                priority, field, converter = rule
+                rules.setdefault(field, []).append((priority, key, converter))
+        fields = tuple(
+            (field, tuple((key, converter) for _, key, converter in sorted(found, key=lambda r: r[0])),
+             field in PAYLOAD_FIELDS)
+            for field, found in rules.items()
+        )
+        conventions = tuple(c for c in _CONVENTIONS if not c.TRIGGERS.isdisjoint(keys))
+        plan = _PLANS[keys] = _Plan(fields, conventions)
+    return plan
 
 
 def finish_span(span: Span) -> None:

@@ -15,6 +15,7 @@ from tracemine.ingest.normalize import to_int
 from tracemine.ingest.otel import flatten_attributes, make_span, otlp_attributes
 
 _FOREIGN_KEYS = ("run_type", "span_data", "observations", "dotted_order", "resourceSpans", "resource_spans")
+_SPAN_KEYS = ("attributes", "start_time", "startTimeUnixNano", "status", "kind")
 
 
 def _context(obj: dict[str, Any]) -> dict[str, Any]:
@@ -74,14 +75,13 @@ def _times(obj: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def is_flat_span(obj: Any) -> bool:
-    if not isinstance(obj, dict) or any(key in obj for key in _FOREIGN_KEYS):
+    if not isinstance(obj, dict) or not obj.keys().isdisjoint(_FOREIGN_KEYS) or "name" not in obj:
         return False
-    if "name" not in obj or (_trace_id(obj) is None and _span_id(obj) is None):
+    trace_id, span_id = _trace_id(obj), _span_id(obj)
+    if trace_id is None and span_id is None:
         return False
     # a span names both ids; a record missing one is still claimed so it is quarantined as a span
-    return (_trace_id(obj) is not None and _span_id(obj) is not None) or any(
-        key in obj for key in ("attributes", "start_time", "startTimeUnixNano", "status", "kind")
-    )
+    return (trace_id is not None and span_id is not None) or not obj.keys().isdisjoint(_SPAN_KEYS)
 
 
 class FlatSpanReader(Reader):
