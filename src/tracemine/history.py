@@ -110,14 +110,16 @@ def latest_run_id(store: Any) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def run_findings(store: Any, run_id: int | None = None) -> list[Finding]:
-    """The findings of a run (the latest by default), in rank order."""
+def run_findings(store: Any, run_id: int | None = None, reported_only: bool = False) -> list[Finding]:
+    """The findings of a run (the latest by default), in rank order; with ``reported_only``, those the
+    run reported (its top ``max_findings``) plus those it marked ``resolved``."""
     from tracemine.report.jsonout import from_dict
 
     run_id = run_id if run_id is not None else latest_run_id(store)
     if run_id is None:
         return []
-    rows = store.con.execute("SELECT data FROM findings WHERE run_id = ? ORDER BY rank", [run_id]).fetchall()
+    where = " AND (reported OR status = 'resolved')" if reported_only else ""
+    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} ORDER BY rank", [run_id]).fetchall()
     return [from_dict(orjson.loads(r[0])) for r in rows]
 
 
