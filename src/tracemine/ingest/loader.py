@@ -106,13 +106,16 @@ def run_task(
 
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    add, batch_spans, pending = batch.add, settings.batch_spans, 0
     try:
         for record in reader:
             if isinstance(record, Span):
-                batch.add(record)
+                add(record)
                 spans += 1
-                if len(batch) >= settings.batch_spans:
+                pending += 1
+                if pending >= batch_spans:
                     flush()
+                    pending = 0
             elif isinstance(record, TraceInfo):
                 traces.append(_trace_row(record, ingest_id))
     except Exception as exc:  # a reader bug must cost one file, not the run

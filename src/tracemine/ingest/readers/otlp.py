@@ -73,21 +73,24 @@ class OtlpJsonReader(Reader):
         if not isinstance(raw, dict):
             self.ctx.reject(locator, "span is not an object", raw)
             return None
-        trace_id = _get(raw, "traceId", "trace_id")
-        span_id = _get(raw, "spanId", "span_id")
+        # camelCase first, as _get does, spelt out: this runs once per span
+        trace_id = raw["traceId"] if "traceId" in raw else raw.get("trace_id")
+        span_id = raw["spanId"] if "spanId" in raw else raw.get("span_id")
         if not trace_id or not span_id:
             self.ctx.reject(locator, "span without traceId or spanId", raw.get("name"))
             return None
-        status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+        status = raw.get("status")
+        if not isinstance(status, dict):
+            status = {}
         attributes = otlp_attributes(raw.get("attributes"))
         return make_span(
             trace_id=trace_id,
             span_id=span_id,
-            parent_span_id=_get(raw, "parentSpanId", "parent_span_id"),
+            parent_span_id=raw["parentSpanId"] if "parentSpanId" in raw else raw.get("parent_span_id"),
             name=raw.get("name"),
             native_kind=raw.get("kind"),
-            start=_get(raw, "startTimeUnixNano", "start_time_unix_nano"),
-            end=_get(raw, "endTimeUnixNano", "end_time_unix_nano"),
+            start=raw["startTimeUnixNano"] if "startTimeUnixNano" in raw else raw.get("start_time_unix_nano"),
+            end=raw["endTimeUnixNano"] if "endTimeUnixNano" in raw else raw.get("end_time_unix_nano"),
             status=status.get("code"),
             status_message=status.get("message"),
             attributes=attributes,
