@@ -14,6 +14,24 @@ from tracemine.config import ConfigError, Settings, load_settings
 from tracemine.store import DEFAULT_DB
 
 EXIT_USAGE = 2
+EXIT_FAIL_ON = 3
+EXIT_PUBLISH = 4
+FAIL_ON = ("new", "new-high", "regressed", "high", "any")
+HIGH = ("high", "critical")
+
+
+def fail_matches(finding: Any, conditions: tuple[str, ...]) -> bool:
+    """Whether a reported finding meets a ``--fail-on`` condition: ``new`` / ``regressed`` (status),
+    ``new-high`` (new or regressed, severity high or critical), ``high`` (any high or critical), ``any``."""
+    fresh = finding.status in ("new", "regressed")
+    checks = {
+        "new": finding.status == "new",
+        "regressed": finding.status == "regressed",
+        "new-high": fresh and finding.severity in HIGH,
+        "high": finding.severity in HIGH,
+        "any": True,
+    }
+    return any(checks[c] for c in conditions)
 
 
 def _console() -> Any:
@@ -31,22 +49,33 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _open_store(db: str, read_only: bool = False) -> Any:
-    """Open the archive, turning "another process holds it" and "not a DuckDB file" into clear errors."""
+def _open_store(db: str, read_only: bool = False, wait: float = 0.0) -> Any:
+    """Open the archive, turning "another process holds it" and "not a DuckDB file" into clear errors.
+
+    DuckDB lets one process write a file at a time; with ``wait`` > 0 a second run waits up to that many
+    seconds for the first to finish instead of failing at once."""
+    import time
+
     import duckdb
 
     from tracemine.store import Store
 
-    try:
-        return Store(db, read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "could not set lock" in text.lower() or "conflicting lock" in text.lower():
-            _fail(f"{db} is in use by another tracemine process; wait for it to finish ({text.splitlines()[0]})")
-        _fail(f"cannot open {db}: {text.splitlines()[0]}")
-    except (duckdb.Error, RuntimeError) as exc:
-        _fail(f"cannot open {db}: {str(exc).splitlines()[0]}")
-    raise AssertionError("unreachable")
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return Store(db, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "could not set lock" in text.lower() or "conflicting lock" in text.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+                    continue
+                _fail(f"{db} is in use by another tracemine process; wait for it to finish or pass --wait SECONDS "
+                      f"({text.splitlines()[0]})")
+            _fail(f"cannot open {db}: {text.splitlines()[0]}")
+        except (duckdb.Error, RuntimeError) as exc:
+            _fail(f"cannot open {db}: {str(exc).splitlines()[0]}")
+        raise AssertionError("unreachable")
 
 
 db_option = click.option(
@@ -137,17 +166,29 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 @click.option("--llm", "llm", metavar="MODEL",
               help="litellm model for summaries (e.g. gpt-4o-mini, ollama/llama3.1); offline summaries without one.")
 @click.option("--max-findings", type=click.IntRange(min=1), help="Findings to report (default: mine.max_findings, 20).")
+@click.option("--publish", "trackers", multiple=True, type=click.Choice(["github", "gitlab", "jira", "webhook"]),
+              help="Publish the reported findings to an issue tracker (repeatable); see `tracemine publish`.")
+@click.option("--dry-run", is_flag=True, help="With --publish: print what would be sent, send nothing.")
+@click.option("--fail-on", "fail_on", type=click.Choice(FAIL_ON), multiple=True,
+              help="Exit with code 3 when a finding of this kind appears (for CI gates; repeatable).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another run holding the archive before giving up.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.pass_context
 def mine(
     ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
-    out_dir: str, llm: str | None, max_findings: int | None, quiet: bool,
+    out_dir: str, llm: str | None, max_findings: int | None, trackers: tuple[str, ...], dry_run: bool,
+    fail_on: tuple[str, ...], wait: float, quiet: bool,
 ) -> None:
     """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
 
     Prints the ranked findings and writes findings.json, report.md and report.html to --out. Each finding
     cites the trace and span ids it came from (checked against the archive): open one with
-    `tracemine show TRACE_ID`. Runs offline unless --llm (or summarise.llm.model) names a model.
+    `tracemine show TRACE_ID`. Runs offline unless --llm (or summarise.llm.model) names a model. Each
+    finding is compared with earlier runs of the archive (new, recurring, regressed; resolved ones listed).
+
+    Exit codes: 0 done; 2 bad input or options, or the archive is held by another run; 3 a --fail-on
+    condition was met; 4 publishing failed for at least one finding.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -164,7 +205,7 @@ def mine(
     except WindowError as exc:
         _fail(str(exc))
     console = _console()
-    with _open_store(db) as store, Progress(
+    with _open_store(db, wait=wait) as store, Progress(
         TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=quiet,
     ) as bar:
@@ -182,11 +223,89 @@ def mine(
         except (SourceError, MineError, WindowError) as exc:
             _fail(str(exc))
             return
-    if result.ingest is not None:
-        from tracemine.report.terminal import print_ingest_report
+        if result.ingest is not None:
+            from tracemine.report.terminal import print_ingest_report
 
-        print_ingest_report(console, result.ingest, db, quiet=True)
-    print_findings(console, result)
+            print_ingest_report(console, result.ingest, db, quiet=True)
+        print_findings(console, result)
+        published_ok = True
+        if trackers:
+            from tracemine.publish import publish_run
+
+            report = publish_run(store, _settings(ctx), result.run_id, list(trackers), dry_run=dry_run,
+                                 console=console)
+            published_ok = report.ok
+    gate = [f for f in result.findings if fail_matches(f, fail_on)]
+    if gate:
+        console.print(f"[bold red]--fail-on {', '.join(fail_on)}: {len(gate)} finding(s)[/bold red] "
+                      + ", ".join(f.fingerprint for f in gate[:10]))
+        sys.exit(EXIT_FAIL_ON)
+    if not published_ok:
+        sys.exit(EXIT_PUBLISH)
+
+
+@main.command()
+@db_option
+@click.option("--limit", type=int, default=20, show_default=True, help="Runs to list (0 = all).")
+def runs(db: str, limit: int) -> None:
+    """List earlier `tracemine mine` runs of the archive: window, counts, statuses, LLM calls, duration."""
+    from tracemine.history import list_runs
+    from tracemine.report.terminal import print_runs
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}")
+    with _open_store(db, read_only=True) as store:
+        print_runs(_console(), list_runs(store, limit or None))
+
+
+@main.command()
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@db_option
+def diff(run_a: int, run_b: int, db: str) -> None:
+    """Compare the findings of two runs (see `tracemine runs`): appeared, disappeared, changed share."""
+    from tracemine.history import diff_runs
+    from tracemine.report.terminal import print_diff
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}")
+    with _open_store(db, read_only=True) as store:
+        try:
+            result = diff_runs(store, run_a, run_b)
+        except LookupError as exc:
+            _fail(str(exc.args[0]))
+            return
+    print_diff(_console(), result)
+
+
+@main.command()
+@db_option
+@click.option("--older-than", "older_than", required=True, help="Drop spans older than this, e.g. 30d, 12w.")
+@click.option("--dry-run", is_flag=True, help="Count what would be dropped, drop nothing.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for a run holding the archive.")
+def prune(db: str, older_than: str, dry_run: bool, wait: float) -> None:
+    """Drop spans older than --older-than (from now), keeping the run history and every trace cited by a
+    finding of a run within that period (and of the latest run), so recent findings stay verifiable."""
+    from tracemine.retention import prune as prune_store
+    from tracemine.timewindow import WindowError, parse_duration
+
+    try:
+        age = parse_duration(older_than)
+    except WindowError as exc:
+        _fail(str(exc))
+        return
+    if not Path(db).exists():
+        _fail(f"no archive at {db}")
+    with _open_store(db, wait=wait) as store:
+        report = prune_store(store, age, dry_run=dry_run)
+    from tracemine.report.format import format_count, format_ns
+
+    verb = "would drop" if dry_run else "dropped"
+    click.echo(f"{verb} {format_count(report.spans_deleted)} span(s) older than {format_ns(report.cutoff_ns)}"
+               + ("" if dry_run else f" ({format_count(report.traces_deleted)} trace(s), "
+                  f"{report.detect_runs_deleted} old detection run(s))")
+               + f"; kept {format_count(report.spans_kept_for_citations)} older span(s) of "
+               f"{format_count(report.cited_traces)} trace(s) cited by recent findings; run history kept")
 
 
 @main.command()

@@ -146,3 +146,186 @@ def load_finding(store: Any, fingerprint: str) -> Finding | None:
     if len(matches) > 1:
         raise AmbiguousFingerprint(fingerprint, matches)
     return load_finding(store, matches[0])
+
+
+# -- statuses against earlier runs ----------------------------------------------------------------------
+
+
+@dataclass
+class HistorySettings:
+    """``history:`` settings: when a finding counts as regressed or resolved, and how many runs a trend shows."""
+
+    regressed_factor: float = 1.5
+    resolved_after_runs: int = 2
+    trend_runs: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> HistorySettings:
+        data = dict(settings or {})
+        unknown = set(data) - {"regressed_factor", "resolved_after_runs", "trend_runs"}
+        if unknown:
+            raise ValueError(f"unknown history settings {sorted(unknown)}")
+        out = cls(**data)
+        if out.regressed_factor < 1 or out.resolved_after_runs < 1 or out.trend_runs < 1:
+            raise ValueError("history: regressed_factor must be ≥ 1, resolved_after_runs and trend_runs ≥ 1")
+        return out
+
+
+@dataclass
+class _Seen:
+    """One earlier appearance of a fingerprint."""
+
+    run_id: int
+    status: str
+    share: float
+    data: str
+
+
+def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]]]:
+    """Earlier run ids (oldest first) and, per fingerprint, its rows in those runs (oldest first)."""
+    if not _has_tables(store):
+        return [], {}
+    runs = [int(r[0]) for r in store.con.execute("SELECT run_id FROM mine_runs ORDER BY run_id").fetchall()]
+    seen: dict[str, list[_Seen]] = {}
+    for run_id, fingerprint, status, share, data in store.con.execute(
+        "SELECT run_id, fingerprint, status, trace_share, data FROM findings ORDER BY run_id, rank"
+    ).fetchall():
+        seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0), data))
+    return runs, seen
+
+
+def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettings | None = None) -> list[Finding]:
+    """Set each finding's ``status`` against the earlier runs in ``store`` and return the findings that
+    this run resolves (as they were last seen, with status ``resolved``).
+
+    * **new** — its fingerprint was never reported before;
+    * **regressed** — it was resolved and is back, or its share of traces grew beyond
+      ``regressed_factor`` × its share when last seen;
+    * **recurring** — seen before at a similar level (also after a gap shorter than the resolution);
+    * **resolved** — absent from ``resolved_after_runs`` consecutive runs (this one included) after it
+      was last seen, and not already marked resolved.
+    """
+    from tracemine.report.jsonout import from_dict
+
+    s = settings or HistorySettings()
+    runs, seen = _appearances(store)
+    current = {f.fingerprint for f in findings}
+    for f in findings:
+        past = [x for x in seen.get(f.fingerprint, []) if x.status != "resolved"]
+        marks = seen.get(f.fingerprint, [])
+        if not past:
+            f.status = "new"
+            continue
+        back = bool(marks) and marks[-1].status == "resolved"
+        grew = f.impact.trace_share > s.regressed_factor * past[-1].share and f.impact.traces > 1
+        f.status = "regressed" if back or grew else "recurring"
+    resolved: list[Finding] = []
+    for fingerprint, marks in sorted(seen.items()):
+        if fingerprint in current or marks[-1].status == "resolved":
+            continue
+        last = marks[-1]
+        absent_runs = 1 + sum(1 for r in runs if r > last.run_id)  # this run, plus earlier runs without it
+        if absent_runs >= s.resolved_after_runs:
+            finding = from_dict(orjson.loads(last.data))
+            finding.status = "resolved"
+            resolved.append(finding)
+    return resolved
+
+
+def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list[tuple[str, float]]]:
+    """Each finding's share of traces in the last ``runs - 1`` stored runs plus this one (its current
+    share, labelled ``now``), oldest first; 0 for runs it was absent from."""
+    if not findings:
+        return {}
+    earlier: list[tuple[int, int]] = []
+    shares: dict[tuple[int, str], float] = {}
+    if _has_tables(store) and runs > 1:
+        earlier = [(int(r[0]), int(r[1] or 0)) for r in store.con.execute(
+            "SELECT run_id, started_ns FROM mine_runs ORDER BY run_id DESC LIMIT ?", [runs - 1]).fetchall()][::-1]
+        if earlier:
+            ids = [r for r, _ in earlier]
+            for run_id, fingerprint, share in store.con.execute(
+                "SELECT run_id, fingerprint, trace_share FROM findings WHERE status != 'resolved' "
+                "AND run_id IN (SELECT unnest(?))", [ids]
+            ).fetchall():
+                shares[(int(run_id), fingerprint)] = float(share or 0.0)
+    from tracemine.report.format import format_ns
+
+    labels = [(run_id, f"#{run_id} {format_ns(started)[:10]}") for run_id, started in earlier]
+    return {
+        f.fingerprint: [(label, shares.get((run_id, f.fingerprint), 0.0)) for run_id, label in labels]
+        + [("now", f.impact.trace_share)]
+        for f in findings
+    }
+
+
+# -- listing and comparing runs -------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    """One row of ``tracemine runs``."""
+
+    run_id: int
+    started_ns: int | None
+    since_ns: int | None
+    until_ns: int | None
+    traces: int
+    spans: int
+    signals: int
+    findings: int
+    reported: int
+    statuses: dict[str, int]
+    llm_calls: int
+    seconds: float
+
+
+def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
+    """The most recent runs, newest first."""
+    if not _has_tables(store):
+        return []
+    sql = """SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals, r.findings,
+                    r.reported, r.llm_usage, r.seconds,
+                    count(*) FILTER (WHERE f.status = 'new' AND f.reported),
+                    count(*) FILTER (WHERE f.status = 'recurring' AND f.reported),
+                    count(*) FILTER (WHERE f.status = 'regressed' AND f.reported),
+                    count(*) FILTER (WHERE f.status = 'resolved')
+             FROM mine_runs r LEFT JOIN findings f USING (run_id)
+             GROUP BY ALL ORDER BY r.run_id DESC"""
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    out = []
+    for row in store.con.execute(sql).fetchall():
+        usage = orjson.loads(row[9]) if row[9] else {}
+        out.append(RunSummary(
+            run_id=int(row[0]), started_ns=row[1], since_ns=row[2], until_ns=row[3], traces=int(row[4] or 0),
+            spans=int(row[5] or 0), signals=int(row[6] or 0), findings=int(row[7] or 0), reported=int(row[8] or 0),
+            statuses={"new": row[11], "recurring": row[12], "regressed": row[13], "resolved": row[14]},
+            llm_calls=int((usage or {}).get("calls", 0) or 0), seconds=float(row[10] or 0.0),
+        ))
+    return out
+
+
+@dataclass
+class RunDiff:
+    """What changed between two runs: findings only in B, only in A, and in both with their shares."""
+
+    run_a: int
+    run_b: int
+    appeared: list[Finding]
+    disappeared: list[Finding]
+    changed: list[tuple[Finding, Finding]]
+
+
+def diff_runs(store: Any, run_a: int, run_b: int) -> RunDiff:
+    """Compare the reported findings of two runs by fingerprint (``changed`` is every finding in both,
+    largest change of trace share first)."""
+    for run_id in (run_a, run_b):
+        if not _has_tables(store) or not store.con.execute(
+                "SELECT 1 FROM mine_runs WHERE run_id = ?", [run_id]).fetchone():
+            raise LookupError(f"no run {run_id} in the archive (see `tracemine runs`)")
+    a = {f.fingerprint: f for f in run_findings(store, run_a, reported_only=True) if f.status != "resolved"}
+    b = {f.fingerprint: f for f in run_findings(store, run_b, reported_only=True) if f.status != "resolved"}
+    both = [(a[k], b[k]) for k in a if k in b]
+    both.sort(key=lambda p: (-abs(p[1].impact.trace_share - p[0].impact.trace_share), p[1].fingerprint))
+    return RunDiff(run_a, run_b, [f for k, f in b.items() if k not in a], [f for k, f in a.items() if k not in b], both)

@@ -46,6 +46,8 @@ class MineResult(Sequence[Finding]):
     outputs: dict[str, Path] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     ingest: Any = None
+    resolved: list[Finding] = field(default_factory=list)
+    """Findings of earlier runs that this run marks resolved (absent long enough)."""
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -97,7 +99,7 @@ def run_mine(
 
     ``llm_options`` go to :class:`~tracemine.summarise.llm.LLMSummariser` (e.g.
     ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests)."""
-    from tracemine.history import RunRecord, save_run
+    from tracemine.history import HistorySettings, RunRecord, assign_statuses, save_run, trends
     from tracemine.report.jsonout import ReportContext, order_findings
     from tracemine.summarise.redact import Redactor
 
@@ -107,8 +109,9 @@ def run_mine(
     max_findings = max_findings if max_findings is not None else int(mine_settings.get("max_findings", 20))
     try:
         redactor = Redactor.from_settings(extra.get("redact"))
-    except ValueError as exc:
-        raise MineError(f"redact settings: {exc}") from exc
+        history_settings = HistorySettings.from_settings(extra.get("history"))
+    except (TypeError, ValueError) as exc:
+        raise MineError(f"settings: {exc}") from exc
     record_started = time.time_ns()
 
     ingest_report = _ingest(run, paths) if paths else None
@@ -121,6 +124,8 @@ def run_mine(
     run.progress("findings", 0, None)
     candidates, citations = _candidates(run, detect.signals, clusters, archive.traces, redactor, mine_settings)
     _timelines(candidates, resolved, archive)
+    gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
+    _score(run, candidates)
     run.progress("findings", len(candidates), len(candidates))
     run.timed("findings", started)
 
@@ -135,6 +140,7 @@ def run_mine(
         since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
         trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
+        history=trends(store, reported, history_settings.trend_runs),
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
@@ -143,7 +149,8 @@ def run_mine(
         run.timed("report", started)
     stats = {
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
-        "findings": len(ranked), "reported": len(reported),
+        "findings": len(ranked), "reported": len(reported), "resolved": len(gone),
+        "statuses": {s: sum(1 for f in reported if f.status == s) for s in ("new", "recurring", "regressed")},
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
         "clusters": clusters.stats if clusters is not None else {}, "summaries": summary_stats,
         "llm_usage": llm_usage, "detector_errors": dict(detect.errors),
@@ -154,9 +161,9 @@ def run_mine(
         settings={"llm": llm, "max_findings": max_findings, "mine": mine_settings, "rank": extra.get("rank")},
         llm_usage=llm_usage, stages=run.stages, started_ns=record_started,
     )
-    run_id = save_run(store, record, ranked, len(reported))
+    run_id = save_run(store, record, ranked + gone, len(reported))
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
-                      outputs=outputs, stats=stats, ingest=ingest_report)
+                      outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone)
 
 
 def _ingest(run: _Run, paths: Sequence[str]) -> Any:
@@ -213,21 +220,24 @@ def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories:
 def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int, redactor: Any,
                 mine_settings: dict[str, Any]) -> tuple[list[Any], Any]:
     from tracemine.findings import CitationCheck, build_candidates
-    from tracemine.rank import RankSettings, score
 
     if clusters is None:
         return [], CitationCheck()
+    return build_candidates(
+        run.store, signals, clusters, window_traces, redactor,
+        exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)),
+        max_leaf_briefs=int(mine_settings.get("max_leaf_briefs", 4)))
+
+
+def _score(run: _Run, candidates: list[Any]) -> None:
+    from tracemine.rank import RankSettings, score
+
     try:
         rank_settings = RankSettings.from_settings((run.settings.model_extra or {}).get("rank"))
     except ValueError as exc:
         raise MineError(f"rank settings: {exc}") from exc
-    candidates, citations = build_candidates(
-        run.store, signals, clusters, window_traces, redactor,
-        exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)),
-        max_leaf_briefs=int(mine_settings.get("max_leaf_briefs", 4)))
     for c in candidates:
         c.finding.score = score(c.finding, rank_settings, c.isolated)
-    return candidates, citations
 
 
 def _timelines(candidates: list[Any], window: Window, archive: Any) -> None:

@@ -188,7 +188,14 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
 
 def print_findings(console: Console, result: Any) -> None:
     """The ranked findings of a ``mine`` run as a table, then the run's figures and report files."""
-    from tracemine.report.markdown import format_ms, format_share, format_usd, llm_usage_text, window_text
+    from tracemine.report.markdown import (
+        format_ms,
+        format_share,
+        format_usd,
+        llm_usage_text,
+        text_sparkline,
+        window_text,
+    )
 
     ctx = result.context
     findings = result.findings
@@ -204,6 +211,7 @@ def print_findings(console: Console, result: Any) -> None:
         table.add_column("severity", no_wrap=True)
         table.add_column("finding", ratio=6)
         table.add_column("traces", justify="right", no_wrap=True)
+        table.add_column("trend", no_wrap=True)
         table.add_column("waste", justify="right", ratio=1)
         table.add_column("fingerprint", no_wrap=True)
         colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -217,15 +225,20 @@ def print_findings(console: Console, result: Any) -> None:
             if impact.cost_wasted_usd:
                 waste.append(format_usd(impact.cost_wasted_usd))
             colour = colours.get(f.severity, "white")
+            status_colour = {"new": "bold magenta", "regressed": "bold red"}.get(f.status, "dim")
+            shares = [share for _, share in ctx.history_of(f.fingerprint)]
             table.add_row(
-                str(rank), f"[{colour}]{escape(f.severity)}[/{colour}]",
+                str(rank), f"[{colour}]{escape(f.severity)}[/{colour}]\n[{status_colour}]{escape(f.status)}[/]",
                 f"{escape(f.title)}\n[dim]{escape(', '.join(f.kinds))} · {escape(', '.join(f.tools[:3]) or '—')}[/dim]",
                 f"{format_count(impact.traces)}\n[dim]{format_share(impact.trace_share)}[/dim]",
+                escape(text_sparkline(shares)) if len(shares) > 1 else "[dim]first run[/dim]",
                 "\n".join(waste) or "—", escape(f.fingerprint),
             )
         console.print(table)
         if ctx.overview:
             console.print(escape(ctx.overview))
+    for f in result.resolved:
+        console.print(f"[green]resolved[/green] {escape(f.fingerprint)} {escape(f.title)}")
     stats = result.stats
     more = stats.get("findings", 0) - stats.get("reported", 0)
     citations = stats.get("citations", {})
@@ -242,3 +255,45 @@ def print_findings(console: Console, result: Any) -> None:
     if result.findings:
         console.print(f"[dim]verify a citation: tracemine show TRACE_ID --db {escape(ctx.archive)}; "
                       f"a finding: tracemine show FINGERPRINT[/dim]")
+
+
+def print_runs(console: Console, runs: list[Any]) -> None:
+    """``tracemine runs``: one row per mine run, newest first."""
+    if not runs:
+        console.print("no mine runs in this archive yet: run `tracemine mine`")
+        return
+    table = Table()
+    for name, justify in (("run", "right"), ("started", "left"), ("window", "left"), ("traces", "right"),
+                          ("signals", "right"), ("findings", "right"), ("new", "right"), ("recurring", "right"),
+                          ("regressed", "right"), ("resolved", "right"), ("LLM calls", "right"), ("seconds", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for r in runs:
+        window = f"{format_ns(r.since_ns)[:16]} → {format_ns(r.until_ns)[:16]}" if r.since_ns or r.until_ns else "all"
+        table.add_row(str(r.run_id), format_ns(r.started_ns)[:19], escape(window), format_count(r.traces),
+                      format_count(r.signals), f"{r.reported}/{r.findings}", str(r.statuses["new"]),
+                      str(r.statuses["recurring"]), str(r.statuses["regressed"]), str(r.statuses["resolved"]),
+                      str(r.llm_calls), f"{r.seconds:.1f}")
+    console.print(table)
+
+
+def print_diff(console: Console, diff: Any) -> None:
+    """``tracemine diff A B``: findings that appeared, disappeared, and changed share between two runs."""
+    from tracemine.report.markdown import format_share
+
+    console.print(f"[bold]run {diff.run_a} → run {diff.run_b}[/bold]: {len(diff.appeared)} appeared, "
+                  f"{len(diff.disappeared)} disappeared, {len(diff.changed)} in both")
+    for label, colour, items in (("appeared", "magenta", diff.appeared), ("disappeared", "green", diff.disappeared)):
+        for f in items:
+            console.print(f"[{colour}]{label:11s}[/{colour}] {escape(f.fingerprint)} [{escape(f.severity)}] "
+                          f"{escape(f.title)} ({format_count(f.impact.traces)} traces, "
+                          f"{format_share(f.impact.trace_share)})")
+    if diff.changed:
+        table = Table(title="in both runs")
+        for name in ("fingerprint", "finding", f"share run {diff.run_a}", f"share run {diff.run_b}", "change"):
+            table.add_column(name)
+        for a, b in diff.changed:
+            delta = b.impact.trace_share - a.impact.trace_share
+            table.add_row(escape(b.fingerprint), escape(b.title), format_share(a.impact.trace_share),
+                          format_share(b.impact.trace_share),
+                          ("+" if delta >= 0 else "−") + format_share(abs(delta)))
+        console.print(table)
