@@ -11,7 +11,7 @@ from typing import Any
 from tracemine.detect.base import Detector
 from tracemine.detect.registry import build
 from tracemine.detect.view import TraceView
-from tracemine.model import Signal, Trace
+from tracemine.model import Signal, Trace, span_order_key
 from tracemine.store import Store
 from tracemine.timewindow import Window
 
@@ -31,28 +31,55 @@ class DetectReport:
     error_examples: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def absorb(self, other: DetectReport) -> None:
+        """Add another shard's counts (traces, spans, detector errors) to this report."""
+        self.traces += other.traces
+        self.spans += other.spans
+        self.errors.update(other.errors)
+        for name, example in other.error_examples.items():
+            self.error_examples.setdefault(name, example)
 
-def detect_traces(
-    traces: Callable[[], Iterable[Trace]],
-    detectors: list[Detector],
-    report: DetectReport,
-    progress: ProgressFn | None = None,
-    total: int = 0,
-) -> list[Signal]:
-    """Both passes over ``traces()`` (called once per pass); exceptions are counted per detector."""
-    if any(d.uses_window_stats for d in detectors):
-        stats_users = [d for d in detectors if d.uses_window_stats]
-        for done, trace in enumerate(traces(), start=1):
-            view = TraceView.build(trace)
-            for detector in stats_users:
-                _guard(report, detector, "observe", view, lambda d=detector, v=view: d.observe(v))
-            if progress and done % 500 == 0:
-                progress("statistics", done, total)
+
+def observe_shard(traces: Iterable[Trace], detectors: list[Detector], report: DetectReport,
+                  progress: ProgressFn | None = None, total: int = 0) -> list[Detector]:
+    """First pass over one shard: the window statistics of ``detectors`` (those that use them) are
+    accumulated in place; returns ``detectors``. Exceptions are counted per detector in ``report``."""
+    stats_users = [d for d in detectors if d.uses_window_stats]
+    if not stats_users:
+        return detectors
+    for done, trace in enumerate(traces, start=1):
+        view = _view(trace)
+        for detector in stats_users:
+            _guard(report, detector, "observe", view, lambda d=detector, v=view: d.observe(v))
+        if progress and done % 500 == 0:
+            progress("statistics", done, total)
+    return detectors
+
+
+def mergeable(detector: Detector) -> bool:
+    """Whether a detector's window statistics survive sharding (it keeps none, or implements ``merge``)."""
+    return not detector.uses_window_stats or type(detector).merge is not Detector.merge
+
+
+def merge_stats(detectors: list[Detector], shards: Iterable[list[Detector]], report: DetectReport) -> list[Detector]:
+    """Fold the first-pass statistics of each shard's detectors (same names, same order) into
+    ``detectors``, shard by shard in the order given, then finalise them for the second pass."""
+    for other in shards:
+        for mine, theirs in zip(detectors, other, strict=True):
+            if mine.uses_window_stats:
+                _guard(report, mine, "merge", None, lambda m=mine, t=theirs: m.merge(t))
     for detector in detectors:
         _guard(report, detector, "finalize", None, detector.finalize)
+    return detectors
+
+
+def detect_shard(traces: Iterable[Trace], detectors: list[Detector], report: DetectReport,
+                 progress: ProgressFn | None = None, total: int = 0) -> list[Signal]:
+    """Second pass over one shard: every detector judges each trace (in the order given) against the
+    finalised statistics; the signals come out trace by trace, in detector order within a trace."""
     signals: list[Signal] = []
-    for done, trace in enumerate(traces(), start=1):
-        view = TraceView.build(trace)
+    for done, trace in enumerate(traces, start=1):
+        view = _view(trace)
         report.traces += 1
         report.spans += len(trace.spans)
         for detector in detectors:
@@ -61,9 +88,33 @@ def detect_traces(
                 signals.extend(found)
         if progress and done % 500 == 0:
             progress("detect", done, total)
+    return signals
+
+
+def detect_traces(
+    traces: Callable[[], Iterable[Trace]],
+    detectors: list[Detector],
+    report: DetectReport,
+    progress: ProgressFn | None = None,
+    total: int = 0,
+) -> list[Signal]:
+    """Both passes over ``traces()`` (called once per pass) as one shard; exceptions are counted per
+    detector."""
+    if any(d.uses_window_stats for d in detectors):
+        observe_shard(traces(), detectors, report, progress, total)
+    merge_stats(detectors, [], report)
+    signals = detect_shard(traces(), detectors, report, progress, total)
     if progress:
         progress("detect", report.traces, total)
     return signals
+
+
+def _view(trace: Trace) -> TraceView:
+    """The detectors' view of ``trace``, its spans put in execution order first (start, sequence, span
+    id) so that signals never depend on the order storage returned the spans in (a trace read from the
+    archive or from a shard's Parquet partition gives the same signals)."""
+    trace.spans.sort(key=span_order_key)
+    return TraceView.build(trace)
 
 
 def _guard(report: DetectReport, detector: Detector, stage: str, view: TraceView | None, call: Callable[[], Any]) -> Any:
@@ -100,8 +151,14 @@ def run_detection(
     report.signals = detect_traces(source, detectors, report, progress, total)
     report.seconds = time.perf_counter() - started
     if save:
-        report.detect_id = store.save_signals(
-            window, report.detectors, report.signals,
-            {"traces": report.traces, "spans": report.spans, "errors": dict(report.errors), "seconds": report.seconds},
-        )
+        save_detection(store, report)
     return report
+
+
+def save_detection(store: Store, report: DetectReport) -> int:
+    """Store ``report``'s signals and counts as one detection run; sets and returns its ``detect_id``."""
+    report.detect_id = store.save_signals(
+        report.window, report.detectors, report.signals,
+        {"traces": report.traces, "spans": report.spans, "errors": dict(report.errors), "seconds": report.seconds},
+    )
+    return report.detect_id
