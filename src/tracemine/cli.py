@@ -552,6 +552,43 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
 
 
 @main.command()
+@db_option
+@click.option("--run", "run_id", type=click.IntRange(min=1), help="Mine run to publish (default: the latest).")
+@click.option("--to", "trackers", multiple=True, type=click.Choice(["github", "gitlab", "jira", "webhook"]),
+              help="Tracker to publish to (repeatable; default: every tracker configured under publish:).")
+@click.option("--dry-run", is_flag=True, help="Print the requests that would be sent (credentials masked); send nothing.")
+@click.pass_context
+def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str, ...], dry_run: bool) -> None:
+    """Publish a mine run's findings to GitHub, GitLab, Jira or a webhook, one issue per finding.
+
+    Idempotent: a finding's issue is found again (mapping table, else the marker in its body) and updated
+    only when its figures changed; regressed findings reopen it, resolved ones close it (see `publish:` in
+    the settings). Tokens come from the environment variables the settings name, or publish.secrets_file.
+
+    Exit codes: 0 done; 2 bad settings or options; 4 publishing failed for at least one finding.
+    """
+    from tracemine.history import latest_run_id
+    from tracemine.publish import PublishConfigError, load_publish_settings, publish_run
+
+    try:
+        load_publish_settings(_settings(ctx))
+    except PublishConfigError as exc:
+        _fail(str(exc))
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `tracemine mine` first")
+    console = _console()
+    with _open_store(db, read_only=dry_run) as store:
+        latest = latest_run_id(store)
+        if latest is None:
+            _fail(f"no mine run in {db}: run `tracemine mine` first")
+        if run_id is not None and run_id > latest:
+            _fail(f"no mine run {run_id} in {db} (the latest is {latest})")
+        report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console)
+    if not report.ok:
+        sys.exit(EXIT_PUBLISH)
+
+
+@main.command()
 @click.option("--traces", "n_traces", type=click.IntRange(min=1), default=1000, show_default=True, help="Traces to generate.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")

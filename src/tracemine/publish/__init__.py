@@ -1,0 +1,35 @@
+"""Publishing findings to issue trackers (GitHub, GitLab, Jira) and webhooks, idempotently.
+
+``publish_run(store, settings, run_id, trackers, dry_run, console)`` is the entry point; the mapping table
+``publish_issues`` (:mod:`tracemine.publish.store`) remembers which issue stands for which finding.
+"""
+
+from tracemine.publish.base import Outcome, Publisher, PublishError, Remote
+from tracemine.publish.http import Http, HttpError, PlannedRequest
+from tracemine.publish.run import PUBLISHERS, PublishReport, print_report, publish_run
+from tracemine.publish.settings import (
+    TRACKERS,
+    Credentials,
+    PublishConfigError,
+    PublishSettings,
+    load_publish_settings,
+)
+
+__all__ = [
+    "PUBLISHERS",
+    "TRACKERS",
+    "Credentials",
+    "Http",
+    "HttpError",
+    "Outcome",
+    "PlannedRequest",
+    "PublishConfigError",
+    "PublishError",
+    "PublishReport",
+    "PublishSettings",
+    "Publisher",
+    "Remote",
+    "load_publish_settings",
+    "print_report",
+    "publish_run",
+]

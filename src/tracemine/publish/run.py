@@ -1,0 +1,216 @@
+"""Publishing a mine run: the findings it reported (and those it marked resolved) to each tracker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tracemine.publish.base import Outcome, Publisher, PublishError
+from tracemine.publish.github import GithubPublisher
+from tracemine.publish.gitlab import GitlabPublisher
+from tracemine.publish.http import Http, HttpError, PlannedRequest
+from tracemine.publish.jira import JiraPublisher
+from tracemine.publish.render import render
+from tracemine.publish.settings import TRACKERS, Credentials, PublishConfigError, load_publish_settings
+from tracemine.publish.store import ensure_table
+from tracemine.publish.webhook import WebhookPublisher
+
+log = logging.getLogger("tracemine.publish")
+
+PUBLISHERS: dict[str, type[Publisher]] = {
+    "github": GithubPublisher,
+    "gitlab": GitlabPublisher,
+    "jira": JiraPublisher,
+    "webhook": WebhookPublisher,
+}
+
+
+@dataclass
+class PublishReport:
+    """What a publish did, finding by finding (``outcomes``), and in a dry run the requests it would send."""
+
+    run_id: int | None
+    dry_run: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+    planned: list[PlannedRequest] = field(default_factory=list)
+    requests_sent: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No finding (and no tracker) failed."""
+        return not any(o.failed for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    def counts(self) -> dict[str, int]:
+        """Outcomes by action: created, updated, reopened, closed, skipped, failed (``commented`` too)."""
+        counts: Counter[str] = Counter()
+        for o in self.outcomes:
+            if o.failed or o.skipped or not o.actions:
+                counts[o.action] += 1
+            else:
+                counts.update(o.actions)
+        return dict(counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "dry_run": self.dry_run, "ok": self.ok, "counts": self.counts(),
+                "outcomes": [o.to_dict() for o in self.outcomes]}
+
+
+def _tracker_failure(report: PublishReport, tracker: str, target: str, reason: str) -> None:
+    report.outcomes.append(Outcome(tracker, target, "*", reason=reason, failed=True))
+
+
+def publish_run(
+    store: Any,
+    settings: Any,
+    run_id: int | None = None,
+    trackers: Sequence[str] | None = None,
+    dry_run: bool = False,
+    console: Any = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> PublishReport:
+    """Publish the findings of mine run ``run_id`` (the latest when ``None``) to ``trackers`` (every
+    configured tracker when empty). Never raises for a tracker or a finding that fails: the report says
+    which failed and why (``report.ok`` is false). With ``console`` (a rich Console) prints the requests of
+    a dry run and a table of outcomes. ``sleep``, ``transport`` and ``environ`` are for tests."""
+    from tracemine.history import latest_run_id, run_findings
+
+    report = PublishReport(run_id=run_id, dry_run=dry_run)
+    try:
+        ps = load_publish_settings(settings)
+    except PublishConfigError as exc:
+        _tracker_failure(report, "publish", "", str(exc))
+        return _finish(report, console)
+    names = list(dict.fromkeys(trackers or ps.configured()))
+    if not names:
+        _tracker_failure(report, "publish", "", "no tracker configured: set publish.github.repo, publish.gitlab.project, "
+                                                "publish.jira.base_url and project_key, or publish.webhook.url")
+        return _finish(report, console)
+    if run_id is None:
+        run_id = latest_run_id(store)
+        report.run_id = run_id
+    if run_id is None:
+        _tracker_failure(report, "publish", "", "no mine run in the archive: run `tracemine mine` first")
+        return _finish(report, console)
+    findings = run_findings(store, run_id, reported_only=True)
+    redactor, trace_url = _redactor_and_trace_url(settings)
+    try:
+        credentials = Credentials(ps.secrets_file, environ)
+    except PublishConfigError as exc:
+        for name in names:
+            _tracker_failure(report, name, "", str(exc))
+        return _finish(report, console)
+    if not dry_run and findings:
+        ensure_table(store)
+    for name in names:
+        if name not in TRACKERS:
+            _tracker_failure(report, name, "", f"unknown tracker {name!r}; expected one of {', '.join(TRACKERS)}")
+            continue
+        if not getattr(ps, name).configured:
+            _tracker_failure(report, name, "", _not_configured(name))
+            continue
+        http = Http(credentials, timeout_s=ps.timeout_s, retries=ps.retries, max_retry_after_s=ps.max_retry_after_s,
+                    backoff_s=ps.backoff_s, backoff_max_s=ps.backoff_max_s, dry_run=dry_run, sleep=sleep,
+                    transport=transport, tracker=name)
+        try:
+            publisher = PUBLISHERS[name](ps, http, credentials, redactor=redactor, trace_url=trace_url)
+            try:
+                publisher.check()
+            except PublishConfigError as exc:
+                _tracker_failure(report, name, publisher.target, credentials.mask(exc))
+                continue
+            for finding in findings:
+                http.fingerprint = finding.fingerprint
+                report.outcomes.append(_publish_one(publisher, finding, run_id, store, redactor, trace_url,
+                                                    ps.report_url, credentials))
+        finally:
+            report.planned += http.planned
+            report.requests_sent += http.sent
+            http.close()
+    return _finish(report, console)
+
+
+def _publish_one(publisher: Publisher, finding: Any, run_id: int, store: Any, redactor: Any, trace_url: str | None,
+                 report_url: str | None, credentials: Credentials) -> Outcome:
+    try:
+        rendered = render(finding, redactor, report_url, trace_url)
+        outcome = publisher.publish(finding, rendered, run_id, store)
+    except (HttpError, PublishError, PublishConfigError) as exc:
+        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+                          reason=credentials.mask(exc), failed=True)
+    except Exception as exc:  # one finding's failure must not stop the others
+        log.debug("publish %s to %s failed", finding.fingerprint, publisher.name, exc_info=False)
+        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+                          reason=credentials.mask(f"{type(exc).__name__}: {exc}"), failed=True)
+    level = logging.WARNING if outcome.failed else logging.INFO
+    log.log(level, "%s %s: %s%s", publisher.name, finding.fingerprint, outcome.action,
+            f" ({outcome.reason})" if outcome.reason else "")
+    return outcome
+
+
+def _not_configured(name: str) -> str:
+    return {
+        "github": "publish.github.repo is not set (owner/name)",
+        "gitlab": "publish.gitlab.project is not set (numeric id or group/name)",
+        "jira": "publish.jira.base_url and publish.jira.project_key must be set",
+        "webhook": "publish.webhook.url is not set",
+    }[name]
+
+
+def _redactor_and_trace_url(settings: Any) -> tuple[Any, str | None]:
+    from tracemine.summarise.redact import Redactor
+
+    extra = getattr(settings, "model_extra", None) or (settings if isinstance(settings, Mapping) else {})
+    try:
+        redactor = Redactor.from_settings(extra.get("redact")) if isinstance(extra.get("redact"), Mapping) \
+            else Redactor()
+    except ValueError:
+        redactor = Redactor()
+    report_section = extra.get("report")
+    trace_url = report_section.get("trace_url") if isinstance(report_section, Mapping) else None
+    return redactor, trace_url if isinstance(trace_url, str) else None
+
+
+def _finish(report: PublishReport, console: Any) -> PublishReport:
+    if console is not None:
+        print_report(console, report)
+    return report
+
+
+def print_report(console: Any, report: PublishReport) -> None:
+    """The dry run's requests (credentials masked), then one row per finding and tracker."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if report.dry_run:
+        console.print(Text(f"Dry run: {len(report.planned)} request(s) would be sent; nothing was sent.",
+                           style="bold"))
+        for req in report.planned:
+            console.print(Text(f"[{req.tracker} {req.fingerprint}]", style="dim"))
+            console.print(Text(req.render()))
+    if not report.outcomes:
+        console.print(Text(f"Nothing to publish from run {report.run_id}."))
+        return
+    table = Table(title=f"Publish run {report.run_id}" + (" (dry run)" if report.dry_run else ""), title_justify="left")
+    for column in ("tracker", "fingerprint", "status", "action", "issue", "reason"):
+        table.add_column(column, overflow="fold")
+    styles = {"failed": "bold red", "skipped": "dim"}
+    for o in report.outcomes:
+        issue = o.url or o.issue or ""
+        table.add_row(Text(o.tracker), Text(o.fingerprint), Text(o.status), Text(o.action, style=styles.get(o.action, "green")),
+                      Text(issue), Text(o.reason))
+    console.print(table)
+    counts = report.counts()
+    console.print(Text(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing done"))
