@@ -5,12 +5,16 @@
 
 Peak memory is the largest sum of resident memory over the ingest process and its reader workers,
 sampled every 50 ms (what the machine actually has to provide), plus the main process's own peak.
+CPU is the user + system time of the ingest process and its readers: CPU-µs per span, and the spans/s
+that CPU cost allows on the machine's cores if nothing else runs (wall-clock figures depend on the load;
+this one does not, so it is the figure to compare runs by on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -44,13 +48,22 @@ def main() -> None:
             cmd = [tracemine, "ingest", str(root / "data"), "--db", str(db), "-q"]
             if args.workers:
                 cmd += ["--workers", str(args.workers)]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load = os.getloadavg()[0]
             seconds, peak_tree, peak_main, output = run_measured(cmd)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             db_size = db.stat().st_size
             print(
                 f"{fmt:5s}: {spans:,} spans / {traces:,} traces, {size / 2**20:,.0f} MiB input "
                 f"(synth {spans / synth_s:,.0f} spans/s) → ingest {seconds:.1f} s = {spans / seconds:,.0f} spans/s, "
                 f"peak RSS {peak_tree / 2**20:,.0f} MiB (all processes), {peak_main / 2**20:,.0f} MiB (main), "
                 f"archive {db_size / 2**20:,.0f} MiB"
+            )
+            print(
+                f"       CPU {cpu:.1f} s = {cpu / spans * 1e6:.1f} CPU-µs/span → at most "
+                f"{(os.cpu_count() or 1) * spans / cpu:,.0f} spans/s on {os.cpu_count()} idle cores; "
+                f"load average {load:.2f} at start"
             )
             print("       " + " ".join(output.split()))
         finally:
