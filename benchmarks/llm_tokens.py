@@ -61,6 +61,7 @@ def measure(label: str, paths: list[str], db: Path, model: str, max_findings: in
         "output_tokens": len(prompts) * litellm.token_counter(model=model, text=ANSWER),
         "cost_usd": usage.get("cost_usd", 0.0),
         "fallbacks": summaries.get("fallbacks", {}), "seconds": round(seconds, 1),
+        "stages": result.stats["stages"],
     }
     print(f"\n== {label}: {figures['traces']:,} traces, {figures['spans']:,} spans, {figures['signals']:,} signals "
           f"→ {figures['findings']} findings, {figures['reported']} reported")
@@ -68,6 +69,7 @@ def measure(label: str, paths: list[str], db: Path, model: str, max_findings: in
           f"(largest prompt {figures['largest_prompt']:,}), output tokens {figures['output_tokens']:,}, "
           f"litellm's cost estimate ${figures['cost_usd']:.4f} ({model}); fallbacks {figures['fallbacks'] or 'none'}; "
           f"whole run {figures['seconds']}s")
+    print("   stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in figures["stages"].items()))
     return figures
 
 
