@@ -174,11 +174,16 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another run holding the archive before giving up.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Who runs ingest, detect and embed per trace shard: this process, or Ray tasks (pip install "
+                   "'tracemine[ray]'). The findings are the same.")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="Ray cluster for --backend ray: auto, ray://HOST:10001 (default: RAY_ADDRESS, else a local Ray).")
 @click.pass_context
 def mine(
     ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
     out_dir: str, llm: str | None, max_findings: int | None, trackers: tuple[str, ...], dry_run: bool,
-    fail_on: tuple[str, ...], wait: float, quiet: bool,
+    fail_on: tuple[str, ...], wait: float, quiet: bool, backend: str = "local", ray_address: str | None = None,
 ) -> None:
     """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
 
@@ -199,6 +204,18 @@ def mine(
 
     if not paths and not Path(db).exists():
         _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
+    if ray_address and backend != "ray":
+        _fail("--ray-address needs --backend ray")
+    if backend == "ray":
+        from tracemine.backends import BackendError, get_backend
+
+        try:
+            engine: Any = get_backend("ray", ray_address, (_settings(ctx).model_extra or {}).get("backend"))
+            engine.start()  # Ray missing or unreachable: said now, before any work
+        except BackendError as exc:
+            _fail(str(exc))
+    else:
+        engine = "local"
     spec = WindowSpec(window, since, until)
     try:
         spec.validate()
@@ -219,7 +236,8 @@ def mine(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            result = run_mine(store, _settings(ctx), spec, paths, llm, max_findings, out_dir, progress)
+            result = run_mine(store, _settings(ctx), spec, paths, llm, max_findings, out_dir, progress,
+                              backend=engine)
         except (SourceError, MineError, WindowError) as exc:
             _fail(str(exc))
             return
@@ -586,6 +604,40 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
         report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console)
     if not report.ok:
         sys.exit(EXIT_PUBLISH)
+
+
+@main.command()
+@db_option
+@window_options
+@click.option("--parquet", "parquet_dir", required=True, metavar="DIR",
+              help="Folder (or filesystem URL, e.g. s3://bucket/prefix) for the Parquet partitions.")
+@click.option("--shards", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Trace shards (hash of the trace id): one trace's spans are always in one shard.")
+def export(db: str, window: str | None, since: str | None, until: str | None, parquet_dir: str, shards: int) -> None:
+    """Write the archive (whole traces touching the window; all without one) as Parquet partitions by day
+    and trace shard: DIR/spans/day=YYYY-MM-DD/shard=N/*.parquet and DIR/traces/shard=N/*.parquet.
+
+    The partitions are input for `tracemine mine DIR` and `tracemine mine s3://… --backend ray`."""
+    from tracemine.export import PartitionError, export_parquet
+    from tracemine.timewindow import WindowError, WindowSpec
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+    spec = WindowSpec(window, since, until)
+    try:
+        spec.validate()
+    except WindowError as exc:
+        _fail(str(exc))
+    with _open_store(db, read_only=True) as store:
+        resolved = spec.resolve(store.newest_ns())
+        try:
+            report = export_parquet(store, parquet_dir, None if resolved.is_open else resolved, shards=shards)
+        except (PartitionError, OSError) as exc:
+            _fail(f"cannot export to {parquet_dir}: {exc}")
+            return
+    click.echo(f"exported {report.spans:,} spans of {report.traces:,} trace records to {report.out}: "
+               f"{report.files:,} Parquet files over {report.days} day(s) x {len(report.shard_ids)} shard(s) "
+               f"in {report.seconds:.1f}s")
 
 
 @main.command()

@@ -94,11 +94,15 @@ def run_mine(
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
     llm_options: dict[str, Any] | None = None,
+    *,
+    backend: Any = "local",
 ) -> MineResult:
     """Run every stage on ``store`` (ingesting ``paths`` first) and write the reports to ``out_dir``.
 
     ``llm_options`` go to :class:`~tracemine.summarise.llm.LLMSummariser` (e.g.
-    ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests)."""
+    ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests).
+    ``backend`` runs ingest, detect and embed: ``"local"``, ``"ray"`` or a
+    :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`)."""
     from tracemine.history import HistorySettings, RunRecord, assign_statuses, save_run, trends
     from tracemine.report.jsonout import ReportContext, order_findings
     from tracemine.summarise.redact import Redactor
@@ -113,12 +117,15 @@ def run_mine(
     except (TypeError, ValueError) as exc:
         raise MineError(f"settings: {exc}") from exc
     record_started = time.time_ns()
+    engine = _start_backend(backend, extra.get("backend"))
 
-    ingest_report = _ingest(run, paths) if paths else None
+    ingest_report = _ingest(run, paths, engine) if paths else None
     resolved = (window or WindowSpec()).resolve(store.newest_ns())
     archive = store.stats(resolved)
-    detect = _detect(run, resolved)
-    clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)))
+    detect = _detect(run, resolved, engine)
+    clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)), engine)
+    if engine is not backend:
+        engine.close()  # a backend made here from its name (one passed in is the caller's to close)
 
     started = time.perf_counter()
     run.progress("findings", 0, None)
@@ -166,32 +173,39 @@ def run_mine(
                       outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone)
 
 
-def _ingest(run: _Run, paths: Sequence[str]) -> Any:
-    from tracemine.ingest.loader import ingest_paths
+def _start_backend(spec: Any, settings: Any) -> Any:
+    """The backend named by ``spec`` (or ``spec`` itself), started: Ray missing or unreachable fails here,
+    before any work."""
+    from tracemine.backends import get_backend
 
+    engine = get_backend(spec, settings=settings if isinstance(settings, dict) else None)
+    engine.start()
+    return engine
+
+
+def _ingest(run: _Run, paths: Sequence[str], backend: Any) -> Any:
+    """Ingest ``paths`` (files, folders, globs, Parquet partitions, filesystem URLs) through ``backend``."""
     started = time.perf_counter()
-    report = ingest_paths(list(paths), run.store, run.settings.ingest,
-                          lambda done, total: run.progress("ingest", done, total))
+    report = backend.ingest(list(paths), run.store, run.settings.ingest,
+                            lambda done, total: run.progress("ingest", done, total))
     run.timed("ingest", started)
     return report
 
 
-def _detect(run: _Run, window: Window) -> Any:
-    from tracemine.detect.runner import run_detection
-
+def _detect(run: _Run, window: Window, backend: Any) -> Any:
     started = time.perf_counter()
-    report = run_detection(run.store, window, None, run.settings.detect,
-                           lambda stage, done, total: run.progress("detect", done, total))
+    report = backend.detect(run.store, window, None, run.settings.detect,
+                            lambda stage, done, total: run.progress("detect", done, total))
     run.timed("detect", started)
     return report
 
 
-def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories: bool) -> Any:
-    """Embed and cluster the detection run's signals (``None`` when there are none)."""
+def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories: bool, backend: Any) -> Any:
+    """Embed (through ``backend``) and cluster the detection run's signals (``None`` when there are none)."""
     if not signals:
         return None
     from tracemine.cluster import ClusterSettings, cluster_store
-    from tracemine.embed import Embedder, embed_texts
+    from tracemine.embed import Embedder
 
     try:
         embedder = Embedder.from_settings(run.settings.embed)
@@ -204,8 +218,8 @@ def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories:
     def encode(texts: list[str]) -> Any:
         nonlocal embed_seconds
         began = time.perf_counter()
-        vectors = embed_texts(texts, run.store, embedder,
-                              progress=lambda done, total: run.progress("embed", done, total))
+        vectors = backend.embed_texts(texts, run.store, embedder,
+                                      progress=lambda done, total: run.progress("embed", done, total))
         embed_seconds += time.perf_counter() - began
         return vectors
 
@@ -365,6 +379,7 @@ def mine(
     config: str | Path | Settings | None = None,
     progress: Progress | None = None,
     llm_options: dict[str, Any] | None = None,
+    backend: Any = "local",
 ) -> MineResult:
     """Mine traces for recurring failures and return the ranked findings (a :class:`MineResult`, which is
     a sequence of :class:`~tracemine.model.Finding`, best first).
@@ -372,11 +387,13 @@ def mine(
     ``paths`` are ingested into the archive ``db`` first; ``window`` (``7d``), ``since``/``until`` select
     the spans mined; ``out`` is a folder for ``findings.json``, ``report.md`` and ``report.html`` (none
     written when ``None``); ``llm`` a litellm model name (offline summaries without one); ``config`` a
-    YAML file or :class:`~tracemine.config.Settings`.
+    YAML file or :class:`~tracemine.config.Settings`; ``backend`` ``"local"`` (default), ``"ray"`` or a
+    :class:`tracemine.backends.Backend` such as ``RayBackend(address="auto")`` runs ingest, detect and
+    embed (the findings are the same).
     """
     settings = config if isinstance(config, Settings) else load_settings(config)
     spec = WindowSpec(window, since, until)
     spec.validate()
     with Store(db) as store:
         return run_mine(store, settings, spec, [paths] if isinstance(paths, str) else list(paths), llm,
-                        max_findings, out, progress, llm_options)
+                        max_findings, out, progress, llm_options, backend=backend)
