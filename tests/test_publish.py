@@ -225,6 +225,7 @@ def test_filters_min_severity_and_min_traces(fake, store):
     assert by_fp[FP_B].action == "skipped" and "min_traces" in by_fp[FP_B].reason
     assert by_fp["tm-eeee3333ffff"].action == "created"
     assert len(fake.github) == 1
+    assert len(fake.calls("GET", r"/search/issues$")) == 1  # filtered findings are not even searched for
 
 
 def test_issue_deleted_by_hand_is_created_again(fake, store):
@@ -277,11 +278,14 @@ def test_retries_exhausted_fail_one_finding_not_the_others(fake, store):
 
 def test_long_retry_after_fails_fast(fake, store):
     cfg = settings(fake, max_retry_after_s=60)
-    save(store, [make_finding(FP_A)])
+    save(store, [make_finding(FP_A), make_finding(FP_B)])
     fake.fail("POST", r"/issues$", 429, times=1, headers={"Retry-After": "3600"})
     sleeps = Sleeps()
     report = run(store, cfg, ["github"], sleeps=sleeps)
     assert report.outcomes[0].action == "failed" and "3600" in report.outcomes[0].reason and sleeps == []
+    # the tracker asked for an hour: the next finding is not even tried
+    assert report.outcomes[1].action == "failed" and "not sent" in report.outcomes[1].reason
+    assert len(fake.calls("POST")) == 1
 
 
 def test_timeouts_are_retried(fake, store):

@@ -168,6 +168,12 @@ class Publisher(ABC):
         fp = finding.fingerprint
         out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp) if use_mapping else None
+        filtered = None if finding.status == "resolved" else self.settings.passes(finding.severity, finding.impact.traces)
+        if filtered:  # below the thresholds: leave any issue as it is, search for none
+            out.skipped, out.reason = True, filtered
+            if rec is not None:
+                out.issue, out.url = rec.issue_key, rec.url
+            return out
         remote: Remote | None = None
         if rec is not None:
             if finding.status in ("regressed", "resolved") and not self.dry_run:
@@ -180,22 +186,13 @@ class Publisher(ABC):
             remote = self.find(fp)
             if remote is not None:
                 out.reason = "found by its marker"
-        filtered = None if finding.status == "resolved" else self.settings.passes(finding.severity, finding.impact.traces)
-
         if remote is None:
             if finding.status == "resolved":
                 out.skipped, out.reason = True, "resolved, and never published"
                 return out
-            if filtered:
-                out.skipped, out.reason = True, filtered
-                return out
             remote = self._create(rendered, fp)
             out.actions.append("created")
         else:
-            if filtered:
-                out.skipped, out.reason = True, filtered
-                out.issue, out.url = remote.key, remote.url
-                return out
             changed = (rendered.body_hash != rec.body_hash) if rec is not None else not self.same_content(remote, rendered)
             if changed:
                 self.update(remote, rendered)

@@ -120,6 +120,8 @@ class Http:
     fingerprint: str = ""
     sent: int = 0
     _client: httpx.Client | None = None
+    _blocked_until: float = 0.0
+    """Set when the tracker asked for a longer wait than ``max_retry_after_s``: later requests fail at once."""
 
     def __post_init__(self) -> None:
         if not self.dry_run:
@@ -179,6 +181,9 @@ class Http:
                                                masked, planned_json))
             return None
         assert self._client is not None
+        if time.monotonic() < self._blocked_until:
+            raise HttpError(f"{method} {self._where(full_url)}: not sent, the tracker rate-limited us for "
+                            f"{self._blocked_until - time.monotonic():.0f} s more", status=429)
         if idempotent is None:
             idempotent = method.upper() in ("GET", "PUT", "DELETE", "HEAD", "PATCH")
         retrying = Retrying(
@@ -230,6 +235,7 @@ class Http:
                                                 or resp.headers.get("x-ratelimit-remaining") == "0")):
             wait = _rate_limit_wait(resp)
             if wait is not None and wait > self.max_retry_after_s:
+                self._blocked_until = time.monotonic() + wait
                 raise HttpError(self.mask(f"{method} {self._where(url)}: rate limited (HTTP {status}); the server asks "
                                           f"for {wait:.0f} s, more than max_retry_after_s {self.max_retry_after_s:g}"),
                                 status=status)

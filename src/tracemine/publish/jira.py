@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from tracemine.publish.base import Publisher, PublishError, Remote, dry_remote, require
+from tracemine.publish.http import HttpError
 from tracemine.publish.render import Rendered, has_marker, jira_label, marker_text
 
 _LABEL_SAFE = re.compile(r"\s+")
@@ -69,15 +70,27 @@ class JiraPublisher(Publisher):
 
     def find(self, fingerprint: str) -> Remote | None:
         label = jira_label(fingerprint)
-        jql = (f"project = {_jql_string(str(self.cfg.project_key))} AND (labels = {_jql_string(label)} "
-               f"OR description ~ {_jql_string(_jql_string(marker_text(fingerprint)))}) ORDER BY created ASC")
-        data = self.json_of(self._call("POST", "/search/jql", json={
-            "jql": jql, "fields": ["summary", "status", "labels", "description"], "maxResults": 20,
-        }, idempotent=True), "search")
-        for issue in (data or {}).get("issues", []) or []:
-            fields = issue.get("fields") or {}
-            if label in (fields.get("labels") or []) or has_marker(adf_text(fields.get("description")), fingerprint):
-                return self._remote(issue)
+        project = f"project = {_jql_string(str(self.cfg.project_key))}"
+        queries = [
+            f"{project} AND labels = {_jql_string(label)} ORDER BY created ASC",
+            # the label may have been removed by hand: the marker in the description (a phrase search)
+            f"{project} AND description ~ {_jql_string(_jql_string(marker_text(fingerprint)))} ORDER BY created ASC",
+        ]
+        for n, jql in enumerate(queries):
+            try:
+                data = self.json_of(self._call("POST", "/search/jql", json={
+                    "jql": jql, "fields": ["summary", "status", "labels", "description"], "maxResults": 20,
+                }, idempotent=True), "search")
+            except (HttpError, PublishError):
+                if n == 0:
+                    raise
+                return None  # a site may reject the text search: the label search already answered
+            for issue in (data or {}).get("issues", []) or []:
+                fields = issue.get("fields") or {}
+                if label in (fields.get("labels") or []) or has_marker(adf_text(fields.get("description")), fingerprint):
+                    return self._remote(issue)
+            if data is None:  # dry run: one search shown is enough
+                return None
         return None
 
     def fetch(self, key: str) -> Remote | None:

@@ -189,6 +189,9 @@ def _finish(report: PublishReport, console: Any) -> PublishReport:
     return report
 
 
+_VERB = {"created": "create", "updated": "update", "commented": "comment", "reopened": "reopen", "closed": "close"}
+
+
 def print_report(console: Any, report: PublishReport) -> None:
     """The dry run's requests (credentials masked), then one row per finding and tracker."""
     from rich.table import Table
@@ -204,13 +207,20 @@ def print_report(console: Any, report: PublishReport) -> None:
         console.print(Text(f"Nothing to publish from run {report.run_id}."))
         return
     table = Table(title=f"Publish run {report.run_id}" + (" (dry run)" if report.dry_run else ""), title_justify="left")
-    for column in ("tracker", "fingerprint", "status", "action", "issue", "reason"):
+    for column in ("tracker", "fingerprint", "status", "action"):
+        table.add_column(column, no_wrap=True)
+    for column in ("issue", "reason"):
         table.add_column(column, overflow="fold")
     styles = {"failed": "bold red", "skipped": "dim"}
     for o in report.outcomes:
         issue = o.url or o.issue or ""
-        table.add_row(Text(o.tracker), Text(o.fingerprint), Text(o.status), Text(o.action, style=styles.get(o.action, "green")),
-                      Text(issue), Text(o.reason))
+        action = o.action
+        if report.dry_run and o.actions and not (o.failed or o.skipped):
+            action = "would " + "+".join(_VERB.get(a, a) for a in o.actions)
+        table.add_row(Text(o.tracker), Text(o.fingerprint), Text(o.status),
+                      Text(action, style=styles.get(o.action, "green")), Text(issue), Text(o.reason))
     console.print(table)
     counts = report.counts()
-    console.print(Text(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing done"))
+    prefix = "would be " if report.dry_run else ""
+    console.print(Text(", ".join(f"{n} {prefix if k in _VERB else ''}{k}" for k, n in sorted(counts.items()))
+                       or "nothing done"))

@@ -107,7 +107,7 @@ class WebhookPublisher(Publisher):
 
     def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> Outcome:
         fp = finding.fingerprint
-        out = Outcome(self.name, self.target, fp, finding.status, rendered.title, issue=fp)
+        out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp)
         event, reason = self.event_for(finding, rendered, rec)
         if event is None:
