@@ -23,6 +23,15 @@ def format_count(value: int | float | None) -> str:
     return f"{value:,}"
 
 
+def format_ms(ms: float) -> str:
+    """Milliseconds as ``850 ms``, ``1.2 s`` or ``3.5 min``."""
+    if ms >= 60_000:
+        return f"{ms / 60_000:,.1f} min"
+    if ms >= 1000:
+        return f"{ms / 1000:,.1f} s"
+    return f"{ms:,.0f} ms"
+
+
 def format_bytes(value: int) -> str:
     size = float(value)
     for unit in ("B", "KB", "MB", "GB"):

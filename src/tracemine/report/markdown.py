@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tracemine.model import Finding
-from tracemine.report.format import format_count, format_ns
+from tracemine.report.format import format_count, format_ms, format_ns
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, llm_usage_dict, order_findings
 
 MAX_TRACE_IDS = 200
@@ -43,14 +43,6 @@ def format_share(share: float) -> str:
     if pct and pct < 0.1:
         return "<0.1%"
     return f"{pct:.1f}%"
-
-
-def format_ms(ms: float) -> str:
-    if ms >= 60_000:
-        return f"{ms / 60_000:,.1f} min"
-    if ms >= 1000:
-        return f"{ms / 1000:,.1f} s"
-    return f"{ms:,.0f} ms"
 
 
 def format_usd(usd: float) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracemine.report.format import format_ms
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.facts import default_redactor
 from tracemine.summarise.redact import Redactor
@@ -257,7 +258,7 @@ class _Writer:
             parts.append(f"{_n(round(tokens))} tokens")
         latency = imp.get("latency_wasted_ms")
         if isinstance(latency, int | float) and latency >= 1:
-            parts.append(_duration(latency))
+            parts.append(format_ms(latency))
         cost = imp.get("cost_wasted_usd")
         if isinstance(cost, int | float) and cost >= 0.0001:
             parts.append(f"${cost:,.4f}" if cost < 1 else f"${cost:,.2f}")
@@ -313,19 +314,11 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _duration(ms: float) -> str:
-    if ms >= 60_000:
-        return f"{ms / 60_000:,.1f} min"
-    if ms >= 1000:
-        return f"{ms / 1000:,.1f} s"
-    return f"{ms:,.0f} ms"
-
-
 def _value(value: Any, unit: str) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "?"
     if unit == "ms":
-        return _duration(float(value))
+        return format_ms(float(value))
     if unit == "usd":
         return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
     if unit == "tokens":
