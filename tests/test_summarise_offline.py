@@ -338,7 +338,7 @@ def test_hand_built_facts_for_each_evidence_family() -> None:
     assert facts["duplicates"]["median_calls"] == 2.5 and facts["duplicates"]["reformatted"]["count"] == 1
     assert facts["writes"]["share"] == 1.0
     out = OfflineSummariser().summarise(brief_of(dup))
-    assert "`charge_card` write is repeated" in out.title and "idempotency key" in out.recommended_fix
+    assert out.title.startswith("Writes through `charge_card` repeated") and "idempotency key" in out.recommended_fix
     assert "took effect twice" in out.summary
 
     outl = [sig("outlier", {"metric": "latency", "value": v, "median": 100.0, "ratio": v / 100, "group": "tool:x",

@@ -553,7 +553,7 @@ def _duplicate(w: _Writer, mechanism: str | None) -> _Parts:
     if args_top:
         details.append(f"Most common arguments: {w.q(args_top[0][0], 100)}.")
     if writes >= 0.5:
-        title = (f"{subject.text} write {_verb(subject, 'is', 'are')} repeated with identical arguments {when}"
+        title = (f"Writes through {subject.text} repeated with identical arguments {when}"
                  f"{args}, risking duplicate side effects {counts}")
         what = (f"The agent performed the same write through {subject.text} {times} with the same arguments "
                 f"{when}, after the first call had succeeded: {w.how_often()}.")
