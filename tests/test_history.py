@@ -176,3 +176,22 @@ def test_a_second_run_waits_for_the_archive_or_says_why(archive: dict, tmp_path:
         assert time.monotonic() - started >= 1
     finally:
         holder.wait(timeout=30)
+
+
+def test_mine_publishes_dry_run_without_sending_or_leaking(archive: dict, tmp_path: Path, monkeypatch) -> None:
+    secret = "whsec-do-not-print-7f3a9c2e"
+    monkeypatch.setenv("TRACEMINE_WEBHOOK_SECRET", secret)
+    config = tmp_path / "publish.yaml"
+    config.write_text("publish:\n  min_severity: low\n  webhook:\n    url: http://127.0.0.1:9/tracemine\n")
+    import shutil
+
+    db = tmp_path / "p.duckdb"
+    shutil.copy(archive["db"], db)
+    result = CliRunner().invoke(main, ["--config", str(config), "mine", "--db", str(db), "-q", "--out",
+                                       str(tmp_path / "r"), "--publish", "webhook", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:9/tracemine" in result.output and secret not in result.output
+    with Store(db, read_only=True) as store:
+        tables = {r[0] for r in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "publish_issues" in tables:
+            assert store.con.execute("SELECT count(*) FROM publish_issues").fetchone()[0] == 0
