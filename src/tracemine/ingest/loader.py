@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from tracemine.config import IngestSettings
 from tracemine.ingest.decode import as_json_text
+from tracemine.ingest.fast import fast_path
 from tracemine.ingest.read import read_file
 from tracemine.ingest.sources import expand_paths, fingerprint
 from tracemine.ingest.tasks import Task, plan_tasks
@@ -86,8 +87,8 @@ def run_task(
     def reject(file: str, locator: str, reason: str, excerpt: str | None) -> None:
         quarantine.append(QuarantineRecord(file, locator, reason, excerpt))
 
-    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line)
     batch = SpanBatch(ingest_id, fallback_time_ns, settings.max_field_chars, settings.max_attr_chars)
+    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line, fast_path(batch))
     tables: list[pa.Table] = []
     spill_files: list[str] = []
     traces: list[dict[str, Any]] = []
@@ -109,7 +110,14 @@ def run_task(
     add, batch_spans, pending = batch.add, settings.batch_spans, 0
     try:
         for record in reader:
-            if isinstance(record, Span):
+            if type(record) is tuple:  # a row from the fast path
+                batch.rows.append(record)
+                spans += 1
+                pending += 1
+                if pending >= batch_spans:
+                    flush()
+                    pending = 0
+            elif isinstance(record, Span):
                 add(record)
                 spans += 1
                 pending += 1
@@ -168,6 +176,9 @@ def _results(
         for task in tasks:
             yield run_task(task, settings, ingest_id, fallback_time_ns)
         return
+    # pyarrow imports pandas on its first conversion of Python values (~0.2 s of CPU); the archive's
+    # process does that anyway, so doing it before the reader processes fork spares each of them the import
+    pa.array([""], pa.string())
     with ProcessPoolExecutor(max_workers=min(workers, len(first))) as pool:
         pending: deque[Future[TaskResult]] = deque(
             pool.submit(run_task, task, settings, ingest_id, fallback_time_ns, spill_dir)

@@ -237,6 +237,26 @@ def to_ns(value: Any) -> int | None:
     return None
 
 
+_SECOND_CACHE: dict[str, int | None] = {}
+
+
+def iso_z_ns(value: Any) -> int | None:
+    """:func:`to_ns` with a shortcut for ``YYYY-MM-DDTHH:MM:SS.f…Z`` (how OTel SDKs and HALO write times):
+    the whole-second prefix is parsed once (by the same code, so results are identical) and cached, and
+    only the fraction is parsed per value. Anything else goes to :func:`to_ns`."""
+    if type(value) is str and len(value) > 21 and value[19] == "." and value[-1] == "Z" and value[0].isdigit():
+        prefix = value[:19]
+        base = _SECOND_CACHE.get(prefix, -1)
+        if base == -1:
+            if len(_SECOND_CACHE) > 100_000:
+                _SECOND_CACHE.clear()
+            base = _SECOND_CACHE[prefix] = _parse_iso_fast(prefix + "Z")
+        frac = value[20:-1]
+        if base is not None and frac.isdigit():
+            return base + int(frac[:9].ljust(9, "0"))
+    return to_ns(value)
+
+
 def duration_to_ns(seconds: Any) -> int | None:
     """A duration in seconds (number or numeric string) as integer nanoseconds."""
     number = to_float(seconds)
