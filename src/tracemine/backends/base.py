@@ -59,6 +59,10 @@ class Backend:
         """How many trace shards to detect over for a window of ``spans`` (1 = one in-process pass)."""
         return 1
 
+    def share(self, blob: bytes) -> Any:
+        """``blob`` as every task of a :meth:`map` should receive it (stored once in Ray's object store)."""
+        return blob
+
     def staging_root(self, store: Store) -> str:
         """A fresh location for a window's shard partitions, readable by whoever runs the shards."""
         base = Path(store.path).resolve().parent if store.path != ":memory:" else None
@@ -147,7 +151,7 @@ class Backend:
                 # a detector keeping statistics it cannot merge: the first pass runs here, over the archive
                 observe_shard(store.iter_traces(window), detectors, report)
                 merge_stats(detectors, [], report)
-            judged = pickle.dumps(detectors)
+            judged = self.share(pickle.dumps(detectors))
             signals = []
             for done, (found, shard_report) in enumerate(self.map(_detect_task, [(root, s, judged) for s in ids]), 1):
                 signals.extend(found)
@@ -191,12 +195,17 @@ def _observe_task(args: tuple[str, int, bytes]) -> tuple[list[Any], DetectReport
     return detectors, report
 
 
-def _detect_task(args: tuple[str, int, bytes]) -> tuple[list[Any], DetectReport]:
-    """Second pass over one staged shard with the merged, finalised detectors."""
+def _detect_task(args: tuple[str, int, Any]) -> tuple[list[Any], DetectReport]:
+    """Second pass over one staged shard with the merged, finalised detectors (pickled bytes, or a Ray
+    object reference to them)."""
     from tracemine.detect.runner import DetectReport, detect_shard
     from tracemine.export import read_shard_traces
 
     root, shard, blob = args
+    if not isinstance(blob, bytes):
+        import ray
+
+        blob = ray.get(blob)
     detectors = pickle.loads(blob)
     report = DetectReport(None, None, [d.name for d in detectors])
     signals = detect_shard(read_shard_traces(root, shard), detectors, report)

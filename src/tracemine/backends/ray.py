@@ -137,6 +137,10 @@ class RayBackend(Backend):
                 pending.append(remote.remote(nxt))
             yield result
 
+    def share(self, blob: bytes) -> Any:
+        self.start()
+        return self._ray.put(blob)
+
     def detect_shards(self, spans: int) -> int:
         return self.shards or default_shards(spans, self.workers, self.spans_per_shard)
 
