@@ -118,14 +118,16 @@ def run_mine(
         raise MineError(f"settings: {exc}") from exc
     record_started = time.time_ns()
     engine = _start_backend(backend, extra.get("backend"))
-
-    ingest_report = _ingest(run, paths, engine) if paths else None
-    resolved = (window or WindowSpec()).resolve(store.newest_ns())
-    archive = store.stats(resolved)
-    detect = _detect(run, resolved, engine)
-    clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)), engine)
-    if engine is not backend:
-        engine.close()  # a backend made here from its name (one passed in is the caller's to close)
+    try:
+        ingest_report = _ingest(run, paths, engine) if paths else None
+        resolved = (window or WindowSpec()).resolve(store.newest_ns())
+        archive = store.stats(resolved)
+        detect = _detect(run, resolved, engine)
+        clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)),
+                            engine)
+    finally:
+        if engine is not backend:
+            engine.close()  # a backend made here from its name (one passed in is the caller's to close)
 
     started = time.perf_counter()
     run.progress("findings", 0, None)
