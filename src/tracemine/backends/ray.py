@@ -21,7 +21,6 @@ On a remote cluster (``ray://host:10001``) the workers need tracemine installed 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import os
 import tempfile
@@ -157,20 +156,11 @@ class RayBackend(Backend):
         """:func:`tracemine.ingest.loader.ingest_paths` with its file tasks run as Ray tasks."""
         from tracemine.ingest import loader
 
-        expected = ["tasks", "total", "settings", "ingest_id", "fallback_time_ns", "spill_dir"]
-        if list(inspect.signature(loader._results).parameters) != expected:  # pragma: no cover - guard
-            raise BackendError("tracemine.ingest.loader changed: the Ray backend cannot schedule its file tasks")
-
         def ray_results(tasks: Iterable[Any], total: int, settings: Any, ingest_id: int, fallback_time_ns: int,
                         spill_dir: str) -> Iterator[Any]:
             return self.map(_run_ingest_task, ((task, settings, ingest_id, fallback_time_ns) for task in tasks))
 
-        original = loader._results
-        loader._results = ray_results
-        try:
-            return loader.ingest_paths(paths, store, settings, progress)
-        finally:
-            loader._results = original
+        return loader.ingest_paths(paths, store, settings, progress, results=ray_results)
 
     def embedder(self, embedder: Any) -> Any:
         return _RayEncoder(embedder, self)

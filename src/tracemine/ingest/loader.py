@@ -237,15 +237,23 @@ def _fresh_files(
     return fresh, prints
 
 
+ResultsFn = Callable[[Iterator[Task], int, IngestSettings, int, int, str], Iterator[TaskResult]]
+"""Runs the read tasks and yields their results in task order: ``(tasks, total_bytes, settings, ingest_id,
+fallback_time_ns, spill_dir)``. The default (:func:`_results`) uses a local process pool; a distributed
+backend passes its own (e.g. Ray tasks running :func:`run_task`)."""
+
+
 def ingest_paths(
     paths: list[str] | tuple[str, ...],
     store: Store,
     settings: IngestSettings | None = None,
     progress: Callable[[int, int], None] | None = None,
+    results: ResultsFn | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` (files, directories, globs) into ``store``; already-seen files are skipped.
 
-    ``progress(done_bytes, total_bytes)`` is called as tasks finish.
+    ``progress(done_bytes, total_bytes)`` is called as tasks finish; ``results`` runs the read tasks
+    (:data:`ResultsFn`; local processes by default).
     """
     settings = settings or IngestSettings()
     started = time.perf_counter()
@@ -266,7 +274,8 @@ def ingest_paths(
         try:
             with tempfile.TemporaryDirectory(prefix=".tracemine-spill-", dir=spill_root) as spill_dir:
                 tasks = plan_tasks(fresh, settings)
-                for result in _results(tasks, total_bytes, settings, ingest_id, fallback_time_ns, spill_dir):
+                for result in (results or _results)(tasks, total_bytes, settings, ingest_id, fallback_time_ns,
+                                                     spill_dir):
                     _load_result(store, result)
                     _count_result(report, per_file[result.path], result)
                     if progress:
