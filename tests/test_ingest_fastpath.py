@@ -117,7 +117,13 @@ def _flat_variants(record: dict[str, Any]) -> list[dict[str, Any]]:
                                             {"a": {"b": 1}, "openinference": {"span": {"kind": "TOOL"}}})]
     changes += [{"resource": r} for r in (None, {}, "x", {"service.name": "s"}, {"attributes": {"a": 1, "b": True}},
                                           {"attributes": {"a": True, "b": 1}}, {"attributes": {"big": "r" * 300}},
-                                          {"attributes": [{"key": "n", "value": {"intValue": "1"}}]})]
+                                          {"attributes": [{"key": "n", "value": {"intValue": "1"}}]},
+                                          # consecutive resources: the fast path reuses the last one's JSON
+                                          {"attributes": {"x": "1", "y": "2"}}, {"attributes": {"x": "1", "y": "2"}},
+                                          {"attributes": {"y": "2", "x": "1"}}, {"attributes": {"x": "1", "y": 2}},
+                                          {"attributes": {"x": "1", "y": "2"}}, {"x": "1", "y": "2"},
+                                          {"attributes": {"x": "1", "y": "2", "z": {"a": "b"}}},
+                                          {"attributes": {"x": "1", "y": "2"}}, {"attributes": {"x": "1", "y": "2"}})]
     extra = [("error.type", "E"), ("llm.token_count.prompt", "None"), ("llm.token_count.completion", 2**70),
              ("llm.cost.total", "0.5"), ("tool.parameters", '{"type":"object"}'), ("agent.tools", ["a"]),
              ("input.value", {"a": [1]}), ("output.value", "z" * 1500), ("session.id", None), ("flag", True),
@@ -175,5 +181,8 @@ def test_cached_iso_times_match_the_general_parser() -> None:
     base = "2026-10-25T00:02:11"
     for value in (f"{base}.043880074Z", f"{base}.0Z", f"{base}.0438800741234Z", "2026-13-25T00:02:11.04Z",
                   f"{base[:-1]}x.04Z", f"{base}.0a4Z", f"{base}.٣Z", f"{base}.-1Z", f"{base}.1_0Z", f"{base}. 1Z",
-                  "2026-02-30T00:02:11.5Z", "2026-10-25T24:60:61.5Z", f"{base}.5z", f"{base}Z", 17, None):
+                  "2026-02-30T00:02:11.5Z", "2026-10-25T24:60:61.5Z", f"{base}.5z", f"{base}Z", 17, None,
+                  # nine-digit fractions after their second is cached
+                  f"{base}.043880074Z", f"{base}.04388007aZ", f"{base}.٣٣٣٣٣٣٣٣٣Z", f"{base}.-43880074Z",
+                  "2026-13-25T00:02:11.043880074Z", "2026-13-25T00:02:11.043880074Z"):
         assert iso_z_ns(value) == to_ns(value), value

@@ -244,6 +244,12 @@ def iso_z_ns(value: Any) -> int | None:
     """:func:`to_ns` with a shortcut for ``YYYY-MM-DDTHH:MM:SS.f…Z`` (how OTel SDKs and HALO write times):
     the whole-second prefix is parsed once (by the same code, so results are identical) and cached, and
     only the fraction is parsed per value. Anything else goes to :func:`to_ns`."""
+    if type(value) is str and len(value) == 30 and value[19] == "." and value[29] == "Z":
+        # nanosecond precision, the usual case: the fraction is exactly nine digits
+        base = _SECOND_CACHE.get(value[:19], -1)
+        frac = value[20:29]
+        if base is not None and base != -1 and frac.isdigit():
+            return base + int(frac)
     if type(value) is str and len(value) > 21 and value[19] == "." and value[-1] == "Z" and value[0].isdigit():
         prefix = value[:19]
         base = _SECOND_CACHE.get(prefix, -1)

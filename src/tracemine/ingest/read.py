@@ -133,13 +133,20 @@ class FileReader:
         number = self.first_line - 1
         try:
             self._exact_ints = bool(_BIG_INT.search(self._sample()))
+            exact, loads, parse = self._exact_ints, orjson.loads, self._parse
             with open_binary(self.path) as fh:
                 for number, line in enumerate(self._lines(fh), start=self.first_line):
                     stripped = line.strip()
                     if not stripped:
                         continue
                     locator = f"line {number}"
-                    obj = self._parse(stripped, locator)
+                    if exact:
+                        obj = parse(stripped, locator)
+                    else:
+                        try:
+                            obj = loads(stripped)
+                        except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError):  # _parse repeats the parse and handles the error
+                            obj = parse(stripped, locator)
                     if obj is not None:
                         yield from self._consume(obj, locator, 0)
                 error = stream_error(fh)
@@ -220,6 +227,11 @@ class FileReader:
 
     def _checked_list(self, records: list[Any], fmt: str, locator: str) -> list[Any]:
         """:meth:`_checked` for the fast path's records: rows are complete spans, ``Span``s are checked."""
+        if len(records) == 1:
+            if type(records[0]) is tuple:  # one flat span's row, the commonest case
+                self.formats[fmt] += 1
+                return records
+            return list(self._checked(records, fmt, locator))
         if any(type(record) is not tuple for record in records):
             records = list(self._checked(records, fmt, locator))
         else:

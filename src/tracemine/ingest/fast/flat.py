@@ -43,9 +43,28 @@ def flat_records(obj: dict[str, Any], locator: str, reader: FlatSpanReader, rows
     resource_attrs: dict[str, Any] = {}
     if isinstance(resource, dict):
         inner = resource.get("attributes", resource)
-        resource_attrs = flatten_attributes(inner) if isinstance(inner, dict) else otlp_attributes(inner)
-    status, message = _status(obj)
-    start, end = _times(obj)
+        if type(inner) is dict:
+            # every span of a file usually repeats one resource: reuse the dict of the last one when its
+            # items (in order) are the same text values, so its JSON is made once (RowBuilder.resource_text)
+            items = tuple(inner.items())
+            cached = rows.flat_resource
+            if items == cached[0]:
+                resource_attrs = cached[1]
+            else:
+                resource_attrs = flatten_attributes(inner)
+                if all(type(value) is str for _, value in items):
+                    rows.flat_resource = (items, resource_attrs)
+        else:
+            resource_attrs = otlp_attributes(inner)
+    status = obj.get("status")
+    if type(status) is dict and "code" in status and "message" in status:  # as _status reads it
+        status, message = status["code"], status["message"]
+    else:
+        status, message = _status(obj)
+    if "start_time" in obj and "end_time" in obj and obj["start_time"] is not None:  # as _times reads it
+        start, end = obj["start_time"], obj["end_time"]
+    else:
+        start, end = _times(obj)
     row = span_row(
         rows,
         trace_raw,

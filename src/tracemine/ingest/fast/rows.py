@@ -29,6 +29,8 @@ class RowBuilder:
         self.max_attr_chars = batch.max_attr_chars
         # spans of one OTLP resource block share its dict: its JSON is made once
         self._resource: tuple[object, str | None, bool] = (None, None, False)
+        # flat records: the items of the last all-text resource and its attribute dict (fast/flat.py)
+        self.flat_resource: tuple[tuple[tuple[str, Any], ...] | None, dict[str, Any]] = (None, {})
 
     def resource_text(self, resource: dict[str, Any] | None) -> tuple[str | None, bool]:
         """The stored JSON of a resource and whether it was cut (cached for the last resource dict)."""

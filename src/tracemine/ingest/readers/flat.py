@@ -77,7 +77,10 @@ def _times(obj: dict[str, Any]) -> tuple[Any, Any]:
 def is_flat_span(obj: Any) -> bool:
     if not isinstance(obj, dict) or not obj.keys().isdisjoint(_FOREIGN_KEYS) or "name" not in obj:
         return False
-    trace_id, span_id = _trace_id(obj), _span_id(obj)
+    if "trace_id" in obj and "span_id" in obj:  # the commonest layout, as _trace_id/_span_id read it
+        trace_id, span_id = obj["trace_id"], obj["span_id"]
+    else:
+        trace_id, span_id = _trace_id(obj), _span_id(obj)
     if trace_id is None and span_id is None:
         return False
     # a span names both ids; a record missing one is still claimed so it is quarantined as a span
