@@ -129,6 +129,13 @@ def _flat_variants(record: dict[str, Any]) -> list[dict[str, Any]]:
              ("input.value", {"a": [1]}), ("output.value", "z" * 1500), ("session.id", None), ("flag", True),
              ("inference.observation_kind", "AGENT"), ("tool_call.function.name", "tf"), ("nested", {"a": {"b": 1}})]
     changes += [{"attributes": {**record.get("attributes", {}), k: v}} for k, v in extra]
+    schemas = ({"tool.name": "t", "tool.parameters": '{"type":"object"}', "tool.description": "d"},
+               {"tool.name": "t", "tool.parameters": {"type": "object"}}, {"tool.parameters": "junk"},
+               {"tool.name": "t", "tool.parameters": '{"a":1}', "llm.tools.0.tool.json_schema": '{"name":"t","parameters":{"b":2}}',
+                "llm.tools.1.tool.json_schema": "junk"},
+               {"llm.tools.0.tool.json_schema": '{"name":"u"}', "llm.tools.1.tool.json_schema": {"name": "v"}},
+               {"llm.tools.0.tool.json_schema": '{"name":"w","parameters":{"x":"' + "y" * 1200 + '"}}'})
+    changes += [{"attributes": {**record.get("attributes", {}), **schema}} for schema in schemas]
     changes += [{"parentSpanId": "ab" * 8, "parent_span_id": _DROP}, {"parent": {"span_id": "cd" * 8}, "parent_span_id": _DROP},
                 {"parent_id": "ef" * 8, "parent_span_id": _DROP}, {"span_kind": "LLM"}, {"x": 1},
                 {"context": {"trace_id": record["trace_id"], "span_id": record["span_id"]}, "trace_id": None},

@@ -1,16 +1,23 @@
 """Attribute conventions for the fast path: :func:`tracemine.ingest.mappers.map_attributes` and
 :func:`~tracemine.ingest.mappers.finish_span` on a list of field values instead of a ``Span``.
 
-Only key sets whose mapping is fully table-driven are handled: when a convention's ``apply`` is due
-(tool schemas, envelopes, ``error.type``…) or a rule fills a field this module does not know,
-:func:`map_fields` returns ``None`` and the caller takes the general path.
+Only key sets whose mapping is table-driven are handled, plus OpenInference's ``apply`` (tool schemas:
+it reads only the tool name and sets only the tool definitions, so it runs here on a stand-in span): when
+another convention's ``apply`` is due (envelopes, ``error.type``…) or a rule fills a field this module
+does not know, :func:`map_fields` returns ``None`` and the caller takes the general path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tracemine.ingest.mappers import PAYLOAD_FIELDS, _plan, infer_kind, tool_name_from_span_name
+from tracemine.ingest.mappers import (
+    PAYLOAD_FIELDS,
+    _plan,
+    infer_kind,
+    openinference,
+    tool_name_from_span_name,
+)
 from tracemine.model import SpanKind
 
 FIELDS = (
@@ -23,30 +30,50 @@ _TOOL_NAME, _ARGS, _RESULT, _INPUT, _OUTPUT = 8, 10, 11, 12, 13
 
 _TOOL, _LLM, _OTHER = SpanKind.TOOL, SpanKind.LLM, SpanKind.OTHER
 
-_Rules = tuple[tuple[int, tuple[tuple[str, Any], ...], bool], ...]
+_Rules = tuple[tuple[tuple[int, tuple[tuple[str, Any], ...], bool], ...], tuple[Any, ...]]
 _FAST_PLANS: dict[tuple[str, ...], _Rules | None] = {}
+# conventions whose apply reads only span.tool_name and writes only span.tool_definitions
+_TOOL_SCHEMA_CONVENTIONS = (openinference,)
+
+
+class _ToolSchemaSpan:
+    """What a tool-schema ``apply`` sees of a span."""
+
+    __slots__ = ("tool_definitions", "tool_name")
+
+    def __init__(self, tool_name: str | None) -> None:
+        self.tool_name = tool_name
+        self.tool_definitions: str | None = None
 
 
 def _fast_plan(keys: tuple[str, ...], attrs: dict[str, Any]) -> _Rules | None:
     plan = _plan(attrs)
     rules: _Rules | None = None
-    if not plan.conventions and all(field in _INDEX for field, _, _ in plan.fields):
-        rules = tuple((_INDEX[field], candidates, field in PAYLOAD_FIELDS) for field, candidates, _ in plan.fields)
+    if all(c in _TOOL_SCHEMA_CONVENTIONS for c in plan.conventions) and all(
+        field in _INDEX for field, _, _ in plan.fields
+    ):
+        rules = (
+            tuple((_INDEX[field], candidates, field in PAYLOAD_FIELDS) for field, candidates, _ in plan.fields),
+            plan.conventions,
+        )
     if len(_FAST_PLANS) > 10_000:
         _FAST_PLANS.clear()
     _FAST_PLANS[keys] = rules
     return rules
 
 
-def map_fields(name: str, attrs: dict[str, Any], native_kind: str | None) -> tuple[SpanKind, list[Any], list[str]] | None:
-    """``(kind, field values in FIELDS order, attribute keys copied verbatim into payload columns)``, or
-    ``None`` when the general mapper is needed. ``attrs`` is not modified."""
+def map_fields(
+    name: str, attrs: dict[str, Any], native_kind: str | None
+) -> tuple[SpanKind, list[Any], list[str], str | None] | None:
+    """``(kind, field values in FIELDS order, attribute keys copied verbatim into payload columns, tool
+    definitions JSON)``, or ``None`` when the general mapper is needed. ``attrs`` is not modified."""
     keys = tuple(attrs)
-    rules = _FAST_PLANS.get(keys, False)
-    if rules is False:
-        rules = _fast_plan(keys, attrs)
-    if rules is None:
+    plan = _FAST_PLANS.get(keys, False)
+    if plan is False:
+        plan = _fast_plan(keys, attrs)
+    if plan is None:
         return None
+    rules, conventions = plan
     kind = infer_kind(name, attrs, native_kind)
     values: list[Any] = [None] * 14
     consumed: list[str] = []
@@ -61,6 +88,12 @@ def map_fields(name: str, attrs: dict[str, Any], native_kind: str | None) -> tup
                 if payload and isinstance(value, str):
                     consumed.append(key)
                 break
+    definitions = None
+    if conventions:  # map_attributes runs apply after the rules, before finish_span
+        stand_in = _ToolSchemaSpan(values[_TOOL_NAME])
+        for convention in conventions:
+            convention.apply(stand_in, attrs)
+        definitions = stand_in.tool_definitions
     # finish_span
     if kind == _OTHER:
         if values[_TOOL_NAME]:
@@ -76,4 +109,4 @@ def map_fields(name: str, attrs: dict[str, Any], native_kind: str | None) -> tup
             values[_RESULT] = values[_OUTPUT]
     if values[_TOTAL] is None and (values[_IN] is not None or values[_OUT] is not None):
         values[_TOTAL] = (values[_IN] or 0) + (values[_OUT] or 0)
-    return kind, values, consumed
+    return kind, values, consumed, definitions

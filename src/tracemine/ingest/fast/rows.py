@@ -1,7 +1,7 @@
 """Archive rows built straight from field values: the tuple :meth:`SpanBatch.add` would make of the
 equivalent :class:`~tracemine.model.Span`, for spans the fast path fully understands.
 
-Only what such a span can hold is handled (no events, no tool definitions, explicit status); the
+Only what such a span can hold is handled (no events, explicit status); the
 clipping of oversized text and the JSON of attributes and resources use the same helpers as
 :class:`~tracemine.store_schema.SpanBatch`, so a row is identical whichever way it was built.
 """
@@ -56,6 +56,7 @@ class RowBuilder:
         status: Status,
         message: str | None,
         fields: list[Any],
+        definitions: str | None,
         attrs: dict[str, Any] | None,
         resource: dict[str, Any] | None,
         raw_trace_id: str,
@@ -71,11 +72,12 @@ class RowBuilder:
         truncated = False
         if (
             (arguments is not None and len(arguments) > limit) or (result is not None and len(result) > limit)
+            or (definitions is not None and len(definitions) > limit)
             or (inp is not None and len(inp) > limit) or (out is not None and len(out) > limit)
             or (message is not None and len(message) > limit) or len(name) > limit
         ):
-            name, arguments, result, inp, out, message = (
-                _clip(v, limit)[0] for v in (name, arguments, result, inp, out, message)
+            name, arguments, result, definitions, inp, out, message = (
+                _clip(v, limit)[0] for v in (name, arguments, result, definitions, inp, out, message)
             )
             truncated = True
         attrs_text = _dump(attrs) if attrs else None
@@ -88,7 +90,7 @@ class RowBuilder:
         return (
             trace_id, span_id, parent_span_id, name, _KIND_TEXT[kind], start, end,
             end if end is not None else start if start is not None else self.fallback_time_ns,
-            None, _STATUS_TEXT[status], message, _EXPLICIT, tool_name, tool_call_id, arguments, result, None,
+            None, _STATUS_TEXT[status], message, _EXPLICIT, tool_name, tool_call_id, arguments, result, definitions,
             inp, out, model,
             input_tokens if input_tokens is None or _INT64_MIN <= input_tokens < _INT64_MAX else None,
             output_tokens if output_tokens is None or _INT64_MIN <= output_tokens < _INT64_MAX else None,

@@ -57,7 +57,7 @@ def span_row(
     mapped = map_fields(name, attributes, native_kind_word(native_kind))
     if mapped is None:
         return None
-    kind, values, consumed = mapped
+    kind, values, consumed, definitions = mapped
     for key in consumed:
         del attributes[key]
     return rows.row(
@@ -72,6 +72,7 @@ def span_row(
         explicit,
         status_message if isinstance(status_message, str) and status_message else None,
         values,
+        definitions,
         attributes or None,
         resource or None,
         trace_raw,
