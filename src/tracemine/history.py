@@ -57,10 +57,7 @@ def ensure_tables(store: Any) -> None:
 
 
 def _has_tables(store: Any) -> bool:
-    row = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('mine_runs', 'findings')"
-    ).fetchone()
-    return bool(row and row[0] == 2)
+    return bool(store.has_tables("mine_runs", "findings"))
 
 
 def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int) -> int:

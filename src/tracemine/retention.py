@@ -29,8 +29,7 @@ class PruneReport:
 def _cited_traces(store: Any, since_run_ns: int) -> set[str]:
     """Trace ids cited by findings of runs started at or after ``since_run_ns`` (and of the latest run)."""
     con = store.con
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if not {"mine_runs", "findings"} <= tables:
+    if not store.has_tables("mine_runs", "findings"):
         return set()
     rows = con.execute(
         """SELECT f.data FROM findings f JOIN mine_runs r USING (run_id)

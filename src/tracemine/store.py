@@ -325,6 +325,14 @@ class Store:
             raise
         return int(detect_id)
 
+    def has_tables(self, *names: str) -> bool:
+        """Whether every table in ``names`` exists (stages create their own tables on first write)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_name IN (SELECT unnest(?))",
+            [list(names)],
+        ).fetchall()
+        return len(rows) == len(set(names))
+
     def latest_detect_id(self) -> int | None:
         row = self.con.execute("SELECT max(detect_id) FROM detect_runs").fetchone()
         return row[0] if row else None

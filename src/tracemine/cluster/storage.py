@@ -31,12 +31,6 @@ def ensure_tables(store: Any) -> None:
         store.con.execute(statement)
 
 
-def _has_runs_table(store: Any) -> bool:
-    row = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'cluster_runs'").fetchone()
-    return bool(row and row[0])
-
-
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
@@ -88,7 +82,7 @@ def save_clusters(store: Any, result: ClusterResult, detect_id: int | None = Non
 def load_clusters(store: Any, cluster_run_id: int | None = None, subject: str = "signals") -> ClusterResult | None:
     """A stored result: ``cluster_run_id``, or the latest run of ``subject``; ``None`` when there is none
     (works on read-only stores)."""
-    if not _has_runs_table(store):
+    if not store.has_tables("cluster_runs"):
         return None
     if cluster_run_id is None:
         row = store.con.execute(

@@ -50,10 +50,7 @@ def ensure_table(store: Any) -> None:
 
 
 def _exists(store: Any) -> bool:
-    row = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
-    ).fetchone()
-    return bool(row and row[0])
+    return bool(store.has_tables(TABLE))
 
 
 def get_issue(store: Any, tracker: str, target: str, fingerprint: str) -> IssueRecord | None:
