@@ -337,15 +337,16 @@ class Store:
         row = self.con.execute("SELECT max(detect_id) FROM detect_runs").fetchone()
         return row[0] if row else None
 
-    def signals(self, detect_id: int | None = None) -> list[Signal]:
-        """Signals of a detection run (the latest when ``detect_id`` is None)."""
+    def signals(self, detect_id: int | None = None, trace_id: str | None = None) -> list[Signal]:
+        """Signals of a detection run (the latest when ``detect_id`` is None), of one trace when given."""
         detect_id = detect_id if detect_id is not None else self.latest_detect_id()
         if detect_id is None:
             return []
+        where, params = ("AND trace_id = ?", [detect_id, trace_id]) if trace_id is not None else ("", [detect_id])
         rows = self.con.execute(
-            """SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
-               WHERE detect_id = ? ORDER BY signal_id""",
-            [detect_id],
+            f"""SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
+               WHERE detect_id = ? {where} ORDER BY signal_id""",
+            params,
         ).fetchall()
         return [Signal(r[0], r[1], r[2], list(r[3]), r[4], orjson.loads(r[5]), r[6]) for r in rows]
 

@@ -121,11 +121,9 @@ def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
     """The signals of ``trace_id`` from the latest detection run whose window covered the trace (the
     latest run overall when none did), with that run's ``detect_id``; ``(None, [])`` without runs."""
     import duckdb
-    import orjson
 
-    con = store.con
     try:
-        row = con.execute(
+        row = store.con.execute(
             """SELECT max(r.detect_id) FROM detect_runs r
                WHERE EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = ?
                              AND (r.since_ns IS NULL OR s.time_ns >= r.since_ns)
@@ -135,21 +133,9 @@ def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
         detect_id = row[0] if row and row[0] is not None else store.latest_detect_id()
         if detect_id is None:
             return None, []
-        rows = con.execute(
-            """SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
-               WHERE detect_id = ? AND trace_id = ? ORDER BY signal_id""",
-            [detect_id, trace_id],
-        ).fetchall()
+        return int(detect_id), store.signals(detect_id, trace_id)
     except duckdb.CatalogException:  # an archive written before detection existed
         return None, []
-    signals = []
-    for r in rows:
-        try:
-            evidence = orjson.loads(r[5]) if r[5] else {}
-        except orjson.JSONDecodeError:
-            evidence = {}
-        signals.append(Signal(r[0], r[1], r[2], list(r[3] or []), r[4], evidence, r[6] or ""))
-    return int(detect_id), signals
 
 
 def trace_outcome(store: Any, trace_id: str) -> str | None:
