@@ -175,7 +175,6 @@ class _Seen:
     run_id: int
     status: str
     share: float
-    data: str
 
 
 def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]]]:
@@ -184,10 +183,10 @@ def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]]]:
         return [], {}
     runs = [int(r[0]) for r in store.con.execute("SELECT run_id FROM mine_runs ORDER BY run_id").fetchall()]
     seen: dict[str, list[_Seen]] = {}
-    for run_id, fingerprint, status, share, data in store.con.execute(
-        "SELECT run_id, fingerprint, status, trace_share, data FROM findings ORDER BY run_id, rank"
+    for run_id, fingerprint, status, share in store.con.execute(
+        "SELECT run_id, fingerprint, status, trace_share FROM findings ORDER BY run_id, rank"
     ).fetchall():
-        seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0), data))
+        seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0)))
     return runs, seen
 
 
@@ -223,7 +222,9 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
         last = marks[-1]
         absent_runs = 1 + sum(1 for r in runs if r > last.run_id)  # this run, plus earlier runs without it
         if absent_runs >= s.resolved_after_runs:
-            finding = from_dict(orjson.loads(last.data))
+            data = store.con.execute("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
+                                     [last.run_id, fingerprint]).fetchone()[0]
+            finding = from_dict(orjson.loads(data))
             finding.status = "resolved"
             resolved.append(finding)
     return resolved
