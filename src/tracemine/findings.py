@@ -41,11 +41,10 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass
 class Candidate:
-    """A finding before wording: the :class:`Finding` (title and texts empty), its brief, its members."""
+    """A finding before wording: the :class:`Finding` (title and texts empty) and its brief."""
 
     finding: Finding
     brief: Brief
-    members: list[int]
     isolated: bool = False
     signal_times: list[int] = field(default_factory=list)
     """When each member signal happened (its earliest cited span), for the finding's timeline."""
@@ -317,7 +316,7 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
                 Counter(str(k["model"]) for k in leaf_keys if k.get("model")),
                 Counter(ctx.check.agents[s.trace_id] for s in leaf_signals if s.trace_id in ctx.check.agents),
                 leaf.keywords, leaf_picks, leaf_impact))
-    return Candidate(finding, brief, members, isolated, signal_times)
+    return Candidate(finding, brief, isolated, signal_times)
 
 
 BUCKETS_NS = [n * 3_600_000_000_000 for n in (1, 2, 3, 6, 12, 24, 48, 168, 336, 720)]

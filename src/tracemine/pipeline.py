@@ -25,7 +25,6 @@ from tracemine.timewindow import Window, WindowSpec
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, done, total)``; ``total`` is ``None`` while unknown."""
 
-STAGES = ("ingest", "detect", "embed", "cluster", "findings", "summarise", "report")
 REPORT_FILES = {"json": "findings.json", "markdown": "report.md", "html": "report.html"}
 
 
