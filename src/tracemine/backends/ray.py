@@ -24,6 +24,7 @@ import contextlib
 import math
 import os
 import tempfile
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -147,7 +148,7 @@ class RayBackend(Backend):
         if not self.staging:
             return super().staging_root(store)
         if "://" in self.staging:
-            return f"{self.staging.rstrip('/')}/{next(tempfile._get_candidate_names())}"  # type: ignore[attr-defined]
+            return f"{self.staging.rstrip('/')}/tracemine-shards-{uuid.uuid4().hex}"
         os.makedirs(self.staging, exist_ok=True)
         return tempfile.mkdtemp(prefix=".tracemine-shards-", dir=self.staging)
 
