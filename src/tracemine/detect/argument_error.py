@@ -11,8 +11,20 @@ Mechanisms (each call gets at most one signal listing every mechanism that appli
 - ``validation_error_result`` — the call's result or error reports a validation / invalid-parameter /
   unsupported-value / missing-argument / type error (phrases, 400/422 statuses, error codes).
 
-An argument error on a call that failed and was followed by a successful call of the same tool with
-acceptable arguments was corrected by the agent; it is not reported unless ``report_recovered`` is set.
+An argument error is reported whatever happened next: the tool silently accepted it, returned an error, or
+the agent retried with corrected arguments. Recovery (a later clean call of the same tool that keeps some
+of the values or is new) is evidence — ``recovered``, ``corrected_span_id``, ``attempts``, ``wasted_ms`` —
+and lowers severity to ``severity_recovered``; ``report_recovered: false`` restores the old behaviour of
+dropping corrected calls. A call that failed transiently (timeout, 429/503) with valid arguments has no
+mechanism at all, so it is never an argument error.
+
+Each schema violation is structured so findings can be keyed by ``(tool, field, keyword)``: ``path``
+(``$.a.b``), ``field`` (``a.b``), ``keyword`` (the JSON Schema keyword: ``enum``, ``pattern``, ``type``,
+``required``, ``format``, ``additionalProperties`` …), ``validator`` (the historical name:
+``missing_required``, ``unexpected_property`` …), ``expected`` (allowed values, pattern, type or format,
+short) and ``value`` (the offending value, redacted and cut short). Formats are checked with a
+``FormatChecker`` extended with ``date-time``, ``time``, ``uri``, ``uri-reference``, ``hostname`` and
+``duration`` so that no optional package is needed.
 """
 
 from __future__ import annotations
@@ -60,7 +72,11 @@ _VALIDATION_PATTERNS = re.compile(
     r"|\b(?:tool|function)\s+'?[\w.:-]+'?\s+(?:not\s+found|does\s+not\s+exist|is\s+not\s+(?:available|defined))"
     r"|\b(?:invalid_argument|invalid_parameter|invalid_params|parameter_missing|missing_parameter"
     r"|parameter_invalid|unprocessable[\s_]entity|bad[\s_]request)\b"
-    r"|\b(?:400|422)\b(?=\s*(?:bad\s+request|unprocessable|client\s+error))",
+    r"|\b(?:400|422)\b(?=\s*(?:bad\s+request|unprocessable|client\s+error))"
+    r"|\bexpected\s+[\w\s'\"`<>\[\].-]{1,40}?,?\s+(?:but\s+)?(?:got|received|found)\b"
+    r"|\b(?:must|should)\s+(?:be|match)\s+(?:a|an|one|the|of|in|formatted|valid|either)\b"
+    r"|\brequired\s+field\b|\bis\s+not\s+(?:a\s+)?(?:valid|supported|allowed|recogni[sz]ed)\b"
+    r"|\bunsupported\s+\w+",
     re.IGNORECASE,
 )
 _ERROR_START = re.compile(r"^\s*(?:error|exception|traceback|failed|failure|fatal)\b", re.IGNORECASE)
@@ -142,6 +158,39 @@ def validation_phrase(text: str) -> str | None:
     return match.group(0) if match else None
 
 
+_STRICT_VALIDATION = re.compile(
+    r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+failed\s+(?:for|on)\b"
+    r"|\binvalid\s+(?:value|argument|parameter|input|format|choice|option)\s+(?:for\b|['\"`:])"
+    r"|\b(?:must|should)\s+be\s+one\s+of\b|\bis\s+not\s+one\s+of\b"
+    r"|\bis\s+not\s+a\s+valid\s+\w+"
+    r"|\bexpected\s+(?:an?\s+)?(?:type\s+)?['\"`]?\w{1,20}['\"`]?,?\s+(?:but\s+)?(?:got|received)\b"
+    r"|\brequired\s+(?:field|argument|parameter|property)\s+['\"`]|\bis\s+a\s+required\s+(?:property|field)\b"
+    r"|\bmissing\s+required\s+(?:argument|parameter|field|property)\b"
+    r"|\bunsupported\s+(?:value|argument|parameter|option|format)\s+(?:for\b|['\"`:])",
+    re.IGNORECASE,
+)
+
+
+def accepted_complaint(call: ToolCall, max_chars: int = 400) -> str | None:
+    """A short result that is *itself* a complaint about a named argument although the call was not marked
+    failed (``"Invalid value 'X' for cabin: must be one of …"`` with status OK). Only plain text or a small
+    flat object (a message, a code) is read this way, never data that merely mentions such words."""
+    result = call.result
+    if isinstance(result, dict):
+        if len(result) > 4 or any(isinstance(v, dict | list) for v in result.values()):
+            return None
+        text = " ".join(str(v) for v in result.values() if isinstance(v, str))
+    elif isinstance(result, str):
+        text = result
+    else:
+        return None
+    text = text.strip()
+    if not text or len(text) > max_chars:
+        return None
+    match = _STRICT_VALIDATION.search(text[:200])
+    return match.group(0) if match else None
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (tool names are short)."""
     previous = list(range(len(b) + 1))
@@ -218,8 +267,9 @@ class SchemaValidators:
         base = getattr(cls, "FORMAT_CHECKER", None)
         if base is not None:
             checker.checkers.update(base.checkers)
-        if "date-time" not in checker.checkers:
-            checker.checks("date-time", raises=ValueError)(_check_datetime)
+        for name, check in _EXTRA_FORMATS.items():
+            if name not in checker.checkers:
+                checker.checks(name, raises=ValueError)(check)
         return checker
 
     def get(self, schema: dict[str, Any]) -> Any:
@@ -262,6 +312,44 @@ def _check_datetime(value: object) -> bool:
     return True
 
 
+_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+_URI_REF = re.compile(r"^[^\s]*$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+_DURATION = re.compile(r"^P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?"
+                       r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$")
+
+
+def _regex_check(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: object) -> bool:
+        if isinstance(value, str) and not pattern.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}")
+        return True
+    return check
+
+
+def _check_time(value: object) -> bool:
+    if isinstance(value, str):
+        if not _TIME.match(value):
+            raise ValueError(f"{value!r} is not an RFC 3339 time")
+        hours, minutes, seconds = (int(float(x)) for x in value[:8].split(":"))
+        if hours > 23 or minutes > 59 or seconds > 60:
+            raise ValueError(f"{value!r} is out of range")
+    return True
+
+
+_EXTRA_FORMATS: dict[str, Any] = {
+    "date-time": lambda v: _check_datetime(v),
+    "time": _check_time,
+    "uri": _regex_check(_URI, "URI"),
+    "iri": _regex_check(_URI, "IRI"),
+    "uri-reference": _regex_check(_URI_REF, "URI reference"),
+    "hostname": _regex_check(_HOSTNAME, "hostname"),
+    "duration": _regex_check(_DURATION, "ISO 8601 duration"),
+}
+"""Formats ``jsonschema`` checks only with optional packages installed, checked here without them."""
+
+
 def _json_path(parts: Iterable[Any]) -> str:
     out = "$"
     for part in parts:
@@ -282,14 +370,112 @@ def schema_violations(validator: Any, args: Any, limit: int = 8) -> list[dict[st
     except Exception:  # e.g. a $ref that cannot be resolved
         return []
     for error in errors[:limit]:
-        name = _VALIDATOR_NAMES.get(str(error.validator), str(error.validator))
-        path = _json_path(error.absolute_path)
-        if error.validator == "required":
+        keyword = str(error.validator)
+        name = _VALIDATOR_NAMES.get(keyword, keyword)
+        parts = list(error.absolute_path)
+        field_parts = parts
+        value: Any = error.instance
+        expected: Any = error.validator_value
+        if keyword == "required":
             missing = re.findall(r"'([^']+)' is a required property", error.message)
             if missing:
-                path = _json_path([*error.absolute_path, missing[0]])
-        out.append({"path": path, "validator": name, "message": error.message[:300]})
+                parts.append(missing[0])
+                expected = missing[0]
+            value = None
+        elif keyword == "additionalProperties":
+            extra = re.findall(r"'([^']+)'", error.message.split("(", 1)[-1])
+            if extra:  # the path stays the object's (as jsonschema reports it); the field is the extra key
+                field_parts = [*parts, extra[0]]
+                value = error.instance.get(extra[0]) if isinstance(error.instance, dict) else None
+            expected = False
+        elif keyword in ("properties", "items", "prefixItems", "anyOf", "oneOf", "allOf"):
+            expected = None  # sub-schemas: too long to quote
+        violation = {"path": _json_path(parts), "field": _field(field_parts), "validator": name, "keyword": keyword,
+                     "expected": short_value(expected), "value": short_value(value),
+                     "message": short_value(error.message, 300)}
+        if keyword == "enum" and isinstance(error.instance, str) and isinstance(error.validator_value, list):
+            violation["case_only"] = error.instance.lower() in {str(x).lower() for x in error.validator_value}
+        out.append(violation)
     return out
+
+
+def _field(parts: Iterable[Any]) -> str:
+    """A field path without the root marker and with list indices generalised: ``items[].sku``."""
+    out = ""
+    for part in parts:
+        out += "[]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def short_value(value: Any, limit: int = 60) -> Any:
+    """An offending value or a constraint, safe to store: scalars kept (strings redacted and cut short),
+    containers as short redacted JSON text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+        except TypeError:
+            text = str(value)
+    from tracemine.summarise.redact import redact
+
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def structure_violation(violation: dict[str, Any], args: Any) -> dict[str, Any]:
+    """An inferred-schema violation in the structured form of :func:`schema_violations`."""
+    path = str(violation.get("path") or "$")
+    field_name = path.removeprefix("$").removeprefix(".")
+    validator = str(violation.get("validator") or "")
+    keyword = {"missing_required": "required", "unexpected_property": "additionalProperties",
+               "shape": "pattern"}.get(validator, validator)
+    value = None if keyword == "required" else _lookup(args, field_name)
+    return {**violation, "field": field_name, "keyword": keyword, "value": short_value(value)}
+
+
+def _lookup(args: Any, field_name: str) -> Any:
+    """The value at a ``a.b`` / ``a[].b`` path (first list item), or ``None``."""
+    current = args
+    for part in re.findall(r"[^.\[\]]+|\[\]", field_name):
+        if part == "[]":
+            current = current[0] if isinstance(current, list) and current else None
+        elif isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+_FIELD_IN_TEXT = re.compile(
+    r"'([\w.\[\]-]{1,60})'\s+is\s+a\s+required\s+property"
+    r"|\b(?:field|argument|parameter|param|property|key|value\s+for)\s+['\"`]?([A-Za-z_][\w.\[\]-]{0,60})['\"`]?"
+    r"|^\s*(?:error:\s*)?['\"`]?([A-Za-z_][\w.\[\]-]{0,60})['\"`]?\s*:\s*(?:must|should|expected|invalid|is\s+not)",
+    re.IGNORECASE,
+)
+_NOT_FIELDS = frozenset({"is", "the", "a", "an", "required", "missing", "value", "type", "for", "must", "invalid"})
+
+
+def field_from_text(text: str) -> str | None:
+    """The field a validation-error text names (``'date' is a required property``, ``field 'cabin'``)."""
+    for match in _FIELD_IN_TEXT.finditer(text[:500]):
+        name = next((g for g in match.groups() if g), None)
+        if name and name.lower() not in _NOT_FIELDS:
+            return name
+    return None
+
+
+def _recovery_cost(view: TraceView, call: ToolCall, correction: ToolCall) -> dict[str, Any]:
+    """What the mistake cost before the corrected call: attempts of the tool, time and LLM tokens."""
+    between = view.steps[call.step: correction.step]
+    attempts = sum(1 for s in between if isinstance(s, ToolCall) and s.tool == call.tool)
+    wasted_ns = sum(s.span.duration_ns or 0 for s in between)
+    tokens = sum((s.span.total_tokens or (s.span.input_tokens or 0) + (s.span.output_tokens or 0))
+                 for s in between if not isinstance(s, ToolCall))
+    return {"corrected_span_id": correction.span.span_id, "attempts": attempts,
+            "wasted_ms": round(wasted_ns / 1e6, 3), "wasted_tokens": tokens}
 
 
 def _case_only_enum(violation: dict[str, Any]) -> bool:
@@ -395,16 +581,17 @@ class ArgumentErrorDetector(Detector):
     def detect(self, view: TraceView) -> Iterable[Signal]:
         declared = view.tool_definitions
         findings = [(call, self._examine(call, declared)) for call in view.tool_calls]
-        report_recovered = bool(self.setting("report_recovered", False))
+        report_recovered = bool(self.setting("report_recovered", True))
         out = []
         for position, (call, found) in enumerate(findings):
             if not found["mechanisms"]:
                 continue
-            if not report_recovered and self._recovered(call, found, findings[:position], findings[position + 1:]):
-                continue
             if self._reencoded_duplicate(call, found, view.tool_calls[:position]):
                 continue
-            out.append(self._signal(view, call, found, declared))
+            correction = self._correction(call, found, findings[:position], findings[position + 1:])
+            if correction is not None and not report_recovered:
+                continue
+            out.append(self._signal(view, call, found, declared, correction))
         return out
 
     def _examine(self, call: ToolCall, declared: Mapping[str, Any]) -> dict[str, Any]:
@@ -418,6 +605,10 @@ class ArgumentErrorDetector(Detector):
                 found["mechanisms"].append("validation_error_result")
                 found["reason"] = error_text[:300]
                 found["phrase"] = phrase
+        elif not failed and (phrase := accepted_complaint(call)):
+            found["mechanisms"].append("validation_error_result")
+            found["reason"] = call.result_text.strip()[:300]
+            found["phrase"] = phrase
         if len(declared) >= int(self.setting("unknown_tool_min_declared", 2)) and not is_declared(call.tool, declared):
             worked = not failed and call.result is not None
             known_elsewhere = self.successes.get(call.tool, 0) >= int(self.setting("unknown_tool_max_successes", 3))
@@ -453,7 +644,7 @@ class ArgumentErrorDetector(Detector):
             found["schema_source"] = "inferred"
             if violations:
                 found["mechanisms"].append("inferred_schema_violation")
-                found["violations"] = violations
+                found["violations"] = [structure_violation(v, args) for v in violations]
         return found
 
     def _schema(self, tool: str, declared: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -467,21 +658,22 @@ class ArgumentErrorDetector(Detector):
             return schema, "config"
         return None, None
 
-    def _recovered(self, call: ToolCall, found: dict[str, Any], earlier: list[tuple[ToolCall, dict[str, Any]]],
-                   later: list[tuple[ToolCall, dict[str, Any]]]) -> bool:
-        """A failed call whose mistake the agent corrected: a later call of the same tool worked with clean
-        arguments that either keep some of the failed call's values or are new (a later call that only
-        repeats a call made before the failure, sharing nothing with it, is not a correction)."""
-        if not found.get("failed") or "unknown_tool" in found["mechanisms"]:
-            return False
+    def _correction(self, call: ToolCall, found: dict[str, Any], earlier: list[tuple[ToolCall, dict[str, Any]]],
+                    later: list[tuple[ToolCall, dict[str, Any]]]) -> ToolCall | None:
+        """The later call that corrected this one: the same tool worked with clean arguments that keep some
+        of this call's values or (after a failure) are new. A later call that only repeats a call made
+        before, sharing nothing with this one, is not a correction."""
+        if "unknown_tool" in found["mechanisms"]:
+            return None
         before = {other.args_key for other, _ in earlier if other.tool == call.tool}
         mine = _leaves(found.get("args"))
         for other, other_found in later:
             if other.tool != call.tool or other_found.get("failed") or other_found["mechanisms"]:
                 continue
-            if other.args_key not in before or mine & _leaves(other_found.get("args")):
-                return True
-        return False
+            shares = bool(mine & _leaves(other_found.get("args")))
+            if shares or (found.get("failed") and other.args_key not in before):
+                return other
+        return None
 
     @staticmethod
     def _reencoded_duplicate(call: ToolCall, found: dict[str, Any], earlier: list[ToolCall]) -> bool:
@@ -496,11 +688,14 @@ class ArgumentErrorDetector(Detector):
         return any(e.tool == call.tool and e.span.status != Status.ERROR
                    and loose_key(decode_arguments(e.span.tool_arguments)[0]) == key for e in earlier)
 
-    def _signal(self, view: TraceView, call: ToolCall, found: dict[str, Any], declared: Mapping[str, Any]) -> Signal:
+    def _signal(self, view: TraceView, call: ToolCall, found: dict[str, Any], declared: Mapping[str, Any],
+                correction: ToolCall | None = None) -> Signal:
         mechanisms: list[str] = sorted(found["mechanisms"], key=MECHANISMS.index)
         write = is_write_tool(call.tool, declared.get(call.tool))
         unknown = "unknown_tool" in mechanisms
         severity = "high" if write or unknown else "medium"
+        if correction is not None:
+            severity = str(self.setting("severity_recovered", "low"))
         evidence: dict[str, Any] = {
             "mechanism": mechanisms[0],
             "mechanisms": mechanisms,
@@ -512,8 +707,20 @@ class ArgumentErrorDetector(Detector):
         }
         if found.get("violations"):
             evidence["violations"] = found["violations"]
+            first = found["violations"][0]
+            evidence["constraint"] = {"tool": call.tool, "field": first.get("field", ""),
+                                      "keyword": first.get("keyword", first.get("validator"))}
+        elif found.get("reason"):
+            field_name = field_from_text(found["reason"])
+            if field_name:
+                evidence["constraint"] = {"tool": call.tool, "field": field_name, "keyword": "reported"}
         if found.get("reason"):
             evidence["reason"] = found["reason"]
+        evidence["failed"] = bool(found.get("failed"))
+        evidence["accepted"] = not found.get("failed")  # the tool took the bad arguments without complaint
+        evidence["recovered"] = correction is not None
+        if correction is not None:
+            evidence.update(_recovery_cost(view, call, correction))
         if unknown:
             evidence["closest_tool"] = found.get("closest_tool")
             evidence["declared_tools"] = sorted(declared)[:50]
