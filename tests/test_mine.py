@@ -88,23 +88,40 @@ def test_mine_writes_valid_reports_with_verified_citations(mined: dict) -> None:
 
 
 def test_findings_follow_injected_modes(mined: dict) -> None:
-    modes: dict[tuple[str, str], set[str]] = {}
+    """Each injected bug (a mode at one site: agent and tool) is one finding; no finding spans two tools or
+    two agents; modes seen in several agents form themes above their findings."""
+    sites: dict[tuple[str, str, str, str], set[str]] = {}
     for line in (mined["data"] / "labels.jsonl").read_text().splitlines():
         label = json.loads(line)
-        modes.setdefault((label["kind"], label["mode"]), set()).add(label["trace_id"])
+        sites.setdefault((label["kind"], label["mode"], label["agent"], label["tool"] or ""), set()).add(
+            label["trace_id"])
     with Store(mined["db"], read_only=True) as store:
         findings = run_findings(store)
     cited = [set(f.trace_ids) for f in findings]
     checked = 0
-    for (kind, _mode), traces in modes.items():
-        # outliers need more data than 600 traces give; two duplicate-write modes share one mechanism
-        if kind in ("recovered_error", "outlier", "duplicate_call") or len(traces) < 5:
+    for (kind, mode, agent, tool), traces in sites.items():
+        # outliers need more data than 600 traces give
+        if kind in ("recovered_error", "outlier") or len(traces) < 4:
             continue
-        best = max(cited, key=lambda c: len(c & traces))
-        assert len(best & traces) / len(traces) >= 0.8, (kind, _mode)
-        assert len(best - traces) / len(best) <= 0.2, (kind, _mode)
+        best = max(range(len(cited)), key=lambda i: len(cited[i] & traces))
+        assert len(cited[best] & traces) / len(traces) >= 0.8, (kind, mode, agent, tool)
+        assert len(cited[best] - traces) / len(cited[best]) <= 0.2, (kind, mode, agent, tool)
+        assert findings[best].key["agent"] == agent
         checked += 1
-    assert checked >= 10
+    assert checked >= 5
+    for f in findings:
+        assert f.key and f.key["kind"] == f.kinds[0]
+        assert len(f.agents) <= 1, (f.title, f.agents)
+        if f.tools:  # one tool, or the tools of one cycle
+            assert set(f.tools) == set(f.key["subject"].split(" ↔ ")), (f.title, f.tools, f.key)
+    document = json.loads((mined["out"] / "findings.json").read_text())
+    assert document["themes"], "modes injected in several agents share a mechanism: themes"
+    fingerprints = {f["fingerprint"] for f in document["findings"]}
+    for theme in document["themes"]:
+        assert theme["theme_id"].startswith("th-") and len(theme["findings"]) >= 2
+        assert fingerprints & set(theme["findings"])
+        assert theme["title"] and theme["recommended_fix"]
+    assert document["breakdown"]["agents"] and document["breakdown"]["tools"]
 
 
 def test_secrets_never_reach_reports(mined: dict) -> None:
@@ -175,7 +192,7 @@ def test_llm_summaries_are_bounded_redacted_and_fall_back(mined: dict, tmp_path:
                             llm_options={"completion": completion})
     usage = result.stats["llm_usage"]
     assert usage["calls"] == len(prompts) > 0
-    assert len(prompts) <= 4 * 8 + 1  # leaves + findings of the 4 reported findings (+ an overview)
+    assert len(prompts) <= 4 * 8 + 4 + 1  # leaves + findings of the 4 reported findings, their themes, an overview
     assert all(f.summariser == "llm:gpt-4o-mini" for f in result)
     assert result[0].title == "Notifier reports success on failed sends"
     assert all(f.summariser == "offline" for f in result.all_findings[4:])

@@ -1,16 +1,20 @@
-"""Findings from clusters: one candidate finding per parent group of signals (a failure mechanism), with
-its impact, citations and the :class:`~tracemine.summarise.base.Brief` a summariser needs.
+"""Findings from signals: one candidate finding per fix, themes above them, with impact, citations and
+the :class:`~tracemine.summarise.base.Brief` a summariser needs.
 
-* **Unit.** A finding is a parent group of the signal hierarchy (root → kind → parent group → leaf):
-  the signals of one detector mechanism, e.g. "tools report OK while returning an error message". Its
-  leaves (finer: by error message, violated field…) become the children a summariser reads first.
-  Signals that fit no group form one *isolated* finding per kind (never dropped).
-* **Citations** come from cluster membership only: every trace id of every member signal, and their
-  span ids. Each (trace id, span id) pair is checked against the archive before it is cited
-  (:func:`verify_citations`); a pair the archive does not hold is dropped and counted.
-* **Fingerprint**: ``sha1(kind, frame)`` of the group's dominant detector sentence frame (the
-  mechanism with names and values as placeholders), so the same failure mode keeps it across runs and
-  windows whatever its size or its cluster ids.
+* **Unit: one fix.** A finding is the signals sharing one :func:`fix_key` — (kind, mechanism, agent,
+  subject, family): the agent that made the call, the tool (or tool cycle, or model) it is about, the
+  detector mechanism, and the violated constraint (argument path and validator) or error family
+  (:func:`tracemine.render.error_class`, an outlier's metric). Signals of different tools, agents or
+  violated fields are never one finding. The signal clustering's leaves inside a finding become the
+  children a summariser reads first.
+* **Themes** (:mod:`tracemine.themes`) group findings of one mechanism across agents and tools.
+* **Citations** come from membership only: every trace id of every member signal, their span ids and
+  their cause spans (the LLM calls that decided them). Each (trace id, span id) pair is checked against
+  the archive before it is cited (:func:`verify_citations`); a pair the archive does not hold is dropped
+  and counted.
+* **Fingerprint**: a hash of the fix key, so the same fix keeps its id across runs and windows whatever
+  its size or its cluster ids. ``legacy_fingerprint`` is the first model's id (kind and dominant
+  detector sentence frame), so history recorded before the split carries over (:mod:`tracemine.history`).
 * **Waste** per signal: loops — the tokens, time and cost of the repetitions after the first; duplicate
   calls — the spans after the reference call; outliers — the excess over the baseline median in the
   outlying metric; every other kind — the flagged spans' own tokens, duration and cost.
@@ -29,13 +33,12 @@ from typing import Any
 import pyarrow as pa
 
 from tracemine.cluster.result import ClusterInfo, ClusterResult
-from tracemine.model import Exemplar, Finding, Impact, Signal
+from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
 from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
 from tracemine.summarise.redact import Redactor
 
 SEVERITY_SHARE = 0.2
 EXCERPT_CHARS = 400
-ISOLATED = "isolated"
 _SPACES = re.compile(r"\s+")
 
 
@@ -46,8 +49,11 @@ class Candidate:
     finding: Finding
     brief: Brief
     isolated: bool = False
+    """A one-off: the fix key holds a single trace."""
     signal_times: list[int] = field(default_factory=list)
     """When each member signal happened (its earliest cited span), for the finding's timeline."""
+    members: list[int] = field(default_factory=list)
+    """Positions of its signals in the detection run's signal list (themes aggregate their evidence)."""
 
 
 @dataclass
@@ -78,7 +84,7 @@ class CitationCheck:
 def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
     """Look up every (trace id, span id) the signals cite: existence, time, cost figures, and each cited
     trace's agent name. One join in DuckDB, however many signals."""
-    pairs = sorted({(s.trace_id, span) for s in signals for span in s.span_ids})
+    pairs = sorted({(s.trace_id, span) for s in signals for span in (*s.span_ids, *_cause(s))})
     check = CitationCheck(pairs=len(pairs))
     if not pairs:
         return check
@@ -108,9 +114,51 @@ def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
     return check
 
 
-def fingerprint(kind: str, frame: str) -> str:
-    """Stable id of a failure mode: its kind and its detector sentence frame."""
+def _cause(signal: Signal) -> tuple[str, ...]:
+    cause = getattr(signal, "cause_span_id", None)
+    return (cause,) if cause else ()
+
+
+def legacy_fingerprint(kind: str, frame: str) -> str:
+    """The first model's id of a failure mode: its kind and its detector sentence frame."""
     return "tm-" + hashlib.sha1(f"v1\x00{kind}\x00{frame}".encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def fingerprint(key: dict[str, str]) -> str:
+    """Stable id of one fix: a hash of its :func:`fix_key`."""
+    text = "\x00".join(["v2", *(key.get(part, "") for part in FIX_PARTS)])
+    return "tm-" + hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+_INDEX = re.compile(r"\[\d+\]|\.\d+(?=\.|$)")
+
+
+def _violation_family(violations: Any) -> str:
+    """``path validator`` of the first violated constraint (array indices as ``[]``), or ``""``."""
+    found = sorted(
+        (_INDEX.sub("[]", str(v.get("path") or "$")), str(v.get("validator") or ""))
+        for v in violations or () if isinstance(v, dict))
+    return f"{found[0][0]} {found[0][1]}".strip() if found else ""
+
+
+def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None) -> dict[str, str]:
+    """What one fix is made of (see the module docstring): kind, mechanism (the detector's own name for
+    it, else its sentence frame), agent (the signal's, else its trace's), subject (the tool, the sorted
+    tools of a cycle, else the model) and family (the first violated constraint; else the error class
+    of its message; else an outlier's metric)."""
+    ev = signal.evidence or {}
+    tools = [str(t) for t in keys.get("tools") or ()]
+    subject = " ↔ ".join(tools) if len(tools) > 1 else (tools[0] if tools else str(keys.get("model") or ""))
+    family = _violation_family(ev.get("violations")) or str(keys.get("error_class") or "")
+    if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
+        family = ev["metric"]
+    return {
+        "kind": signal.kind,
+        "mechanism": str(keys.get("mechanism") or keys.get("frame") or ""),
+        "agent": str(getattr(signal, "agent", None) or trace_agent or ""),
+        "subject": subject,
+        "family": family,
+    }
 
 
 def severity_of(counts: Counter[str]) -> str:
@@ -192,7 +240,7 @@ class _Context:
 def build_candidates(
     store: Any,
     signals: Sequence[Signal],
-    clusters: ClusterResult,
+    clusters: ClusterResult | None,
     window_traces: int,
     redactor: Redactor | None = None,
     exemplars: int = 5,
@@ -200,11 +248,11 @@ def build_candidates(
     min_traces: int = 1,
     max_leaf_briefs: int = 4,
 ) -> tuple[list[Candidate], CitationCheck]:
-    """One candidate per parent group of ``clusters`` (a signal clustering of ``signals``) plus one
-    isolated candidate per kind for signals outside every group; citations verified against ``store``.
+    """One candidate per :func:`fix_key` of ``signals``, citations verified against ``store``.
 
-    A group with several leaves gets a child brief for each of its ``max_leaf_briefs`` largest leaves
-    (the recursive summariser reads those first; the rest count in the group's own facts), so the
+    ``clusters`` (a signal clustering of ``signals``, optional) gives each finding its leaves: a finding
+    spread over several leaves gets a child brief for each of its ``max_leaf_briefs`` largest (the
+    recursive summariser reads those first; the rest count in the finding's own facts), so the
     summarisation cost of one finding is bounded whatever the number of its leaves."""
     from tracemine.render import signal_keys
 
@@ -212,40 +260,30 @@ def build_candidates(
     keys = [signal_keys(s) for s in signals]
     ctx = _Context(signals, keys, verify_citations(store, signals), window_traces, redactor, exemplars,
                    leaf_exemplars, max_leaf_briefs)
-    candidates: list[Candidate] = []
-    grouped: set[int] = set()
-    for group in clusters.parents:
-        members = [i for i in group.members if clusters.group_of[i] == group.id]
-        grouped.update(members)
-        leaves = [clusters.nodes[c] for c in group.children if c in clusters.nodes]
-        candidates.append(_candidate(ctx, group.kind, members, group, leaves, isolated=False))
-    alone: dict[str, list[int]] = defaultdict(list)
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    fixes: dict[tuple[str, ...], dict[str, str]] = {}
     for i, signal in enumerate(signals):
-        if i not in grouped:
-            alone[signal.kind].append(i)
-    for kind, members in sorted(alone.items()):
-        candidates.append(_candidate(ctx, kind, members, None, [], isolated=True))
-    _unique_fingerprints(candidates)
+        key = fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id))
+        token = tuple(key[p] for p in FIX_PARTS)
+        fixes.setdefault(token, key)
+        groups[token].append(i)
+    candidates = [_candidate(ctx, fixes[token], members, _leaves_of(clusters, members))
+                  for token, members in sorted(groups.items())]
     kept = [c for c in candidates if c.finding.impact.traces >= min_traces and c.finding.trace_ids]
     return kept, ctx.check
 
 
-def _unique_fingerprints(candidates: list[Candidate]) -> None:
-    """Two groups with one dominant frame (possible when a kind is not split by frame) stay distinct:
-    the later ones also key on their dominant tool, then on a counter."""
-    seen: Counter[str] = Counter()
-    for c in sorted(candidates, key=lambda c: (-c.finding.impact.signals, c.finding.cluster_ids)):
-        fp = c.finding.fingerprint
-        if seen[fp]:
-            tool = c.finding.tools[0] if c.finding.tools else ""
-            fp = fingerprint(c.finding.kinds[0], f"{c.brief.frame}\x00{tool}\x00{seen[fp]}")
-            seen[c.finding.fingerprint] += 1
-            c.finding.fingerprint = fp
-        seen[fp] += 1
+def _leaves_of(clusters: ClusterResult | None, members: list[int]) -> list[ClusterInfo]:
+    """The cluster leaves holding ``members``, most members first."""
+    if clusters is None:
+        return []
+    counts = Counter(leaf for i in members if i < len(clusters.leaf_of) and (leaf := clusters.leaf_of[i]))
+    return [clusters.nodes[leaf] for leaf, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if leaf in clusters.nodes]
 
 
-def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo | None, leaves: list[ClusterInfo],
-               isolated: bool) -> Candidate:
+def _candidate(ctx: _Context, key: dict[str, str], members: list[int], leaves: list[ClusterInfo]) -> Candidate:
+    kind = key["kind"]
     signals = [ctx.signals[i] for i in members]
     keys = [ctx.keys[i] for i in members]
     frames = Counter(str(k.get("frame") or "") for k in keys)
@@ -255,11 +293,13 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
     models: Counter[str] = Counter(str(k["model"]) for k in keys if k.get("model"))
     trace_ids: list[str] = []
     span_ids: list[str] = []
+    causes: list[str] = []
     seen_traces: set[str] = set()
     seen_spans: set[tuple[str, str]] = set()
     times: list[int] = []
     tokens, ms, usd = 0, 0.0, 0.0
     signal_times: list[int] = []
+    agents: Counter[str] = Counter()
     for signal in signals:
         verified = [s for s in signal.span_ids if (signal.trace_id, s) in ctx.check.spans]
         if not verified:
@@ -270,6 +310,9 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
         if signal.trace_id not in seen_traces:
             seen_traces.add(signal.trace_id)
             trace_ids.append(signal.trace_id)
+            agent = getattr(signal, "agent", None) or ctx.check.agents.get(signal.trace_id)
+            if agent:
+                agents[agent] += 1
         for span_id in verified:
             if (signal.trace_id, span_id) not in seen_spans:
                 seen_spans.add((signal.trace_id, span_id))
@@ -277,27 +320,29 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
                 facts = ctx.check.spans[(signal.trace_id, span_id)]
                 if facts.time_ns is not None:
                     times.append(facts.time_ns)
+        for cause in _cause(signal):
+            if (signal.trace_id, cause) in ctx.check.spans and cause not in causes:
+                causes.append(cause)
         t, m, u = signal_waste(signal, ctx.check.spans)
         tokens, ms, usd = tokens + t, ms + m, usd + u
-    agents = Counter(ctx.check.agents[t] for t in trace_ids if t in ctx.check.agents)
     impact = Impact(traces=len(trace_ids), window_traces=ctx.window_traces, signals=len(signals),
                     tokens_wasted=tokens, latency_wasted_ms=round(ms, 3), cost_wasted_usd=round(usd, 6))
     severity = severity_of(severities)
-    picks = _exemplar_members(members, group, leaves, ctx.exemplars)
+    picks = _exemplar_members(ctx, members, leaves, ctx.exemplars)
     finding = Finding(
-        fingerprint=fingerprint(kind, ISOLATED if isolated else frame), title="", summary="", mechanism="",
-        recommended_fix="", severity=severity, kinds=[kind], impact=impact, trace_ids=sorted(trace_ids),
-        span_ids=span_ids, cluster_ids=[group.id, *[leaf.id for leaf in leaves]] if group else [],
-        tools=[t for t, _ in tools.most_common()], agents=[a for a, _ in agents.most_common()],
-        models=[m for m, _ in models.most_common()], first_seen_ns=min(times) if times else None,
-        last_seen_ns=max(times) if times else None,
-        exemplars=[_exemplar(ctx, i) for i in picks],
+        fingerprint=fingerprint(key), title="", summary="", mechanism="", recommended_fix="", severity=severity,
+        kinds=[kind], impact=impact, trace_ids=sorted(trace_ids), span_ids=span_ids,
+        cluster_ids=[leaf.id for leaf in leaves], tools=[t for t, _ in tools.most_common()],
+        agents=[a for a, _ in agents.most_common()], models=[m for m, _ in models.most_common()],
+        first_seen_ns=min(times) if times else None, last_seen_ns=max(times) if times else None,
+        exemplars=[_exemplar(ctx, i) for i in picks], key=dict(key), cause_span_ids=causes,
+        legacy_fingerprint=legacy_fingerprint(kind, frame),
     )
-    brief = _brief(ctx, "finding", group.id if group else f"{ISOLATED}:{kind}", kind, members, frame, severity,
-                   tools, models, agents, group.keywords if group else [], picks, impact)
+    brief = _brief(ctx, "finding", finding.fingerprint, kind, members, frame, severity, tools, models, agents,
+                   leaves[0].keywords if leaves else [], picks, impact)
     member_set = set(members)
     if len(leaves) > 1:
-        for leaf in sorted(leaves, key=lambda n: (-n.size, n.id))[: ctx.max_leaf_briefs]:
+        for leaf in leaves[: ctx.max_leaf_briefs]:
             leaf_members = [i for i in leaf.members if i in member_set]
             if not leaf_members:
                 continue
@@ -310,13 +355,14 @@ def _candidate(ctx: _Context, kind: str, members: list[int], group: ClusterInfo 
                 traces=len({s.trace_id for s in leaf_signals}), window_traces=ctx.window_traces,
                 signals=len(leaf_signals), tokens_wasted=sum(w[0] for w in leaf_waste),
                 latency_wasted_ms=sum(w[1] for w in leaf_waste), cost_wasted_usd=sum(w[2] for w in leaf_waste))
+            leaf_agents = Counter(a for s in leaf_signals
+                                  if (a := getattr(s, "agent", None) or ctx.check.agents.get(s.trace_id)))
             brief.children.append(_brief(
                 ctx, "leaf", leaf.id, kind, leaf_members, min(leaf_frames, key=lambda f: (-leaf_frames[f], f)),
                 severity_of(Counter(s.severity for s in leaf_signals)), _tools(leaf_keys),
-                Counter(str(k["model"]) for k in leaf_keys if k.get("model")),
-                Counter(ctx.check.agents[s.trace_id] for s in leaf_signals if s.trace_id in ctx.check.agents),
+                Counter(str(k["model"]) for k in leaf_keys if k.get("model")), leaf_agents,
                 leaf.keywords, leaf_picks, leaf_impact))
-    return Candidate(finding, brief, isolated, signal_times)
+    return Candidate(finding, brief, impact.traces < 2, signal_times, list(members))
 
 
 BUCKETS_NS = [n * 3_600_000_000_000 for n in (1, 2, 3, 6, 12, 24, 48, 168, 336, 720)]
@@ -338,19 +384,26 @@ def timeline(times: Sequence[int], since_ns: int, until_ns: int, max_buckets: in
     return [(start + i * size, c) for i, c in enumerate(counts)]
 
 
-def _exemplar_members(members: list[int], group: ClusterInfo | None, leaves: list[ClusterInfo], k: int) -> list[int]:
-    """The central exemplar of each leaf (largest leaves first), then the group's own exemplars, then
-    the first members: at most ``k`` distinct signals."""
+def _exemplar_members(ctx: _Context, members: list[int], leaves: list[ClusterInfo], k: int) -> list[int]:
+    """The central exemplar of each leaf (largest leaves first), then members from traces not shown yet,
+    then any: at most ``k`` distinct signals, all of the finding's own."""
     member_set = set(members)
     picks: list[int] = []
-    for leaf in sorted(leaves, key=lambda n: (-n.size, n.id)):
+    for leaf in leaves:
         for i in leaf.exemplars[:1]:
             if i in member_set and i not in picks:
                 picks.append(i)
-    for i in (group.exemplars if group else []) + members:
+    shown = {ctx.signals[i].trace_id for i in picks}
+    for i in members:
         if len(picks) >= k:
             break
-        if i in member_set and i not in picks:
+        if i not in picks and ctx.signals[i].trace_id not in shown:
+            picks.append(i)
+            shown.add(ctx.signals[i].trace_id)
+    for i in members:
+        if len(picks) >= k:
+            break
+        if i not in picks:
             picks.append(i)
     return picks[:k]
 
@@ -358,7 +411,9 @@ def _exemplar_members(members: list[int], group: ClusterInfo | None, leaves: lis
 def _exemplar(ctx: _Context, i: int) -> Exemplar:
     signal = ctx.signals[i]
     spans = [s for s in signal.span_ids if (signal.trace_id, s) in ctx.check.spans]
-    return Exemplar(trace_id=signal.trace_id, span_ids=spans, excerpt=excerpt(signal, ctx.redactor))
+    cause = next((c for c in _cause(signal) if (signal.trace_id, c) in ctx.check.spans), None)
+    return Exemplar(trace_id=signal.trace_id, span_ids=spans, excerpt=excerpt(signal, ctx.redactor),
+                    cause_span_id=cause)
 
 
 def _brief(ctx: _Context, level: str, node_id: str, kind: str, members: list[int], frame: str, severity: str,

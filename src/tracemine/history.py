@@ -24,6 +24,7 @@ HISTORY_DDL = [
     """CREATE TABLE IF NOT EXISTS findings (
         run_id BIGINT, fingerprint VARCHAR, rank BIGINT, reported BOOLEAN, score DOUBLE, severity VARCHAR,
         status VARCHAR, traces BIGINT, window_traces BIGINT, trace_share DOUBLE, data VARCHAR)""",
+    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS inherited_from VARCHAR",
 ]
 
 
@@ -90,8 +91,9 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
                 "window_traces": [f.impact.window_traces for f in findings],
                 "trace_share": [f.impact.trace_share for f in findings],
                 "data": [orjson.dumps(to_dict(f, i + 1)).decode() for i, f in enumerate(findings)],
+                "inherited_from": [f.inherited_from for f in findings],
             }))
-            con.execute("INSERT INTO findings SELECT * FROM finding_batch")
+            con.execute("INSERT INTO findings BY NAME SELECT * FROM finding_batch")
             con.unregister("finding_batch")
         con.execute("COMMIT")
     except Exception:
@@ -177,17 +179,35 @@ class _Seen:
     share: float
 
 
-def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]]]:
-    """Earlier run ids (oldest first) and, per fingerprint, its rows in those runs (oldest first)."""
+def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]], set[str]]:
+    """Earlier run ids (oldest first), per fingerprint its rows in those runs (oldest first), and the
+    fingerprints whose history a later finding continues (split findings: see :func:`assign_statuses`)."""
     if not _has_tables(store):
-        return [], {}
+        return [], {}, set()
+    ensure_tables(store)  # archives written before `inherited_from` existed get the column
     runs = [int(r[0]) for r in store.con.execute("SELECT run_id FROM mine_runs ORDER BY run_id").fetchall()]
     seen: dict[str, list[_Seen]] = {}
-    for run_id, fingerprint, status, share in store.con.execute(
-        "SELECT run_id, fingerprint, status, trace_share FROM findings ORDER BY run_id, rank"
+    continued: set[str] = set()
+    for run_id, fingerprint, status, share, inherited in store.con.execute(
+        "SELECT run_id, fingerprint, status, trace_share, inherited_from FROM findings ORDER BY run_id, rank"
     ).fetchall():
         seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0)))
-    return runs, seen
+        if inherited:
+            continued.add(inherited)
+    return runs, seen, continued
+
+
+def _heirs(findings: list[Finding], seen: dict[str, list[_Seen]], continued: set[str]) -> None:
+    """A finding never seen itself whose ``legacy_fingerprint`` (the first model's id, one finding per
+    mechanism across tools and agents) was, and is its largest child in this run (most traces, then
+    fingerprint), continues that history: ``inherited_from`` is set on it."""
+    current = {f.fingerprint for f in findings}
+    for f in sorted(findings, key=lambda f: (-f.impact.traces, f.fingerprint)):
+        legacy = f.legacy_fingerprint
+        if (legacy and legacy not in current and legacy in seen and legacy not in continued
+                and f.fingerprint not in seen):
+            f.inherited_from = legacy
+            continued.add(legacy)
 
 
 def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettings | None = None) -> list[Finding]:
@@ -200,15 +220,19 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     * **recurring** — seen before at a similar level (also after a gap shorter than the resolution);
     * **resolved** — absent from ``resolved_after_runs`` consecutive runs (this one included) after it
       was last seen, and not already marked resolved.
+
+    A finding split by the one-fix model (its ``legacy_fingerprint`` was reported, it was not) keeps
+    that history on its largest child (:func:`_heirs`); the earlier fingerprint is then never resolved.
     """
     from tracemine.report.jsonout import from_dict
 
     s = settings or HistorySettings()
-    runs, seen = _appearances(store)
+    runs, seen, continued = _appearances(store)
+    _heirs(findings, seen, continued)
     current = {f.fingerprint for f in findings}
     for f in findings:
-        past = [x for x in seen.get(f.fingerprint, []) if x.status != "resolved"]
-        marks = seen.get(f.fingerprint, [])
+        marks = seen.get(f.fingerprint) or seen.get(f.inherited_from or "", [])
+        past = [x for x in marks if x.status != "resolved"]
         if not past:
             f.status = "new"
             continue
@@ -217,7 +241,7 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
         f.status = "regressed" if back or grew else "recurring"
     resolved: list[Finding] = []
     for fingerprint, marks in sorted(seen.items()):
-        if fingerprint in current or marks[-1].status == "resolved":
+        if fingerprint in current or fingerprint in continued or marks[-1].status == "resolved":
             continue
         last = marks[-1]
         absent_runs = 1 + sum(1 for r in runs if r > last.run_id)  # this run, plus earlier runs without it
@@ -251,7 +275,8 @@ def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list
 
     labels = [(run_id, f"#{run_id} {format_ns(started)[:10]}") for run_id, started in earlier]
     return {
-        f.fingerprint: [(label, shares.get((run_id, f.fingerprint), 0.0)) for run_id, label in labels]
+        f.fingerprint: [(label, shares.get((run_id, f.fingerprint), shares.get((run_id, f.inherited_from or ""), 0.0)))
+                        for run_id, label in labels]
         + [("now", f.impact.trace_share)]
         for f in findings
     }

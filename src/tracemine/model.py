@@ -169,7 +169,11 @@ def build_children(spans: list[Span]) -> dict[str | None, list[Span]]:
 
 @dataclass(slots=True)
 class Signal:
-    """A deterministic detector's claim about one trace, with the spans that show it."""
+    """A deterministic detector's claim about one trace, with the spans that show it.
+
+    ``span_ids`` are where the failure shows (the symptom); ``cause_span_id`` is the LLM call that decided
+    it and ``agent`` the agent that made the call (set by :mod:`tracemine.detect.cause`, ``None`` when
+    the trace does not say)."""
 
     detector: str
     kind: str
@@ -178,6 +182,8 @@ class Signal:
     severity: str
     evidence: dict[str, Any]
     text: str
+    cause_span_id: str | None = None
+    agent: str | None = None
 
 
 @dataclass(slots=True)
@@ -199,6 +205,8 @@ class Exemplar:
     trace_id: str
     span_ids: list[str]
     excerpt: str
+    cause_span_id: str | None = None
+    """The LLM call that decided the failure (see :mod:`tracemine.detect.cause`), when known."""
 
 
 @dataclass(slots=True)
@@ -215,6 +223,10 @@ class Impact:
     @property
     def trace_share(self) -> float:
         return self.traces / self.window_traces if self.window_traces else 0.0
+
+
+FIX_PARTS = ("kind", "mechanism", "agent", "subject", "family")
+"""What makes a finding one fix (:attr:`Finding.key`)."""
 
 
 @dataclass(slots=True)
@@ -248,3 +260,39 @@ class Finding:
     summariser: str = "offline"
     timeline: list[tuple[int, int]] = field(default_factory=list)
     """Signals over the window: ``(bucket_start_ns, signals)`` in equal buckets, oldest first."""
+    key: dict[str, str] = field(default_factory=dict)
+    """What makes it one fix: ``kind``, ``mechanism``, ``agent``, ``subject`` (tool, tool cycle or model)
+    and ``family`` (the violated constraint or error family), empty strings where a part does not apply."""
+    theme_id: str | None = None
+    """The theme (cross-cutting pattern) it belongs to."""
+    cause_span_ids: list[str] = field(default_factory=list)
+    """The LLM calls that decided its signals (verified like every cited span)."""
+    legacy_fingerprint: str | None = None
+    """Its fingerprint under the first finding model (one finding per mechanism across tools and agents);
+    history and tracker issues of such a finding continue on its largest child."""
+    inherited_from: str | None = None
+    """The earlier fingerprint whose history this finding continues (set once, on the first run after a split)."""
+
+
+@dataclass(slots=True)
+class Theme:
+    """A cross-cutting pattern above findings: one mechanism seen in several findings (agents, tools).
+
+    ``findings`` are the fingerprints of its findings, largest first; ``agents``/``tools`` count the
+    affected traces per agent and per tool. Worded recursively from its findings' summaries."""
+
+    theme_id: str
+    kind: str
+    mechanism: str
+    findings: list[str]
+    traces: int
+    signals: int
+    window_traces: int
+    severity: str
+    score: float = 0.0
+    agents: list[tuple[str, int]] = field(default_factory=list)
+    tools: list[tuple[str, int]] = field(default_factory=list)
+    title: str = ""
+    summary: str = ""
+    recommended_fix: str = ""
+    summariser: str = "offline"

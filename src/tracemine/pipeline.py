@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tracemine.config import Settings, load_settings
-from tracemine.model import Finding
+from tracemine.model import Finding, Theme
 from tracemine.store import DEFAULT_DB, Store
 from tracemine.timewindow import Window, WindowSpec
 
@@ -47,6 +47,8 @@ class MineResult(Sequence[Finding]):
     ingest: Any = None
     resolved: list[Finding] = field(default_factory=list)
     """Findings of earlier runs that this run marks resolved (absent long enough)."""
+    themes: list[Theme] = field(default_factory=list)
+    """Cross-cutting patterns over the reported findings, best first (see :mod:`tracemine.themes`)."""
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -134,21 +136,24 @@ def run_mine(
     _timelines(candidates, resolved, archive)
     gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
     _score(run, candidates)
+    themes = _themes(candidates, detect.signals, archive.traces, redactor, mine_settings)
     run.progress("findings", len(candidates), len(candidates))
     run.timed("findings", started)
 
     started = time.perf_counter()
-    llm_usage, summary_stats, overview = _summarise(run, candidates, llm, max_findings, redactor, llm_options or {},
-                                                    archive.traces)
-    run.timed("summarise", started)
     ranked = order_findings(c.finding for c in candidates)
     reported = ranked[:max_findings]
+    shown = {f.fingerprint for f in reported}
+    themes = [t for t in themes if shown.intersection(t.theme.findings)]
+    llm_usage, summary_stats, overview = _summarise(run, candidates, themes, llm, max_findings, redactor,
+                                                    llm_options or {}, archive.traces)
+    run.timed("summarise", started)
 
     context = ReportContext(
         since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
         trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
-        history=trends(store, reported, history_settings.trend_runs),
+        history=trends(store, reported, history_settings.trend_runs), themes=[t.theme for t in themes],
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
@@ -157,7 +162,7 @@ def run_mine(
         run.timed("report", started)
     stats = {
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
-        "findings": len(ranked), "reported": len(reported), "resolved": len(gone),
+        "findings": len(ranked), "reported": len(reported), "resolved": len(gone), "themes": len(themes),
         "statuses": {s: sum(1 for f in reported if f.status == s) for s in ("new", "recurring", "regressed")},
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
         "clusters": clusters.stats if clusters is not None else {}, "summaries": summary_stats,
@@ -171,7 +176,8 @@ def run_mine(
     )
     run_id = save_run(store, record, ranked + gone, len(reported))
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
-                      outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone)
+                      outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone,
+                      themes=[t.theme for t in themes])
 
 
 def _start_backend(spec: Any, settings: Any) -> Any:
@@ -236,7 +242,7 @@ def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int
                 mine_settings: dict[str, Any]) -> tuple[list[Any], Any]:
     from tracemine.findings import CitationCheck, build_candidates
 
-    if clusters is None:
+    if not signals:
         return [], CitationCheck()
     return build_candidates(
         run.store, signals, clusters, window_traces, redactor,
@@ -253,6 +259,14 @@ def _score(run: _Run, candidates: list[Any]) -> None:
         raise MineError(f"rank settings: {exc}") from exc
     for c in candidates:
         c.finding.score = score(c.finding, rank_settings, c.isolated)
+
+
+def _themes(candidates: list[Any], signals: list[Any], window_traces: int, redactor: Any,
+            mine_settings: dict[str, Any]) -> list[Any]:
+    from tracemine.themes import build_themes
+
+    return build_themes(candidates, signals, window_traces, redactor,
+                        min_findings=int(mine_settings.get("theme_min_findings", 2)))
 
 
 def _timelines(candidates: list[Any], window: Window, archive: Any) -> None:
@@ -277,10 +291,12 @@ def _overview_brief(top: list[Any], window_traces: int) -> Any:
                  severity=top[0].finding.severity if top else "low", children=[c.brief for c in top])
 
 
-def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: int, redactor: Any,
-               llm_options: dict[str, Any], window_traces: int) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
-    """Word every finding — the LLM (when configured) for the reported ones, offline for the rest — and
-    the run's overview. Returns LLM usage (``None`` offline), walk statistics and the overview text."""
+def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | None, max_findings: int,
+               redactor: Any, llm_options: dict[str, Any], window_traces: int,
+               ) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
+    """Word every finding — the LLM (when configured) for the reported ones, offline for the rest — then
+    the ``themes`` (from their reported findings' summaries) and the run's overview. Returns LLM usage
+    (``None`` offline), walk statistics and the overview text."""
     from tracemine.report.jsonout import order_findings
     from tracemine.summarise.offline import OfflineSummariser
 
@@ -288,14 +304,20 @@ def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: 
     order = {f.fingerprint: i for i, f in enumerate(order_findings(c.finding for c in candidates))}
     candidates = sorted(candidates, key=lambda c: order[c.finding.fingerprint])
     top, rest = candidates[:max_findings], candidates[max_findings:]
+    by_fingerprint = {c.finding.fingerprint: c for c in top}
+    theme_members = [[by_fingerprint[fp] for fp in t.theme.findings if fp in by_fingerprint] for t in themes]
+    for t, members in zip(themes, theme_members, strict=True):
+        t.brief.children = [c.brief for c in members]  # summarised from what is reported
+        t.brief.child_summaries = []
     overview = _overview_brief(top, window_traces)
     llm_settings = dict(((run.settings.model_extra or {}).get("summarise") or {}).get("llm") or {})
     if llm:
         llm_settings["model"] = llm
     usage: dict[str, Any] | None = None
     stats: dict[str, Any] = {"offline": 0, "llm": 0, "fallbacks": {}}
-    total = len(candidates)
+    total = len(candidates) + len(themes)
     run.progress("summarise", 0, total)
+    overview_summary = None
     if llm_settings.get("model") and top:
         from tracemine.summarise.llm import LLMSummariser
         from tracemine.summarise.recursive import summarise_tree
@@ -304,27 +326,42 @@ def _summarise(run: _Run, candidates: list[Any], llm: str | None, max_findings: 
             summariser = LLMSummariser.from_settings(llm_settings, redactor=redactor, **llm_options)
         except ValueError as exc:
             raise MineError(f"summarise.llm settings: {exc}") from exc
-        summaries, walk = summarise_tree([c.brief for c in top] + [overview], summariser, offline)
+        briefs = [c.brief for c in top] + [t.brief for t in themes] + [overview]
+        summaries, walk = summarise_tree(briefs, summariser, offline)
         usage = summariser.usage
         stats.update(walk.as_dict())
         for c, summary in zip(top, summaries, strict=False):
             _apply(c, summary, redactor)
+        for t, summary in zip(themes, summaries[len(top):], strict=False):
+            _apply_theme(t, summary, redactor)
         overview_summary = summaries[-1]
         done_offline = rest
     else:
         done_offline = candidates
-        overview_summary = None
     for n, c in enumerate(done_offline, 1):
         _apply(c, offline.summarise(c.brief), redactor)
         stats["offline"] += 1
         if n % 50 == 0:
-            run.progress("summarise", total - len(done_offline) + n, total)
-    if overview_summary is None and top:
-        overview.child_summaries = [_summary_of(c) for c in top]
-        overview_summary = offline.summarise(overview)
+            run.progress("summarise", len(candidates) - len(done_offline) + n, total)
+    if overview_summary is None:
+        for t, members in zip(themes, theme_members, strict=True):
+            t.brief.child_summaries = [_summary_of(c) for c in members]
+            _apply_theme(t, offline.summarise(t.brief), redactor)
+            stats["offline"] += 1
+        if top:
+            overview.child_summaries = [_summary_of(c) for c in top]
+            overview_summary = offline.summarise(overview)
     run.progress("summarise", total, total)
     text = redactor.redact(overview_summary.summary) if overview_summary is not None else ""
     return usage, stats, text
+
+
+def _apply_theme(candidate: Any, summary: Any, redactor: Any) -> None:
+    theme = candidate.theme
+    theme.title = redactor.redact(summary.title)
+    theme.summary = redactor.redact(summary.summary)
+    theme.recommended_fix = redactor.redact(summary.recommended_fix)
+    theme.summariser = summary.summariser
 
 
 def _summary_of(candidate: Any) -> Any:

@@ -168,6 +168,9 @@ class Publisher(ABC):
         fp = finding.fingerprint
         out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp) if use_mapping else None
+        if rec is None and use_mapping and finding.inherited_from:
+            # the first run after a finding split: its largest child carries the earlier issue on
+            rec = get_issue(store, self.name, self.target, finding.inherited_from)
         filtered = None if finding.status == "resolved" else self.settings.passes(finding.severity, finding.impact.traces)
         if filtered:  # below the thresholds: leave any issue as it is, search for none
             out.skipped, out.reason = True, filtered

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from tracemine.model import Exemplar, Finding, Impact
+from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Theme
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "findings.schema.json"
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("new", "recurring", "regressed", "resolved")
@@ -56,6 +56,8 @@ class ReportContext:
     history: Mapping[str, Sequence[tuple[str, float]]] | None = None
     overview: str = ""
     """A short paragraph on the run as a whole (the summariser's overview of the reported findings)."""
+    themes: Sequence[Theme] = ()
+    """Cross-cutting patterns over the reported findings, best first."""
 
     def __post_init__(self) -> None:
         if not self.version:
@@ -162,8 +164,14 @@ def to_dict(finding: Finding, rank: int | None = None) -> dict[str, Any]:
         last_seen=iso_ns(finding.last_seen_ns),
         last_seen_ns=finding.last_seen_ns,
         exemplars=[
-            {"trace_id": e.trace_id, "span_ids": list(e.span_ids), "excerpt": e.excerpt} for e in finding.exemplars
+            {"trace_id": e.trace_id, "span_ids": list(e.span_ids), "cause_span_id": e.cause_span_id,
+             "excerpt": e.excerpt} for e in finding.exemplars
         ],
+        key={part: str(finding.key.get(part, "")) for part in FIX_PARTS} if finding.key else None,
+        theme_id=finding.theme_id,
+        cause_span_ids=list(finding.cause_span_ids),
+        legacy_fingerprint=finding.legacy_fingerprint,
+        inherited_from=finding.inherited_from,
     )
     if finding.timeline:
         data["timeline"] = [{"start": iso_ns(start), "start_ns": int(start), "signals": int(count)}
@@ -198,12 +206,33 @@ def from_dict(data: Mapping[str, Any]) -> Finding:
         models=list(data.get("models", [])),
         first_seen_ns=data.get("first_seen_ns"),
         last_seen_ns=data.get("last_seen_ns"),
-        exemplars=[Exemplar(e["trace_id"], list(e["span_ids"]), e["excerpt"]) for e in data.get("exemplars", [])],
+        exemplars=[Exemplar(e["trace_id"], list(e["span_ids"]), e["excerpt"], e.get("cause_span_id"))
+                   for e in data.get("exemplars", [])],
         status=data.get("status", "new"),
         score=data.get("score", 0.0),
         summariser=data.get("summariser", "offline"),
         timeline=[(int(t["start_ns"]), int(t["signals"])) for t in data.get("timeline", [])],
+        key=dict(data.get("key") or {}),
+        theme_id=data.get("theme_id"),
+        cause_span_ids=list(data.get("cause_span_ids") or []),
+        legacy_fingerprint=data.get("legacy_fingerprint"),
+        inherited_from=data.get("inherited_from"),
     )
+
+
+def theme_to_dict(theme: Theme, rank: int | None = None) -> dict[str, Any]:
+    """One theme as a JSON-ready dict (the ``themes[]`` item of the schema)."""
+    data: dict[str, Any] = {} if rank is None else {"rank": rank}
+    data.update(
+        theme_id=theme.theme_id, title=theme.title, summary=theme.summary, recommended_fix=theme.recommended_fix,
+        kind=theme.kind, mechanism=theme.mechanism, severity=theme.severity, score=_finite(theme.score),
+        summariser=theme.summariser, findings=list(theme.findings), traces=int(theme.traces),
+        signals=int(theme.signals), window_traces=int(theme.window_traces),
+        trace_share=_finite(theme.traces / theme.window_traces) if theme.window_traces else 0.0,
+        agents=[{"name": name, "traces": int(n)} for name, n in theme.agents],
+        tools=[{"name": name, "traces": int(n)} for name, n in theme.tools],
+    )
+    return data
 
 
 def llm_usage_dict(usage: Mapping[str, int | float] | None) -> dict[str, Any] | None:
@@ -250,8 +279,36 @@ def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str,
         "llm_usage": llm_usage_dict(ctx.llm_usage),
         "trace_url": ctx.trace_url,
         "overview": ctx.overview,
+        "themes": [theme_to_dict(t, rank) for rank, t in enumerate(ctx.themes, 1)],
+        "breakdown": breakdown(ordered),
         "findings": items,
     }
+
+
+def breakdown(findings: Sequence[Finding]) -> dict[str, list[dict[str, Any]]]:
+    """Findings and affected traces per agent and per tool (subject), largest first."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for part, label in (("agent", "agents"), ("subject", "tools")):
+        traces: dict[str, set[str]] = {}
+        counts: dict[str, int] = {}
+        for f in findings:
+            name = _key_part(f, part)
+            if not name:
+                continue
+            traces.setdefault(name, set()).update(f.trace_ids)
+            counts[name] = counts.get(name, 0) + 1
+        out[label] = [{"name": n, "findings": counts[n], "traces": len(traces[n])}
+                      for n in sorted(traces, key=lambda n: (-len(traces[n]), n))]
+    return out
+
+
+def _key_part(finding: Finding, part: str) -> str:
+    """``agent`` or ``subject`` of a finding's fix key (its first agent / tool for findings stored without one)."""
+    value = (finding.key or {}).get(part)
+    if value:
+        return str(value)
+    names = finding.agents if part == "agent" else finding.tools
+    return names[0] if names else ""
 
 
 def write_json(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:

@@ -49,7 +49,8 @@ class Brief:
     """What a summariser sees about one node of the finding hierarchy.
 
     ``level`` is ``leaf`` (a cluster leaf inside a finding), ``finding`` (one ranked finding: a parent
-    group of signals) or ``overview`` (all findings of a run; its ``children`` are the findings).
+    group of signals), ``theme`` (findings sharing one mechanism across agents and tools; its ``children``
+    are those findings) or ``overview`` (all findings of a run; its ``children`` are the findings).
     Counts are for this node only; ``window_traces`` is the number of traces in the mined window.
 
     ``facts`` aggregates the members' detector evidence (see

@@ -835,6 +835,8 @@ class OfflineSummariser:
             w = _Writer(brief, self.redactor)
             if brief.level == "overview":
                 return self._overview(w)
+            if brief.level == "theme":
+                return self._theme(w)
             return self._node(w)
         except Exception as exc:  # never let one odd brief stop a run; say so in the text
             return Summary(
@@ -858,12 +860,58 @@ class OfflineSummariser:
         if refs:
             sentences.append(f"Exemplars: {', '.join(refs)}.")
         summary = " ".join(s.strip() for s in sentences if s and s.strip())
+        agents = [name for name, _ in _pairs(w.brief.agents)]
+        title = _cap(parts.title)
+        if len(agents) == 1 and w.brief.level == "finding":
+            title = f"{w.q(agents[0], 48)}: {title}"  # one fix: say whose
         return Summary(
-            title=_fit(_cap(parts.title), 240),
+            title=_fit(title, 240),
             summary=summary,
             mechanism=parts.mechanism,
             recommended_fix=parts.fix,
             exemplar_refs=refs,
+            summariser=self.name,
+        )
+
+    # ---- themes
+
+    def _theme(self, w: _Writer) -> Summary:
+        """A cross-cutting mechanism: the kind's template over all members (its mechanism and a fix naming
+        the main tools), titled by how far it reaches, with its findings listed largest first."""
+        kind, mechanism = _kind_and_mechanism(w)
+        template = _TEMPLATES.get(kind)
+        parts = template(w, mechanism) if template else _generic(w, mechanism, kind)
+        agents = [name for name, _ in _pairs(w.brief.agents)]
+        tools = [name for name, _ in _pairs(w.brief.tools)]
+        findings = _int(w.facts.get("findings")) or len(w.brief.children or ())
+        label = f"{kind.replace('_', ' ')} — {(mechanism or 'same mechanism').replace('_', ' ')}"
+        reach = ", ".join(x for x in (_plural(len(agents), "agent") if agents else "",
+                                      _plural(len(tools), "tool") if tools else "") if x)
+        title = f"{w.q(label, 60)} in {reach or _plural(findings, 'finding')} ({w.count_phrase()})"
+        children = list(w.brief.children or ())
+        listed = []
+        for i, summary in enumerate(w.brief.child_summaries or ()):
+            text = _flat(getattr(summary, "title", "") or "", 160)
+            traces = children[i].traces if i < len(children) and isinstance(children[i].traces, int) else 0
+            if text:
+                listed.append((traces, i, text))
+        listed.sort(key=lambda t: (-t[0], t[1]))
+        sentences = [
+            f"{_plural(findings, 'finding')} share this mechanism: {w.how_often()}.",
+            ("Agents: " + ", ".join(f"{w.q(n, 40)} ({c})" for n, c in _pairs(w.brief.agents)[:5]) + ".")
+            if agents else "",
+            ("Tools: " + ", ".join(f"{w.q(n, 40)} ({c})" for n, c in _pairs(w.brief.tools)[:6]) + ".")
+            if tools else "",
+            ("Its findings: " + "; ".join(f"{k}) {t}" for k, (_, _, t) in enumerate(listed[:5], 1)) + ".")
+            if listed else "",
+            w.impact(),
+        ]
+        return Summary(
+            title=_fit(_cap(title), 240),
+            summary=" ".join(x for x in sentences if x),
+            mechanism=parts.mechanism,
+            recommended_fix="One change for all of them: " + parts.fix,
+            exemplar_refs=w.exemplar_refs(),
             summariser=self.name,
         )
 

@@ -46,6 +46,11 @@ _LEVEL_TASK = {
         "one failure mode (a finding) made of one or more clusters; when child summaries are given, "
         "say what the clusters share and how they differ"
     ),
+    "theme": (
+        "one cross-cutting pattern: several findings (one fix each, for different agents or tools) that share "
+        "one failure mechanism, given as child summaries; say what they share, which agents and tools it "
+        "touches, and the one change that addresses all of them"
+    ),
     "overview": (
         "all findings of one mining run (given as child summaries): the main failure modes, what they "
         "have in common and which fixes come first"
@@ -395,7 +400,8 @@ def _user_message(brief: Brief, p: _Plan) -> tuple[str, list[str]]:
     if summaries:
         shown = summaries[: p.children]
         label = (
-            "Findings of this run" if brief.level == "overview" else "Summaries of the clusters in this node"
+            "Findings of this run" if brief.level == "overview"
+            else "Findings in this theme" if brief.level == "theme" else "Summaries of the clusters in this node"
         )
         out.append(f"\n{label} ({len(summaries)}):")
         for i, s in enumerate(shown, 1):

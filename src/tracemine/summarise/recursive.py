@@ -2,8 +2,8 @@
 
 :func:`summarise_tree` summarises each finding brief post-order: when a node has at least two children,
 the children are summarised first (recursively) and their summaries are written into the node's
-``child_summaries`` (same order as ``children``); then the node itself. An ``overview`` brief, when one
-is given, is summarised last, from the findings' summaries.
+``child_summaries`` (same order as ``children``); then the node itself. ``theme`` and ``overview``
+briefs, when given, are summarised last, from their findings' summaries.
 
 Any failure of the primary summariser for one node — an exception, an invalid answer, a budget stop —
 gives that node the fallback's summary, marked ``"<fallback name> (fallback: <reason>)"`` in
@@ -29,6 +29,8 @@ from tracemine.summarise.budget import BudgetExceeded, SummariseError
 log = logging.getLogger(__name__)
 
 _MAX_ERRORS = 20
+LATE_LEVELS = ("theme", "overview")
+"""Levels written from other briefs' summaries: after every other brief, in the order given."""
 
 
 @dataclass(slots=True)
@@ -98,8 +100,8 @@ def summarise_tree(
     usage_before = _usage(summariser)
 
     results: list[Summary | None] = [None] * len(briefs)
-    normal = [i for i, b in enumerate(briefs) if b.level != "overview"]
-    overviews = [i for i, b in enumerate(briefs) if b.level == "overview"]
+    normal = [i for i, b in enumerate(briefs) if b.level not in LATE_LEVELS]
+    overviews = [i for i, b in enumerate(briefs) if b.level in LATE_LEVELS]
 
     if workers > 1 and len(normal) > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="summarise") as pool:
@@ -119,7 +121,7 @@ def summarise_tree(
                 s = done.get(id(child)) or by_node_id.get(child.node_id)
                 children.append(s if s is not None else walk.node(child))
             ov.child_summaries = children
-        results[i] = walk.one(ov, use_primary=overview)
+        results[i] = walk.one(ov, use_primary=overview or ov.level != "overview")
 
     stats = walk.stats
     usage_after = _usage(summariser)

@@ -18,7 +18,7 @@ import orjson
 from tracemine.synth.domains import AGENTS, AGENTS_BY_NAME
 from tracemine.synth.materialize import materialize
 from tracemine.synth.plan import TraceBuilder
-from tracemine.synth.scenarios import DEFAULT_RATES, KINDS, inject, run_workflow
+from tracemine.synth.scenarios import DEFAULT_RATES, KINDS, BugSites, inject, run_workflow
 from tracemine.synth.writers import TraceWriter
 
 DEFAULT_END_TIME = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -140,6 +140,7 @@ def generate(
     counts: dict[str, dict[str, int]] = {}
     spans_total = 0
     labels_path = out / "labels.jsonl"
+    sites = BugSites()
     try:
         with labels_path.open("wb") as lf:
             for i in range(n):
@@ -149,7 +150,7 @@ def generate(
                 trace_id = f"{rng.getrandbits(128) or 1:032x}"
                 conv_id = _uuid(rng)
                 run_workflow(agent, b)
-                injected = inject(b, rates, config.second_failure_rate)
+                injected = inject(b, rates, config.second_failure_rate, sites)
                 spans = materialize(b, start, end_ns)
                 spans.sort(key=_BY_END)
                 writer.write(b, trace_id, conv_id, spans)

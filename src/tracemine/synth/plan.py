@@ -101,8 +101,8 @@ class TraceBuilder:
     """Collects the steps of one trace; workflows call :meth:`call` and :meth:`finish`."""
 
     __slots__ = (
-        "agent", "ctx", "final_text", "model", "ok", "rng", "root", "root_exc", "root_msg", "root_output",
-        "root_status", "steps", "today", "user_text",
+        "agent", "avoid_tools", "ctx", "final_text", "model", "ok", "only_tool", "rng", "root", "root_exc",
+        "root_msg", "root_output", "root_status", "steps", "today", "user_text",
     )
 
     def __init__(self, agent: AgentSpec, rng: Random, today: int) -> None:
@@ -120,6 +120,10 @@ class TraceBuilder:
         self.root_msg = ""
         self.root_exc: tuple[str, str] | None = None
         self.root_output: str | None = None
+        self.only_tool: str | None = None
+        """When set, injectors pick steps of this tool only (a failure mode's bug site)."""
+        self.avoid_tools: frozenset[str] = frozenset()
+        """Tools injectors leave alone (sites of other modes of the same kind)."""
 
     # --- building blocks used by workflows and injectors ---------------------------------------------
 
@@ -166,7 +170,8 @@ class TraceBuilder:
     # --- queries used by injectors -------------------------------------------------------------------
 
     def tool_indices(self, *, write: bool | None = None, poll: bool | None = False) -> list[int]:
-        """Indices of untagged tool steps of known tools, optionally filtered on write/poll."""
+        """Indices of untagged tool steps of known tools, optionally filtered on write/poll, within the
+        current bug site (:attr:`only_tool`, :attr:`avoid_tools`)."""
         out = []
         for i, s in enumerate(self.steps):
             spec = s.tool
@@ -175,6 +180,8 @@ class TraceBuilder:
             if write is not None and spec.write != write:
                 continue
             if poll is not None and spec.poll != poll:
+                continue
+            if (self.only_tool is not None and s.tool_name != self.only_tool) or s.tool_name in self.avoid_tools:
                 continue
             out.append(i)
         return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracemine.synth import modes as m
 from tracemine.synth.catalog import AgentSpec
@@ -114,18 +114,54 @@ def run_workflow(agent: AgentSpec, b: TraceBuilder) -> None:
     chosen(b)
 
 
-def _try_kind(b: TraceBuilder, kind: str, *, terminal_ok: bool) -> Injected | None:
+@dataclass
+class BugSites:
+    """Each failure mode is one bug per agent at one site, as in production: the first trace of an agent
+    a mode is injected into fixes its tool there (or, for modes about LLM calls or the run, its model);
+    later traces of that agent get the mode at that tool, with that model. The same mode in several
+    agents is several bugs (several fixes) with one mechanism. Modes of one kind never share a site in
+    one agent (their signals would rightly be one fix)."""
+
+    sites: dict[tuple[str, str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def prepare(self, md: Mode, b: TraceBuilder) -> None:
+        site = self.sites.get((md.kind, md.name, b.agent.name))
+        if site is None:
+            b.only_tool = None
+            b.avoid_tools = frozenset(tool for (kind, _, agent), (tool, _m) in self.sites.items()
+                                      if kind == md.kind and agent == b.agent.name and tool)
+        else:
+            b.only_tool, b.avoid_tools = site[0], frozenset()
+            if site[0] is None and site[1] is not None:
+                b.model = site[1]
+
+    def record(self, md: Mode, b: TraceBuilder, label: Injected) -> None:
+        self.sites.setdefault((md.kind, md.name, b.agent.name), (label.tool, None if label.tool else b.model))
+
+    def release(self, b: TraceBuilder) -> None:
+        b.only_tool, b.avoid_tools = None, frozenset()
+
+
+def _try_kind(b: TraceBuilder, kind: str, *, terminal_ok: bool, sites: BugSites | None = None) -> Injected | None:
     modes = [md for md in MODES[kind] if terminal_ok or not md.terminal]
     b.rng.shuffle(modes)
     for md in modes:
+        if sites is not None:
+            sites.prepare(md, b)
         label = md.inject(b)
+        if sites is not None:
+            sites.release(b)
+            if label is not None:
+                sites.record(md, b, label)
         if label is not None:
             return label
     return None
 
 
-def inject(b: TraceBuilder, rates: Mapping[str, float], second_rate: float) -> list[Injected]:
-    """Draw this trace's injected failures (usually none, sometimes one, rarely two) and apply them."""
+def inject(b: TraceBuilder, rates: Mapping[str, float], second_rate: float,
+           sites: BugSites | None = None) -> list[Injected]:
+    """Draw this trace's injected failures (usually none, sometimes one, rarely two) and apply them;
+    with ``sites``, each mode stays at its bug site (:class:`BugSites`)."""
     rng = b.rng
     u = rng.random()
     first = None
@@ -137,7 +173,7 @@ def inject(b: TraceBuilder, rates: Mapping[str, float], second_rate: float) -> l
     if first is None:
         return []
     labels = []
-    label = _try_kind(b, first, terminal_ok=True)
+    label = _try_kind(b, first, terminal_ok=True, sites=sites)
     if label is not None:
         labels.append(label)
     if rng.random() < second_rate:
@@ -148,7 +184,7 @@ def inject(b: TraceBuilder, rates: Mapping[str, float], second_rate: float) -> l
             for kind, w in others:
                 v -= w
                 if v < 0:
-                    second = _try_kind(b, kind, terminal_ok=False)
+                    second = _try_kind(b, kind, terminal_ok=False, sites=sites)
                     if second is not None:
                         labels.append(second)
                     break
