@@ -271,9 +271,11 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
     else:
         if ctx.overview:
             body.append(f'<section class="panel overview"><h2>Overview</h2>{html_prose(ctx.overview)}</section>')
+        body += _themes(ordered, ctx)
         body.append(bar_chart(ordered))
         body += _filters(ordered)
         body += _table(ordered)
+        body += _breakdown(ordered)
         for rank, f in enumerate(ordered, 1):
             body += _card(rank, f, ctx)
     body += _footer(ctx)
@@ -406,6 +408,11 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         f"<dt>first seen</dt><dd>{esc(format_ns(f.first_seen_ns))}</dd>",
         f"<dt>last seen</dt><dd>{esc(format_ns(f.last_seen_ns))}</dd>",
         f"<dt>clusters</dt><dd>{_names(f.cluster_ids, 10)}</dd>",
+        *(f"<dt>fix key: {esc(label)}</dt><dd><code>{esc(f.key[part])}</code></dd>"
+          for part, label in (("agent", "agent"), ("subject", "subject"), ("mechanism", "mechanism"),
+                              ("family", "constraint / error")) if (f.key or {}).get(part)),
+        *([f'<dt>theme</dt><dd><a href="#{anchor(f.theme_id)}"><code>{esc(f.theme_id)}</code></a></dd>']
+          if f.theme_id else []),
         "</dl>",
     ]
     if f.exemplars:
@@ -413,8 +420,9 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         lines.append("<ol>")
         for ex in f.exemplars[:MAX_EXEMPLARS]:
             spans = ", ".join(_link(ctx, ex.trace_id, s) for s in ex.span_ids) or "—"
+            cause = f" · cause (LLM call) {_link(ctx, ex.trace_id, ex.cause_span_id)}" if ex.cause_span_id else ""
             lines.append(
-                f"<li>trace {_link(ctx, ex.trace_id)} · spans {spans}"
+                f"<li>trace {_link(ctx, ex.trace_id)} · symptom spans {spans}{cause}"
                 f"<pre>{esc(truncate(ex.excerpt, MAX_EXCERPT_CHARS))}</pre></li>"
             )
         lines.append("</ol>")
@@ -429,6 +437,46 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
                              len(f.span_ids), "cited spans", MAX_SPAN_IDS)
     lines.append("</section>")
     return lines
+
+
+def _themes(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]:
+    """Cross-cutting patterns above the findings, each linking to its findings."""
+    if not ctx.themes:
+        return []
+    ranks = {f.fingerprint: rank for rank, f in enumerate(ordered, 1)}
+    out = ['<section class="panel themes"><h2>Themes</h2>',
+           '<p class="meta">One mechanism in several findings (agents, tools); each finding below is one fix.</p>']
+    for n, t in enumerate(ctx.themes, 1):
+        members = ", ".join(f'<a href="#{anchor(fp)}">#{ranks[fp]}</a>' for fp in t.findings if fp in ranks)
+        share = format_share(t.traces / t.window_traces) if t.window_traces else "—"
+        reach = ", ".join(f"<code>{esc(a)}</code> ({c})" for a, c in t.agents)
+        tools = ", ".join(f"<code>{esc(a)}</code> ({c})" for a, c in t.tools[:12])
+        out += [
+            f'<article id="{anchor(t.theme_id)}" class="sev-{esc(t.severity)}">',
+            f"<h3>T{n}. {_inline(t.title)}</h3>",
+            f'<div class="meta">theme <code>{esc(t.theme_id)}</code> · {esc(t.severity)} · '
+            f"{format_count(t.traces)} traces ({esc(share)}) · findings {members or '—'}</div>",
+            html_prose(t.summary),
+            f"<p><b>Fix for all of them:</b> {_inline(t.recommended_fix)}</p>",
+            f'<dl class="kv"><dt>agents</dt><dd>{reach or "—"}</dd><dt>tools</dt><dd>{tools or "—"}</dd></dl>',
+            "</article>",
+        ]
+    out.append("</section>")
+    return out
+
+
+def _breakdown(ordered: Sequence[Finding]) -> list[str]:
+    """Reported findings and affected traces per agent and per tool."""
+    from tracemine.report.jsonout import breakdown
+
+    rows = breakdown(list(ordered))
+    out = ['<section class="panel breakdown"><h2>By agent and tool</h2><dl class="kv">']
+    for label, key in (("agents", "agents"), ("tools", "tools")):
+        items = ", ".join(f"<code>{esc(r['name'])}</code> {r['findings']} finding(s), {format_count(r['traces'])} "
+                          "trace(s)" for r in rows[key])
+        out.append(f"<dt>{label}</dt><dd>{items or '—'}</dd>")
+    out.append("</dl></section>")
+    return out
 
 
 def _footer(ctx: ReportContext) -> list[str]:

@@ -200,7 +200,9 @@ def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
     else:
         if ctx.overview:
             lines += ["## Overview", "", md_prose(ctx.overview), ""]
+        lines += _themes(ordered, ctx)
         lines += _summary_table(ordered)
+        lines += _breakdown(ordered)
         for rank, finding in enumerate(ordered, 1):
             lines += _section(rank, finding, ctx)
     lines += _footer(ordered, ctx)
@@ -231,6 +233,49 @@ def _summary_table(ordered: list[Finding]) -> list[str]:
             f"| {_names(f.tools, MAX_TABLE_TOOLS, cell=True)} |"
         )
     lines.append("")
+    return lines
+
+
+def _themes(ordered: list[Finding], ctx: ReportContext) -> list[str]:
+    """Cross-cutting patterns, above the findings: each with its id, reach, fix and its findings."""
+    if not ctx.themes:
+        return []
+    ranks = {f.fingerprint: rank for rank, f in enumerate(ordered, 1)}
+    lines = ["## Themes", "",
+             "Patterns shared by several findings (one mechanism in several agents or tools); each finding below "
+             "is one fix.", ""]
+    for n, t in enumerate(ctx.themes, 1):
+        share = format_share(t.traces / t.window_traces) if t.window_traces else "—"
+        members = [f"[#{ranks[fp]}](#{anchor(fp)})" for fp in t.findings if fp in ranks]
+        below = len(t.findings) - len(members)
+        lines += [
+            f"### T{n}. {md_prose(t.title, cell=True)}",
+            "",
+            f"**Theme:** {md_code(t.theme_id)} · **Severity:** {SEVERITY_MARK.get(t.severity, '')} {md_text(t.severity)}"
+            f" · **Traces:** {format_count(t.traces)} ({md_text(share)}) · **Findings:** {', '.join(members) or '—'}"
+            + (f" (+{below} below the cut)" if below > 0 else ""),
+            "",
+            md_prose(t.summary) or "—",
+            "",
+            f"**Fix for all of them:** {md_prose(t.recommended_fix) or '—'}",
+            "",
+            f"- **Agents:** {', '.join(f'{md_code(a)} ({c})' for a, c in t.agents) or '—'}",
+            f"- **Tools:** {', '.join(f'{md_code(a)} ({c})' for a, c in t.tools[:MAX_TABLE_TOOLS * 3]) or '—'}",
+            "",
+        ]
+    return lines
+
+
+def _breakdown(ordered: list[Finding]) -> list[str]:
+    """Reported findings and affected traces per agent and per tool."""
+    from tracemine.report.jsonout import breakdown
+
+    lines: list[str] = []
+    for label, rows in (("agent", breakdown(ordered)["agents"]), ("tool", breakdown(ordered)["tools"])):
+        if not rows:
+            continue
+        lines += [f"**By {label}:** " + ", ".join(
+            f"{md_code(r['name'])} {r['findings']} finding(s), {format_count(r['traces'])} trace(s)" for r in rows), ""]
     return lines
 
 
@@ -279,6 +324,7 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         f"- **Tools:** {_names(f.tools)}",
         f"- **Agents:** {_names(f.agents)}",
         f"- **Models:** {_names(f.models)}",
+        f"- **One fix:** {_key_text(f)}",
         f"- **First seen:** {md_text(format_ns(f.first_seen_ns))} · **Last seen:** {md_text(format_ns(f.last_seen_ns))}",
     ]
     if f.timeline:
@@ -294,7 +340,8 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         lines += ["### Exemplars", ""]
         for n, ex in enumerate(f.exemplars[:MAX_EXEMPLARS], 1):
             spans = ", ".join(md_trace(ctx, ex.trace_id, s) for s in ex.span_ids) or "—"
-            lines += [f"{n}. trace {md_trace(ctx, ex.trace_id)} · spans {spans}", ""]
+            cause = f" · cause (LLM call) {md_trace(ctx, ex.trace_id, ex.cause_span_id)}" if ex.cause_span_id else ""
+            lines += [f"{n}. trace {md_trace(ctx, ex.trace_id)} · symptom spans {spans}{cause}", ""]
             fence = md_fence(truncate(ex.excerpt))
             lines += ["   " + line if line else "" for line in fence.split("\n")]
             lines.append("")
@@ -304,6 +351,17 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
     if f.span_ids:
         lines += _span_list(ctx, f)
     return lines
+
+
+def _key_text(f: Finding) -> str:
+    """The fix key in words: agent, subject, mechanism, family; the theme when it has one."""
+    key = f.key or {}
+    parts = [f"{label} {md_code(key[part])}" for part, label in
+             (("agent", "agent"), ("subject", "subject"), ("mechanism", "mechanism"), ("family", "constraint/error"))
+             if key.get(part)]
+    if f.theme_id:
+        parts.append(f"theme {md_code(f.theme_id)}")
+    return " · ".join(parts) or "—"
 
 
 def _span_list(ctx: ReportContext, f: Finding) -> list[str]:

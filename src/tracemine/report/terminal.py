@@ -206,6 +206,7 @@ def print_findings(console: Console, result: Any) -> None:
     if not findings:
         console.print("[green]No recurring failures found in this window.[/green]")
     else:
+        _print_themes(console, ctx, findings)
         table = Table(show_lines=False, expand=True)
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("severity", no_wrap=True)
@@ -255,6 +256,19 @@ def print_findings(console: Console, result: Any) -> None:
     if result.findings:
         console.print(f"[dim]verify a citation: tracemine show TRACE_ID --db {escape(ctx.archive)}; "
                       f"a finding: tracemine show FINGERPRINT[/dim]")
+
+
+def _print_themes(console: Console, ctx: Any, findings: list[Any]) -> None:
+    """Themes above the findings table: id, title, the ranks of its findings, the shared fix."""
+    if not ctx.themes:
+        return
+    ranks = {f.fingerprint: rank for rank, f in enumerate(findings, 1)}
+    console.print("[bold]Themes[/bold] (one mechanism in several findings; each finding is one fix)")
+    for n, theme in enumerate(ctx.themes, 1):
+        members = ", ".join(f"#{ranks[fp]}" for fp in theme.findings if fp in ranks)
+        console.print(f"T{n} [dim]{escape(theme.theme_id)}[/dim] {escape(theme.title)} — findings {members}")
+        if theme.recommended_fix:
+            console.print(f"   [dim]fix: {escape(theme.recommended_fix[:300])}[/dim]")
 
 
 def print_runs(console: Console, runs: list[Any]) -> None:
