@@ -351,8 +351,16 @@ def test_well_formed_empty_needs_more_evidence_than_a_bare_one() -> None:
     few = _window(40, None, "list_items", None, data) + _window(1, 1, "list_items", {"items": [], "page": 1}, data, 99)
     assert _run_window(few) == []  # 40 clean calls cannot rule out a 5% "nothing found" rate
     many = _window(150, None, "list_items", None, data) + _window(1, 1, "list_items", {"items": [], "page": 1}, data, 999)
-    (signal,) = _run_window(many)
-    assert signal.evidence["usual_shape"] is True
+    # issue rule: "nothing found" in the tool's own shape is a valid answer unless something corroborates
+    # a failure — here nothing does …
+    assert _run_window(many) == []
+    # … here the agent immediately repeated the identical call: it did not believe the answer
+    b = Builder(trace_id="retry")
+    b.tool("list_items", {"q": "same"}, {"items": [], "page": 1}, span_id="empty")
+    b.tool("list_items", {"q": "same"}, data, span_id="again")
+    (signal,) = _run_window([*many[:-1], b.view()])
+    assert signal.span_ids == ["empty"] and signal.evidence["usual_shape"] is True
+    assert signal.evidence["corroboration"] == "retried"
 
 
 def test_baselines_merge_across_shards() -> None:

@@ -49,8 +49,10 @@ def call_succeeded(call: ToolCall) -> bool:
 # --- result signatures -----------------------------------------------------------------------------
 
 _VOLATILE_WORDS = frozenset({"at", "timestamp", "ts", "elapsed", "duration", "latency", "took", "nonce", "etag",
-                             "uptime"})
-_VOLATILE_ID_OWNERS = frozenset({"request", "trace", "span", "correlation", "idempotency", "session"})
+                             "uptime", "cached", "cache", "generated", "fetched", "retrieved", "served", "ttl",
+                             "expires", "expiry"})
+_VOLATILE_ID_OWNERS = frozenset({"request", "trace", "span", "correlation", "idempotency", "session", "response",
+                                 "execution", "invocation", "operation", "call", "run", "event", "message"})
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _LONG_HEX = re.compile(r"^(?=.*\d)(?=.*[a-fA-F])[0-9a-fA-F]{16,}$")
@@ -73,6 +75,45 @@ def strip_volatile(value: Any) -> Any:
     if isinstance(value, str) and (_UUID.match(value) or _DATETIME.match(value) or _LONG_HEX.match(value)):
         return VOLATILE
     return value
+
+
+def _echo_free(value: Any, echoes: frozenset[str]) -> Any:
+    """``value`` with strings that repeat one of the call's own argument strings replaced by a placeholder
+    (a search result echoing its query must not make two rephrasings of one search look different)."""
+    if not echoes:
+        return value
+    if isinstance(value, dict):
+        return {k: _echo_free(v, echoes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_echo_free(v, echoes) for v in value]
+    if isinstance(value, str) and " ".join(value.casefold().split()) in echoes:
+        return "<argument>"
+    return value
+
+
+def _argument_strings(args: Any, out: set[str]) -> set[str]:
+    if isinstance(args, dict):
+        for v in args.values():
+            _argument_strings(v, out)
+    elif isinstance(args, list):
+        for v in args[:50]:
+            _argument_strings(v, out)
+    elif isinstance(args, str) and len(args.split()) >= 2:
+        out.add(" ".join(args.casefold().split()))  # free text only: an echoed id is content
+    return out
+
+
+def content_signature(call: ToolCall) -> str:
+    """:func:`result_signature` with echoes of the call's own free-text arguments masked: equal for two
+    rephrasings of one question that returned the same content (same ids, same values)."""
+    echoes = frozenset(_argument_strings(call.args, set()))
+    if not echoes or call.result is None or isinstance(call.result, str):
+        return result_signature(call)
+    error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
+    normalized = normalize_value(_echo_free(strip_volatile(decode_value(call.result)), echoes))
+    if not isinstance(normalized, str):
+        normalized = orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return error + normalized
 
 
 def result_signature(call: ToolCall) -> str:
@@ -102,7 +143,79 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+_STOPWORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about", "and", "or", "is", "are",
+    "be", "me", "my", "i", "you", "your", "it", "its", "this", "that", "these", "those", "what", "which", "who",
+    "how", "please", "any", "some", "all", "can", "could", "would", "do", "does", "find", "show", "get", "give",
+    "list", "tell", "search", "look", "up", "s",
+})
+_PAGING_WORDS = frozenset({"page", "cursor", "offset", "token", "after", "before", "skip", "next", "start",
+                           "continuation", "marker", "from", "since", "until", "pagination"})
+
+
+def _stem(token: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+            return token[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return token
+
+
+def _content_tokens(text: str) -> list[str]:
+    return [_stem(t) for t in _TOKEN.findall(text.casefold()) if t not in _STOPWORDS]
+
+
+def _trigrams(text: str) -> frozenset[str]:
+    padded = f"  {text} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+def text_similarity(a: str, b: str) -> float:
+    """How alike two free texts are, 0..1: the larger of the token-set Jaccard and the character-trigram
+    Jaccard of their content words (case, punctuation, stop words and plural/verb endings ignored). Texts
+    whose numbers or digit-bearing tokens differ (dates, ids, amounts) are different questions: 0."""
+    ta, tb = _content_tokens(a), _content_tokens(b)
+    if ta == tb:
+        return 1.0
+    if {t for t in ta if any(c.isdigit() for c in t)} != {t for t in tb if any(c.isdigit() for c in t)}:
+        return 0.0
+    sa, sb = frozenset(ta), frozenset(tb)
+    if not sa or not sb:
+        return 0.0
+    return max(jaccard(sa, sb), jaccard(_trigrams(" ".join(sorted(sa))), _trigrams(" ".join(sorted(sb)))))
+
+
+def _value_similarity(a: Any, b: Any, key: str = "") -> float:
+    """The least similarity of corresponding values (1.0 equal, 0.0 incompatible). Keys must match;
+    identifiers, single words, numbers and paging arguments must be equal; free text may be reworded."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return 0.0
+        return min((_value_similarity(a[k], b[k], str(k)) for k in a), default=1.0)
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return 0.0
+        return min((_value_similarity(x, y, key) for x, y in zip(a, b, strict=True)), default=1.0)
+    if isinstance(a, str) and isinstance(b, str):
+        ta, tb = _TOKEN.findall(a.casefold()), _TOKEN.findall(b.casefold())
+        if ta == tb:
+            return 1.0  # only case, spacing or punctuation differ
+        if min(len(ta), len(tb)) < 2 or any(w in _PAGING_WORDS for w in words(key)):
+            return 0.0  # identifiers, single words and cursors must match
+        return text_similarity(a, b)
+    return 1.0 if a == b else 0.0
+
+
+def args_similarity(a: ToolCall, b: ToolCall) -> float:
+    """Similarity of two calls' arguments (see :func:`_value_similarity`); 0.0 for different tools."""
+    if a.tool != b.tool:
+        return 0.0
+    if a.args_key == b.args_key:
+        return 1.0
+    return _value_similarity(normalize_value(a.args), normalize_value(b.args))
+
+
 def _near_same_value(a: Any, b: Any, threshold: float) -> bool:
+    """Trivially rephrased: the historical token-set rule (three or more words, Jaccard ≥ ``threshold``)."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_near_same_value(a[k], b[k], threshold) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -166,6 +279,8 @@ class LoopParams:
     result_similarity: float = 0.9  # [result_similarity] token-set Jaccard of results of rephrased calls
     text_similarity: float = 0.85  # [text_similarity] token-set Jaccard of repeated LLM outputs
     max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
+    paraphrase_similarity: float = 0.5  # [paraphrase_similarity] reworded arguments (0 disables) count as the
+    # same question when their results have the same content (see :func:`args_similarity`)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> LoopParams:
@@ -177,6 +292,7 @@ class LoopParams:
             result_similarity=float(settings.get("result_similarity", d.result_similarity)),
             text_similarity=float(settings.get("text_similarity", d.text_similarity)),
             max_gap=max(0, int(settings.get("max_gap", d.max_gap))),
+            paraphrase_similarity=float(settings.get("paraphrase_similarity", d.paraphrase_similarity)),
         )
 
 
@@ -235,6 +351,7 @@ class Loop:
     repetitions: list[list[ToolCall]] | list[list[LlmTurn]]
     exact: bool  # every repetition has exactly the same canonical arguments / output
     gapped: bool = False  # one call recurring with a few other calls between recurrences
+    similarity: float = 1.0  # least argument similarity of a repetition to the first one (1.0 when exact)
 
     @property
     def repeats(self) -> int:
@@ -266,8 +383,9 @@ def actions(view: TraceView) -> list[ToolCall]:
 def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     """Repeated blocks of tool calls whose results bring no new information."""
     calls = actions(view)
-    signatures = [result_signature(c) for c in calls]
+    signatures = [content_signature(c) for c in calls]
     result_tokens: dict[int, frozenset[str]] = {}
+    similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j]))
 
     def rtokens(i: int) -> frozenset[str]:
         if i not in result_tokens:
@@ -280,9 +398,11 @@ def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
             return False
         if a.args_key == b.args_key:
             return signatures[i] == signatures[j]
-        if not near_same_args(a, b, params.arg_similarity):
-            return False
-        return signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity
+        if near_same_args(a, b, params.arg_similarity):
+            return signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity
+        # reworded arguments: the same question only if the answer has exactly the same content
+        return (params.paraphrase_similarity > 0 and signatures[i] == signatures[j]
+                and similarity(i, j) >= params.paraphrase_similarity)
 
     loops = []
     for run in periodic_runs(len(calls), _memo(same), params.min_repeats, params.max_period):
@@ -291,37 +411,83 @@ def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
             continue
         reps = [calls[run.start + r * run.period : run.start + (r + 1) * run.period] for r in range(run.repeats)]
         exact = all(c.args_key == reps[0][k].args_key for rep in reps for k, c in enumerate(rep))
-        loops.append(Loop("tool", run.period, reps, exact))
+        least = min((similarity(run.start + k, run.start + r * run.period + k)
+                     for r in range(1, run.repeats) for k in range(run.period)), default=1.0)
+        loops.append(Loop("tool", run.period, reps, exact, similarity=round(least, 3)))
     if params.max_gap:
         covered = {c.span.span_id for loop in loops for c in loop.steps}
-        loops.extend(_recurring(calls, signatures, covered, params))
+        loops.extend(_recurring(calls, signatures, covered, params, similarity))
         loops.sort(key=lambda loop: loop.steps[0].step)
-    return loops
+    return [loop for loop in loops if not _poll_that_progressed(loop, calls, signatures)]
 
 
-def _recurring(calls: list[ToolCall], signatures: list[str], covered: set[str], params: LoopParams) -> list[Loop]:
-    """One call (same arguments, same result) coming back ``min_repeats`` times, at most ``max_gap`` calls apart."""
-    groups: dict[tuple[str, str, str, bool], list[int]] = {}
+def _poll_that_progressed(loop: Loop, calls: list[ToolCall], signatures: list[str]) -> bool:
+    """A one-call loop whose result reports work in progress (``running``, ``pending``…) and a later call
+    of the same tool with the same arguments got a different result: the agent polled until the state
+    changed — waiting, not looping."""
+    if loop.period != 1 or not loop.exact:
+        return False
+    last: ToolCall = loop.repetitions[-1][0]  # type: ignore[assignment]
+    if pending_state(last.result) is None:
+        return False
+    position = next(p for p, c in enumerate(calls) if c is last)
+    return any(c.tool == last.tool and c.args_key == last.args_key and signatures[p] != signatures[position]
+               for p, c in enumerate(calls[position + 1 :], start=position + 1))
+
+
+def _recurring(calls: list[ToolCall], signatures: list[str], covered: set[str], params: LoopParams,
+               similarity: Callable[[int, int], float]) -> list[Loop]:
+    """One call (same or reworded arguments, same result) coming back ``min_repeats`` times, at most
+    ``max_gap`` calls apart."""
+    groups: dict[tuple[str, str, bool], list[int]] = {}
     for position, (call, signature) in enumerate(zip(calls, signatures, strict=True)):
         if call.span.span_id not in covered:
-            groups.setdefault((call.tool, call.args_key, signature, call.failed), []).append(position)
+            groups.setdefault((call.tool, signature, call.failed), []).append(position)
     loops = []
     for group in groups.values():
-        chain: list[int] = []
-        for position in [*group, None]:
-            if position is not None and (not chain or position - chain[-1] - 1 <= params.max_gap):
-                chain.append(position)
-                continue
+        if len(group) < params.min_repeats:
+            continue
+        chains: list[list[int]] = []
+        for position in group:
+            for chain in chains:
+                head = chain[0]
+                if position - chain[-1] - 1 <= params.max_gap and (
+                    calls[head].args_key == calls[position].args_key
+                    or (params.paraphrase_similarity > 0 and similarity(head, position) >= params.paraphrase_similarity)
+                ):
+                    chain.append(position)
+                    break
+            else:
+                chains.append([position])
+        for chain in chains:
             if len(chain) >= params.min_repeats:
-                loops.append(Loop("tool", 1, [[calls[p]] for p in chain], True, gapped=True))
-            chain = [position] if position is not None else []
+                exact = len({calls[p].args_key for p in chain}) == 1
+                least = min((similarity(chain[0], p) for p in chain[1:]), default=1.0)
+                loops.append(Loop("tool", 1, [[calls[p]] for p in chain], exact, gapped=True,
+                                  similarity=round(least, 3)))
     return loops
 
 
-def _memo(same: Callable[[int, int], bool]) -> Callable[[int, int], bool]:
-    cache: dict[tuple[int, int], bool] = {}
+_IN_PROGRESS = frozenset({"pending", "running", "in_progress", "inprogress", "queued", "processing", "waiting",
+                          "started", "submitted", "scheduled", "initializing", "provisioning", "busy"})
 
-    def wrapped(i: int, j: int) -> bool:
+
+def pending_state(result: Any) -> str | None:
+    """The in-progress state a result reports (``{"status": "running"}``), or ``None``."""
+    if not isinstance(result, dict):
+        return None
+    for key, value in result.items():
+        if isinstance(value, str) and any(w in ("status", "state", "phase") for w in words(str(key))):
+            state = value.strip().lower().replace("-", "_").replace(" ", "_")
+            if state in _IN_PROGRESS:
+                return state
+    return None
+
+
+def _memo(same: Callable[[int, int], Any]) -> Callable[[int, int], Any]:
+    cache: dict[tuple[int, int], Any] = {}
+
+    def wrapped(i: int, j: int) -> Any:
         key = (i, j)
         if key not in cache:
             cache[key] = same(i, j)

@@ -26,12 +26,13 @@ from tracemine.detect.actions import (
     LoopParams,
     actions,
     llm_loops,
+    pending_state,
     result_is_error,
     result_signature,
     tool_loops,
 )
 from tracemine.detect.base import Detector
-from tracemine.detect.tool_roles import is_write_tool, words
+from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
 
@@ -113,6 +114,9 @@ class LoopDetector(Detector):
             "llm_span_ids": [t.span.span_id for t in interleaved],
             "arguments": [c.args_key[:EXCERPT] for c in first],
             "exact_arguments": loop.exact,
+            "arguments_match": "exact" if loop.exact else "paraphrased",
+            "argument_similarity": loop.similarity,
+            "repetition_arguments": [[c.args_key[:EXCERPT] for c in rep] for rep in loop.repetitions][:10],
             "result_excerpt": first[0].result_text[:EXCERPT],
             "failing": failing,
             "stuck_state": stuck,
@@ -184,23 +188,6 @@ def _cost(spans: list[Span]) -> dict[str, Any]:
     duration_ns = sum(span.duration_ns or 0 for span in spans)
     cost = sum(span.cost_usd or 0.0 for span in spans)
     return {"tokens": tokens, "duration_ms": round(duration_ns / 1e6, 3), "cost_usd": round(cost, 6)}
-
-
-_IN_PROGRESS = frozenset({"pending", "running", "in_progress", "inprogress", "queued", "processing", "waiting",
-                          "started", "submitted", "scheduled", "initializing", "provisioning", "busy"})
-
-
-def pending_state(result: Any) -> str | None:
-    """The in-progress state a result reports (``{"status": "running"}``), or ``None`` (evidence for a
-    stuck poll: which state it was stuck in)."""
-    if not isinstance(result, dict):
-        return None
-    for key, value in result.items():
-        if isinstance(value, str) and any(w in ("status", "state", "phase") for w in words(str(key))):
-            state = value.strip().lower().replace("-", "_").replace(" ", "_")
-            if state in _IN_PROGRESS:
-                return state
-    return None
 
 
 def _tool_text(cycle: list[str], loop: Loop, failing: bool, stuck: str | None = None) -> str:

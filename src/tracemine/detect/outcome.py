@@ -150,7 +150,22 @@ def _dict_failure(result: dict[str, Any]) -> Failure | None:
             reason = message_of(value) if value is not True else message_of(
                 {k: v for k, v in result.items() if k != key})
             return Failure("error_in_result", reason or f"{key} set")
+    if "code" in keys and (len(result) <= 4 or any(norm_key(k) in _MESSAGE_NKEYS for k in result)):
+        code = _http_code(result[keys["code"]])  # {"code": 503, "message": …}: an HTTP-style status body
+        if code is not None and code >= 400:
+            rest = {k: v for k, v in result.items() if k != keys["code"]}
+            return Failure("http_status", f"HTTP {code}" + (f": {message_of(rest)}" if rest else ""))
+    for nk, key in keys.items():
+        value = result[key]
+        if nk in _BODY_KEYS and isinstance(value, str) and value:
+            found = http_error_text(value)
+            if found is not None:
+                return found
     return None
+
+
+_MESSAGE_NKEYS = frozenset(norm_key(k) for k in MESSAGE_KEYS)
+_BODY_KEYS = frozenset({"body", "html", "content", "text", "response", "page", "raw", "data", "output"})
 
 
 def _unwrap(result: Any) -> Any:
@@ -170,9 +185,53 @@ def _unwrap(result: Any) -> Any:
 
 
 def text_failure(text: str) -> Failure | None:
-    """Failure reported by a text that *starts* with an error marker (``Error: …``, a traceback…)."""
+    """Failure reported by a text that *starts* with an error marker (``Error: …``, a traceback…) or that
+    is an HTTP error response (see :func:`http_error_text`)."""
     if _ERROR_TEXT.match(text) or _FAILED_TO.match(text):
         return Failure("error_text", excerpt(text, 160))
+    return http_error_text(text)
+
+
+_SERVER_PHRASES = (r"internal\s+server\s+error|service\s+(?:temporarily\s+)?unavailable|bad\s+gateway"
+                   r"|gateway\s+time-?\s?out|too\s+many\s+requests")
+_HTTP_LINE = re.compile(r"^\s*HTTP/\d(?:\.\d)?\s+([1-5]\d\d)\b[^\n]{0,80}", re.IGNORECASE)
+_HTML_HEADING = re.compile(r"<(title|h1)\b[^>]*>(.{0,200}?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HEADING_ERROR = re.compile(
+    rf"^(?:error\s*[:\-]?\s*)?(?:http\s*(?:error\s*)?)?(?:status\s*)?"
+    rf"(?:([45]\d\d)(?:\s*$|\s*[-:|.]?\s*(?:{_SERVER_PHRASES}|not\s+found|forbidden|unauthori[sz]ed|bad\s+request"
+    rf"|error|conflict|gone|request\s+time-?\s?out|method\s+not\s+allowed|unprocessable|payment\s+required|server"
+    rf"|unknown))|(?:{_SERVER_PHRASES})\b)",
+    re.IGNORECASE)
+_LEADING_PHRASE = re.compile(rf"^\s*(?:([45]\d\d)\s*[-:]?\s*)?(?:{_SERVER_PHRASES})\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]{0,500}>")
+SHORT_PAGE_CHARS = 1500
+"""An HTML body with at most this much visible text is an error page when its title or first heading is
+an HTTP error; a longer page that mentions errors is an article, not a failure."""
+
+
+def http_error_text(text: str) -> Failure | None:
+    """An HTTP error *as the body's own status*: a leading status line (``HTTP/1.1 503 …``), the title or
+    ``<h1>`` of a short HTML page (``<title>500 Internal Server Error</title>``), or a short body that is
+    essentially the error (``Service Unavailable``). Prose that merely mentions "500 errors" is not."""
+    head = text[:4000]
+    line = _HTTP_LINE.match(head)
+    if line:
+        code = int(line.group(1))
+        return Failure("http_status", f"HTTP {code}: {excerpt(line.group(0), 120)}") if code >= 400 else None
+    if "<" in head and ">" in head:
+        visible = " ".join(_TAG.sub(" ", text[:50_000]).split())
+        if len(visible) <= SHORT_PAGE_CHARS:
+            for match in _HTML_HEADING.finditer(head):
+                heading = " ".join(_TAG.sub(" ", match.group(2)).split())
+                found = _HEADING_ERROR.match(heading)
+                if found:
+                    code = f"HTTP {found.group(1)}: " if found.group(1) else ""
+                    return Failure("error_page", code + excerpt(heading, 120))
+        return None
+    found = _LEADING_PHRASE.match(head)
+    if found and len(text.strip()) <= 300:
+        code = f"HTTP {found.group(1)}: " if found.group(1) else ""
+        return Failure("error_page", code + excerpt(text, 120))
     return None
 
 
@@ -273,6 +332,49 @@ def emptiness(result: Any, text: str | None) -> int | None:
         if collections and all(len(c) == 0 for c in collections):
             return LOOSELY_EMPTY
     return HAS_DATA
+
+
+_NOT_FOUND = re.compile(
+    r"\bnot\s+found\b|\bno\s+such\b|\b(?:does|do)\s*(?:n'?o?t)\s+exist\b|\bnon-?existent\b"
+    r"|\bcould\s*n[o']?t\s+(?:be\s+)?f(?:i|ou)nd\b|\bunable\s+to\s+find\b"
+    r"|\bno\s+(?:matching\s+)?(?:[a-z]+\s+){0,2}(?:found|exists?|matches?|records?|results?)\b|\bunknown\s+[a-z]+\s+(?:id|key)\b",
+    re.IGNORECASE,
+)
+_MISS_STATES = frozenset({"notfound", "missing", "unknown", "nonexistent", "absent", "none"})
+_FOUND_KEYS = frozenset({"found", "exists", "exist"})
+
+
+def _has_collection(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return True
+    return isinstance(value, dict) and any(isinstance(v, list | tuple) for v in value.values())
+
+
+def lookup_miss(result: Any, text: str | None) -> str | None:
+    """How a result says "there is no such thing": ``null`` (null, ``{}``, ``""``, only nulls),
+    ``empty_list`` (``[]``, only empty collections: a search or listing with no hits), a
+    ``found``/``exists`` flag that is false, a status such as ``not_found``, or a short message saying not
+    found / no such / does not exist. ``None`` when the result has data (or no result was recorded).
+
+    On its own this is a valid answer, not a failure (see the ``silent_failure`` detector)."""
+    level = emptiness(result, text)
+    if level is None:
+        return None
+    if level == EMPTY:
+        return "empty_list" if _has_collection(result) else "null"
+    if isinstance(result, dict):
+        for key, value in result.items():
+            nk = norm_key(key)
+            if nk in _FOUND_KEYS and (value is False or value == "false"):
+                return f"{key}=false"
+            if nk in STATUS_KEYS and isinstance(value, str) and norm_key(value) in _MISS_STATES:
+                return f"{key}={value}"
+            if nk in _MESSAGE_NKEYS and isinstance(value, str) and len(value) <= 300 and _NOT_FOUND.search(value):
+                return excerpt(value, 120)
+        return "empty_list" if level == LOOSELY_EMPTY else None
+    if isinstance(result, str) and len(result) <= 300 and _NOT_FOUND.search(result):
+        return excerpt(result, 120)
+    return None
 
 
 def is_empty_result(result: Any, text: str | None) -> bool | None:

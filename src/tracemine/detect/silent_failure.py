@@ -8,11 +8,23 @@ Per tool call (and per nested agent span) whose status is not an explicit ERROR,
 - ``exception_event``: the span recorded an exception event;
 - ``swallowed_child_error``: a descendant span is in ERROR (and was not retried successfully) under a span
   that reports success and whose result does not mention it;
-- ``empty_result``: the result is empty (``[]``, ``{}``, ``""``, ``null``, only empty collections) while the
-  same tool returned data in at least ``empty_min_nonempty_share`` of its other calls in the window (at
-  least ``empty_min_calls`` of them); an empty result in the tool's usual shape (its "nothing found"
-  answer) needs ``empty_usual_shape_min_nonempty_share`` and a binomial test against ``empty_legit_rate``.
-  This is the one check that needs the window: tools that are often legitimately empty are never flagged.
+- ``error_page`` / ``http_status`` in text: the body's *own* HTTP status — a leading ``HTTP/1.1 503`` line,
+  the title or ``<h1>`` of a short HTML page, a short body that is essentially ``Service Unavailable`` —
+  never a long page or prose that merely mentions errors (:func:`tracemine.detect.outcome.http_error_text`);
+- ``empty_result``: an empty result is a valid answer ("nothing found") and alone is never a signal. It
+  is flagged only when BOTH the window shows the tool normally returns data (non-empty in at least
+  ``empty_min_nonempty_share`` of at least ``empty_min_calls`` other calls; for an empty in the tool's usual
+  shape ``empty_usual_shape_min_nonempty_share`` and a binomial test against ``empty_legit_rate``) AND
+  something corroborates a failure: the body is bare or foreign (``{}``, ``""``, ``null`` or unfamiliar
+  keys from a tool whose answers have a known shape — its "nothing found" answer would keep that shape),
+  the agent immediately repeated the identical call (it did not believe the answer), or the final answer
+  admits failure. Tools that are often legitimately empty are never flagged.
+
+Per trace: ``ignored_not_found`` — a lookup answered not found / null / no such entity / empty (a valid
+answer on its own) and the agent then *used* the value it failed to find: an identifier-like argument
+value of the lookup appears in a later call's arguments of another tool, with no call in between having
+returned it. Both spans are cited (severity ``severity_ignored_not_found``). A not-found the agent handles
+(asks the user, stops, reports it) never uses the value, so it is not a failure.
 
 Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
@@ -27,12 +39,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from tracemine.detect.argument_error import short_value
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
     Failure,
     ResultBaseline,
+    admits_failure,
     binomial_cdf,
     call_failure,
     emptiness,
@@ -40,13 +54,16 @@ from tracemine.detect.outcome import (
     exception_events,
     excerpt,
     explicit_error,
+    final_answer,
     is_argument_rejection,
+    lookup_miss,
     norm_key,
     output_text,
     reported_status,
     result_failure,
 )
-from tracemine.detect.tool_roles import is_write_tool
+from tracemine.detect.schema_infer import walk
+from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.ingest.decode import decode_value
 from tracemine.model import Signal, Span, SpanKind, Status, span_order_key
@@ -65,6 +82,8 @@ DEFAULTS: dict[str, Any] = {
     "severity_recovered": "low",
     "severity_write": "high",
     "severity_agent": "high",
+    "check_ignored_not_found": True,
+    "severity_ignored_not_found": "high",
 }
 
 _WHAT = {
@@ -76,6 +95,8 @@ _WHAT = {
     "exception_event": "recorded an exception",
     "swallowed_child_error": "swallowed the error of a child span",
     "empty_result": "returned an empty result where it normally returns data",
+    "error_page": "returned an HTTP error page",
+    "ignored_not_found": "found nothing, yet the agent used the value it looked up",
 }
 
 MAX_TURNS = re.compile(
@@ -130,6 +151,8 @@ class SilentFailureDetector(Detector):
             found = self._judge_call(view, call)
             if found is not None:
                 signals.append(found)
+        if self.cfg("check_ignored_not_found"):
+            signals.extend(self._ignored_not_found(view))
         root = view.root
         for span in view.trace.spans:
             is_agent = span.kind == SpanKind.AGENT or (span is root and span.kind not in (SpanKind.TOOL, SpanKind.LLM))
@@ -156,7 +179,7 @@ class SilentFailureDetector(Detector):
                 failures.append(Failure("swallowed_child_error", _child_reason(children)))
         extra: dict[str, Any] = {}
         if not failures:
-            empty = self._empty_failure(call)
+            empty = self._empty_failure(call, view)
             if empty is None:
                 return None
             failures.append(empty[0])
@@ -170,7 +193,37 @@ class SilentFailureDetector(Detector):
             severity = self.cfg("severity_write") if write else self.cfg("severity")
         return self._emit(view, span, call.tool, failures, children, severity, call.result_text, write, extra)
 
-    def _empty_failure(self, call: ToolCall) -> tuple[Failure, dict[str, Any]] | None:
+    def _ignored_not_found(self, view: TraceView) -> list[Signal]:
+        """Lookups that found nothing whose looked-up value the agent used anyway in a later call."""
+        out: list[Signal] = []
+        calls = view.tool_calls
+        for position, call in enumerate(calls):
+            if explicit_error(call.span) or call.span.tool_result is None or call_failure(call) is not None:
+                continue
+            if is_write_tool(call.tool, view.tool_definitions.get(call.tool)):
+                continue  # an empty acknowledgement of a write is not a lookup that found nothing
+            miss = lookup_miss(call.result, call.span.tool_result)
+            if miss is None or miss == "empty_list":
+                continue  # an empty listing failed to find items, not the entity it was filtered by
+            keys = key_values(call.args)
+            if not keys:
+                continue
+            use = _later_use(calls, position, keys)
+            if use is None:
+                continue
+            later, field_name, later_field, value = use
+            write = is_write_tool(later.tool, view.tool_definitions.get(later.tool))
+            shown = short_value(value)
+            reason = f"{call.tool} found nothing for {field_name}={shown} ({miss}); {later.tool} then used it"
+            extra = {"lookup_span_id": call.span.span_id, "later_span_id": later.span.span_id, "later_tool": later.tool,
+                     "value": shown, "field": field_name, "later_field": later_field, "miss": miss,
+                     "later_is_write": write}
+            out.append(self._emit(view, call.span, call.tool, [Failure("ignored_not_found", reason)], [later.span],
+                                  self.cfg("severity_ignored_not_found"), call.result_text, write, extra,
+                                  cited=[later.span]))
+        return out
+
+    def _empty_failure(self, call: ToolCall, view: TraceView | None = None) -> tuple[Failure, dict[str, Any]] | None:
         """An empty result from a tool whose other results in the window are rarely that empty (judged at
         the strict level — no data at all — then at the loose one — empty collections).
 
@@ -197,10 +250,14 @@ class SilentFailureDetector(Detector):
             break
         else:
             return None
+        corroboration = "unusual_shape" if not well_formed else _empty_corroboration(view, call)
+        if corroboration is None:
+            return None  # "nothing found" in the tool's own shape, believed by the agent: a valid answer
         shown = excerpt(call.result_text, 40) or repr("")
         reason = f"empty result {shown}; non-empty in {share:.0%} of {calls} other calls"
         evidence = {"baseline_nonempty_share": round(share, 4), "baseline_calls": calls,
-                    "empty_level": "strict" if at == EMPTY else "loose", "usual_shape": well_formed}
+                    "empty_level": "strict" if at == EMPTY else "loose", "usual_shape": well_formed,
+                    "corroboration": corroboration}
         return Failure("empty_result", reason), evidence
 
     def _judge_agent(self, view: TraceView, agent: Span) -> list[Signal]:
@@ -276,9 +333,14 @@ class SilentFailureDetector(Detector):
     def _emit(
         self, view: TraceView, span: Span, tool: str, failures: list[Failure], children: list[Span],
         severity: str, result_text: str, write: bool, extra: dict[str, Any], subject: str = "tool",
+        cited: list[Span] | None = None,
     ) -> Signal:
         primary = failures[0]
-        span_ids = [span.span_id] + [c.span_id for c in children]
+        if cited is not None:  # spans that belong to the failure but are not erroring children
+            children, related = [], cited
+        else:
+            related = children
+        span_ids = [span.span_id] + [c.span_id for c in related]
         status = reported_status(span)
         evidence: dict[str, Any] = {
             "mechanism": primary.mechanism, "tool": tool if subject == "tool" else None, "reason": primary.reason,
@@ -306,6 +368,75 @@ def _empty_observation(call: ToolCall) -> int | None:
     if explicit_error(call.span) or call.span.tool_result is None or call_failure(call) is not None:
         return None
     return emptiness(call.result, call.span.tool_result)
+
+
+def _empty_corroboration(view: TraceView | None, call: ToolCall) -> str | None:
+    """What, beside the window, says an empty answer in the tool's usual shape was a failure: the agent
+    repeated the identical call next (it did not believe it), or the final answer admits failure."""
+    if view is None:
+        return None
+    following = next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+    if following is not None and following.args_key == call.args_key:
+        return "retried"
+    if admits_failure(final_answer(view)):
+        return "final_answer_admits_failure"
+    return None
+
+
+_ID_KEY_WORDS = frozenset({"id", "ids", "key", "code", "number", "no", "num", "email", "sku", "ref", "reference",
+                           "handle", "username", "user", "slug", "uuid", "name", "account", "login", "phone"})
+_ID_SHAPE = re.compile(r"^(?=.*[0-9@])[\w@.+:/#-]{3,120}$|^[\w.+-]*[-_.:/#][\w.+-]+$")
+
+
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$|^\d{1,2}:\d{2}")
+
+
+def key_values(args: Any) -> list[tuple[str, str]]:
+    """``(field, value)`` of the identifier-like arguments of a lookup: values with digits, ``@`` or
+    separators (``ORD-1042``, ``ada@example.org``, ``inv_7f3a``), or values of id/key/code/name-like fields
+    — never free text (spaces), short words or booleans."""
+    out: list[tuple[str, str]] = []
+    for path, leaf in walk(args):
+        if isinstance(leaf, bool) or not isinstance(leaf, str | int):
+            continue
+        value = str(leaf).strip()
+        field_words = words(path.rsplit(".", 1)[-1].replace("[]", ""))
+        id_field = any(w in _ID_KEY_WORDS for w in field_words)
+        if isinstance(leaf, int):
+            if id_field and abs(leaf) >= 100:
+                out.append((path, value))
+            continue
+        if not 3 <= len(value) <= 120 or " " in value or _DATE_LIKE.match(value):
+            continue  # dates and times are parameters of a lookup, not the entity looked up
+        if _ID_SHAPE.match(value) or (id_field and len(value) >= 4):
+            out.append((path, value))
+    return out
+
+
+def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
+               ) -> tuple[ToolCall, str, str, str] | None:
+    """The first later call of another tool whose arguments carry one of ``keys``' values, unless a call
+    in between returned that value (the agent found it some other way)."""
+    lookup = calls[position]
+    wanted = {value.casefold(): (field_name, value) for field_name, value in keys}
+    learned: set[str] = set()
+    for later in calls[position + 1:]:
+        if later.tool != lookup.tool:
+            leaves = {str(leaf).strip().casefold(): path for path, leaf in walk(later.args)
+                      if isinstance(leaf, str | int) and not isinstance(leaf, bool)}
+            raw = (later.span.tool_arguments or "").casefold()
+            for folded, (field_name, value) in wanted.items():
+                if folded in learned:
+                    continue
+                if folded in leaves:
+                    return later, field_name, leaves[folded], value
+                if len(folded) >= 5 and any(c.isdigit() or c == "@" for c in folded) and folded in raw:
+                    return later, field_name, "(in text)", value
+        if later.span.tool_result and not explicit_error(later.span) and call_failure(later) is None \
+                and lookup_miss(later.result, later.span.tool_result) is None:
+            text = later.span.tool_result.casefold()
+            learned.update(f for f in wanted if f in text)
+    return None
 
 
 def _later_success(view: TraceView, call: ToolCall) -> bool:
