@@ -1,0 +1,290 @@
+"""Detectors on traces unlike the synth generator's: other domains (recipes, HR, logistics, weather,
+genomics, property listings), other wordings and other result shapes. Each mechanism of the issue's
+requirements 2–4 has a positive here, and each look-alike (pagination, polling to a terminal state, an
+empty search handled, a not-found handled, a transient retry, an article about errors, similar reads of
+different ids) must produce no signal of that kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from tracemine.detect.argument_error import ArgumentErrorDetector
+from tracemine.detect.loop import LoopDetector
+from tracemine.detect.silent_failure import SilentFailureDetector
+from tracemine.detect.view import TraceView
+from tracemine.model import Signal, Span, SpanKind, Status, Trace
+
+MS = 1_000_000
+
+
+class Run:
+    """A hand-built agent run: a root span (optionally declaring tools) and steps appended in order."""
+
+    def __init__(self, tools: list[dict[str, Any]] | None = None, answer: str | None = None) -> None:
+        self.spans = [Span(trace_id="g", span_id="root", name="agent", kind=SpanKind.AGENT, start_ns=0,
+                           output=answer, tool_definitions=orjson.dumps(tools).decode() if tools else None)]
+        self.clock = 0
+
+    def llm(self, text: str = "next step") -> str:
+        self.clock += 10 * MS
+        span_id = f"l{len(self.spans)}"
+        self.spans.append(Span(trace_id="g", span_id=span_id, parent_span_id="root", name="chat", kind=SpanKind.LLM,
+                               start_ns=self.clock, end_ns=self.clock + 5 * MS, output=text, total_tokens=80))
+        return span_id
+
+    def call(self, tool: str, args: Any, result: Any, status: Status = Status.UNSET, message: str | None = None) -> str:
+        self.llm()
+        self.clock += 10 * MS
+        span_id = f"c{len(self.spans)}"
+        self.spans.append(Span(
+            trace_id="g", span_id=span_id, parent_span_id="root", name=tool, kind=SpanKind.TOOL, start_ns=self.clock,
+            end_ns=self.clock + 3 * MS, status=status, status_message=message, tool_name=tool,
+            tool_arguments=orjson.dumps(args).decode(),
+            tool_result=result if isinstance(result, str) else orjson.dumps(result).decode(),
+        ))
+        return span_id
+
+    def view(self) -> TraceView:
+        self.spans[0].end_ns = self.clock + MS
+        return TraceView.build(Trace("g", list(self.spans)))
+
+
+def detect(detector: Any, run: Run) -> list[Signal]:
+    view = run.view()
+    detector.observe(view)
+    detector.finalize()
+    return list(detector.detect(view))
+
+
+def fn(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
+
+
+SHIPMENT = fn("reroute_parcel", "Move a parcel to another depot.", {
+    "type": "object",
+    "properties": {
+        "parcel": {"type": "string", "pattern": r"^PX\d{8}$"},
+        "depot": {"type": "string", "enum": ["north", "south", "harbour"]},
+        "deliver_on": {"type": "string", "format": "date"},
+        "notify": {"type": "string", "format": "email"},
+        "callback": {"type": "string", "format": "uri"},
+        "priority": {"type": "integer"},
+    },
+    "required": ["parcel", "depot"],
+    "additionalProperties": False,
+})
+GOOD_REROUTE = {"parcel": "PX12345678", "depot": "harbour", "deliver_on": "2027-03-04"}
+
+
+# --- requirement 2: argument errors whatever happened next -------------------------------------------
+
+
+def _violation(args: dict[str, Any], result: Any = "rerouted", status: Status = Status.UNSET) -> Signal:
+    run = Run([SHIPMENT])
+    run.call("reroute_parcel", args, result, status)
+    [signal] = detect(ArgumentErrorDetector(), run)
+    return signal
+
+
+def test_silently_accepted_violations_of_each_keyword_are_structured() -> None:
+    cases = [
+        ({**GOOD_REROUTE, "depot": "Harbor"}, "depot", "enum"),
+        ({**GOOD_REROUTE, "parcel": "px-1234"}, "parcel", "pattern"),
+        ({**GOOD_REROUTE, "priority": "urgent"}, "priority", "type"),
+        ({"parcel": "PX12345678"}, "depot", "required"),
+        ({**GOOD_REROUTE, "deliver_on": "04/03/2027"}, "deliver_on", "format"),
+        ({**GOOD_REROUTE, "notify": "dispatch-desk"}, "notify", "format"),
+        ({**GOOD_REROUTE, "callback": "not a link"}, "callback", "format"),
+        ({**GOOD_REROUTE, "signature": True}, "signature", "additionalProperties"),
+    ]
+    for args, field, keyword in cases:
+        signal = _violation(args)
+        e = signal.evidence
+        assert e["mechanism"] == "schema_violation" and e["accepted"] and not e["recovered"], (field, e)
+        assert e["constraint"] == {"tool": "reroute_parcel", "field": field, "keyword": keyword}
+        assert signal.severity == "high"  # a write (reroute)
+
+
+def test_offending_value_is_short_and_redacted() -> None:
+    e = _violation({**GOOD_REROUTE, "depot": "pier 7, ask for dana.k@example.org"}).evidence
+    [v] = e["violations"]
+    assert "example.org" not in str(v["value"]) and "REDACTED" in str(v["value"]) and len(v["value"]) <= 60
+    assert v["expected"] == '["north","south","harbour"]'
+
+
+def test_error_status_then_corrected_retry_is_still_reported_with_lower_severity() -> None:
+    run = Run([SHIPMENT])
+    bad = run.call("reroute_parcel", {**GOOD_REROUTE, "depot": "Harbor"}, "422: depot must be one of north, south, harbour",
+                   Status.ERROR)
+    good = run.call("reroute_parcel", GOOD_REROUTE, {"parcel": "PX12345678", "depot": "harbour"})
+    [signal] = detect(ArgumentErrorDetector(), run)
+    e = signal.evidence
+    assert signal.span_ids == [bad] and signal.severity == "low"
+    assert e["recovered"] and e["corrected_span_id"] == good and e["attempts"] == 1 and e["failed"]
+
+
+def test_validation_text_corroborates_without_a_schema() -> None:
+    run = Run()
+    span = run.call("convert_units", {"value": 3, "unit": "furlongs"},
+                    "Unit 'furlongs' is not a valid unit; expected one of m, km, mi")
+    [signal] = detect(ArgumentErrorDetector(), run)
+    assert signal.span_ids == [span] and signal.evidence["mechanism"] == "validation_error_result"
+
+
+def test_transient_failure_with_valid_arguments_is_not_an_argument_error() -> None:
+    run = Run([SHIPMENT])
+    run.call("reroute_parcel", GOOD_REROUTE, "HTTP/1.1 503 Service Unavailable", Status.ERROR, "503 Service Unavailable")
+    run.call("reroute_parcel", GOOD_REROUTE, "", Status.ERROR, "ReadTimeout: timed out")
+    run.call("reroute_parcel", GOOD_REROUTE, {"status": 429, "message": "slow down"}, Status.ERROR)
+    run.call("reroute_parcel", GOOD_REROUTE, {"parcel": "PX12345678", "depot": "harbour"})
+    assert detect(ArgumentErrorDetector(), run) == []
+
+
+# --- requirement 3: loops without new information -----------------------------------------------------
+
+RECIPES = {"recipes": [{"id": "rcp_118", "title": "Lentil dal"}, {"id": "rcp_207", "title": "Chana masala"}],
+           "served_at": "2027-01-02T10:00:00Z"}
+
+
+def test_paraphrased_search_with_unchanged_results_is_a_loop() -> None:
+    run = Run()
+    queries = ["vegan curry recipes with lentils", "lentil curry recipe (vegan)", "recipes: vegan lentil curries"]
+    ids = []
+    for n, query in enumerate(queries):
+        result = {**RECIPES, "query": query, "served_at": f"2027-01-02T10:0{n}:00Z", "request_id": f"rq{n}"}
+        ids.append(run.call("recipe_lookup", {"q": query, "max": 10}, result))
+    [signal] = detect(LoopDetector(), run)
+    e = signal.evidence
+    assert signal.span_ids == ids and e["repeats"] == 3 and e["tool"] == "recipe_lookup"
+    assert e["repetitions"] == [[i] for i in ids]
+    assert e["arguments_match"] == "paraphrased" and not e["exact_arguments"] and 0.5 <= e["argument_similarity"] < 1
+
+
+def test_paraphrased_calls_a_few_steps_apart_are_a_loop() -> None:
+    run = Run()
+    ids = []
+    for k, query in enumerate(("weather in Bergen tomorrow", "Bergen weather forecast tomorrow",
+                               "tomorrow's weather Bergen")):
+        ids.append(run.call("forecast", {"where": query}, {"summary": "rain", "high_c": 7}))
+        run.call("unit_convert", {"c": 7 + k}, {"f": 44.6 + k})
+    [signal] = detect(LoopDetector(), run)
+    assert signal.span_ids == ids and signal.evidence["mechanism"] == "tool_recurring"
+
+
+def test_pagination_is_not_a_loop_even_when_pages_look_alike() -> None:
+    run = Run()
+    for cursor in ("", "eyJvIjoyMH0", "eyJvIjo0MH0", "eyJvIjo2MH0"):
+        run.call("list_vacancies", {"department": "nursing staff", "cursor": cursor}, {"items": [], "next": None})
+    run2 = Run()
+    for offset in (0, 20, 40, 60):
+        run2.call("list_vacancies", {"department": "nursing", "offset": offset},
+                  {"items": [{"id": f"job-{offset + k}"} for k in range(3)]})
+    assert detect(LoopDetector(), run) == [] and detect(LoopDetector(), run2) == []
+
+
+def test_polling_until_a_terminal_state_is_not_a_loop() -> None:
+    run = Run()
+    for state in ("queued", "queued", "queued", "queued", "succeeded"):
+        run.call("sequencing_job_status", {"job": "seq-7781"}, {"job": "seq-7781", "phase": state})
+    assert detect(LoopDetector(), run) == []
+
+
+def test_similar_reads_of_different_ids_are_not_a_loop() -> None:
+    run = Run()
+    for listing in ("LST-88120", "LST-88121", "LST-88122", "LST-88123"):
+        run.call("listing_details", {"listing": listing, "fields": "price, rooms and floor area"}, {"status": "archived"})
+    assert detect(LoopDetector(), run) == []
+
+
+def test_different_questions_with_the_same_empty_answer_are_not_a_loop() -> None:
+    run = Run()
+    for city in ("flats to rent in Leeds", "houses for sale in Cork", "studio lofts in Porto"):
+        run.call("property_search", {"text": city}, {"hits": []})
+    assert detect(LoopDetector(), run) == []
+
+
+# --- requirement 4: ignored failures ------------------------------------------------------------------
+
+
+def _silent(run: Run) -> list[Signal]:
+    return detect(SilentFailureDetector(), run)
+
+
+def test_http_error_pages_and_status_lines_under_ok_are_silent_failures() -> None:
+    bodies = [
+        "<html><head><title>500 Internal Server Error</title></head><body><p>nginx</p></body></html>",
+        "<html><body><h1>502 Bad Gateway</h1><hr>openresty</body></html>",
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\n\r\n",
+        "Service Unavailable",
+        {"code": 504, "message": "upstream timed out"},
+        {"http_status": "500", "payload": None},
+    ]
+    for body in bodies:
+        run = Run()
+        span = run.call("fetch_timetable", {"line": "S41"}, body, Status.OK)
+        [signal] = _silent(run)
+        assert signal.span_ids == [span] and signal.evidence["mechanism"] in ("http_status", "error_page"), body
+
+
+def test_an_article_about_errors_is_not_a_failure() -> None:
+    article = ("<html><head><title>Debugging intermittent 500 errors in Django</title></head><body>"
+               + "<p>When a view raises, users see a 500 Internal Server Error page. Here is how we traced it.</p>" * 30
+               + "</body></html>")
+    run = Run()
+    run.call("read_webpage", {"url": "https://blog.example.net/django-500"}, article)
+    run.call("read_webpage", {"url": "https://blog.example.net/http"},
+             "Status codes such as 503 Service Unavailable tell clients to retry later; 502 Bad Gateway means ...")
+    assert _silent(run) == []
+
+
+def test_not_found_then_used_is_an_ignored_failure_citing_both_spans() -> None:
+    run = Run()
+    lookup = run.call("employee_record", {"staff_no": "E-20931"}, {"message": "No employee matches staff_no E-20931"})
+    run.call("payroll_calendar", {"month": "2027-02"}, {"runs": ["2027-02-25"]})
+    later = run.call("grant_leave", {"staff_no": "E-20931", "days": 3}, {"granted": True})
+    [signal] = _silent(run)
+    e = signal.evidence
+    assert signal.span_ids == [lookup, later] and signal.severity == "high"
+    assert e["mechanism"] == "ignored_not_found" and e["lookup_span_id"] == lookup and e["later_span_id"] == later
+    assert e["value"] == "E-20931" and e["later_is_write"]
+
+
+def test_null_lookup_then_used_in_free_text_is_an_ignored_failure() -> None:
+    run = Run()
+    lookup = run.call("sample_registry", {"accession": "GSM5512093"}, "null")
+    later = run.call("notify_lab", {"text": "Please re-sequence GSM5512093 this week"}, {"queued": True})
+    [signal] = _silent(run)
+    assert signal.span_ids == [lookup, later] and signal.evidence["later_field"] == "(in text)"
+
+
+def test_not_found_handled_by_the_agent_is_not_a_failure() -> None:
+    run = Run(answer="I could not find staff number E-20931 — could you double-check it?")
+    run.call("employee_record", {"staff_no": "E-20931"}, {"found": False})
+    assert _silent(run) == []
+
+
+def test_value_found_another_way_before_use_is_not_ignored() -> None:
+    run = Run()
+    run.call("employee_record", {"staff_no": "E-20931"}, "Employee does not exist")
+    run.call("employee_directory", {"surname": "Okafor"}, {"people": [{"staff_no": "E-20931", "name": "N. Okafor"}]})
+    run.call("grant_leave", {"staff_no": "E-20931", "days": 3}, {"granted": True})
+    assert _silent(run) == []
+
+
+def test_empty_search_handled_is_not_a_failure_even_for_a_tool_that_usually_returns_data() -> None:
+    detector = SilentFailureDetector()
+    views = []
+    for k in range(40):
+        run = Run()
+        run.call("recipe_lookup", {"q": f"dish {k}"}, {"recipes": [{"id": f"rcp_{k}"}]})
+        views.append(run.view())
+    handled = Run(answer="There are no recipes for that; want something similar?")
+    handled.call("recipe_lookup", {"q": "durian risotto"}, {"recipes": []})
+    handled.call("draft_menu", {"customer": "C-1001", "note": "durian risotto unavailable"}, {"saved": True})
+    views.append(handled.view())
+    for view in views:
+        detector.observe(view)
+    detector.finalize()
+    assert [s for view in views for s in detector.detect(view)] == []
