@@ -389,7 +389,7 @@ def test_clean_arguments_validate_and_injected_violations_do_not(arg_heavy: Run,
         by_id = run.by_id
         excused: set[str] = set()
         for lab in run.labels:
-            if lab["kind"] == "argument_error" or lab["mode"] == "corrected_args":
+            if lab["kind"] == "argument_error":
                 excused.add(lab["span_ids"][0])
             if lab["mode"] == "write_reformatted":  # enum case may differ in the second call
                 first, second = (orjson.loads(by_id[s].args) for s in lab["span_ids"])  # type: ignore[arg-type]

@@ -65,6 +65,8 @@ class SpanFacts:
     tokens: int
     cost_usd: float
     model: str | None
+    kind: str | None = None
+    tool: str | None = None
 
 
 @dataclass
@@ -95,7 +97,7 @@ def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
         rows = con.execute(
             """SELECT c.trace_id, c.span_id, s.time_ns, (s.end_ns - s.start_ns) / 1e6,
                       coalesce(s.total_tokens, s.input_tokens + s.output_tokens, s.input_tokens, s.output_tokens),
-                      s.cost_usd, s.model
+                      s.cost_usd, s.model, s.kind, coalesce(s.tool_name, s.name)
                FROM cited_pairs c JOIN spans s USING (trace_id, span_id)"""
         ).fetchall()
         agents = con.execute(
@@ -106,9 +108,9 @@ def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
         ).fetchall()
     finally:
         con.unregister("cited_pairs")
-    for trace_id, span_id, time_ns, duration, tokens, cost, model in rows:
+    for trace_id, span_id, time_ns, duration, tokens, cost, model, kind, tool in rows:
         check.spans.setdefault((trace_id, span_id), SpanFacts(
-            time_ns, max(float(duration or 0.0), 0.0), int(tokens or 0), float(cost or 0.0), model))
+            time_ns, max(float(duration or 0.0), 0.0), int(tokens or 0), float(cost or 0.0), model, kind, tool))
     check.missing = [p for p in pairs if p not in check.spans]
     check.agents = {t: a for t, a in agents if a}
     return check
@@ -141,15 +143,36 @@ def _violation_family(violations: Any) -> str:
     return f"{found[0][0]} {found[0][1]}".strip() if found else ""
 
 
-def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None) -> dict[str, str]:
+ERROR_FAMILY_KINDS = frozenset({"unrecovered_error", "argument_error"})
+"""Kinds whose fix depends on the error itself (a timeout needs a deadline, a denial a credential), so
+their error class splits findings. A silent failure's fix is to report the error, whatever it says:
+its error class is a fact of the finding, not part of its key."""
+
+
+def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
+            symptom: SpanFacts | None = None) -> dict[str, str]:
     """What one fix is made of (see the module docstring): kind, mechanism (the detector's own name for
-    it, else its sentence frame), agent (the signal's, else its trace's), subject (the tool, the sorted
-    tools of a cycle, else the model) and family (the first violated constraint; else the error class
-    of its message; else an outlier's metric)."""
+    it, else its sentence frame), agent (the signal's, else its trace's), subject and family.
+
+    The subject follows where the failure shows (``symptom``, the first cited span): a tool call → its
+    tool (the sorted tools of a cycle); an LLM call → its model; the agent run itself (a turn limit, a
+    swallowed child error) → none, the agent is the subject. The family is the first violated constraint
+    (argument path and validator); else, for :data:`ERROR_FAMILY_KINDS`, the error class of the message;
+    else an outlier's metric."""
     ev = signal.evidence or {}
     tools = [str(t) for t in keys.get("tools") or ()]
-    subject = " ↔ ".join(tools) if len(tools) > 1 else (tools[0] if tools else str(keys.get("model") or ""))
-    family = _violation_family(ev.get("violations")) or str(keys.get("error_class") or "")
+    kind = symptom.kind if symptom is not None else None
+    if len(tools) > 1:
+        subject = " ↔ ".join(tools)
+    elif kind in ("agent", "chain"):
+        subject = ""
+    elif kind == "llm":
+        subject = str(keys.get("model") or (symptom.model if symptom else "") or "")
+    else:
+        subject = tools[0] if tools else str(keys.get("model") or (symptom.tool if symptom and kind == "tool" else ""))
+    family = _violation_family(ev.get("violations"))
+    if not family and signal.kind in ERROR_FAMILY_KINDS:
+        family = str(keys.get("error_class") or "")
     if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
         family = ev["metric"]
     return {
@@ -263,7 +286,9 @@ def build_candidates(
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
     fixes: dict[tuple[str, ...], dict[str, str]] = {}
     for i, signal in enumerate(signals):
-        key = fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id))
+        symptom = next((ctx.check.spans[(signal.trace_id, span)] for span in signal.span_ids
+                        if (signal.trace_id, span) in ctx.check.spans), None)
+        key = fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id), symptom)
         token = tuple(key[p] for p in FIX_PARTS)
         fixes.setdefault(token, key)
         groups[token].append(i)
@@ -289,7 +314,8 @@ def _candidate(ctx: _Context, key: dict[str, str], members: list[int], leaves: l
     frames = Counter(str(k.get("frame") or "") for k in keys)
     frame = min(frames, key=lambda f: (-frames[f], f)) if frames else ""
     severities = Counter(s.severity for s in signals)
-    tools = _tools(keys)
+    subject_tools = set(key["subject"].split(" ↔ "))
+    tools = Counter({t: n for t, n in _tools(keys).items() if t in subject_tools})  # not context (a run's last tool)
     models: Counter[str] = Counter(str(k["model"]) for k in keys if k.get("model"))
     trace_ids: list[str] = []
     span_ids: list[str] = []

@@ -4,6 +4,7 @@ when the plan offers no suitable step (the caller then tries another mode).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -599,16 +600,16 @@ outlier_input_tokens = _llm_outlier("input_tokens", "in_mult", 10, 20, "input to
 outlier_output_tokens = _llm_outlier("output_tokens", "out_mult", 10, 16, "output tokens")
 
 
-# --- recovered_error (hard negative) ----------------------------------------------------------------
-
-
-def recovered_corrected(b: TraceBuilder) -> Injected | None:
+def arg_corrected_retry(b: TraceBuilder) -> Injected | None:
+    """Invalid arguments, a validation error, then a retry with corrected ones: still an argument error
+    (the LLM produced invalid arguments); the recovery is evidence, not an excuse."""
     cands = b.tool_indices(write=None)
     b.rng.shuffle(cands)
     for i in cands:
         s = b.steps[i]
         assert s.tool is not None and s.args is not None
-        breaker = mutate.SCHEMA_BREAKERS[_err(b, tuple(mutate.SCHEMA_BREAKERS))]
+        names = sorted(mutate.SCHEMA_BREAKERS)
+        breaker = mutate.SCHEMA_BREAKERS[names[zlib.crc32(s.tool_name.encode()) % len(names)]]
         out = breaker(b.rng, s.tool, s.args)
         if out is None:
             continue
@@ -620,9 +621,12 @@ def recovered_corrected(b: TraceBuilder) -> Injected | None:
         c.set_result(f"Error: invalid arguments for {s.tool_name}: {out[1]}")
         b.steps[i:i] = [c, b.llm_step("The arguments were invalid; retrying with corrected values.")]
         _tag(s, c)
-        return Injected("recovered_error", "corrected_args", [c, s], s.tool_name,
+        return Injected("argument_error", "corrected_retry", [c, s], s.tool_name,
                         f"{s.tool_name} failed on invalid arguments ({out[1]}) and succeeded when retried with corrected ones")
     return None
+
+
+# --- recovered_error (hard negative) ----------------------------------------------------------------
 
 
 def recovered_transient(b: TraceBuilder) -> Injected | None:

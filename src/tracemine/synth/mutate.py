@@ -1,13 +1,14 @@
 """Argument mutations: schema violations, harmless re-encodings, near-identical variants.
 
 Each function returns ``None`` when the arguments offer nothing to mutate, so callers can try another
-tool call.
+tool call. A schema violation of one kind always breaks the same argument of a tool (one bug, one field).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from random import Random
 from typing import Any
 
@@ -32,11 +33,17 @@ def _present(spec: ToolSpec, args: dict[str, Any], test: Any) -> list[str]:
     return [k for k in args if k in p and test(p[k])]
 
 
+def _site_key(spec: ToolSpec, keys: list[str], salt: str) -> str:
+    """The argument a tool's bug of one kind always breaks (one bug, one field): a stable choice per tool."""
+    ordered = sorted(keys)
+    return ordered[zlib.crc32(f"{spec.name}\x00{salt}".encode()) % len(ordered)]
+
+
 def missing_required(rng: Random, spec: ToolSpec, args: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     keys = [k for k in spec.parameters.get("required", []) if k in args]
     if not keys:
         return None
-    key = keys[rng.randrange(len(keys))]
+    key = _site_key(spec, keys, "missing_required")
     return {k: v for k, v in args.items() if k != key}, f"required argument '{key}' is missing"
 
 
@@ -44,7 +51,7 @@ def wrong_type(rng: Random, spec: ToolSpec, args: dict[str, Any]) -> tuple[dict[
     keys = _present(spec, args, lambda s: s.get("type") in ("integer", "number", "string", "boolean", "array"))
     if not keys:
         return None
-    key = keys[rng.randrange(len(keys))]
+    key = _site_key(spec, keys, "wrong_type")
     value = args[key]
     kind = props(spec)[key]["type"]
     if kind in ("integer", "number"):
@@ -63,7 +70,7 @@ def enum_violation(rng: Random, spec: ToolSpec, args: dict[str, Any]) -> tuple[d
     keys = _present(spec, args, lambda s: "enum" in s)
     if not keys:
         return None
-    key = keys[rng.randrange(len(keys))]
+    key = _site_key(spec, keys, "enum_violation")
     value = args[key]
     allowed = props(spec)[key]["enum"]
     options = [o for o in (_SYNONYMS.get(value), value.title(), value.upper(), value.replace("_", " ")) if o and o not in allowed]
@@ -88,7 +95,7 @@ def bad_format(rng: Random, spec: ToolSpec, args: dict[str, Any]) -> tuple[dict[
     keys = [k for k in keys if isinstance(args[k], str)]
     if not keys:
         return None
-    key = keys[rng.randrange(len(keys))]
+    key = _site_key(spec, keys, "bad_format")
     value: str = args[key]
     regex = p[key]["pattern"]
     if regex == DATE_PATTERN:

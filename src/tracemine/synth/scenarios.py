@@ -77,6 +77,7 @@ MODES: dict[str, tuple[Mode, ...]] = {
         ("bad_format", m.arg_bad_format, False),
         ("validation_error_result", m.arg_validation_result, True),
         ("unknown_tool", m.arg_unknown_tool, False),
+        ("corrected_retry", m.arg_corrected_retry, False),
     ),
     "unrecovered_error": _modes(
         "unrecovered_error",
@@ -96,7 +97,6 @@ MODES: dict[str, tuple[Mode, ...]] = {
     ),
     "recovered_error": _modes(
         "recovered_error",
-        ("corrected_args", m.recovered_corrected, False),
         ("transient_retry", m.recovered_transient, False),
     ),
 }
