@@ -272,6 +272,9 @@ class Finding:
     history and tracker issues of such a finding continue on its largest child."""
     inherited_from: str | None = None
     """The earlier fingerprint whose history this finding continues (set once, on the first run after a split)."""
+    outcome: dict[str, Any] | None = None
+    """Failure rate of traces with it vs without it, when the window's traces carry outcomes
+    (:class:`tracemine.lift.Lift` as a dict); ``None`` otherwise."""
 
 
 @dataclass(slots=True)

@@ -134,6 +134,7 @@ def run_mine(
     run.progress("findings", 0, None)
     candidates, citations = _candidates(run, detect.signals, clusters, archive.traces, redactor, mine_settings)
     _timelines(candidates, resolved, archive)
+    _lifts(store, resolved, candidates, mine_settings)
     gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
     _score(run, candidates)
     themes = _themes(candidates, detect.signals, archive.traces, redactor, mine_settings)
@@ -267,6 +268,17 @@ def _themes(candidates: list[Any], signals: list[Any], window_traces: int, redac
 
     return build_themes(candidates, signals, window_traces, redactor,
                         min_findings=int(mine_settings.get("theme_min_findings", 2)))
+
+
+def _lifts(store: Store, window: Window, candidates: list[Any], mine_settings: dict[str, Any]) -> None:
+    """Each finding's outcome lift, where the window's traces carry outcomes (see :mod:`tracemine.lift`)."""
+    from tracemine.lift import finding_lifts, window_outcomes
+
+    outcomes = window_outcomes(store, window)
+    lifts = finding_lifts(outcomes, (c.finding for c in candidates), int(mine_settings.get("lift_min_known", 20)))
+    for c in candidates:
+        lift = lifts.get(c.finding.fingerprint)
+        c.finding.outcome = lift.as_dict() if lift is not None else None
 
 
 def _timelines(candidates: list[Any], window: Window, archive: Any) -> None:

@@ -2,14 +2,17 @@
 
     score = severity_weight × status_weight
             × (traces_weight × ln(1 + traces) + share_weight × trace_share + waste_weight × ln(1 + waste))
-            × (isolated_factor for signals that fit no recurring group)
+            × (isolated_factor for a one-off: a fix key with a single trace)
+            × (1 + lift_weight × max(0, lower 95 % bound of the outcome lift))
     waste = cost_wasted_usd × 100 + tokens_wasted / 1000 + latency_wasted_ms / 60000
 
 Severity multiplies, so a critical failure in a few traces outranks a low one in many; affected traces
 count logarithmically (the 1,000th trace adds less than the 10th) and their share of the window
 linearly; waste adds dollars, thousands of tokens and minutes on one scale. The score depends only on
 figures, never on summariser wording, so findings are ranked before they are summarised and an LLM is
-only asked about the findings that will be reported.
+only asked about the findings that will be reported. Where traces carry outcomes, a finding whose
+traces fail more often than the others (the lower bound of the difference in failure rates,
+:mod:`tracemine.lift`) is weighted up.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class RankSettings(BaseModel):
     share_weight: float = Field(20.0, ge=0)
     waste_weight: float = Field(0.5, ge=0)
     isolated_factor: float = Field(0.5, ge=0)
+    lift_weight: float = Field(2.0, ge=0)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> RankSettings:
@@ -55,5 +59,7 @@ def score(finding: Finding, settings: RankSettings | None = None, isolated: bool
     value = s.severity_weights.get(finding.severity, 1.0) * s.status_weights.get(finding.status, 1.0) * base
     if isolated:
         value *= s.isolated_factor
+    if finding.outcome:  # traces with it fail more often than those without, beyond doubt: it matters more
+        value *= 1 + s.lift_weight * max(0.0, float(finding.outcome.get("ci_low") or 0.0))
     return round(value, 6)
 

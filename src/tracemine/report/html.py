@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tracemine.model import Finding
 from tracemine.report.format import format_count, format_ns
-from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings
+from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
 from tracemine.report.markdown import (
     MAX_EXCERPT_CHARS,
     MAX_EXEMPLARS,
@@ -411,6 +411,7 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         *(f"<dt>fix key: {esc(label)}</dt><dd><code>{esc(f.key[part])}</code></dd>"
           for part, label in (("agent", "agent"), ("subject", "subject"), ("mechanism", "mechanism"),
                               ("family", "constraint / error")) if (f.key or {}).get(part)),
+        *([f"<dt>outcome</dt><dd>{esc(outcome_text(f.outcome))}</dd>"] if f.outcome else []),
         *([f'<dt>theme</dt><dd><a href="#{anchor(f.theme_id)}"><code>{esc(f.theme_id)}</code></a></dd>']
           if f.theme_id else []),
         "</dl>",

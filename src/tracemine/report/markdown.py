@@ -15,7 +15,14 @@ from pathlib import Path
 
 from tracemine.model import Finding
 from tracemine.report.format import format_count, format_ms, format_ns
-from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, llm_usage_dict, order_findings
+from tracemine.report.jsonout import (
+    NO_FINDINGS,
+    ReportContext,
+    anchor,
+    llm_usage_dict,
+    order_findings,
+    outcome_text,
+)
 
 MAX_TRACE_IDS = 200
 """Affected trace ids listed per finding (the full list is in findings.json)."""
@@ -325,6 +332,7 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         f"- **Agents:** {_names(f.agents)}",
         f"- **Models:** {_names(f.models)}",
         f"- **One fix:** {_key_text(f)}",
+        *([f"- **Outcome:** {md_text(outcome_text(f.outcome))}"] if f.outcome else []),
         f"- **First seen:** {md_text(format_ns(f.first_seen_ns))} · **Last seen:** {md_text(format_ns(f.last_seen_ns))}",
     ]
     if f.timeline:
