@@ -86,7 +86,7 @@ def _echo_free(value: Any, echoes: frozenset[str]) -> Any:
         return {k: _echo_free(v, echoes) for k, v in value.items()}
     if isinstance(value, list):
         return [_echo_free(v, echoes) for v in value]
-    if isinstance(value, str) and " ".join(value.casefold().split()) in echoes:
+    if isinstance(value, str) and _words_of(value) in echoes:
         return "<argument>"
     return value
 
@@ -99,8 +99,13 @@ def _argument_strings(args: Any, out: set[str]) -> set[str]:
         for v in args[:50]:
             _argument_strings(v, out)
     elif isinstance(args, str) and len(args.split()) >= 2:
-        out.add(" ".join(args.casefold().split()))  # free text only: an echoed id is content
+        out.add(_words_of(args))  # free text only: an echoed id is content
     return out
+
+
+def _words_of(text: str) -> str:
+    """Lower-case words of a text, punctuation and spacing dropped (how an echo is recognised)."""
+    return " ".join(_TOKEN.findall(text.casefold()))
 
 
 def content_signature(call: ToolCall) -> str:
