@@ -24,7 +24,8 @@ def test_detect_cli_writes_signals_and_stores_them(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "signals from 6 detector(s)" in result.output
     rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
-    assert rows and set(rows[0]) == {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text"}
+    assert rows and set(rows[0]) == {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text",
+                                     "cause_span_id", "agent"}
     assert {r["kind"] for r in rows} >= {"loop", "duplicate_call", "silent_failure", "argument_error"}
     with Store(db) as store:
         stored = store.signals()

@@ -392,7 +392,8 @@ def detect(
     """Run the deterministic failure detectors over the archive (ingesting PATHS first, if given).
 
     Signals are stored in the archive for the later stages and, with --out, written as JSON-lines:
-    {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text"}.
+    {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text", "cause_span_id", "agent"}
+    (cause_span_id: the LLM call that decided the failure; agent: the agent that made it).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -442,7 +443,7 @@ def detect(
                 fh.write(orjson.dumps({
                     "detector": signal.detector, "kind": signal.kind, "trace_id": signal.trace_id,
                     "span_ids": signal.span_ids, "severity": signal.severity, "evidence": signal.evidence,
-                    "text": signal.text,
+                    "text": signal.text, "cause_span_id": signal.cause_span_id, "agent": signal.agent,
                 }, option=orjson.OPT_NON_STR_KEYS) + b"\n")
     print_detect_report(console, report, out_path)
 

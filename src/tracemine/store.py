@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import DDL, SCHEMA_VERSION, TRACE_ARROW_SCHEMA
+from tracemine.store_schema import DDL, MIGRATIONS, SCHEMA_VERSION, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
@@ -77,7 +77,7 @@ class Store:
     # -- schema --------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        for statement in DDL:
+        for statement in DDL + MIGRATIONS:
             self.con.execute(statement)
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
@@ -316,8 +316,10 @@ class Store:
                     "severity": [s.severity for s in signals],
                     "evidence": [orjson.dumps(s.evidence, option=orjson.OPT_NON_STR_KEYS).decode() for s in signals],
                     "text": [s.text for s in signals],
+                    "cause_span_id": pa.array([s.cause_span_id for s in signals], pa.string()),
+                    "agent": pa.array([s.agent for s in signals], pa.string()),
                 }))
-                con.execute("INSERT INTO signals SELECT * FROM signal_batch")
+                con.execute("INSERT INTO signals BY NAME SELECT * FROM signal_batch")
                 con.unregister("signal_batch")
             con.execute("COMMIT")
         except Exception:
@@ -343,12 +345,22 @@ class Store:
         if detect_id is None:
             return []
         where, params = ("AND trace_id = ?", [detect_id, trace_id]) if trace_id is not None else ("", [detect_id])
+        cause = "cause_span_id, agent" if self._has_columns("signals", "cause_span_id", "agent") else "NULL, NULL"
         rows = self.con.execute(
-            f"""SELECT detector, kind, trace_id, span_ids, severity, evidence, text FROM signals
+            f"""SELECT detector, kind, trace_id, span_ids, severity, evidence, text, {cause} FROM signals
                WHERE detect_id = ? {where} ORDER BY signal_id""",
             params,
         ).fetchall()
-        return [Signal(r[0], r[1], r[2], list(r[3]), r[4], orjson.loads(r[5]), r[6]) for r in rows]
+        return [Signal(r[0], r[1], r[2], list(r[3]), r[4], orjson.loads(r[5]), r[6], r[7], r[8]) for r in rows]
+
+    def _has_columns(self, table: str, *columns: str) -> bool:
+        """Whether ``table`` has every one of ``columns`` (an archive opened read-only is not migrated)."""
+        rows = self.con.execute(
+            "SELECT count(DISTINCT column_name) FROM information_schema.columns WHERE table_name = ? "
+            "AND column_name IN (SELECT unnest(?))",
+            [table, list(columns)],
+        ).fetchone()
+        return bool(rows) and rows[0] == len(set(columns))
 
     # -- queries -------------------------------------------------------------------------------------
 

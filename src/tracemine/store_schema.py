@@ -103,8 +103,16 @@ DDL = [
         traces BIGINT, spans BIGINT, signals BIGINT, detector_errors VARCHAR, seconds DOUBLE)""",
     """CREATE TABLE IF NOT EXISTS signals (
         detect_id BIGINT, signal_id BIGINT, detector VARCHAR, kind VARCHAR, trace_id VARCHAR, span_ids VARCHAR[],
-        severity VARCHAR, evidence VARCHAR, text VARCHAR)""",
+        severity VARCHAR, evidence VARCHAR, text VARCHAR, cause_span_id VARCHAR, agent VARCHAR)""",
 ]
+
+# Columns added after the first release: archives created before get them when opened for writing
+# (read-only readers of such archives see NULL for them).
+ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("signals", "cause_span_id", "VARCHAR"),
+    ("signals", "agent", "VARCHAR"),
+]
+MIGRATIONS = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql}" for table, column, sql in ADDED_COLUMNS]
 
 
 def _clip(text: str | None, limit: int) -> tuple[str | None, bool]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracemine.detect.base import Detector
+from tracemine.detect.cause import attribute
 from tracemine.detect.registry import build
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Trace, span_order_key
@@ -76,16 +77,20 @@ def merge_stats(detectors: list[Detector], shards: Iterable[list[Detector]], rep
 def detect_shard(traces: Iterable[Trace], detectors: list[Detector], report: DetectReport,
                  progress: ProgressFn | None = None, total: int = 0) -> list[Signal]:
     """Second pass over one shard: every detector judges each trace (in the order given) against the
-    finalised statistics; the signals come out trace by trace, in detector order within a trace."""
+    finalised statistics; the signals come out trace by trace, in detector order within a trace, each
+    with its cause span and agent (:func:`tracemine.detect.cause.attribute`)."""
     signals: list[Signal] = []
     for done, trace in enumerate(traces, start=1):
         view = _view(trace)
         report.traces += 1
         report.spans += len(trace.spans)
+        first = len(signals)
         for detector in detectors:
             found = _guard(report, detector, "detect", view, lambda d=detector, v=view: list(d.detect(v)))
             if found:
                 signals.extend(found)
+        if len(signals) > first:
+            _attribute(report, view, signals[first:])
         if progress and done % 500 == 0:
             progress("detect", done, total)
     return signals
@@ -115,6 +120,15 @@ def _view(trace: Trace) -> TraceView:
     archive or from a shard's Parquet partition gives the same signals)."""
     trace.spans.sort(key=span_order_key)
     return TraceView.build(trace)
+
+
+def _attribute(report: DetectReport, view: TraceView, signals: list[Signal]) -> None:
+    """Cause spans and agents of one trace's signals; a failure is counted (as ``cause``), not raised."""
+    try:
+        attribute(view, signals)
+    except Exception as exc:  # the signals stand without a cause
+        report.errors["cause"] += 1
+        report.error_examples.setdefault("cause", f"attribute on trace {view.trace_id}: {type(exc).__name__}: {exc}")
 
 
 def _guard(report: DetectReport, detector: Detector, stage: str, view: TraceView | None, call: Callable[[], Any]) -> Any:

@@ -131,6 +131,52 @@ class TraceView:
     def spans_by_id(self) -> dict[str, Span]:
         return {s.span_id: s for s in self.trace.spans}
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each span's place in execution order (start time, sequence, span id)."""
+        return {s.span_id: i for i, s in enumerate(sorted(self.trace.spans, key=span_order_key))}
+
+    def parent(self, span: Span) -> Span | None:
+        """The span's parent in this trace (``None`` for a root or a parent missing from the trace)."""
+        if span.parent_span_id is None or span.parent_span_id == span.span_id:
+            return None
+        return self.spans_by_id.get(span.parent_span_id)
+
+    def ancestors(self, span: Span) -> list[Span]:
+        """The span's ancestors, nearest first (computed once per span; a parent cycle is cut)."""
+        cache = self._ancestors
+        found = cache.get(span.span_id)
+        if found is None:
+            found = []
+            seen = {span.span_id}
+            current = self.parent(span)
+            while current is not None and current.span_id not in seen:
+                found.append(current)
+                seen.add(current.span_id)
+                current = self.parent(current)
+            cache[span.span_id] = found
+        return found
+
+    @cached_property
+    def _ancestors(self) -> dict[str, list[Span]]:
+        return {}
+
+    def llm_turns_calling(self, tool_call_id: str) -> list[LlmTurn]:
+        """LLM turns whose output requests the tool call ``tool_call_id`` (the id appears there as a JSON
+        string, in the output text or in an output/completion tool-call attribute), in execution order."""
+        cache = self._turns_by_call
+        found = cache.get(tool_call_id)
+        if found is None:
+            quoted, escaped = f'"{tool_call_id}"', f'\\"{tool_call_id}\\"'
+            found = [t for t in self.llm_turns
+                     if quoted in t.output_text or escaped in t.output_text or _names_call(t.span, tool_call_id)]
+            cache[tool_call_id] = found
+        return found
+
+    @cached_property
+    def _turns_by_call(self) -> dict[str, list[LlmTurn]]:
+        return {}
+
     def children(self, span_id: str) -> list[Span]:
         return self.trace.children.get(span_id, [])
 
@@ -161,3 +207,12 @@ class TraceView:
                     if current is None or len(definition) > len(current):
                         found[definition["name"]] = definition
         return found
+
+
+def _names_call(span: Span, tool_call_id: str) -> bool:
+    """Whether an output-side tool-call attribute of ``span`` (flattened OpenInference / OpenLLMetry
+    messages) holds ``tool_call_id``; input-side ones repeat earlier turns' calls and are ignored."""
+    for key, value in (span.attributes or {}).items():
+        if value == tool_call_id and "tool_call" in key and "input" not in key and "prompt" not in key:
+            return True
+    return False

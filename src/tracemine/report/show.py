@@ -261,15 +261,37 @@ def _signal_line(number: int, signal: Signal, red: Redactor, full: bool, first: 
     return line
 
 
+def _short_id(span_id: str) -> str:
+    """A span id cut to 8 characters (the full id stays on the span's own line, where searches find it)."""
+    return span_id if len(span_id) <= 10 else f"{span_id[:8]}…"
+
+
+def _cause_line(number: int, signal: Signal, red: Redactor) -> Text:
+    """``◆ cause of #n kind on span ID…``: this LLM call decided the failure another span shows."""
+    line = Text()
+    line.append(f"◆ cause of #{number} {signal.kind}", style="bold magenta")
+    shown = [s for s in signal.span_ids if s != signal.cause_span_id]
+    if shown:
+        more = f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""
+        line.append(f" on span {_short_id(red.redact(shown[0]))}{more}", style="magenta")
+    if signal.agent:
+        line.append(f", agent {_one_line(red.redact(signal.agent), 80)}", style="dim")
+    return line
+
+
 def build_trace_tree(trace: Trace, signals: Sequence[Signal], redactor: Redactor | None = None,
                      full: bool = False, title: Text | None = None) -> Tree:
     """The trace as a :class:`rich.tree.Tree`: children nested by parent id in execution order, flagged
-    spans highlighted with each signal's kind, severity and (on the first span it cites) its evidence."""
+    spans highlighted with each signal's kind, severity and (on the first span it cites) its evidence, and
+    each signal's cause span (the LLM call that decided it) marked ``◆``."""
     red = redactor or Redactor()
     flagged: dict[str, list[int]] = {}
+    causes: dict[str, list[int]] = {}
     for number, signal in enumerate(signals, 1):
         for span_id in dict.fromkeys(signal.span_ids):
             flagged.setdefault(span_id, []).append(number)
+        if signal.cause_span_id is not None:
+            causes.setdefault(signal.cause_span_id, []).append(number)
     evidence_shown: set[int] = set()
     tree = Tree(title or Text(f"trace {trace.trace_id}", style="bold"), guide_style="dim")
     children = trace.children or build_children(trace.spans)
@@ -278,13 +300,17 @@ def build_trace_tree(trace: Trace, signals: Sequence[Signal], redactor: Redactor
     def node_label(span: Span) -> Group:
         header = _span_header(span, red)
         numbers = flagged.get(span.span_id, [])
+        caused = causes.get(span.span_id, [])
         if numbers:
             header.stylize("on grey15")
             header = Text("▶ ", style="bold yellow") + header
+        elif caused:
+            header = Text("◆ ", style="bold magenta") + header
         parts: list[Text] = [header]
         for number in numbers:
             parts.append(_signal_line(number, signals[number - 1], red, full, number not in evidence_shown))
             evidence_shown.add(number)
+        parts.extend(_cause_line(number, signals[number - 1], red) for number in caused)
         parts.extend(_span_body(span, red, full))
         return Group(*parts)
 
@@ -365,6 +391,10 @@ def _print_signal_summary(console: Console, signals: Sequence[Signal], span_ids:
         missing = [s for s in signal.span_ids if s not in span_ids]
         if missing:
             line.append(f"  (not in trace: {', '.join(missing)})", style="dim red")
+        if signal.cause_span_id is not None:
+            line.append(f"  cause: {signal.cause_span_id}", style="magenta" if signal.cause_span_id in span_ids else "dim red")
+        if signal.agent:
+            line.append(f"  agent: {_one_line(red.redact(signal.agent), 80)}", style="dim")
         console.print(line)
 
 
