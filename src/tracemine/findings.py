@@ -143,10 +143,11 @@ def _violation_family(violations: Any) -> str:
     return f"{found[0][0]} {found[0][1]}".strip() if found else ""
 
 
-ERROR_FAMILY_KINDS = frozenset({"unrecovered_error", "argument_error"})
+ERROR_FAMILY_KINDS = frozenset({"unrecovered_error"})
 """Kinds whose fix depends on the error itself (a timeout needs a deadline, a denial a credential), so
-their error class splits findings. A silent failure's fix is to report the error, whatever it says:
-its error class is a fact of the finding, not part of its key."""
+their error class splits findings. A silent failure's fix is to report the error, whatever it says; an
+argument error's fix is about the argument (its violated constraint when a schema shows it, else the
+tool: how a rejection is worded says nothing about which fix it needs)."""
 
 
 def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
@@ -156,9 +157,9 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
 
     The subject follows where the failure shows (``symptom``, the first cited span): a tool call → its
     tool (the sorted tools of a cycle); an LLM call → its model; the agent run itself (a turn limit, a
-    swallowed child error) → none, the agent is the subject. The family is the first violated constraint
-    (argument path and validator); else, for :data:`ERROR_FAMILY_KINDS`, the error class of the message;
-    else an outlier's metric."""
+    swallowed child error) → none, the agent is the subject. The family is what the detector declares
+    (``evidence["family"]``), else the first violated constraint (argument path and validator), else, for
+    :data:`ERROR_FAMILY_KINDS`, the error class of the message, else an outlier's metric."""
     ev = signal.evidence or {}
     tools = [str(t) for t in keys.get("tools") or ()]
     kind = symptom.kind if symptom is not None else None
@@ -170,7 +171,7 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
         subject = str(keys.get("model") or (symptom.model if symptom else "") or "")
     else:
         subject = tools[0] if tools else str(keys.get("model") or (symptom.tool if symptom and kind == "tool" else ""))
-    family = _violation_family(ev.get("violations"))
+    family = ev["family"] if isinstance(ev.get("family"), str) else _violation_family(ev.get("violations"))
     if not family and signal.kind in ERROR_FAMILY_KINDS:
         family = str(keys.get("error_class") or "")
     if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
@@ -294,8 +295,31 @@ def build_candidates(
         groups[token].append(i)
     candidates = [_candidate(ctx, fixes[token], members, _leaves_of(clusters, members))
                   for token, members in sorted(groups.items())]
+    candidates = _without_explained_contrasts(candidates)
     kept = [c for c in candidates if c.finding.impact.traces >= min_traces and c.finding.trace_ids]
     return kept, ctx.check
+
+
+EXPLAINED_SHARE = 0.8
+
+
+def _without_explained_contrasts(candidates: list[Candidate]) -> list[Candidate]:
+    """Outcome contrasts (kind ``contrast``) that a detector's finding for the same agent and tool already
+    explains (it cites ≥ :data:`EXPLAINED_SHARE` of the contrast's traces) are left out: that finding
+    carries the outcome lift itself. What remains points at failures no detector names."""
+    by_site: dict[tuple[str, str], list[set[str]]] = defaultdict(list)
+    for c in candidates:
+        if c.finding.kinds[0] != "contrast":
+            by_site[(c.finding.key["agent"], c.finding.key["subject"])].append(set(c.finding.trace_ids))
+    kept = []
+    for c in candidates:
+        if c.finding.kinds[0] == "contrast":
+            traces = set(c.finding.trace_ids)
+            site = (c.finding.key["agent"], c.finding.key["subject"])
+            if traces and any(len(traces & other) >= EXPLAINED_SHARE * len(traces) for other in by_site[site]):
+                continue
+        kept.append(c)
+    return kept
 
 
 def _leaves_of(clusters: ClusterResult | None, members: list[int]) -> list[ClusterInfo]:

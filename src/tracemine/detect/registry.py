@@ -16,6 +16,7 @@ BUILTIN = {
     "argument_error": "tracemine.detect.argument_error:ArgumentErrorDetector",
     "unrecovered_error": "tracemine.detect.unrecovered_error:UnrecoveredErrorDetector",
     "outlier": "tracemine.detect.outlier:OutlierDetector",
+    "contrast": "tracemine.detect.contrast:ContrastDetector",
 }
 
 

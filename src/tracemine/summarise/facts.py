@@ -183,6 +183,7 @@ def collect_facts(signals: Sequence[Signal], redactor: Redactor | None = None, t
     _metrics(facts, evs, texts, top)
     _loops(facts, evs, texts, top)
     _duplicates(facts, evs)
+    _contrast(facts, evs, texts)
 
     for key, fields in (("writes", _WRITE_FIELDS), ("recovered_later", _RECOVERED_FIELDS),
                         ("retried", ("retried",)), ("admits_failure", ("final_answer_admits_failure",)),
@@ -229,6 +230,17 @@ def collect_facts(signals: Sequence[Signal], redactor: Redactor | None = None, t
                                  if isinstance(ev.get("final_answer_excerpt"), str)
                                  and ev["final_answer_excerpt"].strip()))
     return facts
+
+
+def _contrast(facts: dict[str, Any], evs: Sequence[Mapping[str, Any]], texts: _Texts) -> None:
+    """``contrast``: the feature and its window counts (every member of one contrast finding shares them)."""
+    ev = next((ev for ev in evs if isinstance(ev.get("feature"), str) and isinstance(ev.get("rate_with"), float)), None)
+    if ev is None:
+        return
+    facts["contrast"] = {"feature": texts.clean(ev["feature"]), "type": texts.clean(str(ev.get("feature_type") or "")),
+                         "traces_with": _num(ev.get("traces_with")), "failed_with": _num(ev.get("failed_with")),
+                         "rate_with": ev["rate_with"], "rate_without": _num(ev.get("rate_without")),
+                         "known": _num(ev.get("known")), "q_value": _num(ev.get("q_value"))}
 
 
 def _messages(facts: dict[str, Any], evs: Sequence[Mapping[str, Any]], texts: _Texts, top: int) -> None:

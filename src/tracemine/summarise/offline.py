@@ -806,6 +806,40 @@ def _generic(w: _Writer, mechanism: str | None, kind: str) -> _Parts:
     return _Parts(title, what, mech, fix, details)
 
 
+_CONTRAST_FIXES = {
+    "value": "Tighten the tool description and schema for this argument (an enum, a pattern, an example) and "
+             "validate it in the tool so the bad value is rejected with an actionable message; add an eval case "
+             "that passes this value.",
+    "argument": "Check when the agent passes this argument: make the tool description say when it applies, or "
+                "drop it from the schema if it misleads; add an eval case for the runs that pass it.",
+    "result": "Make the agent handle this result of the tool: retry, ask the user or stop with an explicit "
+              "failure instead of carrying on; make the result say plainly what went wrong.",
+    "tool": "Review why runs that call this tool fail: its description, when the agent chooses it, and what it "
+            "returns; add eval cases from the cited runs.",
+}
+
+
+def _contrast(w: _Writer, mechanism: str | None) -> _Parts:
+    facts = w.facts.get("contrast") if isinstance(w.facts.get("contrast"), Mapping) else {}
+    feature = w.q(facts.get("feature") or "this feature", 80)
+    rate_with, rate_without = facts.get("rate_with"), facts.get("rate_without")
+    rates = (f"{_pct(rate_with)} of the runs with it failed vs {_pct(rate_without)} without it"
+             if isinstance(rate_with, int | float) and isinstance(rate_without, int | float) else "")
+    subject = w.tools()
+    title = f"{subject.text}: runs with {feature} fail more often" + (f" ({rates})" if rates else "") + \
+        f" ({w.count_phrase()} failed)"
+    q = facts.get("q_value")
+    what = (f"Failed runs carry {feature} far more often than the other runs of the window"
+            + (f": {rates}" if rates else "")
+            + (f" (over {_n(facts.get('traces_with'))} runs with it, adjusted p = {q:.1e})"
+               if isinstance(q, int | float) else "") + ".")
+    mech = ("No detector names a failure here: the runs' outcomes do. Something about this call — the value "
+            "passed, whether the argument is used, what the tool returned — goes with failed runs; the cited "
+            "calls show it. A contrast is a correlation to check, not a proven cause.")
+    fix = _CONTRAST_FIXES.get(mechanism or "", _CONTRAST_FIXES["tool"])
+    return _Parts(title, what, mech, fix, [])
+
+
 _TEMPLATES: dict[str, Callable[[_Writer, str | None], _Parts]] = {
     "silent_failure": _silent,
     "loop": _loop,
@@ -813,6 +847,7 @@ _TEMPLATES: dict[str, Callable[[_Writer, str | None], _Parts]] = {
     "argument_error": _argument,
     "unrecovered_error": _unrecovered,
     "outlier": _outlier,
+    "contrast": _contrast,
 }
 
 

@@ -5,7 +5,7 @@ One trace per record, id = stable hash of (task id, trial, digest of the transcr
 same task never collide and re-reading gives the same ids. Spans, in transcript order (``sequence``
 0..n-1, the message's position kept as ``tau.traj_index``):
 
-- root AGENT span ``tau-bench task <id>``;
+- root AGENT span ``tau-bench task <id>`` of agent ``tau-bench agent``;
 - ``system`` and ``user`` messages: OTHER spans named ``system`` / ``user`` with the text as ``input``
   (the user simulator's turns stay visible as their own steps instead of being folded into LLM inputs);
 - ``assistant`` messages: LLM spans (output = the text, or JSON ``{"content", "tool_calls"}``);
@@ -38,6 +38,10 @@ def traj_digest(traj: list[Any]) -> str:
     return hashlib.sha256(
         orjson.dumps(traj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     ).hexdigest()[:16]
+
+
+AGENT_NAME = "tau-bench agent"
+"""The agent of every run in a results file (the file does not name it; each record is one task's run)."""
 
 
 def reward_outcome(reward: Any) -> Outcome:
@@ -79,6 +83,7 @@ class TauBenchReader(Reader):
             span_id=stable_id(trace_id, "root"),
             name=f"tau-bench task {task_id}",
             kind=SpanKind.AGENT,
+            agent_name=AGENT_NAME,  # one agent ran every task: the task is the run, not the agent
             input=to_text(task.get("instruction")),
             raw_trace_id=trace_raw,
             source=self.src(locator),
