@@ -22,7 +22,7 @@ def test_detect_cli_writes_signals_and_stores_them(tmp_path: Path) -> None:
     result = runner.invoke(main, ["detect", str(data), "--db", db, "--out", str(out), "--window", "30d"],
                            catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "signals from 6 detector(s)" in result.output
+    assert "signals from 7 detector(s)" in result.output
     rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert rows and set(rows[0]) == {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text",
                                      "cause_span_id", "agent"}
