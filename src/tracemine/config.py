@@ -22,6 +22,9 @@ class IngestSettings(BaseModel):
     parallel_min_bytes: int = Field(16 * 1024 * 1024, ge=0)
     max_field_chars: int = Field(1_000_000, ge=1000)
     max_attr_chars: int = Field(8192, ge=100)
+    # a trace whose root span has status error counts as a failure when nothing else gives its outcome
+    # (off: errors are what detectors report, so outcome lift would be circular; tracemine.ingest.outcome)
+    outcome_from_root_error: bool = False
 
 
 class Settings(BaseModel):

@@ -189,6 +189,49 @@ class Store:
         finally:
             self.con.unregister("trace_batch")
 
+    def add_derived_outcomes(self, ingest_id: int, rows: list[dict[str, Any]]) -> None:
+        """Record outcomes derived for traces of an ingest in progress, without overriding a reader's.
+
+        A trace record of this ingest with outcome ``unknown`` takes the derived outcome (its labels are
+        kept, the derived ``labels`` added); one with a known outcome is left alone; a trace without any
+        record gets ``rows``' record (an earlier ingest's record of the trace wins, as for reader records).
+        """
+        if not rows:
+            return
+        ids = [row["trace_id"] for row in rows]
+        existing: dict[str, list[tuple[int, str, str | None]]] = {}
+        for trace_id, row_ingest, outcome, labels in self.con.execute(
+            "SELECT trace_id, ingest_id, outcome, labels FROM traces WHERE trace_id IN (SELECT unnest(?))", [ids]
+        ).fetchall():
+            existing.setdefault(trace_id, []).append((row_ingest, outcome, labels))
+        inserts: list[dict[str, Any]] = []
+        updates: list[tuple[str, str, str]] = []
+        for row in rows:
+            records = existing.get(row["trace_id"])
+            derived_labels = row["labels"] or {}
+            if not records:
+                inserts.append({**row, "labels": orjson.dumps(derived_labels).decode() if derived_labels else None})
+                continue
+            if any(r[0] != ingest_id or _outcome(r[1]) != Outcome.UNKNOWN for r in records):
+                continue
+            kept = _loads(records[0][2])
+            merged = {**derived_labels, **kept} if isinstance(kept, dict) else derived_labels
+            updates.append((row["trace_id"], row["outcome"], orjson.dumps(merged).decode()))
+        self.insert_traces(inserts)
+        if updates:
+            self.con.register("trace_outcomes", pa.table({
+                "trace_id": [u[0] for u in updates], "outcome": [u[1] for u in updates],
+                "labels": [u[2] for u in updates],
+            }))
+            try:
+                self.con.execute(
+                    """UPDATE traces SET outcome = d.outcome, labels = d.labels FROM trace_outcomes d
+                       WHERE traces.ingest_id = ? AND traces.trace_id = d.trace_id""",
+                    [ingest_id],
+                )
+            finally:
+                self.con.unregister("trace_outcomes")
+
     def commit_ingest(
         self,
         ingest_id: int,

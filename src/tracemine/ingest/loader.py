@@ -29,6 +29,7 @@ import pyarrow as pa
 from tracemine.config import IngestSettings
 from tracemine.ingest.decode import as_json_text
 from tracemine.ingest.fast import fast_path
+from tracemine.ingest.outcome import RootOutcome, derived_trace_rows, root_outcome
 from tracemine.ingest.read import read_file
 from tracemine.ingest.sources import expand_paths, fingerprint
 from tracemine.ingest.tasks import Task, plan_tasks
@@ -51,6 +52,8 @@ class TaskResult:
     spans: int
     repaired: int
     size: int
+    roots: list[RootOutcome] = field(default_factory=list)
+    """Root spans with outcome-like attributes or an error status (:func:`tracemine.ingest.outcome.root_outcome`)."""
 
 
 @dataclass
@@ -88,7 +91,10 @@ def run_task(
         quarantine.append(QuarantineRecord(file, locator, reason, excerpt))
 
     batch = SpanBatch(ingest_id, fallback_time_ns, settings.max_field_chars, settings.max_attr_chars)
-    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line, fast_path(batch))
+    fast = fast_path(batch)
+    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line, fast)
+    roots: list[RootOutcome] = []
+    fast_roots = fast.rows.pending_roots if fast is not None else {}
     tables: list[pa.Table] = []
     spill_files: list[str] = []
     traces: list[dict[str, Any]] = []
@@ -111,6 +117,10 @@ def run_task(
     try:
         for record in reader:
             if type(record) is tuple:  # a row from the fast path
+                if record[2] is None and fast_roots:  # a root span: as for Span records below
+                    found = fast_roots.pop(id(record), None)
+                    if found is not None:
+                        roots.append(found)
                 batch.rows.append(record)
                 spans += 1
                 pending += 1
@@ -118,6 +128,13 @@ def run_task(
                     flush()
                     pending = 0
             elif isinstance(record, Span):
+                if record.parent_span_id is None:  # what the trace's outcome may come from (ingest/outcome.py)
+                    found = root_outcome(
+                        record.trace_id, record.name, record.status.value, record.attributes,
+                        record.source.format if record.source else "", record.source.file if record.source else "",
+                    )
+                    if found is not None:
+                        roots.append(found)
                 add(record)
                 spans += 1
                 pending += 1
@@ -134,7 +151,8 @@ def run_task(
     if len(batch):
         flush()
     return TaskResult(
-        task.path, tables, spill_files, traces, quarantine, dict(reader.formats), spans, reader.repaired, task.size
+        task.path, tables, spill_files, traces, quarantine, dict(reader.formats), spans, reader.repaired, task.size,
+        roots,
     )
 
 
@@ -269,6 +287,7 @@ def ingest_paths(
         total_bytes = sum(entry["size"] for entry in per_file.values())
         fallback_time_ns = time.time_ns()
         ingest_id = store.begin_ingest([str(p) for p in paths])
+        roots: list[RootOutcome] = []
         report.ingest_id = ingest_id
         spill_root = Path(store.path).resolve().parent if store.path != ":memory:" else None
         try:
@@ -277,11 +296,15 @@ def ingest_paths(
                 for result in (results or _results)(tasks, total_bytes, settings, ingest_id, fallback_time_ns,
                                                      spill_dir):
                     _load_result(store, result)
+                    roots.extend(result.roots)
                     _count_result(report, per_file[result.path], result)
                     if progress:
                         progress(report.bytes_read, total_bytes)
             for path, entry in per_file.items():
                 entry["fingerprint"] = prints[path].result()
+            store.add_derived_outcomes(
+                ingest_id, derived_trace_rows(roots, ingest_id, settings.outcome_from_root_error)
+            )
         except BaseException:
             store.abort_ingest(ingest_id)
             raise

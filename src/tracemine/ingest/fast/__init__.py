@@ -38,6 +38,8 @@ class FastPath:
         return _HANDLERS.get(reader_cls)
 
     def records(self, handler: FastFn, reader: Reader, obj: Any, locator: str) -> list[Any] | None:
+        # rows of the previous record have all been taken; rows of a record handed over are never taken
+        self.rows.pending_roots.clear()
         try:
             return handler(obj, locator, reader, self.rows)
         except Exception:  # anything unexpected: the general reader decides (and reports) instead

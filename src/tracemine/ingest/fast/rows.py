@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracemine.ingest.outcome import RootOutcome, root_outcome
 from tracemine.model import SpanKind, Status, StatusSource
 from tracemine.store_schema import SpanBatch, _clip, _clip_attributes, _dump
 
@@ -31,6 +32,9 @@ class RowBuilder:
         self._resource: tuple[object, str | None, bool] = (None, None, False)
         # flat records: the items of the last all-text resource and its attribute dict (fast/flat.py)
         self.flat_resource: tuple[tuple[tuple[str, Any], ...] | None, dict[str, Any]] = (None, {})
+        # root spans that may give their trace's outcome (tracemine.ingest.outcome.root_outcome), by the id
+        # of their row: run_task keeps them in the order it takes the rows, as it does for Span objects
+        self.pending_roots: dict[int, RootOutcome] = {}
 
     def resource_text(self, resource: dict[str, Any] | None) -> tuple[str | None, bool]:
         """The stored JSON of a resource and whether it was cut (cached for the last resource dict)."""
@@ -68,6 +72,10 @@ class RowBuilder:
         """``fields`` are the mapped values in :data:`tracemine.ingest.fast.mapping.FIELDS` order."""
         (model, input_tokens, output_tokens, total_tokens, cost, session_id, agent_id, agent_name, tool_name,
          tool_call_id, arguments, result, inp, out) = fields
+        found = (
+            root_outcome(trace_id, name, _STATUS_TEXT[status], attrs, source_format, source_file)
+            if parent_span_id is None else None
+        )
         limit = self.max_field_chars
         truncated = False
         if (
@@ -87,7 +95,7 @@ class RowBuilder:
                 attrs_text = _dump(clipped)
                 truncated = True
         resource_text, resource_cut = self.resource_text(resource)
-        return (
+        row = (
             trace_id, span_id, parent_span_id, name, _KIND_TEXT[kind], start, end,
             end if end is not None else start if start is not None else self.fallback_time_ns,
             None, _STATUS_TEXT[status], message, _EXPLICIT, tool_name, tool_call_id, arguments, result, definitions,
@@ -100,3 +108,6 @@ class RowBuilder:
             raw_span_id if raw_span_id != span_id else None,
             source_format, source_file, locator, self.ingest_id,
         )
+        if found is not None:
+            self.pending_roots[id(row)] = found
+        return row

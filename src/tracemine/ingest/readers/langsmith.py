@@ -5,6 +5,9 @@ Runs are buffered for the whole file and merged by ``id`` (post halves, then pat
 fields override whatever the file order), because a run's halves may sit in different records or batches,
 and ids are compared normalised (UUID spelling does not matter). Parents
 come from ``parent_run_id``, else ``dotted_order``, else ``parent_run_ids``; times without a zone are UTC.
+Outcome-like data becomes attributes: ``feedback_stats`` (``langsmith.feedback_stats.<key>.avg``/``.n``),
+``extra.metadata`` scalars (``langsmith.metadata.<key>``) and outcome-named scalars of ``outputs``
+(``langsmith.outputs.<key>``, e.g. ``score``); :mod:`tracemine.ingest.outcome` reads them on the root run.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tracemine.ingest.normalize import (
     to_text,
 )
 from tracemine.ingest.otel import flatten_attributes
+from tracemine.ingest.outcome import key_tier
 from tracemine.model import Span, SpanKind, Status, StatusSource
 
 _RUN_TYPES = frozenset({"llm", "tool", "chain", "retriever", "prompt", "parser", "embedding"})
@@ -376,6 +380,23 @@ class LangSmithReader(Reader):
         for key, value in metadata.items():
             if isinstance(value, str | int | float | bool):
                 attrs[f"langsmith.metadata.{key}"] = value
+        # feedback on the run ({"correctness": {"n": 1, "avg": 0.0, ...}}): the average and count of each key
+        feedback = decode_value(run.get("feedback_stats"))
+        if isinstance(feedback, dict):
+            for key, stats in feedback.items():
+                stats = decode_value(stats)
+                if isinstance(stats, dict):
+                    for field in ("avg", "n"):
+                        if isinstance(stats.get(field), int | float):
+                            attrs[f"langsmith.feedback_stats.{key}.{field}"] = stats[field]
+                elif isinstance(stats, int | float | str):
+                    attrs[f"langsmith.feedback_stats.{key}"] = stats
+        # scores an evaluator or the chain itself returned ({"score": 1, "passed": true})
+        outputs = run.get("outputs")
+        if isinstance(outputs, dict):
+            for key, value in outputs.items():
+                if isinstance(value, str | int | float | bool) and key_tier(key) is not None:
+                    attrs[f"langsmith.outputs.{key}"] = value
         return {k: v for k, v in attrs.items() if v is not None}
 
 
