@@ -10,7 +10,11 @@ Per failure category it prints the share of labelled failures where some signal 
 
 * ``cause``: its cause span at the labelled step;
 * ``symptom``: its first cited span at the labelled step (``any cited``: any span it cites);
-* ``±1``: its cause or first cited span within one step of the labelled one.
+* ``±1``: its cause or first cited span within one step of the labelled one;
+* ``about``: labelled failures some signal is about (it cites, or is caused by, a span within one step of
+  the labelled one) and ``cause|about``: the share of those where a signal's cause span is exactly the
+  labelled step — the issue's "the cause span is the labelled step in the labelled failures it flags".
+  The first columns count every labelled failure of a flagged run, also those no signal is about.
 
 Step ↔ span mapping: ``step_number`` is the 1-based index into ``traj`` (AgentRx messages also carry
 ``index`` = position + 1; checked on every message of the file). The τ-bench reader keeps each message's
@@ -51,6 +55,8 @@ class Tally:
     symptom: int = 0
     any_cited: int = 0
     near: int = 0
+    about: int = 0  # failures a signal is about: it cites, or is caused by, a span within ±1 of the step
+    about_cause: int = 0  # …of which a signal's cause span is the labelled step
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -70,8 +76,9 @@ def span_steps(store: Store) -> tuple[dict[str, dict[str, int]], dict[str, str]]
     return steps, tasks
 
 
-def score_failure(step: int, signals: list[Signal], steps: dict[str, int]) -> tuple[bool, bool, bool, bool]:
-    """(cause hit, first-cited hit, any-cited hit, cause or first cited within ±1) for one labelled step."""
+def score_failure(step: int, signals: list[Signal], steps: dict[str, int]) -> tuple[bool, bool, bool, bool, bool]:
+    """(cause hit, first-cited hit, any-cited hit, cause or first cited within ±1, some signal about it: a
+    cited or cause span within ±1) for one labelled step."""
     def at(span_id: str | None) -> int | None:
         return steps.get(span_id) if span_id is not None else None
 
@@ -79,7 +86,8 @@ def score_failure(step: int, signals: list[Signal], steps: dict[str, int]) -> tu
     firsts = [at(s.span_ids[0]) if s.span_ids else None for s in signals]
     cited = [at(i) for s in signals for i in s.span_ids]
     near = [x for x in causes + firsts if x is not None and abs(x - step) <= 1]
-    return step in causes, step in firsts, step in cited, bool(near)
+    about = [x for x in causes + cited if x is not None and abs(x - step) <= 1]
+    return step in causes, step in firsts, step in cited, bool(near), bool(about)
 
 
 def localise(store: Store) -> dict[str, Tally]:
@@ -103,6 +111,8 @@ def localise(store: Store) -> dict[str, Tally]:
                 tally.symptom += hits[1]
                 tally.any_cited += hits[2]
                 tally.near += hits[3]
+                tally.about += hits[4]
+                tally.about_cause += hits[4] and hits[0]
     flagged = sum(1 for run in labels if by_trace.get(tasks.get(str(run["trajectory_id"])) or ""))
     print(f"{len(report.signals)} signals in {len(by_trace)} of {report.traces} runs; "
           f"{flagged} of {len(labels)} labelled runs flagged")
@@ -110,7 +120,8 @@ def localise(store: Store) -> dict[str, Tally]:
 
 
 def print_table(tallies: dict[str, Tally]) -> None:
-    print(f"{'failure category':36s} {'labels':>6s} {'cause':>7s} {'symptom':>8s} {'any cited':>10s} {'±1':>7s}")
+    print(f"{'failure category':36s} {'labels':>6s} {'cause':>7s} {'symptom':>8s} {'any cited':>10s} {'±1':>7s}"
+          f" {'about':>6s} {'cause|about':>11s}")
     order = [*sorted((k for k in tallies if k != "all"), key=lambda k: -tallies[k].failures), "all"]
     for name in order:
         t = tallies[name]
@@ -120,8 +131,9 @@ def print_table(tallies: dict[str, Tally]) -> None:
         def share(n: int, t: Tally = t) -> str:
             return f"{n / t.failures:6.1%}"
 
+        about = f"{t.about_cause / t.about:6.1%}" if t.about else "     -"
         print(f"{name:36s} {t.failures:6d} {share(t.cause):>7s} {share(t.symptom):>8s} "
-              f"{share(t.any_cited):>10s} {share(t.near):>7s}")
+              f"{share(t.any_cited):>10s} {share(t.near):>7s} {t.about:6d} {about:>11s}")
 
 
 def main() -> int:
