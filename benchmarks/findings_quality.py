@@ -24,7 +24,9 @@ An injected *bug* is a failure mode at one site: (kind, mode, agent, tool) of th
 Per kind: recall (labelled traces of the kind cited by a finding of that kind) and precision (traces cited
 by findings of the kind that carry a label of the kind). Look-alikes and recovered errors are hard
 negatives: any finding citing one of their spans is counted. A finding naming two agents or two tools
-(outside one cycle) is counted as a one-fix violation. Then, where ``../shared/datasets`` exists: the top
+(outside one cycle) is counted as a one-fix violation. Outcome-derived findings (``contrast``,
+``trajectory``: correlations with failed runs, not a claim about a span) are left out of these scores and
+counted on their own: how many, and the share of their traces that carry an injected bug. Then, where ``../shared/datasets`` exists: the top
 findings on τ-bench airline.
 """
 
@@ -47,6 +49,7 @@ from tracemine.synth import SynthConfig, generate
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 NEGATIVE_KINDS = ("recovered_error", "lookalike")
+OUTCOME_KINDS = ("contrast", "trajectory")
 
 Bug = tuple[str, str, str, str]  # kind, mode, agent, tool
 
@@ -154,6 +157,7 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
     kinds: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     negatives: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     violations = 0
+    outcome_rows: list[tuple[int, int, int]] = []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp) / "traces"
@@ -162,7 +166,11 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             result = mine([str(data)], db=Path(tmp) / "q.duckdb", max_findings=10_000, config=settings)
             seconds = time.perf_counter() - started
             labels = read_labels(data / "labels.jsonl")
-            findings = list(result.all_findings)
+            derived = [f for f in result.all_findings if f.kinds[0] in OUTCOME_KINDS]
+            findings = [f for f in result.all_findings if f.kinds[0] not in OUTCOME_KINDS]
+            buggy = {t for traces in labels.bugs.values() for t in traces}
+            derived_traces = {t for f in derived for t in f.trace_ids}
+            outcome_rows.append((len(derived), len(derived_traces & buggy), len(derived_traces)))
             rows = score_bugs(findings, labels.bugs)
             for kind, value in kind_scores(findings, labels).items():
                 kinds[kind].append(value)
@@ -180,30 +188,38 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             contam = "   n/a" if row["contamination"] is None else f"{row['contamination']:6.3f}"
             print(f"{label:64s} {row['traces']:6d} {row['rank'] or '-':>4} {row['coverage']:6.3f} {contam} "
                   f"{'MERGED' if row['merged'] else '     -'} {row['split'] or '-':>5}")
-    return {"summary": summary, "kinds": kinds, "negatives": negatives, "violations": violations}
+    return {"summary": summary, "kinds": kinds, "negatives": negatives, "violations": violations,
+            "outcome": outcome_rows}
 
 
 def report(name: str, scores: dict) -> None:
     summary, kinds = scores["summary"], scores["kinds"]
     print(f"\n== {name}: all seeds")
-    meets = 0
-    for bug, rows in sorted(summary.items()):
-        good = all(r["coverage"] >= 0.95 and (r["contamination"] or 0) <= 0.05 and not r["merged"] and not r["split"]
+    def good(rows: list[dict]) -> bool:
+        return all(r["coverage"] >= 0.95 and (r["contamination"] or 0) <= 0.05 and not r["merged"] and not r["split"]
                    for r in rows)
-        meets += good
-    big = {b: rows for b, rows in summary.items() if min(r["traces"] for r in rows) >= 5}
-    meets_big = sum(all(r["coverage"] >= 0.95 and (r["contamination"] or 0) <= 0.05 and not r["merged"]
-                        and not r["split"] for r in rows) for rows in big.values())
+
+    meets = sum(good(rows) for rows in summary.values())
+    big = [rows for rows in summary.values() if min(r["traces"] for r in rows) >= 5]
+    meets_big = sum(good(rows) for rows in big)
     print(f"bugs (mode at one site) meeting every target in every seed: {meets} / {len(summary)} "
           f"({meets_big} / {len(big)} of those with ≥ 5 traces per seed)")
     print(f"{'kind':20s} {'recall':>7s} {'precision':>9s} {'labelled':>8s}")
     for kind, values in sorted(kinds.items()):
-        recall = sum(v[0] for v in values if v[0] == v[0]) / max(1, sum(1 for v in values if v[0] == v[0]))
-        precision = sum(v[1] for v in values if v[1] == v[1]) / max(1, sum(1 for v in values if v[1] == v[1]))
-        print(f"{kind:20s} {recall:7.3f} {precision:9.3f} {sum(v[2] for v in values):8d}")
+        print(f"{kind:20s} {_mean([v[0] for v in values]):>7s} {_mean([v[1] for v in values]):>9s} "
+              f"{sum(v[2] for v in values):8d}")
     print("hard negatives whose spans a finding cites: " + (", ".join(
         f"{mode} {hit}/{total}" for mode, (hit, total) in sorted(scores["negatives"].items())) or "none labelled"))
     print(f"findings naming two agents or two tools (outside one cycle): {scores['violations']}")
+    rows = scores["outcome"]
+    print(f"outcome-derived findings (contrast, trajectory): {sum(r[0] for r in rows)}; "
+          f"{sum(r[1] for r in rows)} of their {sum(r[2] for r in rows)} traces carry an injected bug")
+
+
+def _mean(values: list[float]) -> str:
+    """Mean over seeds of the defined values (``n/a`` when none is: no labels, or no finding of the kind)."""
+    defined = [v for v in values if v == v]
+    return f"{sum(defined) / len(defined):.3f}" if defined else "n/a"
 
 
 def tau_bench(top: int) -> None:

@@ -295,28 +295,34 @@ def build_candidates(
         groups[token].append(i)
     candidates = [_candidate(ctx, fixes[token], members, _leaves_of(clusters, members))
                   for token, members in sorted(groups.items())]
-    candidates = _without_explained_contrasts(candidates)
+    candidates = _without_explained_outcome_findings(candidates)
     kept = [c for c in candidates if c.finding.impact.traces >= min_traces and c.finding.trace_ids]
     return kept, ctx.check
 
 
 EXPLAINED_SHARE = 0.8
+OUTCOME_KINDS = frozenset({"contrast", "trajectory"})
+"""Findings derived from trace outcomes rather than from a detector's judgement of a span."""
 
 
-def _without_explained_contrasts(candidates: list[Candidate]) -> list[Candidate]:
-    """Outcome contrasts (kind ``contrast``) that a detector's finding for the same agent and tool already
-    explains (it cites ≥ :data:`EXPLAINED_SHARE` of the contrast's traces) are left out: that finding
-    carries the outcome lift itself. What remains points at failures no detector names."""
-    by_site: dict[tuple[str, str], list[set[str]]] = defaultdict(list)
-    for c in candidates:
-        if c.finding.kinds[0] != "contrast":
-            by_site[(c.finding.key["agent"], c.finding.key["subject"])].append(set(c.finding.trace_ids))
+def _without_explained_outcome_findings(candidates: list[Candidate]) -> list[Candidate]:
+    """Outcome-derived findings (:data:`OUTCOME_KINDS`) that a more specific finding already explains — same
+    agent, same tool when the derived finding names one, citing ≥ :data:`EXPLAINED_SHARE` of its traces —
+    are left out: that finding carries the outcome lift itself. A contrast is explained by a detector's
+    finding, a trajectory by a detector's finding or a contrast. What remains points at failures no
+    detector names."""
+    rank = {"contrast": 1, "trajectory": 2}  # 0: detectors
+    sites = [(rank.get(c.finding.kinds[0], 0), c.finding.key["agent"], c.finding.key["subject"],
+              set(c.finding.trace_ids)) for c in candidates]
     kept = []
     for c in candidates:
-        if c.finding.kinds[0] == "contrast":
+        level = rank.get(c.finding.kinds[0], 0)
+        if level:
             traces = set(c.finding.trace_ids)
-            site = (c.finding.key["agent"], c.finding.key["subject"])
-            if traces and any(len(traces & other) >= EXPLAINED_SHARE * len(traces) for other in by_site[site]):
+            agent, subject = c.finding.key["agent"], c.finding.key["subject"]
+            if traces and any(lv < level and a == agent and (not subject or s == subject)
+                              and len(traces & other) >= EXPLAINED_SHARE * len(traces)
+                              for lv, a, s, other in sites):
                 continue
         kept.append(c)
     return kept

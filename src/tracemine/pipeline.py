@@ -124,20 +124,21 @@ def run_mine(
         resolved = (window or WindowSpec()).resolve(store.newest_ns())
         archive = store.stats(resolved)
         detect = _detect(run, resolved, engine)
-        clusters = _cluster(run, detect.detect_id, detect.signals, bool(mine_settings.get("trajectories", False)),
-                            engine)
+        clusters, trajectory_clusters = _cluster(run, detect.detect_id, detect.signals,
+                                                 bool(mine_settings.get("trajectories", False)), engine)
     finally:
         if engine is not backend:
             engine.close()  # a backend made here from its name (one passed in is the caller's to close)
 
     started = time.perf_counter()
     run.progress("findings", 0, None)
-    candidates, citations = _candidates(run, detect.signals, clusters, archive.traces, redactor, mine_settings)
+    signals = detect.signals + _trajectory_signals(store, resolved, trajectory_clusters, mine_settings)
+    candidates, citations = _candidates(run, signals, clusters, archive.traces, redactor, mine_settings)
     _timelines(candidates, resolved, archive)
     _lifts(store, resolved, candidates, mine_settings)
     gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
     _score(run, candidates)
-    themes = _themes(candidates, detect.signals, archive.traces, redactor, mine_settings)
+    themes = _themes(candidates, signals, archive.traces, redactor, mine_settings)
     run.progress("findings", len(candidates), len(candidates))
     run.timed("findings", started)
 
@@ -163,6 +164,7 @@ def run_mine(
         run.timed("report", started)
     stats = {
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
+        "trajectory_signals": len(signals) - len(detect.signals),
         "findings": len(ranked), "reported": len(reported), "resolved": len(gone), "themes": len(themes),
         "statuses": {s: sum(1 for f in reported if f.status == s) for s in ("new", "recurring", "regressed")},
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
@@ -208,10 +210,12 @@ def _detect(run: _Run, window: Window, backend: Any) -> Any:
     return report
 
 
-def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories: bool, backend: Any) -> Any:
-    """Embed (through ``backend``) and cluster the detection run's signals (``None`` when there are none)."""
-    if not signals:
-        return None
+def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories: bool, backend: Any
+             ) -> tuple[Any, Any]:
+    """Embed (through ``backend``) and cluster the detection run's signals and, with ``trajectories``, its
+    failing trajectories (``None`` for what there is none of)."""
+    if not signals and not trajectories:
+        return None, None
     from tracemine.cluster import ClusterSettings, cluster_store
     from tracemine.embed import Embedder
 
@@ -236,7 +240,18 @@ def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories:
     run.stages["embed"] = round(embed_seconds, 3)
     run.stages["cluster"] = round(time.perf_counter() - started - embed_seconds, 3)
     run.progress("cluster", 1, 1)
-    return result.signals
+    return result.signals, result.trajectories
+
+
+def _trajectory_signals(store: Store, window: Window, clusters: Any, mine_settings: dict[str, Any]) -> list[Any]:
+    """Signals of the trajectory clusters that fail far more often than the window (outcomes needed)."""
+    if clusters is None:
+        return []
+    from tracemine.lift import window_outcomes
+    from tracemine.trajectories import trajectory_signals
+
+    return trajectory_signals(store, clusters, window_outcomes(store, window),
+                              min_traces=int(mine_settings.get("trajectory_min_traces", 5)))
 
 
 def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int, redactor: Any,

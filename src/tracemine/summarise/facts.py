@@ -184,6 +184,7 @@ def collect_facts(signals: Sequence[Signal], redactor: Redactor | None = None, t
     _loops(facts, evs, texts, top)
     _duplicates(facts, evs)
     _contrast(facts, evs, texts)
+    _trajectory(facts, evs, texts)
 
     for key, fields in (("writes", _WRITE_FIELDS), ("recovered_later", _RECOVERED_FIELDS),
                         ("retried", ("retried",)), ("admits_failure", ("final_answer_admits_failure",)),
@@ -230,6 +231,16 @@ def collect_facts(signals: Sequence[Signal], redactor: Redactor | None = None, t
                                  if isinstance(ev.get("final_answer_excerpt"), str)
                                  and ev["final_answer_excerpt"].strip()))
     return facts
+
+
+def _trajectory(facts: dict[str, Any], evs: Sequence[Mapping[str, Any]], texts: _Texts) -> None:
+    """``trajectory``: the distinguishing steps and the cluster's failure rates (shared by its members)."""
+    ev = next((ev for ev in evs if isinstance(ev.get("steps"), list) and isinstance(ev.get("rate_with"), float)), None)
+    if ev is None:
+        return
+    facts["trajectory"] = {"steps": [texts.clean(str(s)) for s in ev["steps"][:5]], "rate_with": ev["rate_with"],
+                           "rate_without": _num(ev.get("rate_without")), "failed_with": _num(ev.get("failed_with")),
+                           "known_with": _num(ev.get("known_with"))}
 
 
 def _contrast(facts: dict[str, Any], evs: Sequence[Mapping[str, Any]], texts: _Texts) -> None:

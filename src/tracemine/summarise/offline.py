@@ -840,6 +840,24 @@ def _contrast(w: _Writer, mechanism: str | None) -> _Parts:
     return _Parts(title, what, mech, fix, [])
 
 
+def _trajectory(w: _Writer, mechanism: str | None) -> _Parts:
+    facts = w.facts.get("trajectory") if isinstance(w.facts.get("trajectory"), Mapping) else {}
+    steps = [w.q(s, 60) for s in facts.get("steps") or () if isinstance(s, str)]
+    path = " → ".join(steps) or "one path"
+    rate_with, rate_without = facts.get("rate_with"), facts.get("rate_without")
+    rates = (f"{_pct(rate_with)} failed vs {_pct(rate_without)} of the other runs"
+             if isinstance(rate_with, int | float) and isinstance(rate_without, int | float) else "")
+    title = f"Runs that go {path} fail far more often" + (f" ({rates})" if rates else "") + f" ({w.count_phrase()})"
+    what = (f"A cluster of similar failing runs shares steps that successful runs rarely take ({path})"
+            + (f": {rates}" if rates else "") + f"; {w.how_often()}.")
+    mech = ("The runs follow one path the agent should not take — these steps appear in most of them and seldom "
+            "in successful runs. No detector names a single faulty call; the path as a whole goes with failure.")
+    fix = ("Replay the cited runs and find where the path diverges from successful ones: tighten the prompt or "
+           "tool descriptions at that step, add a guard for the situation that leads there, and turn the runs "
+           "into eval cases.")
+    return _Parts(title, what, mech, fix, [])
+
+
 _TEMPLATES: dict[str, Callable[[_Writer, str | None], _Parts]] = {
     "silent_failure": _silent,
     "loop": _loop,
@@ -848,6 +866,7 @@ _TEMPLATES: dict[str, Callable[[_Writer, str | None], _Parts]] = {
     "unrecovered_error": _unrecovered,
     "outlier": _outlier,
     "contrast": _contrast,
+    "trajectory": _trajectory,
 }
 
 
