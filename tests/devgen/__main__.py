@@ -1,0 +1,30 @@
+"""``python -m devgen OUT_DIR --traces N --seed S [--days D]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from devgen import generate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devgen", description=__doc__)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--traces", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--days", type=float, default=7.0)
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    summary = generate(args.out_dir, traces=args.traces, seed=args.seed, days=args.days)
+    summary["seconds"] = round(time.perf_counter() - began, 2)
+    sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

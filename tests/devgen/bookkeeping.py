@@ -1,0 +1,393 @@
+"""Personal-finance / bookkeeping assistant ("ledger-assistant"), written as flat OpenInference spans."""
+
+from __future__ import annotations
+
+import random
+
+from devgen.core import Run, Variant
+from devgen.values import MONTHS, date, digits, hexs, money, person
+
+NAME = "ledger-assistant"
+ROOT_NAME = "LedgerAssistant.run"
+VERSION = "0.14.3"
+DIRNAME, FILE_PREFIX, GENERATION_NAME = "bookkeeping", "spans", "GenerateContent"
+MODELS = ("gemini-2.0-flash-001", "gemini-2.5-pro-preview-05-06")
+SYSTEM = ("You are Ledger, a bookkeeping assistant for freelancers and small businesses. Amounts are in the "
+          "account currency unless stated. Always confirm before writing to the ledger.")
+CATEGORIES = ["software", "travel", "meals", "office", "income", "tax", "bank_fees", "hardware", "rent"]
+MERCHANTS = ["Deutsche Bahn", "Figma", "AWS EMEA", "Uber BV", "IKEA", "Staples", "Hetzner Online", "Lufthansa",
+             "Notion Labs", "WeWork", "Apple Store", "Pret A Manger", "Adobe"]
+
+TOOLS = [
+    {"name": "list_transactions", "description": "Bank-feed transactions of an account, newest first.",
+     "parameters": {"type": "object", "properties": {
+         "account_id": {"type": "string", "pattern": "^acc_\\d{6}$"},
+         "date_from": {"type": "string", "format": "date"}, "date_to": {"type": "string", "format": "date"},
+         "cursor": {"type": "string"}, "limit": {"type": "integer", "maximum": 200}},
+         "required": ["account_id"]}},
+    {"name": "categorize_transaction", "description": "Set the bookkeeping category of a transaction.",
+     "parameters": {"type": "object", "properties": {
+         "transaction_id": {"type": "string", "pattern": "^txn_[0-9a-z]{10}$"},
+         "category": {"type": "string", "enum": CATEGORIES},
+         "vat_rate": {"type": "number", "enum": [0, 0.07, 0.19, 0.2, 0.21]}},
+         "required": ["transaction_id", "category"], "additionalProperties": False}},
+    {"name": "get_account_balance", "description": "Current and available balance.",
+     "parameters": {"type": "object", "properties": {"account_id": {"type": "string", "pattern": "^acc_\\d{6}$"}},
+                    "required": ["account_id"]}},
+    {"name": "get_invoice", "description": "Fetch an invoice.",
+     "parameters": {"type": "object", "properties": {"invoice_id": {"type": "string", "pattern": "^INV-\\d{4}-\\d{4}$"}},
+                    "required": ["invoice_id"]}},
+    {"name": "create_invoice", "description": "Create and send an invoice to a client.",
+     "parameters": {"type": "object", "properties": {
+         "client_id": {"type": "string"}, "currency": {"type": "string", "enum": ["EUR", "USD", "GBP", "CHF"]},
+         "due_date": {"type": "string", "format": "date"},
+         "line_items": {"type": "array", "items": {"type": "object", "properties": {
+             "description": {"type": "string"}, "quantity": {"type": "number"}, "unit_price": {"type": "number"}},
+             "required": ["description", "unit_price"]}}},
+         "required": ["client_id", "currency", "due_date", "line_items"], "additionalProperties": False}},
+    {"name": "record_payment", "description": "Record a payment received against an invoice.",
+     "parameters": {"type": "object", "properties": {
+         "invoice_id": {"type": "string", "pattern": "^INV-\\d{4}-\\d{4}$"}, "amount": {"type": "number"},
+         "method": {"type": "string", "enum": ["bank_transfer", "card", "cash", "paypal"]},
+         "received_on": {"type": "string", "format": "date"}},
+         "required": ["invoice_id", "amount", "method"]}},
+    {"name": "fetch_exchange_rate", "description": "ECB reference rate for a currency pair on a date.",
+     "parameters": {"type": "object", "properties": {
+         "base": {"type": "string", "pattern": "^[A-Z]{3}$"}, "quote": {"type": "string", "pattern": "^[A-Z]{3}$"},
+         "date": {"type": "string", "format": "date"}}, "required": ["base", "quote"]}},
+    {"name": "generate_report", "description": "Build a financial report for a period.",
+     "parameters": {"type": "object", "properties": {
+         "kind": {"type": "string", "enum": ["profit_and_loss", "balance_sheet", "cash_flow", "vat_return"]},
+         "period": {"type": "string", "pattern": "^\\d{4}-(Q[1-4]|\\d{2})$"},
+         "format": {"type": "string", "enum": ["summary", "detailed"]}}, "required": ["kind", "period"]}},
+    {"name": "search_receipts", "description": "Search uploaded receipts.",
+     "parameters": {"type": "object", "properties": {
+         "query": {"type": "string"}, "merchant": {"type": "string"}, "amount": {"type": "number"}},
+         "required": ["query"]}},
+    {"name": "reconcile_account", "description": "Match a bank statement against ledger entries.",
+     "parameters": {"type": "object", "properties": {
+         "account_id": {"type": "string", "pattern": "^acc_\\d{6}$"},
+         "statement_id": {"type": "string"}}, "required": ["account_id", "statement_id"]}},
+]
+
+LAT = {"list_transactions": (200, 900), "categorize_transaction": (60, 250), "get_account_balance": (120, 600),
+       "get_invoice": (50, 200), "create_invoice": (300, 1100), "record_payment": (150, 600),
+       "fetch_exchange_rate": (90, 400), "generate_report": (900, 3500), "search_receipts": (150, 700),
+       "reconcile_account": (1500, 6000)}
+
+
+def call_id(rng: random.Random, seq: int) -> str:
+    return f"fc_{hexs(rng, 12)}"
+
+
+def txn_id(rng: random.Random) -> str:
+    return "txn_" + "".join(rng.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(10))
+
+
+class Books:
+    def __init__(self, rng: random.Random) -> None:
+        self.account = f"acc_{digits(rng, 6)}"
+        self.client = f"cli_{hexs(rng, 6)}"
+        self.client_name = person(rng)
+        self.invoice = f"INV-2025-{rng.randint(1, 480):04d}"
+        self.amount = money(rng, 180, 9800)
+        self.currency = rng.choice(["EUR", "EUR", "USD", "GBP"])
+        self.month = rng.randint(1, 5)
+        self.period = f"2025-{self.month:02d}"
+
+
+def transactions(rng: random.Random, n: int) -> list[dict]:
+    return [{"id": txn_id(rng), "date": date(rng, 1, 5), "amount": -money(rng, 3, 900) if rng.random() < 0.8
+             else money(rng, 400, 6000), "merchant": rng.choice(MERCHANTS), "category": None} for _ in range(n)]
+
+
+def flow_categorize(run: Run) -> None:
+    b = Books(run.rng)
+    run.begin("categorize", run.pick([f"Categorise last month's uncategorised transactions on {b.account}.",
+                                      f"Sort out the categories for my {MONTHS[b.month - 1]} spending.",
+                                      "Can you tidy up the uncategorised bank transactions?"]))
+    txns = transactions(run.rng, run.rng.randint(2, 5))
+    run.call("list_transactions", {"account_id": b.account, "date_from": f"{b.period}-01",
+                                   "date_to": f"{b.period}-28"}, {"transactions": txns, "next_cursor": None})
+    for i, t in enumerate(txns[: run.rng.randint(1, len(txns))]):
+        run.call("categorize_transaction", {"transaction_id": t["id"], "category": run.pick(CATEGORIES)},
+                 {"id": t["id"], "updated": True}, batched=i > 0)
+    run.say("Categorised the open transactions.")
+
+
+def flow_invoice(run: Run) -> None:
+    b = Books(run.rng)
+    hours = run.rng.randint(4, 60)
+    rate = run.pick([65, 80, 95, 120, 140])
+    run.begin("invoice", f"Invoice {b.client_name} for {hours} hours at {rate} {b.currency}/h, due in 30 days.")
+    run.call("create_invoice", {"client_id": b.client, "currency": b.currency, "due_date": date(run.rng, 6, 7),
+                                "line_items": [{"description": f"Consulting, {MONTHS[b.month - 1]} 2025",
+                                                "quantity": hours, "unit_price": rate}]},
+             {"invoice_id": b.invoice, "status": "sent", "total": hours * rate, "pdf_url":
+              f"https://ledger.example/i/{hexs(run.rng, 16)}.pdf"})
+    run.say(f"Invoice {b.invoice} for {hours * rate} {b.currency} was sent.")
+
+
+def flow_payment(run: Run) -> None:
+    b = Books(run.rng)
+    run.begin("payment", f"{b.client_name} paid invoice {b.invoice} by bank transfer today.")
+    run.call("get_invoice", {"invoice_id": b.invoice}, {"invoice_id": b.invoice, "client": b.client_name,
+                                                       "total": b.amount, "currency": b.currency, "status": "open"})
+    run.call("record_payment", {"invoice_id": b.invoice, "amount": b.amount, "method": "bank_transfer",
+                                "received_on": date(run.rng)}, {"payment_id": f"pay_{hexs(run.rng, 10)}",
+                                                                "invoice_status": "paid"})
+    run.say(f"Recorded the payment of {b.amount} {b.currency}; {b.invoice} is now paid.")
+
+
+def flow_report(run: Run) -> None:
+    b = Books(run.rng)
+    kind = run.pick(["profit_and_loss", "cash_flow", "vat_return"])
+    run.begin("report", f"Give me a {kind.replace('_', ' ')} for {MONTHS[b.month - 1]}.")
+    if b.currency != "EUR" and run.rng.random() < 0.6:
+        run.call("fetch_exchange_rate", {"base": b.currency, "quote": "EUR", "date": f"{b.period}-28"},
+                 {"rate": round(run.rng.uniform(0.85, 1.2), 4), "source": "ECB"})
+    income, cost = money(run.rng, 3000, 20000), money(run.rng, 500, 9000)
+    run.call("generate_report", {"kind": kind, "period": b.period, "format": "summary"},
+             {"period": b.period, "income": income, "expenses": cost, "net": round(income - cost, 2),
+              "top_categories": run.rng.sample(CATEGORIES, 3)})
+    run.say(f"{MONTHS[b.month - 1]}: income {income}, expenses {cost}, net {round(income - cost, 2)}.")
+
+
+def flow_balance(run: Run) -> None:
+    b = Books(run.rng)
+    run.begin("balance", run.pick(["What's my balance?", f"How much is left on {b.account}?"]))
+    bal = money(run.rng, 200, 40000)
+    run.call("get_account_balance", {"account_id": b.account}, {"account_id": b.account, "balance": bal,
+                                                               "available": round(bal - 120, 2), "currency": "EUR"})
+    run.say(f"The balance is {bal} EUR.")
+
+
+FLOWS = [flow_categorize, flow_invoice, flow_payment, flow_report, flow_balance]
+
+
+def bug_fx_repeat(run: Run) -> str:
+    m = "bookkeeping/exchange_rate_exact_repeat"
+    b = Books(run.rng)
+    cur = run.pick(["USD", "GBP", "CHF"])
+    run.begin("report", f"Convert my {cur} income for {MONTHS[b.month - 1]} to EUR in the P&L.")
+    args = {"base": cur, "quote": "EUR", "date": f"{b.period}-28"}
+    rate = {"rate": round(run.rng.uniform(0.85, 1.2), 4), "source": "ECB", "date": f"{b.period}-28"}
+    n = run.rng.randint(3, 6)
+    for _ in range(n):
+        run.call("fetch_exchange_rate", dict(args), dict(rate), tag=m)
+    run.call("generate_report", {"kind": "profit_and_loss", "period": b.period}, {"period": b.period,
+                                                                                   "net": money(run.rng, 100, 9000)})
+    run.say("The P&L now shows your income in EUR.")
+    return f"fetch_exchange_rate called {n} times with identical arguments and results"
+
+
+def bug_double_payment(run: Run) -> str:
+    m = "bookkeeping/payment_recorded_twice"
+    b = Books(run.rng)
+    run.begin("payment", f"{b.client_name} paid {b.invoice} ({b.amount} {b.currency}) by card.")
+    run.call("get_invoice", {"invoice_id": b.invoice}, {"invoice_id": b.invoice, "total": b.amount,
+                                                       "currency": b.currency, "status": "open"})
+    day = date(run.rng)
+    run.call("record_payment", {"invoice_id": b.invoice, "amount": b.amount, "method": "card", "received_on": day},
+             {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "paid"}, tag=m)
+    run.call("record_payment", {"method": "card", "invoice_id": b.invoice, "amount": f"{b.amount:.2f}",
+                                "received_on": day},
+             {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "overpaid"}, tag=m,
+             think=run.pick([None, "Recording the payment.", "Let me log this payment."]))
+    run.say(f"Payment of {b.amount} recorded.")
+    return "record_payment ran twice for one payment (amount reformatted as a string, keys reordered)"
+
+
+def bug_due_date(run: Run) -> str:
+    m = "bookkeeping/invoice_due_date_not_iso"
+    b = Books(run.rng)
+    run.begin("invoice", f"Bill {b.client_name} {b.amount} {b.currency} for the website project, due end of June.")
+    bad = run.pick(["30/06/2025", "June 30th", "end of June", "2025-6-30", "06-30-2025", "in 30 days"])
+    run.call("create_invoice", {"client_id": b.client, "currency": b.currency, "due_date": bad,
+                                "line_items": [{"description": "Website project", "unit_price": b.amount}]},
+             {"invoice_id": b.invoice, "status": "sent", "due_date": None}, tag=m)
+    run.say(f"Invoice {b.invoice} sent.")
+    return f"create_invoice due_date={bad!r} is not an ISO date; the invoice went out without a due date"
+
+
+def bug_period_rejected(run: Run) -> str:
+    m = "bookkeeping/report_period_rejected_then_fixed"
+    b = Books(run.rng)
+    q = (b.month - 1) // 3 + 1
+    run.begin("report", f"VAT return for Q{q} please.")
+    bad = run.pick([f"Q{q} 2025", f"2025 Q{q}", f"2025/Q{q}", f"q{q}-2025"])
+    err = run.pick([f"period '{bad}' does not match '^\\d{{4}}-(Q[1-4]|\\d{{2}})$'",
+                    f"422 Unprocessable Entity: invalid period {bad}"])
+    run.call("generate_report", {"kind": "vat_return", "period": bad}, {"error": err}, error=err, tag=m)
+    run.call("generate_report", {"kind": "vat_return", "period": f"2025-Q{q}"},
+             {"period": f"2025-Q{q}", "vat_due": money(run.rng, 100, 4000)}, think="Fixing the period format.")
+    run.say(f"Your Q{q} VAT return is ready.")
+    return "generate_report rejected a period that breaks its pattern; corrected on the second call"
+
+
+def bug_reconcile_500(run: Run) -> str:
+    m = "bookkeeping/reconcile_error_inside_ok_body"
+    b = Books(run.rng)
+    stmt = f"stmt_{b.period.replace('-', '')}_{digits(run.rng, 3)}"
+    run.begin("reconcile", f"Reconcile {b.account} against the {MONTHS[b.month - 1]} statement.")
+    body = run.pick([{"status": 500, "error": {"code": "INTERNAL", "message": "matcher crashed"}, "matched": None},
+                     {"http_status": 502, "body": "upstream bank connector failed"},
+                     {"result": None, "errors": [{"message": "statement parse failed at line "
+                                                             f"{run.rng.randint(10, 400)}"}]}])
+    run.call("reconcile_account", {"account_id": b.account, "statement_id": stmt}, body, tag=m)
+    run.say(f"{b.account} is reconciled for {MONTHS[b.month - 1]}.")
+    return "reconcile_account returned an error body with an OK status; the agent reported success"
+
+
+def bug_missing_invoice(run: Run) -> str:
+    m = "bookkeeping/missing_invoice_payment_recorded"
+    b = Books(run.rng)
+    run.begin("payment", f"Mark {b.invoice} as paid, {b.amount} {b.currency}.")
+    run.call("get_invoice", {"invoice_id": b.invoice},
+             run.pick([{"error": {"type": "not_found", "message": f"Invoice {b.invoice} not found"}},
+                       {"invoice": None}, f"No invoice matches {b.invoice}."]), tag=m)
+    run.call("record_payment", {"invoice_id": b.invoice, "amount": b.amount, "method": "bank_transfer"},
+             {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "unknown", "unapplied": True}, tag=m)
+    run.say(f"{b.invoice} is marked as paid.")
+    return "get_invoice found nothing, yet a payment was recorded against that invoice id"
+
+
+def bug_feed_expired(run: Run) -> str:
+    m = "bookkeeping/bank_feed_auth_gave_up"
+    b = Books(run.rng)
+    run.begin("categorize", f"Categorise my {MONTHS[b.month - 1]} transactions.")
+    err = run.pick(["401 Unauthorized: bank consent expired", "PlaidError: ITEM_LOGIN_REQUIRED",
+                    "GoCardless: EUA expired for institution"])
+    run.call("list_transactions", {"account_id": b.account, "date_from": f"{b.period}-01"}, {"error": err},
+             error=err, tag=m)
+    run.stop(run.pick(["I'm sorry, I couldn't access your bank transactions.",
+                       "Unfortunately the bank feed is not available, so I can't categorise anything."]))
+    return "list_transactions failed (expired bank consent) and the run gave up"
+
+
+def bug_balance_slow(run: Run) -> str:
+    m = "bookkeeping/balance_latency_spike"
+    flow_balance(run)
+    act = run.actions[-1]
+    act.tags = (m,)
+    act.ms = run.rng.randint(40_000, 95_000)
+    return f"get_account_balance took {act.ms / 1000:.1f} s (normally under 1 s)"
+
+
+def bug_receipt_reworded(run: Run) -> str:
+    m = "bookkeeping/receipt_search_reworded_loop"
+    merchant = run.pick(MERCHANTS)
+    amount = money(run.rng, 5, 300)
+    run.begin("receipts", f"Find the receipt for the {merchant} charge of {amount}.")
+    queries = [f"{merchant} {amount}", f"{merchant.lower()} receipt", f"{merchant} {amount:.0f}",
+               f"receipt from {merchant}", f"{merchant.split()[0].upper()} *{amount}", f"{merchant} invoice {amount}"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(4, 6)
+    for q in queries[:n]:
+        run.call("search_receipts", {"query": q}, {"receipts": [], "total": 0}, tag=m)
+    run.stop("I couldn't find that receipt.")
+    return f"search_receipts reworded {n} times, identical empty results"
+
+
+def run_turn_limit(run: Run) -> str:
+    m = "bookkeeping/turn_limit_reported_ok"
+    b = Books(run.rng)
+    run.begin("categorize", "Categorise everything from this year.")
+    txns = transactions(run.rng, 40)
+    run.call("list_transactions", {"account_id": b.account, "date_from": "2025-01-01", "limit": 200},
+             {"transactions": txns, "next_cursor": f"cur_{hexs(run.rng, 10)}"})
+    limit = run.pick([20, 25, 30])
+    for t in txns[: limit - 1]:
+        run.call("categorize_transaction", {"transaction_id": t["id"], "category": run.pick(CATEGORIES)},
+                 {"id": t["id"], "updated": True})
+    run.stop(run.pick([f"Stopped: reached the maximum of {limit} steps.",
+                       f"Agent stopped after {limit} turns (max_turns)."]))
+    run.root_extra.update({"agent.max_turns": limit, "agent.stop_reason": "max_turns"})
+    run.root_tags.append(m)
+    return f"the run hit max_turns={limit} with work left, and the root span still reports OK"
+
+
+BUGS = [
+    Variant("bookkeeping/exchange_rate_exact_repeat", "loop", "fetch_exchange_rate", bug_fx_repeat),
+    Variant("bookkeeping/payment_recorded_twice", "duplicate_call", "record_payment", bug_double_payment),
+    Variant("bookkeeping/invoice_due_date_not_iso", "argument_error", "create_invoice", bug_due_date),
+    Variant("bookkeeping/report_period_rejected_then_fixed", "argument_error", "generate_report", bug_period_rejected),
+    Variant("bookkeeping/reconcile_error_inside_ok_body", "silent_failure", "reconcile_account", bug_reconcile_500),
+    Variant("bookkeeping/missing_invoice_payment_recorded", "silent_failure", "get_invoice", bug_missing_invoice,
+            tools=("get_invoice", "record_payment")),
+    Variant("bookkeeping/bank_feed_auth_gave_up", "unrecovered_error", "list_transactions", bug_feed_expired,
+            terminal=True),
+    Variant("bookkeeping/balance_latency_spike", "outlier", "get_account_balance", bug_balance_slow),
+    Variant("bookkeeping/receipt_search_reworded_loop", "loop", "search_receipts", bug_receipt_reworded,
+            terminal=True),
+    Variant("bookkeeping/turn_limit_reported_ok", "silent_failure", None, run_turn_limit, terminal=True),
+]
+
+
+def look_cursor(run: Run) -> str:
+    m = "bookkeeping/lookalike_transaction_cursor_pages"
+    b = Books(run.rng)
+    run.begin("export", f"Export all {MONTHS[b.month - 1]} transactions of {b.account}.")
+    pages = run.rng.randint(2, 4)
+    cursor = None
+    total = 0
+    for p in range(pages):
+        args = {"account_id": b.account, "date_from": f"{b.period}-01", "date_to": f"{b.period}-28", "limit": 100}
+        if cursor:
+            args["cursor"] = cursor
+        cursor = f"cur_{hexs(run.rng, 10)}" if p < pages - 1 else None
+        txns = transactions(run.rng, 100 if cursor else run.rng.randint(3, 60))
+        total += len(txns)
+        run.call("list_transactions", args, {"transactions": txns, "next_cursor": cursor}, tag=m)
+    run.say(f"Exported {total} transactions.")
+    return f"list_transactions followed next_cursor over {pages} pages"
+
+
+def look_user_correction(run: Run) -> str:
+    m = "bookkeeping/lookalike_rate_after_user_correction"
+    b = Books(run.rng)
+    run.begin("fx", f"What was the USD rate on {b.period}-15?")
+    run.call("fetch_exchange_rate", {"base": "USD", "quote": "EUR", "date": f"{b.period}-15"},
+             {"rate": round(run.rng.uniform(0.88, 0.95), 4), "source": "ECB"}, tag=m)
+    run.user(run.pick(["Sorry, I meant GBP, not USD.", "Oops — pounds, not dollars."]))
+    run.call("fetch_exchange_rate", {"base": "GBP", "quote": "EUR", "date": f"{b.period}-15"},
+             {"rate": round(run.rng.uniform(1.15, 1.2), 4), "source": "ECB"}, tag=m)
+    run.say("Here is the GBP rate.")
+    return "a second rate lookup after the user corrected the currency"
+
+
+def look_long_report(run: Run) -> str:
+    m = "bookkeeping/lookalike_detailed_report"
+    b = Books(run.rng)
+    run.begin("report", f"Detailed P&L for {MONTHS[b.month - 1]} with every line please.")
+    rows = [f"{d}\t{mer}\t{cat}\t{amt:.2f}" for d, mer, cat, amt in
+            ((date(run.rng, b.month, b.month), run.pick(MERCHANTS), run.pick(CATEGORIES), money(run.rng, -900, 900))
+             for _ in range(run.rng.randint(150, 400)))]
+    report = f"PROFIT AND LOSS — {b.period} (detailed)\n" + "\n".join(rows) + "\nEND OF REPORT"
+    run.call("generate_report", {"kind": "profit_and_loss", "period": b.period, "format": "detailed"}, report,
+             tag=m, ms=run.rng.randint(2500, 6000))
+    run.say("Here is the detailed P&L.")
+    return f"a detailed report of {len(rows)} lines: long output, normal call"
+
+
+def look_rate_limited(run: Run) -> str:
+    m = "bookkeeping/lookalike_categorize_rate_limit_retry"
+    t = txn_id(run.rng)
+    cat = run.pick(CATEGORIES)
+    run.begin("categorize", f"Put {t} under {cat}.")
+    err = run.pick(["429 Too Many Requests", "RateLimitError: retry in 1s", "503 Service Unavailable"])
+    run.call("categorize_transaction", {"transaction_id": t, "category": cat}, {"error": err}, error=err, tag=m)
+    run.call("categorize_transaction", {"transaction_id": t, "category": cat}, {"id": t, "updated": True}, tag=m,
+             think="Rate limited, retrying.")
+    run.say(f"{t} is now categorised as {cat}.")
+    return "categorize_transaction hit a transient error; the identical retry succeeded"
+
+
+LOOKS = [
+    Variant("bookkeeping/lookalike_transaction_cursor_pages", "lookalike", "list_transactions", look_cursor),
+    Variant("bookkeeping/lookalike_rate_after_user_correction", "lookalike", "fetch_exchange_rate",
+            look_user_correction),
+    Variant("bookkeeping/lookalike_detailed_report", "lookalike", "generate_report", look_long_report),
+    Variant("bookkeeping/lookalike_categorize_rate_limit_retry", "lookalike", "categorize_transaction",
+            look_rate_limited),
+]
