@@ -278,7 +278,8 @@ def _breakdown(ordered: list[Finding]) -> list[str]:
     from tracemine.report.jsonout import breakdown
 
     lines: list[str] = []
-    for label, rows in (("agent", breakdown(ordered)["agents"]), ("tool", breakdown(ordered)["tools"])):
+    table = breakdown(ordered)
+    for label, rows in (("agent", table["agents"]), ("tool", table["tools"])):
         if not rows:
             continue
         lines += [f"**By {label}:** " + ", ".join(
