@@ -11,7 +11,10 @@ Generators:
   detectors were written against;
 * ``holdout`` — ``tests/holdout``, an independent generator (other domains, tool names, wordings, formats:
   LangSmith runs and OpenAI Agents spans, its own look-alikes). It is used only to score: no detector or
-  finding rule is tuned on it.
+  finding rule is tuned on it;
+* ``dev`` — ``tests/devgen``, a second independent generator (recruiting, warehouse and bookkeeping agents
+  in OTLP GenAI, Langfuse and OpenInference, with look-alikes) used to *develop* general mechanisms, so
+  that the holdout stays a pure score.
 
 An injected *bug* is a failure mode at one site: (kind, mode, agent, tool) of the labels. For each bug:
 
@@ -148,7 +151,17 @@ def make_holdout(out: Path, traces: int, seed: int) -> str:
     return "langsmith + openai-agents"
 
 
-GENERATORS: dict[str, Callable[[Path, int, int], str]] = {"synth": make_synth, "holdout": make_holdout}
+def make_dev(out: Path, traces: int, seed: int) -> str:
+    sys.path.insert(0, str(REPO / "tests"))
+    import devgen
+
+    devgen.generate(out, traces=traces, seed=seed, days=7)
+    return "otlp genai + langfuse + openinference"
+
+
+GENERATORS: dict[str, Callable[[Path, int, int], str]] = {
+    "synth": make_synth, "dev": make_dev, "holdout": make_holdout,
+}
 
 
 def quality(name: str, traces: int, seeds: list[int]) -> dict:
@@ -241,7 +254,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--traces", type=int, default=3000)
     parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--generators", default="synth,holdout")
+    parser.add_argument("--generators", default="synth,dev,holdout")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--top", type=int, default=8)
     args = parser.parse_args()

@@ -144,22 +144,36 @@ def _violation_family(violations: Any) -> str:
 
 
 ERROR_FAMILY_KINDS = frozenset({"unrecovered_error"})
-"""Kinds whose fix depends on the error itself (a timeout needs a deadline, a denial a credential), so
-their error class splits findings. A silent failure's fix is to report the error, whatever it says; an
-argument error's fix is about the argument (its violated constraint when a schema shows it, else the
-tool: how a rejection is worded says nothing about which fix it needs)."""
+"""Kinds whose fix depends on the error itself (an outage needs retries or a fallback, a denial a
+credential), so their error family splits findings. A silent failure's fix is to report the error,
+whatever it says; an argument error's fix is about the argument (its violated constraint when a schema
+shows it, else the tool: how a rejection is worded says nothing about which fix it needs)."""
+
+ERROR_FAMILIES = {
+    "rate limited": "availability", "timeout": "availability", "server error": "availability",
+    "connection": "availability", "authentication or permission": "access", "not found": "input",
+    "invalid input": "input", "program error": "tool bug",
+}
+"""Error classes (:func:`tracemine.render.error_class`) by the fix they need: retries, backoff, deadlines
+or a fallback (availability); a credential or a permission (access); other arguments (input); a change
+to the tool (tool bug). An error whose wording names no class joins its tool's dominant family
+(:func:`_settle_families`): an unfamiliar vendor error is far likelier another case of the failure the
+tool already shows than a new one."""
 
 
 def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
             symptom: SpanFacts | None = None) -> dict[str, str]:
-    """What one fix is made of (see the module docstring): kind, mechanism (the detector's own name for
-    it, else its sentence frame), agent (the signal's, else its trace's), subject and family.
+    """What one fix is made of (see the module docstring): kind, mechanism (what the detector declares one
+    fix, ``evidence["fix_mechanism"]``, else its own name for the mechanism, else its sentence frame), agent
+    (the signal's, else its trace's), subject and family.
 
     The subject follows where the failure shows (``symptom``, the first cited span): a tool call → its
     tool (the sorted tools of a cycle); an LLM call → its model; the agent run itself (a turn limit, a
-    swallowed child error) → none, the agent is the subject. The family is what the detector declares
-    (``evidence["family"]``), else the first violated constraint (argument path and validator), else, for
-    :data:`ERROR_FAMILY_KINDS`, the error class of the message, else an outlier's metric."""
+    swallowed child error) → none, the agent is the subject; unless the detector declares where the fix is
+    made (``evidence["fix_subject"]``: an LLM call's token blow-up is fixed in the agent's context). The
+    family is what the detector declares (``evidence["family"]``), else the first violated constraint
+    (argument path and validator), else, for :data:`ERROR_FAMILY_KINDS`, the :data:`ERROR_FAMILIES` entry
+    of the message's error class, else an outlier's metric (tokens and cost as one)."""
     ev = signal.evidence or {}
     tools = [str(t) for t in keys.get("tools") or ()]
     kind = symptom.kind if symptom is not None else None
@@ -171,18 +185,40 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
         subject = str(keys.get("model") or (symptom.model if symptom else "") or "")
     else:
         subject = tools[0] if tools else str(keys.get("model") or (symptom.tool if symptom and kind == "tool" else ""))
+    if isinstance(ev.get("fix_subject"), str):
+        subject = ev["fix_subject"]  # the detector knows better where this fix is made
     family = ev["family"] if isinstance(ev.get("family"), str) else _violation_family(ev.get("violations"))
     if not family and signal.kind in ERROR_FAMILY_KINDS:
-        family = str(keys.get("error_class") or "")
+        family = ERROR_FAMILIES.get(str(keys.get("error_class") or ""), "")
     if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
-        family = ev["metric"]
+        # input, output or total tokens (and the cost they make) of a call rise together: which one
+        # deviates most is chance, the fix (what the call is given and asked) is one
+        family = "tokens" if ev["metric"] in TOKEN_METRICS else ev["metric"]
     return {
         "kind": signal.kind,
-        "mechanism": str(keys.get("mechanism") or keys.get("frame") or ""),
+        "mechanism": str(ev.get("fix_mechanism") or keys.get("mechanism") or keys.get("frame") or ""),
         "agent": str(getattr(signal, "agent", None) or trace_agent or ""),
         "subject": subject,
         "family": family,
     }
+
+
+TOKEN_METRICS = frozenset({"input_tokens", "output_tokens", "total_tokens", "cost"})
+
+
+def _settle_families(keys: list[dict[str, str]]) -> None:
+    """Give the signals of an :data:`ERROR_FAMILY_KINDS` site (kind, mechanism, agent, subject) whose error
+    names no family the site's most common family, in place; a site with no named family keeps ``""``."""
+    site = ("kind", "mechanism", "agent", "subject")
+    named: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    for key in keys:
+        if key["kind"] in ERROR_FAMILY_KINDS and key["family"]:
+            named[tuple(key[p] for p in site)][key["family"]] += 1
+    for key in keys:
+        if key["kind"] in ERROR_FAMILY_KINDS and not key["family"]:
+            counts = named.get(tuple(key[p] for p in site))
+            if counts:
+                key["family"] = min(counts, key=lambda f: (-counts[f], f))
 
 
 def severity_of(counts: Counter[str]) -> str:
@@ -286,16 +322,19 @@ def build_candidates(
                    leaf_exemplars, max_leaf_briefs)
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
     fixes: dict[tuple[str, ...], dict[str, str]] = {}
+    fix_keys = []
     for i, signal in enumerate(signals):
         symptom = next((ctx.check.spans[(signal.trace_id, span)] for span in signal.span_ids
                         if (signal.trace_id, span) in ctx.check.spans), None)
-        key = fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id), symptom)
+        fix_keys.append(fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id), symptom))
+    _settle_families(fix_keys)
+    for i, key in enumerate(fix_keys):
         token = tuple(key[p] for p in FIX_PARTS)
         fixes.setdefault(token, key)
         groups[token].append(i)
     candidates = [_candidate(ctx, fixes[token], members, _leaves_of(clusters, members))
                   for token, members in sorted(groups.items())]
-    candidates = _without_explained_outcome_findings(candidates)
+    candidates = _without_explained_correlations(candidates)
     kept = [c for c in candidates if c.finding.impact.traces >= min_traces and c.finding.trace_ids]
     return kept, ctx.check
 
@@ -305,13 +344,15 @@ OUTCOME_KINDS = frozenset({"contrast", "trajectory"})
 """Findings derived from trace outcomes rather than from a detector's judgement of a span."""
 
 
-def _without_explained_outcome_findings(candidates: list[Candidate]) -> list[Candidate]:
-    """Outcome-derived findings (:data:`OUTCOME_KINDS`) that a more specific finding already explains — same
-    agent, same tool when the derived finding names one, citing ≥ :data:`EXPLAINED_SHARE` of its traces —
-    are left out: that finding carries the outcome lift itself. A contrast is explained by a detector's
-    finding, a trajectory by a detector's finding or a contrast. What remains points at failures no
-    detector names."""
-    rank = {"contrast": 1, "trajectory": 2}  # 0: detectors
+def _without_explained_correlations(candidates: list[Candidate]) -> list[Candidate]:
+    """Correlational findings that a more specific finding already explains — same agent, same tool when
+    the correlational finding names one, citing ≥ :data:`EXPLAINED_SHARE` of its traces — are left out:
+    that finding carries the outcome lift itself. Outcome-derived findings (:data:`OUTCOME_KINDS`) and
+    outliers are correlational: a run that loops or hits its turn limit is also long and token-heavy, and
+    fixing the failure fixes the cost. A contrast or an outlier is explained by another detector's
+    finding, a trajectory also by a contrast or an outlier. What remains points at failures no detector
+    names."""
+    rank = {"outlier": 1, "contrast": 1, "trajectory": 2}  # 0: detectors that judge a failure
     sites = [(rank.get(c.finding.kinds[0], 0), c.finding.key["agent"], c.finding.key["subject"],
               set(c.finding.trace_ids)) for c in candidates]
     kept = []

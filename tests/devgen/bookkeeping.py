@@ -190,12 +190,14 @@ def bug_double_payment(run: Run) -> str:
     day = date(run.rng)
     run.call("record_payment", {"invoice_id": b.invoice, "amount": b.amount, "method": "card", "received_on": day},
              {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "paid"}, tag=m)
-    run.call("record_payment", {"method": "card", "invoice_id": b.invoice, "amount": f"{b.amount:.2f}",
+    # keys reordered, the amount spelled with trailing zeros (a string amount would also break the
+    # declared "number" type: a second, real defect this mode must not carry unlabelled)
+    run.call("record_payment", {"method": "card", "invoice_id": b.invoice, "amount": float(f"{b.amount:.2f}"),
                                 "received_on": day},
              {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "overpaid"}, tag=m,
              think=run.pick([None, "Recording the payment.", "Let me log this payment."]))
     run.say(f"Payment of {b.amount} recorded.")
-    return "record_payment ran twice for one payment (amount reformatted as a string, keys reordered)"
+    return "record_payment ran twice for one payment (keys reordered)"
 
 
 def bug_due_date(run: Run) -> str:

@@ -174,39 +174,43 @@ def _trigrams(text: str) -> frozenset[str]:
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
-def text_similarity(a: str, b: str) -> float:
+def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> float:
     """How alike two free texts are, 0..1: the larger of the token-set Jaccard and the character-trigram
-    Jaccard of their content words (case, punctuation, stop words and plural/verb endings ignored). Texts
-    whose numbers or digit-bearing tokens differ (dates, ids, amounts) are different questions: 0."""
+    Jaccard of their content words (case, punctuation, stop words, plural/verb endings and the ``ignore``
+    words — a tool's own name words, which restate its domain rather than the question — left out).
+    Texts whose numbers conflict (each carries digit-bearing tokens — dates, ids, amounts — and neither
+    set holds the other) are different questions: 0. Dropping or rounding a number is rewording."""
     ta, tb = _content_tokens(a), _content_tokens(b)
     if ta == tb:
         return 1.0
-    if {t for t in ta if any(c.isdigit() for c in t)} != {t for t in tb if any(c.isdigit() for c in t)}:
+    da = {t for t in ta if any(c.isdigit() for c in t)}
+    db = {t for t in tb if any(c.isdigit() for c in t)}
+    if da and db and not (da <= db or db <= da):
         return 0.0
-    sa, sb = frozenset(ta), frozenset(tb)
+    sa, sb = frozenset(ta) - ignore, frozenset(tb) - ignore
     if not sa or not sb:
         return 0.0
     return max(jaccard(sa, sb), jaccard(_trigrams(" ".join(sorted(sa))), _trigrams(" ".join(sorted(sb)))))
 
 
-def _value_similarity(a: Any, b: Any, key: str = "") -> float:
+def _value_similarity(a: Any, b: Any, key: str = "", ignore: frozenset[str] = frozenset()) -> float:
     """The least similarity of corresponding values (1.0 equal, 0.0 incompatible). Keys must match;
     identifiers, single words, numbers and paging arguments must be equal; free text may be reworded."""
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return 0.0
-        return min((_value_similarity(a[k], b[k], str(k)) for k in a), default=1.0)
+        return min((_value_similarity(a[k], b[k], str(k), ignore) for k in a), default=1.0)
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return 0.0
-        return min((_value_similarity(x, y, key) for x, y in zip(a, b, strict=True)), default=1.0)
+        return min((_value_similarity(x, y, key, ignore) for x, y in zip(a, b, strict=True)), default=1.0)
     if isinstance(a, str) and isinstance(b, str):
         ta, tb = _TOKEN.findall(a.casefold()), _TOKEN.findall(b.casefold())
         if ta == tb:
             return 1.0  # only case, spacing or punctuation differ
         if min(len(ta), len(tb)) < 2 or any(w in _PAGING_WORDS for w in words(key)):
             return 0.0  # identifiers, single words and cursors must match
-        return text_similarity(a, b)
+        return text_similarity(a, b, ignore)
     return 1.0 if a == b else 0.0
 
 
@@ -216,7 +220,8 @@ def args_similarity(a: ToolCall, b: ToolCall) -> float:
         return 0.0
     if a.args_key == b.args_key:
         return 1.0
-    return _value_similarity(normalize_value(a.args), normalize_value(b.args))
+    tool_words = frozenset(_stem(w) for w in words(a.tool))
+    return _value_similarity(normalize_value(a.args), normalize_value(b.args), ignore=tool_words)
 
 
 def _near_same_value(a: Any, b: Any, threshold: float) -> bool:
@@ -386,7 +391,15 @@ def actions(view: TraceView) -> list[ToolCall]:
 
 
 def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
-    """Repeated blocks of tool calls whose results bring no new information."""
+    """Repeated blocks of tool calls whose results bring no new information (computed once per view and
+    thresholds: the loop, duplicate-call and silent-failure detectors all ask)."""
+    key = ("tool_loops", params)
+    if key not in view.memo:
+        view.memo[key] = _tool_loops(view, params)
+    return view.memo[key]
+
+
+def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     calls = actions(view)
     signatures = [content_signature(c) for c in calls]
     result_tokens: dict[int, frozenset[str]] = {}

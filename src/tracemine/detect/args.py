@@ -1,7 +1,9 @@
 """Canonical forms of tool arguments and results, so that equal calls compare equal.
 
 Two calls are "the same" when their arguments differ only in key order, whitespace, number format
-(``5``, ``5.0``, ``"5"``) or the case of enum-like strings (``Economy`` vs ``economy``).
+(``5``, ``5.0``, ``"5"``), the case of enum-like strings (``Economy`` vs ``economy``) or the order of a
+list of records (objects: order lines, recipients, filters — a set of records, unlike a list of scalars
+such as a route, whose order is kept).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def normalize_value(value: Any) -> Any:
     if kind is dict:
         return {str(k).strip(): normalize_value(v) for k, v in value.items()}
     if kind is list or kind is tuple:
-        return [normalize_value(v) for v in value]
+        return _records_in_order([normalize_value(v) for v in value])
     if kind is bool or value is None or kind is int:
         return value
     if kind is float:
@@ -43,10 +45,20 @@ def normalize_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k).strip(): normalize_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [normalize_value(v) for v in value]
+        return _records_in_order([normalize_value(v) for v in value])
     if isinstance(value, int | float):
         return normalize_value(int(value) if isinstance(value, int) else float(value))
     return str(value)
+
+
+def _records_in_order(items: list[Any]) -> list[Any]:
+    """A list of two or more records (objects) in one canonical order; any other list as it is."""
+    if len(items) < 2 or not all(type(v) is dict for v in items):
+        return items
+    try:
+        return sorted(items, key=lambda v: orjson.dumps(v, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
+    except TypeError:
+        return items
 
 
 def canonical(value: Any) -> str:

@@ -159,8 +159,8 @@ def validation_phrase(text: str) -> str | None:
 
 
 _STRICT_VALIDATION = re.compile(
-    r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+failed\s+(?:for|on)\b"
-    r"|\binvalid\s+(?:value|argument|parameter|input|format|choice|option)\s+(?:for\b|['\"`:])"
+    r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+(?:failed|errors?)\s*(?:for\b|on\b|:)"
+    r"|\binvalid[\s_-](?:value|argument|parameter|param|input|format|choice|option)s?\s*(?:for\b|['\"`:])"
     r"|\b(?:must|should)\s+be\s+one\s+of\b|\bis\s+not\s+one\s+of\b"
     r"|\bis\s+not\s+a\s+valid\s+\w+"
     r"|\bexpected\s+(?:an?\s+)?(?:type\s+)?['\"`]?\w{1,20}['\"`]?,?\s+(?:but\s+)?(?:got|received)\b"
@@ -189,6 +189,15 @@ def accepted_complaint(call: ToolCall, max_chars: int = 400) -> str | None:
         return None
     match = _STRICT_VALIDATION.search(text[:200])
     return match.group(0) if match else None
+
+
+def rejects_arguments(call: ToolCall) -> bool:
+    """The call's status or result says its arguments were rejected, in the words this detector reads as a
+    ``validation_error_result`` (so another detector can leave the call to this one)."""
+    failed, text = error_context(call)
+    if failed:
+        return bool(text) and validation_phrase(text) is not None
+    return accepted_complaint(call) is not None
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -32,6 +32,7 @@ from tracemine.detect.actions import (
     tool_loops,
 )
 from tracemine.detect.base import Detector
+from tracemine.detect.outcome import result_failure
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
@@ -105,6 +106,9 @@ class LoopDetector(Detector):
         stuck = (pending_state(first[0].result) or "unchanged") if poll else None
         evidence: dict[str, Any] = {
             "mechanism": "tool_recurring" if loop.gapped else "tool_cycle" if loop.period > 1 else "tool_repeat",
+            # back to back or scattered through the run, one tool asked again without new information is
+            # one fix (a repetition guard on that tool); a cycle's subject is its tools
+            "fix_mechanism": "tool_cycle" if loop.period > 1 else "tool_repeat",
             "cycle": cycle,
             "period": loop.period,
             "repeats": loop.repeats,
@@ -119,6 +123,7 @@ class LoopDetector(Detector):
             "repetition_arguments": [[c.args_key[:EXCERPT] for c in rep] for rep in loop.repetitions][:10],
             "result_excerpt": first[0].result_text[:EXCERPT],
             "failing": failing,
+            "error": _error_of(first) if failing else None,
             "stuck_state": stuck,
             "write_tools": writes,
             **_cost(spans),
@@ -188,6 +193,17 @@ def _cost(spans: list[Span]) -> dict[str, Any]:
     duration_ns = sum(span.duration_ns or 0 for span in spans)
     cost = sum(span.cost_usd or 0.0 for span in spans)
     return {"tokens": tokens, "duration_ms": round(duration_ns / 1e6, 3), "cost_usd": round(cost, 6)}
+
+
+def _error_of(calls: list[ToolCall]) -> str | None:
+    """The error the first failing call of a repetition reported (status message or result)."""
+    for call in calls:
+        if call.failed and call.span.status_message:
+            return call.span.status_message[:EXCERPT]
+        failure = result_failure(call.result, call.result_text)
+        if failure is not None:
+            return failure.reason[:EXCERPT]
+    return None
 
 
 def _tool_text(cycle: list[str], loop: Loop, failing: bool, stuck: str | None = None) -> str:

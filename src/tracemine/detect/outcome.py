@@ -337,9 +337,73 @@ def emptiness(result: Any, text: str | None) -> int | None:
 _NOT_FOUND = re.compile(
     r"\bnot\s+found\b|\bno\s+such\b|\b(?:does|do)\s*(?:n'?o?t)\s+exist\b|\bnon-?existent\b"
     r"|\bcould\s*n[o']?t\s+(?:be\s+)?f(?:i|ou)nd\b|\bunable\s+to\s+find\b"
-    r"|\bno\s+(?:matching\s+)?(?:[a-z]+\s+){0,2}(?:found|exists?|matches?|records?|results?)\b|\bunknown\s+[a-z]+\s+(?:id|key)\b",
+    r"|\bno\s+(?:matching\s+)?(?:[a-z]+\s+){0,2}(?:found|exists?|matches?|records?|results?)\b|\bunknown\s+[a-z]+\s+(?:id|key)\b"
+    r"|(?:^|:)\s*no\s+[a-z_]+\s+(?:with|for|matching|named|called|by)\s+(?:the\s+)?(?:given\s+)?(?:[a-z_]+\s+)?"
+    r"(?:id|key|name|number|code|email|reference|uuid)\b",
     re.IGNORECASE,
 )
+_NOT_FOUND_CODES = frozenset({
+    "notfound", "resourcenotfound", "nosuchkey", "nosuchentity", "nosuchresource", "enoent",
+    "doesnotexist", "entitynotfound", "recordnotfound", "objectnotfound", "itemnotfound", "unknownid",
+})
+"""Error codes and types (normalised like keys) that say "there is no such thing"."""
+
+
+def not_found_failure(failure: Failure | None, result: Any, args: Any = None) -> bool:
+    """Whether a failure read from a result is really the answer "there is no such thing": an error whose
+    code or type is a not-found code (``NOT_FOUND``, ``NoSuchKey``…), or whose message says not found /
+    does not exist / no such *and names what was looked up* (one of the call's argument values, ``args``).
+    A bare ``404 Not Found`` names nothing: the endpoint may be wrong, so it stays a failure.
+
+    A lookup that finds nothing has answered; only what the agent does next can make it a failure."""
+    if failure is None:
+        return False
+    values = _arg_values(args)
+    if failure.mechanism == "http_status":
+        return bool(re.match(r"HTTP (?:404|410)\b", failure.reason)) and _names_any(failure.reason, values)
+    if failure.mechanism not in ("error_in_result", "error_text", "status_field", "success_false"):
+        return False
+    inner = _unwrap(result)
+    payload = inner if isinstance(inner, dict) else result
+    if isinstance(payload, dict):
+        return any(_says_not_found(value, values) for key, value in payload.items()
+                   if (nk := norm_key(key)) in ERROR_KEYS or nk in _CODE_NKEYS or nk in _MESSAGE_NKEYS)
+    text = payload if isinstance(payload, str) else failure.reason
+    return len(text) <= 300 and bool(_NOT_FOUND.search(text)) and _names_any(text, values)
+
+
+def _arg_values(args: Any) -> list[str]:
+    """The argument values a message could name (strings and integers of at least 3 characters)."""
+    out: list[str] = []
+    stack = [decode_value(args)] if args is not None else []
+    while stack and len(out) < 50:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, str | int) and not isinstance(value, bool) and len(str(value).strip()) >= 3:
+            out.append(str(value).strip().casefold())
+    return out
+
+
+def _names_any(text: str, values: list[str]) -> bool:
+    folded = text.casefold()
+    return any(v in folded for v in values)
+
+
+_CODE_NKEYS = frozenset({"code", "type", "kind", "name", "status", "reason", "errorcode", "errortype"})
+
+
+def _says_not_found(value: Any, values: list[str]) -> bool:
+    if isinstance(value, str):
+        if norm_key(value) in _NOT_FOUND_CODES and not value.strip().isdigit():
+            return True
+        return len(value) <= 300 and bool(_NOT_FOUND.search(value)) and _names_any(value, values)
+    if isinstance(value, dict):
+        return any(_says_not_found(v, values) for k, v in value.items()
+                   if norm_key(k) in _CODE_NKEYS or norm_key(k) in _MESSAGE_NKEYS)
+    return False
 _MISS_STATES = frozenset({"notfound", "missing", "unknown", "nonexistent", "absent", "none"})
 _FOUND_KEYS = frozenset({"found", "exists", "exist"})
 
@@ -350,11 +414,12 @@ def _has_collection(value: Any) -> bool:
     return isinstance(value, dict) and any(isinstance(v, list | tuple) for v in value.values())
 
 
-def lookup_miss(result: Any, text: str | None) -> str | None:
+def lookup_miss(result: Any, text: str | None, args: Any = None) -> str | None:
     """How a result says "there is no such thing": ``null`` (null, ``{}``, ``""``, only nulls),
     ``empty_list`` (``[]``, only empty collections: a search or listing with no hits), a
     ``found``/``exists`` flag that is false, a status such as ``not_found``, or a short message saying not
-    found / no such / does not exist. ``None`` when the result has data (or no result was recorded).
+    found / no such / does not exist, or an error that says so (:func:`not_found_failure`, given the call's
+    ``args``). ``None`` when the result has data (or no result was recorded).
 
     On its own this is a valid answer, not a failure (see the ``silent_failure`` detector)."""
     level = emptiness(result, text)
@@ -362,6 +427,9 @@ def lookup_miss(result: Any, text: str | None) -> str | None:
         return None
     if level == EMPTY:
         return "empty_list" if _has_collection(result) else "null"
+    failure = result_failure(result, text)
+    if failure is not None:
+        return excerpt(failure.reason, 120) if not_found_failure(failure, result, args) else None
     if isinstance(result, dict):
         for key, value in result.items():
             nk = norm_key(key)

@@ -187,6 +187,10 @@ class OutlierDetector(Detector):
             "metrics": [h["metric"] for h in hits],
             "others": hits[1:],
         }
+        if not is_tool and top["metric"] != "latency":
+            # how many tokens a call takes (and so its cost) is what the agent sends and asks for: the fix is
+            # in the agent's context and prompts, whichever model served the call; latency is the model's
+            evidence["fix_subject"] = ""
         subject = f"tool {name}" if is_tool else f"model {name} call"
         text = f"{subject} {top['metric'].replace('_', ' ')} far above its usual value"  # others: in evidence
         return self.signal(view, "outlier", [span.span_id], self._severity(top["ratio"]), evidence, text)

@@ -4,7 +4,9 @@ Per tool call (and per nested agent span) whose status is not an explicit ERROR,
 
 - the result reports failure (:func:`tracemine.detect.outcome.result_failure`): ``success_false``,
   ``http_status`` (≥ 400), ``status_field`` (failed/error…), ``error_in_result`` (a non-empty error key),
-  ``error_text`` (the result *starts* with ``Error:``, a traceback, ``ValueError:``…);
+  ``error_text`` (the result *starts* with ``Error:``, a traceback, ``ValueError:``…) — except an error
+  that says "there is no such thing" (a not-found code or message, HTTP 404/410): that is an answer,
+  judged by ``ignored_not_found`` below;
 - ``exception_event``: the span recorded an exception event;
 - ``swallowed_child_error``: a descendant span is in ERROR (and was not retried successfully) under a span
   that reports success and whose result does not mention it;
@@ -30,7 +32,10 @@ Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its 
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
 agent span, an error text as the agent's output, and errors of non-step child spans swallowed at the agent
 level. Results that say the *call* was malformed (validation errors, unknown tools, HTTP 400/422) are
-left to ``argument_error`` unless ``defer_argument_errors`` is false.
+left to ``argument_error`` unless ``defer_argument_errors`` is false. Calls inside a tool loop (the same
+call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
+whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
+once, as ``ignored_not_found``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from tracemine.detect.argument_error import short_value
+from tracemine.detect.actions import LoopParams, loop_span_ids
+from tracemine.detect.argument_error import rejects_arguments, short_value
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     EMPTY,
@@ -58,6 +64,7 @@ from tracemine.detect.outcome import (
     is_argument_rejection,
     lookup_miss,
     norm_key,
+    not_found_failure,
     output_text,
     reported_status,
     result_failure,
@@ -83,8 +90,14 @@ DEFAULTS: dict[str, Any] = {
     "severity_write": "high",
     "severity_agent": "high",
     "check_ignored_not_found": True,
+    "defer_loops": True,
     "severity_ignored_not_found": "high",
 }
+
+REPORTED_FAILURE = frozenset({"success_false", "http_status", "status_field", "error_in_result", "error_text",
+                              "error_page"})
+"""Mechanisms where the result itself reports the failure: one fix (propagate the failure to the span
+status and make the agent check it), whatever the error says or how the body spells it."""
 
 _WHAT = {
     "success_false": "returned success=false",
@@ -122,6 +135,7 @@ class SilentFailureDetector(Detector):
     name = "silent_failure"
     kinds = ("silent_failure",)
     uses_window_stats = True
+    reads_settings_of = ("loop",)
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -147,12 +161,20 @@ class SilentFailureDetector(Detector):
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         signals: list[Signal] = []
+        ignored = self._ignored_not_found(view) if self.cfg("check_ignored_not_found") else []
+        # a lookup that *answered* "no such thing" (a message, a flag, a keyed null) is judged once, as the
+        # value it then used; a bare empty body ({}, [], "", null) may be the tool failing, which the
+        # window judges (empty_result) when it can
+        lookups = {s.evidence["lookup_span_id"] for s in ignored if not s.evidence.get("bare")}
+        in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
+            if self.cfg("defer_loops") and len(view.tool_calls) > 2 else set()
         for call in view.tool_calls:
+            if call.span.span_id in lookups or call.span.span_id in in_loops:
+                continue
             found = self._judge_call(view, call)
             if found is not None:
                 signals.append(found)
-        if self.cfg("check_ignored_not_found"):
-            signals.extend(self._ignored_not_found(view))
+        signals.extend(ignored)
         root = view.root
         for span in view.trace.spans:
             is_agent = span.kind == SpanKind.AGENT or (span is root and span.kind not in (SpanKind.TOOL, SpanKind.LLM))
@@ -166,8 +188,11 @@ class SilentFailureDetector(Detector):
             return None  # explicit errors are not silent
         failures: list[Failure] = []
         failure = call_failure(call)
-        if failure is not None:
-            if self.cfg("defer_argument_errors") and is_argument_rejection(failure, call.result):
+        write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
+        answered = not write and not_found_failure(failure, call.result, call.args)  # a write that misses failed
+        if failure is not None and not answered:
+            if self.cfg("defer_argument_errors") and (is_argument_rejection(failure, call.result)
+                                                       or rejects_arguments(call)):
                 return None
             failures.append(failure)
         if self.cfg("check_exception_events"):
@@ -178,13 +203,14 @@ class SilentFailureDetector(Detector):
             if children:
                 failures.append(Failure("swallowed_child_error", _child_reason(children)))
         extra: dict[str, Any] = {}
-        if not failures:
+        if not failures and not answered:
             empty = self._empty_failure(call, view)
             if empty is None:
                 return None
             failures.append(empty[0])
             extra = empty[1]
-        write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
+        if not failures:
+            return None  # "there is no such thing": an answer, judged by what the agent did with it
         recovered = _later_success(view, call)
         extra["later_success"] = recovered
         if recovered and not write:
@@ -198,11 +224,11 @@ class SilentFailureDetector(Detector):
         out: list[Signal] = []
         calls = view.tool_calls
         for position, call in enumerate(calls):
-            if explicit_error(call.span) or call.span.tool_result is None or call_failure(call) is not None:
+            if explicit_error(call.span) or call.span.tool_result is None:
                 continue
             if is_write_tool(call.tool, view.tool_definitions.get(call.tool)):
                 continue  # an empty acknowledgement of a write is not a lookup that found nothing
-            miss = lookup_miss(call.result, call.span.tool_result)
+            miss = lookup_miss(call.result, call.span.tool_result, call.args)
             if miss is None or miss == "empty_list":
                 continue  # an empty listing failed to find items, not the entity it was filtered by
             keys = key_values(call.args)
@@ -217,7 +243,7 @@ class SilentFailureDetector(Detector):
             reason = f"{call.tool} found nothing for {field_name}={shown} ({miss}); {later.tool} then used it"
             extra = {"lookup_span_id": call.span.span_id, "later_span_id": later.span.span_id, "later_tool": later.tool,
                      "value": shown, "field": field_name, "later_field": later_field, "miss": miss,
-                     "later_is_write": write}
+                     "later_is_write": write, "bare": _is_bare(call.result)}
             out.append(self._emit(view, call.span, call.tool, [Failure("ignored_not_found", reason)], [later.span],
                                   self.cfg("severity_ignored_not_found"), call.result_text, write, extra,
                                   cited=[later.span]))
@@ -346,6 +372,7 @@ class SilentFailureDetector(Detector):
             "mechanism": primary.mechanism, "tool": tool if subject == "tool" else None, "reason": primary.reason,
             "span_ids": span_ids, "status": status, "result_excerpt": excerpt(result_text or "", 200),
             "mechanisms": list(dict.fromkeys(f.mechanism for f in failures)), "write": write, **extra,
+            "fix_mechanism": "reported_failure" if primary.mechanism in REPORTED_FAILURE else primary.mechanism,
         }
         if subject != "tool":
             evidence["agent"] = tool
@@ -361,6 +388,12 @@ class SilentFailureDetector(Detector):
 
 
 # --- helpers --------------------------------------------------------------------------------------------
+
+
+def _is_bare(result: Any) -> bool:
+    """An empty body that says nothing: no result, ``""``, ``{}``, ``[]``."""
+    return result is None or (isinstance(result, str | dict | list) and not result) or (
+        isinstance(result, str) and result.strip().lower() in {"null", "none", "{}", "[]", '""'})
 
 
 def _empty_observation(call: ToolCall) -> int | None:

@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 WRITE_VERBS = frozenset({
-    "add", "append", "apply", "approve", "archive", "assign", "block", "book", "buy", "cancel", "change",
+    "accept", "activate", "add", "adjust", "allocate", "append", "apply", "approve", "archive", "assign",
+    "attach", "block", "book", "buy", "cancel", "change", "deactivate", "decline", "detach", "finalise",
+    "finalize", "lock", "reassign", "rebook", "renew", "restore", "revert", "rollback", "settle", "suspend",
+    "unlink", "unlock",
     "charge", "checkout", "comment", "commit", "confirm", "create", "debit", "delete", "deploy", "deposit",
     "destroy", "disable", "dispatch", "drop", "edit", "enable", "enqueue", "enroll", "escalate", "exchange",
     "execute", "export", "grant", "import", "insert", "invite", "issue", "kill", "merge", "modify", "move",
@@ -19,8 +22,9 @@ WRITE_VERBS = frozenset({
     "unblock", "unsubscribe", "update", "upgrade", "upload", "upsert", "void", "withdraw", "write",
 })
 # words that are verbs only when they lead a name ("email_customer", "post_message" but "user_email_lookup")
-LEADING_WRITE_VERBS = frozenset({"close", "email", "mark", "message", "order", "place", "post", "return", "set",
-                                 "share", "ship", "sign", "text"})
+LEADING_WRITE_VERBS = frozenset({"close", "email", "flag", "label", "link", "log", "mark", "message", "order",
+                                 "place", "post", "record", "return", "set", "share", "ship", "sign", "start",
+                                 "stop", "tag", "text"})
 READ_VERBS = frozenset({
     "browse", "calculate", "check", "compute", "count", "describe", "download", "estimate", "explain", "fetch",
     "find", "get", "inspect", "list", "load", "look", "lookup", "open", "peek", "poll", "preview", "query",

@@ -162,6 +162,8 @@ class UnrecoveredErrorDetector(Detector):
             "final_answer_admits_failure": admits_failure(answer),
             "final_answer_excerpt": excerpt(answer, 200),
             "write": write,
+            # retried or not, ending the run in ERROR or apologising: one fix per step and error family
+            "fix_mechanism": f"{group.kind}_failure_unrecovered",
         }
         if group.kind != "tool":
             evidence[group.kind] = group.name
@@ -179,6 +181,7 @@ class UnrecoveredErrorDetector(Detector):
             "steps_after": 0, "retried": False, "recovered": False, "final_status": reported_status(root),
             "run_failed": True, "final_answer_admits_failure": admits_failure(answer),
             "final_answer_excerpt": excerpt(answer, 200), "steps": len(units), "write": False,
+            "fix_mechanism": "run_error",
         }
         text = f"agent run {name} ended in ERROR with {reason}"
         return self.signal(view, "unrecovered_error", [root.span_id], self.cfg("severity_run_failed"), evidence, text)

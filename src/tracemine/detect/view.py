@@ -102,6 +102,8 @@ class TraceView:
     steps: list[Step] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)
     llm_turns: list[LlmTurn] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Results several detectors derive from this trace alike (e.g. its tool loops), computed once."""
 
     @classmethod
     def build(cls, trace: Trace) -> TraceView:
