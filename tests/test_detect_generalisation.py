@@ -288,3 +288,91 @@ def test_empty_search_handled_is_not_a_failure_even_for_a_tool_that_usually_retu
         detector.observe(view)
     detector.finalize()
     assert [s for view in views for s in detector.detect(view)] == []
+
+
+# --- not-found answers inside error payloads --------------------------------------------------------------
+
+
+def test_not_found_error_payload_of_a_lookup_is_an_answer_not_a_failure() -> None:
+    for body in ({"error": {"code": "NOT_FOUND", "message": "Parcel PX99999999 does not exist"}},
+                 {"error": {"type": "resource_missing", "message": "No parcel with id PX99999999"}},
+                 "Error: no parcel with id PX99999999"):
+        run = Run(answer="That parcel number does not exist; can you check it?")
+        run.call("parcel_status", {"parcel": "PX99999999"}, body)
+        assert _silent(run) == [], body
+
+
+def test_not_found_error_payload_then_used_is_one_ignored_failure() -> None:
+    run = Run()
+    lookup = run.call("parcel_status", {"parcel": "PX99999999"},
+                      {"error": {"code": "NOT_FOUND", "message": "Parcel PX99999999 does not exist"}})
+    later = run.call("reroute_parcel", {"parcel": "PX99999999", "depot": "north"}, {"rerouted": True})
+    [signal] = _silent(run)
+    assert signal.evidence["mechanism"] == "ignored_not_found" and signal.span_ids == [lookup, later]
+
+
+def test_a_bare_404_or_a_write_that_misses_stays_a_failure() -> None:
+    run = Run()
+    read = run.call("parcel_status", {"parcel": "PX12345678"}, {"http_status": 404, "message": "Not Found"})
+    write = run.call("cancel_parcel", {"parcel": "PX12345678"},
+                     {"error": {"code": "NOT_FOUND", "message": "Parcel PX12345678 does not exist"}})
+    assert {s.span_ids[0] for s in _silent(run)} == {read, write}
+
+
+def test_a_failing_call_repeated_in_a_loop_is_left_to_the_loop_detector() -> None:
+    run = Run()
+    for _ in range(4):
+        run.call("warehouse_slot", {"aisle": "B7"}, {"error": {"code": "LOCKED", "message": "aisle B7 is locked"}})
+    assert _silent(run) == []
+    [loop] = detect(LoopDetector(), run)
+    assert loop.evidence["failing"] and "locked" in loop.evidence["error"]
+
+
+# --- duplicates: records in another order, reworded writes ------------------------------------------------
+
+
+def _duplicates(run: Run) -> list[Signal]:
+    from tracemine.detect.duplicate_call import DuplicateCallDetector
+
+    return detect(DuplicateCallDetector(), run)
+
+
+def test_a_write_with_its_line_items_reordered_is_a_duplicate() -> None:
+    lines = [{"sku": "TEA-1", "qty": 4}, {"sku": "MUG-2", "qty": 1}]
+    run = Run()
+    run.call("place_order", {"customer": "C-88", "lines": lines}, {"order": "O-1"})
+    run.call("place_order", {"lines": list(reversed(lines)), "customer": "C-88"}, {"order": "O-2"})
+    [signal] = _duplicates(run)
+    assert signal.evidence["is_write"] and signal.evidence["calls"] == 2
+
+
+def test_a_write_resent_back_to_back_in_other_words_is_a_duplicate() -> None:
+    run = Run()
+    run.call("send_reminder", {"invoice": "INV-4410", "to": "ana@example.org",
+                               "text": "Reminder: invoice INV-4410 over 320 EUR is overdue, please pay"}, {"sent": True})
+    run.call("send_reminder", {"invoice": "INV-4410", "to": "ana@example.org",
+                               "text": "Friendly reminder: invoice INV-4410 (320 EUR) is overdue"}, {"sent": True})
+    [signal] = _duplicates(run)
+    assert signal.evidence["reworded"] and signal.evidence["fix_mechanism"] == "write_repeat"
+
+
+def test_two_different_updates_with_work_between_them_are_not_a_duplicate() -> None:
+    run = Run()
+    run.call("post_update", {"channel": "C0DEPLOY", "text": "Deployment of api started"}, {"ok": True, "ts": "1"})
+    run.call("deployment_status", {"service": "api"}, {"state": "done"})
+    run.call("post_update", {"channel": "C0DEPLOY", "text": "Deployment of api finished"}, {"ok": True, "ts": "2"})
+    run.call("post_update", {"channel": "C0DEPLOY", "text": "Payment of 40 EUR refunded"}, {"ok": True, "ts": "3"})
+    assert _duplicates(run) == []
+
+
+# --- paraphrases: dropped numbers and the tool's own words -------------------------------------------------
+
+
+def test_rewordings_that_drop_a_number_or_restate_the_tool_are_the_same_question() -> None:
+    from tracemine.detect.actions import text_similarity
+
+    ignore = frozenset({"search", "receipt"})
+    assert text_similarity("Blue Bottle 23.45", "blue bottle receipt", ignore) >= 0.5
+    assert text_similarity("Blue Bottle 23.45", "Blue Bottle 23", ignore) >= 0.5
+    assert text_similarity("Blue Bottle 23.45", "Blue Bottle 24.10", ignore) == 0.0  # another amount
+    assert text_similarity("flights to Paris", "flights to Lyon", frozenset({"search", "flight"})) == 0.0

@@ -8,12 +8,18 @@ earlier call of it had succeeded, adjacent or not.
   a duplicate whatever it returned: it acted twice. A repeated **read** is one only when it returned
   what the earlier successful call returned (no new information); a read whose result changes is
   observing changing state (a poll), not duplicating work.
+* A write repeated **back to back with reworded free text** (the next tool call is the same tool again;
+  identifiers, numbers, enum-like values and every other field equal; the free text alike by
+  :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``), both calls succeeding, is
+  a duplicate too: the same reminder sent twice in other words. Two different updates to one recipient
+  have other work between them (what changed), so adjacency is required.
 * Calls inside a tool loop (see :mod:`tracemine.detect.loop`) are left to the loop detector; its
   thresholds are read from this detector's ``loop`` setting (defaults match the loop detector's).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -22,6 +28,7 @@ import orjson
 from tracemine.detect.actions import (
     LoopParams,
     actions,
+    args_similarity,
     call_succeeded,
     loop_span_ids,
     result_signature,
@@ -47,15 +54,46 @@ class DuplicateCallDetector(Detector):
         groups: dict[tuple[str, str], list[ToolCall]] = {}
         for call in calls:
             groups.setdefault((call.tool, call.args_key), []).append(call)
-        if not any(len(g) > 1 for g in groups.values()):
-            return
+        if len(groups) == len(calls) and not any(a.tool == b.tool for a, b in itertools.pairwise(calls)):
+            return  # no call repeated, none followed by the same tool
         in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
             if self.setting("skip_loops", True) else set()
+        flagged: set[str] = set()
         for (tool, _), group in groups.items():
             if len(group) > 1:
                 found = self._group_signal(view, tool, group, in_loops, position)
                 if found is not None:
+                    flagged.update(found.span_ids)
                     yield found
+        yield from self._reworded_writes(view, calls, in_loops | flagged)
+
+    def _reworded_writes(self, view: TraceView, calls: list[ToolCall], taken: set[str]) -> Iterable[Signal]:
+        """Writes repeated back to back with the same fields and reworded free text (see module docstring)."""
+        threshold = float(self.setting("reworded_similarity", 0.5))
+        if threshold <= 0:
+            return
+        for a, b in itertools.pairwise(calls):
+            if a.tool != b.tool or a.args_key == b.args_key or a.span.span_id in taken or b.span.span_id in taken:
+                continue
+            if not is_write_tool(a.tool, view.tool_definitions.get(a.tool)):
+                continue
+            if not (call_succeeded(a) and call_succeeded(b)):
+                continue
+            similarity = args_similarity(a, b)
+            if similarity < threshold:
+                continue
+            taken.update((a.span.span_id, b.span.span_id))
+            evidence: dict[str, Any] = {
+                "tool": a.tool, "calls": 2, "span_ids": [a.span.span_id, b.span.span_id],
+                "reference_span_id": a.span.span_id, "failed_before_span_ids": [], "is_write": True,
+                "first_result_excerpt": a.result_text[:EXCERPT], "arguments": a.args_key[:EXCERPT],
+                "second_arguments": b.args_key[:EXCERPT], "adjacent": True, "exact_arguments": False,
+                "reworded": True, "argument_similarity": round(similarity, 3), "steps": [a.step, b.step],
+                "same_result": result_signature(a) == result_signature(b), "fix_mechanism": "write_repeat",
+            }
+            text = f"write tool {a.tool} called twice back to back with the same fields and reworded text, acting twice"
+            yield self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(True, 2, True),
+                              evidence, text)
 
     def _group_signal(
         self, view: TraceView, tool: str, calls: list[ToolCall], in_loops: set[str], position: dict[str, int]
@@ -91,6 +129,9 @@ class DuplicateCallDetector(Detector):
             "exact_arguments": exact,
             "steps": [c.step for c in named],
             "same_result": len({result_signature(c) for c in calls[first_ok:]}) == 1,
+            # back to back or later, spelled alike or reformatted: one fix per tool (an idempotency guard on a
+            # write, remembering the answer of a read)
+            "fix_mechanism": "write_repeat" if write else "read_repeat",
         }
         return self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(write, count, adjacent),
                            evidence, _text(tool, write, count, adjacent))
