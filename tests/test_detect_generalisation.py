@@ -376,3 +376,32 @@ def test_rewordings_that_drop_a_number_or_restate_the_tool_are_the_same_question
     assert text_similarity("Blue Bottle 23.45", "Blue Bottle 23", ignore) >= 0.5
     assert text_similarity("Blue Bottle 23.45", "Blue Bottle 24.10", ignore) == 0.0  # another amount
     assert text_similarity("flights to Paris", "flights to Lyon", frozenset({"search", "flight"})) == 0.0
+
+
+# --- rejections in any words, shown by the agent's correction ---------------------------------------------
+
+
+def _arguments(run: Run) -> list[Signal]:
+    return detect(ArgumentErrorDetector(), run)
+
+
+def test_a_rejection_in_unknown_words_corrected_by_the_next_call_is_an_argument_error() -> None:
+    run = Run()
+    bad = run.call("open_ticket", {"queue": "Platform Eng", "title": "disk full on db-7"},
+                   {"error": "queue 'Platform Eng' cannot accept tickets"}, Status.ERROR)
+    run.call("open_ticket", {"queue": "platform-eng", "title": "disk full on db-7"}, {"ticket": "T-991"})
+    [signal] = _arguments(run)
+    e = signal.evidence
+    assert signal.span_ids == [bad] and e["mechanism"] == "corrected_after_rejection"
+    assert e["changed_fields"] == ["queue"] and e["recovered"] and e["fix_mechanism"] == "rejected"
+
+
+def test_transient_failures_not_found_answers_and_new_questions_are_not_corrections() -> None:
+    run = Run()
+    run.call("open_ticket", {"queue": "ops", "title": "disk full"}, {"error": "503 upstream busy"}, Status.ERROR)
+    run.call("open_ticket", {"queue": "ops", "title": "disk full on db-7"}, {"ticket": "T-1"})
+    run.call("get_host", {"host": "db-77"}, {"error": "host db-77 not found"}, Status.ERROR)
+    run.call("get_host", {"host": "db-7"}, {"host": "db-7", "disk": "97%"})
+    run.call("run_report", {"name": "weekly", "team": "ops"}, {"error": "report engine crashed"}, Status.ERROR)
+    run.call("run_report", {"name": "monthly", "team": "sre"}, {"report": "R-1"})
+    assert _arguments(run) == []

@@ -154,7 +154,7 @@ _STOPWORDS = frozenset({
     "how", "please", "any", "some", "all", "can", "could", "would", "do", "does", "find", "show", "get", "give",
     "list", "tell", "search", "look", "up", "s",
 })
-_PAGING_WORDS = frozenset({"page", "cursor", "offset", "token", "after", "before", "skip", "next", "start",
+PAGING_WORDS = frozenset({"page", "cursor", "offset", "token", "after", "before", "skip", "next", "start",
                            "continuation", "marker", "from", "since", "until", "pagination"})
 
 
@@ -208,7 +208,7 @@ def _value_similarity(a: Any, b: Any, key: str = "", ignore: frozenset[str] = fr
         ta, tb = _TOKEN.findall(a.casefold()), _TOKEN.findall(b.casefold())
         if ta == tb:
             return 1.0  # only case, spacing or punctuation differ
-        if min(len(ta), len(tb)) < 2 or any(w in _PAGING_WORDS for w in words(key)):
+        if min(len(ta), len(tb)) < 2 or any(w in PAGING_WORDS for w in words(key)):
             return 0.0  # identifiers, single words and cursors must match
         return text_similarity(a, b, ignore)
     return 1.0 if a == b else 0.0

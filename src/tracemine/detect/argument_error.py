@@ -10,6 +10,11 @@ Mechanisms (each call gets at most one signal listing every mechanism that appli
 - ``unknown_tool`` — the tool is not among the ≥ 2 tools the trace declares, and the call did not work.
 - ``validation_error_result`` — the call's result or error reports a validation / invalid-parameter /
   unsupported-value / missing-argument / type error (phrases, 400/422 statuses, error codes).
+- ``corrected_after_rejection`` — whatever the rejection says: the call failed (not transiently: no
+  timeout, rate limit, 5xx or connection error; not a not-found answer), and the very next tool call is
+  the same tool with changed arguments about the same thing (they share a value; at most half of the
+  fields changed), and it worked. The changed fields are the evidence (``changed_fields``): the agent
+  had to correct them.
 
 An argument error is reported whatever happened next: the tool silently accepted it, returned an error, or
 the agent retried with corrected arguments. Recovery (a later clean call of the same tool that keeps some
@@ -36,15 +41,17 @@ from typing import Any
 
 import orjson
 
+from tracemine.detect.actions import PAGING_WORDS
 from tracemine.detect.args import normalize_value
 from tracemine.detect.base import Detector
+from tracemine.detect.outcome import explicit_error, not_found_failure, result_failure
 from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
 from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal, Status
 
 MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "inferred_schema_violation",
-              "validation_error_result")
+              "validation_error_result", "corrected_after_rejection")
 """Mechanisms in order of precedence: the first one present names the signal."""
 
 _VALIDATION_PATTERNS = re.compile(
@@ -79,6 +86,13 @@ _VALIDATION_PATTERNS = re.compile(
     r"|\bunsupported\s+\w+",
     re.IGNORECASE,
 )
+TRANSIENT = re.compile(
+    r"\btime[d]?[ _-]?out\b|\btimeout|deadline|\b429\b|rate[ _-]?limit|too many requests|throttl|\b5\d\d\b"
+    r"|unavailable|temporar|try again|retry|connection (?:reset|refused|aborted|closed|error)|overloaded|busy"
+    r"|quota|exhausted|capacity",
+    re.IGNORECASE,
+)
+"""Failures that say nothing about the arguments: a retry with other arguments that works is a coincidence."""
 _ERROR_START = re.compile(r"^\s*(?:error|exception|traceback|failed|failure|fatal)\b", re.IGNORECASE)
 _ERROR_KEYS = ("error", "errors", "exception", "fault", "detail", "details", "message", "msg", "reason",
                "description", "title", "code", "type", "error_message", "errorMessage", "error_code", "errorCode")
@@ -593,7 +607,7 @@ class ArgumentErrorDetector(Detector):
         report_recovered = bool(self.setting("report_recovered", True))
         out = []
         for position, (call, found) in enumerate(findings):
-            if not found["mechanisms"]:
+            if not found["mechanisms"] and not self._rejected_then_corrected(call, found, findings[position + 1:]):
                 continue
             if self._reencoded_duplicate(call, found, view.tool_calls[:position]):
                 continue
@@ -684,6 +698,36 @@ class ArgumentErrorDetector(Detector):
                 return other
         return None
 
+    def _rejected_then_corrected(self, call: ToolCall, found: dict[str, Any],
+                                 later: list[tuple[ToolCall, dict[str, Any]]]) -> bool:
+        """``corrected_after_rejection`` (see the module docstring); records the mechanism in ``found``."""
+        if not found.get("failed") or not later or not self.setting("check_corrections", True):
+            return False
+        following, following_found = later[0]
+        if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
+            return False
+        if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
+            return False
+        _, error_text = error_context(call)
+        shown = result_failure(call.result, call.result_text)
+        if not explicit_error(call.span) and shown is None:
+            return False  # only an exception event: the agent never saw a rejection to correct
+        if TRANSIENT.search(error_text) or not_found_failure(shown, call.result, found["args"]):
+            return False
+        mine, theirs = found["args"], following_found["args"]
+        if not (isinstance(mine, dict) and isinstance(theirs, dict)) or not _leaves(mine) & _leaves(theirs):
+            return False
+        changed = sorted(k for k in set(mine) | set(theirs)
+                         if normalize_value(mine.get(k)) != normalize_value(theirs.get(k)))
+        if not changed or 2 * len(changed) > len(set(mine) | set(theirs)):
+            return False  # most of the call changed: another question, not a corrected one
+        if all(any(w in PAGING_WORDS for w in words(k)) for k in changed):
+            return False  # the next page, not a correction
+        found["mechanisms"].append("corrected_after_rejection")
+        found["reason"] = (error_text or call.result_text)[:300]
+        found["changed_fields"] = changed
+        return True
+
     @staticmethod
     def _reencoded_duplicate(call: ToolCall, found: dict[str, Any], earlier: list[ToolCall]) -> bool:
         """Only cosmetic violations (enum letter case; for inferred schemas also quoting or punctuation of a
@@ -725,6 +769,14 @@ class ArgumentErrorDetector(Detector):
                 evidence["constraint"] = {"tool": call.tool, "field": field_name, "keyword": "reported"}
         if found.get("reason"):
             evidence["reason"] = found["reason"]
+        if found.get("changed_fields"):
+            evidence["changed_fields"] = found["changed_fields"]
+            evidence.setdefault("constraint", {"tool": call.tool, "field": found["changed_fields"][0],
+                                               "keyword": "corrected"})
+        # a rejection the tool reported, in any words or shown by the agent's correction, is one fix per tool
+        # (the violated constraint, when a schema names it, keys schema violations)
+        evidence["fix_mechanism"] = "rejected" if mechanisms[0] in ("validation_error_result",
+                                                                    "corrected_after_rejection") else mechanisms[0]
         evidence["failed"] = bool(found.get("failed"))
         evidence["accepted"] = not found.get("failed")  # the tool took the bad arguments without complaint
         evidence["recovered"] = correction is not None
@@ -777,6 +829,9 @@ def _text(tool: str, mechanisms: list[str], found: dict[str, Any]) -> str:
         return f"called tool {tool} which is not among the agent's tools{hint}"
     if first == "unparseable_arguments":
         return f"tool {tool} called with arguments that are not valid JSON"
+    if first == "corrected_after_rejection":
+        fields = ", ".join(found.get("changed_fields") or [])
+        return f"tool {tool} failed and worked when the agent called it again with other {fields}"
     if first == "validation_error_result":
         return f"tool {tool} rejected its arguments: result reports {found.get('phrase', 'a validation error').lower()}"
     violations = found.get("violations") or []
