@@ -405,3 +405,27 @@ def test_transient_failures_not_found_answers_and_new_questions_are_not_correcti
     run.call("run_report", {"name": "weekly", "team": "ops"}, {"error": "report engine crashed"}, Status.ERROR)
     run.call("run_report", {"name": "monthly", "team": "sre"}, {"report": "R-1"})
     assert _arguments(run) == []
+
+
+def test_a_sub_agent_error_that_rose_from_its_failed_tool_is_the_tool_failure() -> None:
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    def spans(tool_status: Status) -> list[Span]:
+        return [
+            Span(trace_id="g", span_id="root", name="workflow", kind=SpanKind.AGENT, start_ns=0, end_ns=90 * MS,
+                 status=Status.ERROR),
+            Span(trace_id="g", span_id="agent", parent_span_id="root", name="Rollback agent", kind=SpanKind.AGENT,
+                 start_ns=MS, end_ns=80 * MS, status=Status.ERROR, status_message="Error running tool rollback"),
+            Span(trace_id="g", span_id="llm", parent_span_id="agent", name="generation", kind=SpanKind.LLM,
+                 start_ns=2 * MS, end_ns=9 * MS, output="calling rollback"),
+            Span(trace_id="g", span_id="tool", parent_span_id="agent", name="rollback", kind=SpanKind.TOOL,
+                 start_ns=10 * MS, end_ns=20 * MS, status=tool_status, tool_name="rollback",
+                 status_message="release r-41 cannot be rolled back" if tool_status == Status.ERROR else None,
+                 tool_arguments='{"release": "r-41"}', tool_result='{"ok": true}'),
+        ]
+
+    detector = UnrecoveredErrorDetector()
+    failed = list(detector.detect(TraceView.build(Trace("g", spans(Status.ERROR)))))
+    assert [(s.evidence["step_kind"], s.evidence["tool"]) for s in failed] == [("tool", "rollback")]
+    alone = list(detector.detect(TraceView.build(Trace("g", spans(Status.OK)))))
+    assert [s.evidence["step_kind"] for s in alone] == ["agent"]  # no failed step inside: its own error

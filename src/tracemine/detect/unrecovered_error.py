@@ -8,7 +8,8 @@ successful LLM call (a retry or a fallback model). Otherwise it is
 and the run then finished normally — root not in error and
 a final answer that does not admit failure. What is neither recovered nor handled is flagged: one signal
 per failing tool/model/sub-agent (naming each of its failed spans), with the root added when the run
-itself ended in ERROR; a root in ERROR with no failing step is flagged on its own.
+itself ended in ERROR; a root in ERROR with no failing step is flagged on its own. A sub-agent in ERROR is a failing unit only
+when no step inside it failed: otherwise its error is the step's, propagated.
 
 With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
@@ -131,7 +132,11 @@ class UnrecoveredErrorDetector(Detector):
         root = view.root
         for span in view.trace.spans:
             if span.kind == SpanKind.AGENT and span is not root:
-                failed = explicit_error(span)
+                # an error that rose from a failed step inside the sub-agent is that step's failure, not one
+                # of its own (exceptions propagate up through their parents)
+                failed = explicit_error(span) and not any(
+                    explicit_error(d) for d in view.descendants(span.span_id)
+                    if d.kind in (SpanKind.TOOL, SpanKind.LLM, SpanKind.AGENT))
                 units.append(Unit(span, "agent", span.agent_name or span.name, failed,
                                   error_description(span) if failed else "", span.output or ""))
         units.sort(key=lambda u: span_order_key(u.span))
