@@ -429,3 +429,17 @@ def test_a_sub_agent_error_that_rose_from_its_failed_tool_is_the_tool_failure() 
     assert [(s.evidence["step_kind"], s.evidence["tool"]) for s in failed] == [("tool", "rollback")]
     alone = list(detector.detect(TraceView.build(Trace("g", spans(Status.OK)))))
     assert [s.evidence["step_kind"] for s in alone] == ["agent"]  # no failed step inside: its own error
+
+
+def test_a_read_failing_with_a_named_not_found_that_the_agent_reports_is_not_unrecovered() -> None:
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    def run_with(message: str, tool: str) -> list[Signal]:
+        run = Run(answer="I could not find that policy — could you check the number?")
+        run.call(tool, {"policy": "PL-20417"}, f"Error: {message}", Status.ERROR, message)
+        return detect(UnrecoveredErrorDetector(), run)
+
+    assert run_with("policy 'PL-20417' not found", "policy_details") == []
+    assert run_with("No such policy", "policy_details") == []
+    assert len(run_with("404 Not Found", "policy_details")) == 1  # names nothing: the endpoint may be wrong
+    assert len(run_with("policy 'PL-20417' not found", "cancel_policy")) == 1  # a write that misses failed

@@ -173,7 +173,7 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
     made (``evidence["fix_subject"]``: an LLM call's token blow-up is fixed in the agent's context). The
     family is what the detector declares (``evidence["family"]``), else the first violated constraint
     (argument path and validator), else, for :data:`ERROR_FAMILY_KINDS`, the :data:`ERROR_FAMILIES` entry
-    of the message's error class, else an outlier's metric (tokens and cost as one)."""
+    of the message's error class, else an outlier's metric."""
     ev = signal.evidence or {}
     tools = [str(t) for t in keys.get("tools") or ()]
     kind = symptom.kind if symptom is not None else None
@@ -191,9 +191,7 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
     if not family and signal.kind in ERROR_FAMILY_KINDS:
         family = ERROR_FAMILIES.get(str(keys.get("error_class") or ""), "")
     if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
-        # input, output or total tokens (and the cost they make) of a call rise together: which one
-        # deviates most is chance, the fix (what the call is given and asked) is one
-        family = "tokens" if ev["metric"] in TOKEN_METRICS else ev["metric"]
+        family = ev["metric"]  # signals stored before outliers declared their family
     return {
         "kind": signal.kind,
         "mechanism": str(ev.get("fix_mechanism") or keys.get("mechanism") or keys.get("frame") or ""),
@@ -201,9 +199,6 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
         "subject": subject,
         "family": family,
     }
-
-
-TOKEN_METRICS = frozenset({"input_tokens", "output_tokens", "total_tokens", "cost"})
 
 
 def _settle_families(keys: list[dict[str, str]]) -> None:

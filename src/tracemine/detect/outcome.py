@@ -349,11 +349,17 @@ _NOT_FOUND_CODES = frozenset({
 """Error codes and types (normalised like keys) that say "there is no such thing"."""
 
 
+def says_not_found(text: str, args: Any = None) -> bool:
+    """A short text saying there is no such thing *and naming what*: one of the call's argument values
+    (``args``) or any word beside the phrase (``Policy not found``, ``No candidate with id …``). A bare
+    ``404 Not Found`` / ``Resource not found`` names nothing: the endpoint may be wrong."""
+    return len(text) <= 300 and bool(_NOT_FOUND.search(text)) and _names_any(text, _arg_values(args))
+
+
 def not_found_failure(failure: Failure | None, result: Any, args: Any = None) -> bool:
     """Whether a failure read from a result is really the answer "there is no such thing": an error whose
     code or type is a not-found code (``NOT_FOUND``, ``NoSuchKey``…), or whose message says not found /
-    does not exist / no such *and names what was looked up* (one of the call's argument values, ``args``).
-    A bare ``404 Not Found`` names nothing: the endpoint may be wrong, so it stays a failure.
+    does not exist / no such and names what (:func:`says_not_found`).
 
     A lookup that finds nothing has answered; only what the agent does next can make it a failure."""
     if failure is None:
@@ -369,7 +375,7 @@ def not_found_failure(failure: Failure | None, result: Any, args: Any = None) ->
         return any(_says_not_found(value, values) for key, value in payload.items()
                    if (nk := norm_key(key)) in ERROR_KEYS or nk in _CODE_NKEYS or nk in _MESSAGE_NKEYS)
     text = payload if isinstance(payload, str) else failure.reason
-    return len(text) <= 300 and bool(_NOT_FOUND.search(text)) and _names_any(text, values)
+    return says_not_found(text, args)
 
 
 def _arg_values(args: Any) -> list[str]:
@@ -387,9 +393,21 @@ def _arg_values(args: Any) -> list[str]:
     return out
 
 
+_GENERIC_WORDS = frozenset({
+    "error", "http", "status", "code", "resource", "resources", "the", "a", "an", "was", "is", "be", "been", "could",
+    "couldn", "can", "cannot", "not", "found", "no", "such", "does", "do", "doesn", "exist", "exists", "requested",
+    "url", "page", "object", "item", "entity", "record", "notfound", "not_found", "with", "for", "this", "that", "t",
+    "server", "on", "api", "endpoint", "path", "route",
+})
+_WORD = re.compile(r"[a-z][a-z']+")
+
+
 def _names_any(text: str, values: list[str]) -> bool:
+    """The text names an argument value, or any word beyond a generic not-found phrase."""
     folded = text.casefold()
-    return any(v in folded for v in values)
+    if any(v in folded for v in values):
+        return True
+    return any(w.strip("'") not in _GENERIC_WORDS for w in _WORD.findall(folded))
 
 
 _CODE_NKEYS = frozenset({"code", "type", "kind", "name", "status", "reason", "errorcode", "errortype"})

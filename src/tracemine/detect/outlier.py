@@ -187,6 +187,11 @@ class OutlierDetector(Detector):
             "metrics": [h["metric"] for h in hits],
             "others": hits[1:],
         }
+        measure = "latency" if top["metric"] == "latency" else "cost" if top["metric"] == "cost" and is_tool else "tokens"
+        # input, output and total tokens (and an LLM call's cost) rise together: which one deviates most is
+        # chance, the fix (what the call is given and asked) is one
+        evidence["family"] = measure
+        evidence["fix_mechanism"] = f"{'tool' if is_tool else 'llm'}_{measure}"  # one theme per kind of excess
         if not is_tool and top["metric"] != "latency":
             # how many tokens a call takes (and so its cost) is what the agent sends and asks for: the fix is
             # in the agent's context and prompts, whichever model served the call; latency is the model's

@@ -11,6 +11,9 @@ per failing tool/model/sub-agent (naming each of its failed spans), with the roo
 itself ended in ERROR; a root in ERROR with no failing step is flagged on its own. A sub-agent in ERROR is a failing unit only
 when no step inside it failed: otherwise its error is the step's, propagated.
 
+A read whose error says there is no such thing and names it (``order 'ORD-9' not found``) has answered
+(``not_found_is_answer``): reporting it, or asking the user, is what the agent should do.
+
 With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
 """
@@ -26,10 +29,12 @@ from tracemine.detect.outcome import (
     admits_failure,
     call_failure,
     error_description,
+    exception_events,
     excerpt,
     explicit_error,
     final_answer,
     reported_status,
+    says_not_found,
 )
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
@@ -37,6 +42,7 @@ from tracemine.model import Signal, Span, SpanKind, span_order_key
 
 DEFAULTS: dict[str, Any] = {
     "include_result_errors": False,
+    "not_found_is_answer": True,
     "include_llm_errors": True,
     "handled_by_other_tools": True,
     "severity": "medium",
@@ -111,6 +117,14 @@ class UnrecoveredErrorDetector(Detector):
             signals.append(self._root_signal(view, root, units, answer))
         return signals
 
+    def _answered(self, view: TraceView, call: ToolCall, reason: str) -> bool:
+        """A read whose error says there is no such thing, naming it: an answer the agent may report or act
+        on (what it does next is the ``silent_failure`` detector's ``ignored_not_found``), not a failure."""
+        if not self.cfg("not_found_is_answer") or is_write_tool(call.tool, view.tool_definitions.get(call.tool)):
+            return False
+        texts = [reason, *(m for _, m in exception_events(call.span)), call.result_text]
+        return any(text and says_not_found(text, call.args) for text in texts)
+
     def _units(self, view: TraceView) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
         include_results = self.cfg("include_result_errors")
@@ -119,6 +133,8 @@ class UnrecoveredErrorDetector(Detector):
             if isinstance(step, ToolCall):
                 failed = explicit_error(step.span)
                 reason = error_description(step.span) if failed else ""
+                if failed and self._answered(view, step, reason):
+                    failed, reason = False, ""
                 if not failed and include_results:
                     failure = call_failure(step)
                     if failure is not None:

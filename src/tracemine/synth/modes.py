@@ -502,7 +502,9 @@ def _unrecovered(mode: str, make: Any) -> Any:
     def inject(b: TraceBuilder) -> Injected | None:
         cands = b.tool_indices(write=None)
         if mode == "not_found":
-            cands = [i for i in cands if any("pattern" in p for p in mutate.props(b.steps[i].tool).values())]  # type: ignore[arg-type]
+            # a write whose target does not exist failed; a read that finds nothing has answered (not a bug)
+            cands = [i for i in b.tool_indices(write=True)
+                     if any("pattern" in p for p in mutate.props(b.steps[i].tool).values())]  # type: ignore[arg-type]
         i = _pick(b, cands)
         if i is None:
             return None
