@@ -1,23 +1,41 @@
 """devgen: an independent *development* generator of labelled agent traces.
 
-Three agents in three formats, none of them tracemine's own synthetic agents:
+Three agents, none of them tracemine's own synthetic agents, each with its own model provider:
 
-* ``talent-scheduler`` (recruiting / interview scheduling): OTLP JSON lines, OTel GenAI attributes;
-* ``stockroom-ops`` (warehouse / inventory): Langfuse trace exports (trace + observations, scores);
-* ``ledger-assistant`` (personal finance / bookkeeping): flat span-per-line JSONL, OpenInference.
+* ``talent-scheduler`` (recruiting / interview scheduling; OpenAI models), :mod:`devgen.recruiting`;
+* ``stockroom-ops`` (warehouse / inventory; Anthropic models), :mod:`devgen.warehouse`;
+* ``ledger-assistant`` (personal finance / bookkeeping; Gemini models), :mod:`devgen.bookkeeping`.
 
-Each agent has injected bugs (one bug = one site: agent + tool, a tool pair for a cycle, or the agent's
-model/run) and hard-negative look-alikes, all labelled in ``labels.jsonl`` with span ids exactly as
-tracemine stores them. Use it to develop detectors; never tune on ``tests/holdout``.
+**Formats** (:mod:`devgen.formats`): ``FORMATS = ("otlp", "langfuse", "flat", "openai-agents")`` — OTLP
+JSON lines with OTel GenAI attributes, Langfuse trace exports (trace + observations, scores), flat
+span-per-line OpenInference JSONL, and OpenAI Agents SDK tracing export objects. By default the formats
+rotate with the seed: agent ``i`` (in ``AGENTS`` order) is written in ``FORMATS[(i + seed) % 4]``, so seed
+0 writes recruiting as OTLP, warehouse as Langfuse and bookkeeping as flat spans, and any four
+consecutive seeds write every agent in every format. ``formats=`` overrides the rotation (one format name
+for all agents, one per agent in ``AGENTS`` order, or ``{agent NAME or DIRNAME: format}``). Files are
+``<DIRNAME>/<prefix>-NNN.jsonl`` with the format's prefix (``otlp``, ``langfuse``, ``spans``,
+``agents-sdk``). The run outcome is written the way each format carries one: ``eval.score`` on the OTLP
+root span, Langfuse ``scores``, ``feedback.rating`` on the flat root span, and in the OpenAI Agents SDK
+trace ``metadata`` one convention per agent (``feedback``, ``judge_verdict`` or ``eval_score``).
 
-    generate(out_dir, traces=2000, seed=0, days=7.0) -> summary dict
-    python -m devgen OUT_DIR --traces N --seed S [--days D]
+Each agent has injected bugs (``BUGS``; one bug = one site: agent + tool, a tool pair for a cycle, or the
+agent's model/run) and hard-negative look-alikes (``LOOKS``), all labelled in ``labels.jsonl`` with span
+ids exactly as tracemine stores them (:func:`devgen.formats.stored_id`). A label is
+``{"trace_id", "kind", "mode", "span_ids", "tool", "tools"?, "agent", "detail", "format",
+"trace_failed"}``; ``kind`` is the failure kind (``loop``, ``duplicate_call``, ``argument_error``,
+``silent_failure``, ``unrecovered_error``, ``outlier``) or ``lookalike``. A bug mode carries no second,
+unlabelled real defect. In the OpenAI Agents SDK format a run-level tag names both the trace record (the
+stored root span) and the agent span. Use it to develop detectors; never tune on ``tests/holdout``.
+
+    generate(out_dir, traces=2000, seed=0, days=7.0, formats=None) -> summary dict
+    python -m devgen OUT_DIR --traces N --seed S [--days D] [--formats otlp,langfuse,flat]
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +43,61 @@ import orjson
 
 from devgen import bookkeeping, recruiting, warehouse
 from devgen.core import Run, Variant, hex_id, render, uuid_id
-from devgen.formats import flat_spans, langfuse_trace, otlp_line, otlp_spans, stored_id
+from devgen.formats import (
+    FILE_PREFIX,
+    FORMATS,
+    flat_spans,
+    langfuse_trace,
+    openai_agents_ids,
+    openai_agents_records,
+    otlp_line,
+    otlp_spans,
+    stored_id,
+)
 
-AGENTS: list[tuple[Any, str]] = [(recruiting, "otlp"), (warehouse, "langfuse"), (bookkeeping, "flat")]
-BUG_RATE = 0.27  # share of an agent's traces with a bug (spread over its ~9-10 bug modes: ~3 % each)
+AGENTS: tuple[Any, ...] = (recruiting, warehouse, bookkeeping)
+BUG_RATE = 0.27  # share of an agent's traces with a bug (spread over its ~10-11 bug modes: ~2.5-3 % each)
 SECOND_BUG = 0.14  # share of bug traces with a second, different bug
 LOOK_RATE = 0.24  # share of traces with a look-alike segment
 TWO_SEGMENTS = 0.3
 FILE_TRACES = 250
+SDK_TURNS_FROM = 0.4  # OpenAI Agents SDK format: runs after this share of the window use SDK 0.14 (task/turn spans)
+FormatsArg = str | Sequence[str] | Mapping[str, str] | None
 
 
-def modes() -> dict[str, dict[str, Any]]:
-    """Every bug and look-alike mode: ``{mode: {"agent", "kind", "tool", "tools", "format"}}``."""
+def assign_formats(seed: int = 0, formats: FormatsArg = None) -> dict[str, str]:
+    """``{agent NAME: format}``: the rotation by seed, or what ``formats`` asks for (module docstring)."""
+    out = {module.NAME: FORMATS[(i + seed) % len(FORMATS)] for i, module in enumerate(AGENTS)}
+    if formats is None:
+        pass
+    elif isinstance(formats, str):
+        out = dict.fromkeys(out, formats)
+    elif isinstance(formats, Mapping):
+        names = {m.DIRNAME: m.NAME for m in AGENTS} | {m.NAME: m.NAME for m in AGENTS}
+        for key, fmt in formats.items():
+            if key not in names:
+                raise ValueError(f"unknown agent {key!r}")
+            out[names[key]] = fmt
+    else:
+        formats = list(formats)
+        if len(formats) != len(AGENTS):
+            raise ValueError(f"formats: one per agent ({len(AGENTS)}), got {len(formats)}")
+        out = {m.NAME: fmt for m, fmt in zip(AGENTS, formats, strict=True)}
+    unknown = set(out.values()) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown format(s) {sorted(unknown)}; known: {FORMATS}")
+    return out
+
+
+def modes(seed: int = 0, formats: FormatsArg = None) -> dict[str, dict[str, Any]]:
+    """Every bug and look-alike mode: ``{mode: {"agent", "kind", "tool", "tools", "format"}}`` (the
+    format its agent is written in for ``seed`` / ``formats``)."""
+    assigned = assign_formats(seed, formats)
     out = {}
-    for module, fmt in AGENTS:
+    for module in AGENTS:
         for v in [*module.BUGS, *module.LOOKS]:
             out[v.mode] = {"agent": module.NAME, "kind": v.kind, "tool": v.tool, "tools": list(v.tools),
-                           "format": fmt}
+                           "format": assigned[module.NAME]}
     return out
 
 
@@ -82,7 +138,7 @@ def _meta(fmt: str, rng: random.Random, failed: bool, module: Any) -> dict[str, 
                             "channel": rng.choice(["web", "slack", "mobile"]), "outcome_attrs": {}}
     if fmt == "otlp":
         score = round(rng.uniform(0.0, 0.4) if failed else rng.uniform(0.62, 1.0), 2)
-        meta["outcome_attrs"] = {"eval.score": score, "eval.rubric_id": "sched-v3"}
+        meta["outcome_attrs"] = {"eval.score": score, "eval.rubric_id": f"{module.DIRNAME[:5]}-v3"}
         meta["status_ok"] = rng.random() < 0.5
     elif fmt == "langfuse":
         meta["scores"] = [
@@ -91,6 +147,16 @@ def _meta(fmt: str, rng: random.Random, failed: bool, module: Any) -> dict[str, 
             {"id": uuid_id(rng), "name": "helpfulness", "value": float(rng.randint(1, 3) if failed else
                                                                        rng.randint(3, 5)),
              "dataType": "NUMERIC", "source": "EVAL", "comment": None}]
+    elif fmt == "openai-agents":  # trace metadata: string values, one outcome convention per agent
+        style = AGENTS.index(module) % 3
+        tmeta = {"user_id": user, "channel": meta["channel"], "app_version": module.VERSION}
+        if style == 0:
+            tmeta["feedback"] = "thumbs_down" if failed else "thumbs_up"
+        elif style == 1:
+            tmeta["judge_verdict"] = "fail" if failed else "pass"
+        else:
+            tmeta["eval_score"] = f"{rng.uniform(0.0, 0.4) if failed else rng.uniform(0.62, 1.0):.2f}"
+        meta["trace_metadata"] = tmeta
     else:
         meta["outcome_attrs"] = {"feedback.rating": -1 if failed else 1,
                                  "feedback.comment": rng.choice(["", "thanks", "not what I asked",
@@ -98,10 +164,28 @@ def _meta(fmt: str, rng: random.Random, failed: bool, module: Any) -> dict[str, 
     return meta
 
 
-def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0) -> dict[str, Any]:
-    """Write ``traces`` traces (agents in rotation) and ``labels.jsonl`` into ``out_dir``."""
+def _response_turns(spans: list[Any], module: Any, rng: random.Random, issues: list[tuple[Variant, str]],
+                    sdk_turns: bool) -> list[str]:
+    """OpenAI Agents SDK: the model turns written as content-free ``response`` spans. Only OpenAI models
+    run on the Responses API (others go through LiteLLM: ``generation`` spans); a run uses it for all,
+    none or about half of its turns. A labelled model turn must keep its evidence: a content bug (a
+    repeated reply) keeps ``generation`` spans; a latency or token outlier may be a ``response`` span only
+    where the SDK exports its ``usage`` (0.14, ``sdk_turns``)."""
+    llm = [s for s in spans if s.role == "llm"]
+    share = rng.choice([0.0, 0.0, 1.0, 1.0, 0.5])
+    kinds = {v.kind for v, _ in issues if any(v.mode in s.tags for s in llm)}
+    if module.PROVIDER != "openai" or (kinds and (kinds != {"outlier"} or not sdk_turns)):
+        return []
+    return [s.sid for s in llm if share == 1.0 or (share and rng.random() < share)]
+
+
+def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0,
+             formats: FormatsArg = None) -> dict[str, Any]:
+    """Write ``traces`` traces (agents in rotation, formats by :func:`assign_formats`) and
+    ``labels.jsonl`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    assigned = assign_formats(seed, formats)
     master = random.Random(f"devgen/{seed}")
     span_ns = int(days * 86_400 * 1e9)
     starts = sorted(master.randrange(span_ns) for _ in range(traces))
@@ -111,7 +195,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
     outcomes: Counter[str] = Counter()
     base = 1_740_960_000 * 1_000_000_000 + master.randrange(86_400) * 1_000_000_000
     for index in range(traces):
-        module, fmt = AGENTS[index % len(AGENTS)]
+        module = AGENTS[index % len(AGENTS)]
+        fmt = assigned[module.NAME]
         rng = random.Random(f"devgen/{seed}/{index}")
         run, issues, failed = _build(module, rng)
         if fmt == "langfuse":
@@ -119,6 +204,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
 
             def new_id(rng: random.Random = rng) -> str:
                 return uuid_id(rng)
+        elif fmt == "openai-agents":
+            trace_id, new_id = openai_agents_ids(rng)
         else:
             trace_id = hex_id(rng, 128)
 
@@ -129,7 +216,7 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
         spans[0].error = run.root_error
         meta = _meta(fmt, rng, failed, module)
         outcomes["failure" if failed else "success"] += 1
-        name = f"{module.DIRNAME}/{module.FILE_PREFIX}-{index // (FILE_TRACES * len(AGENTS)):03d}.jsonl"
+        name = f"{module.DIRNAME}/{FILE_PREFIX[fmt]}-{index // (FILE_TRACES * len(AGENTS)):03d}.jsonl"
         lines = files.setdefault(name, [])
         if fmt == "otlp":
             objs = otlp_spans(spans, trace_id, module, meta)
@@ -141,6 +228,11 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
                 lines.append(orjson.dumps(otlp_line(objs, module)))
         elif fmt == "langfuse":
             lines.append(orjson.dumps(langfuse_trace(spans, trace_id, module, meta)))
+        elif fmt == "openai-agents":
+            meta["trace_metadata"].update({k: str(v) for k, v in spans[0].extra.items()})
+            meta["sdk_turns"] = starts[index] >= SDK_TURNS_FROM * span_ns
+            meta["response_turns"] = _response_turns(spans, module, rng, issues, meta["sdk_turns"])
+            lines.extend(orjson.dumps(obj) for obj in openai_agents_records(spans, trace_id, module, meta, new_id))
         else:
             lines.extend(orjson.dumps(obj) for obj in flat_spans(spans, trace_id, module, meta))
         stored_trace = stored_id(trace_id, fmt)
@@ -148,6 +240,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
             ids = [stored_id(s.sid, fmt) for s in spans if variant.mode in s.tags]
             if not ids:
                 raise AssertionError(f"{variant.mode}: no tagged span in trace {index}")
+            if fmt == "openai-agents" and variant.mode in spans[0].tags:
+                ids.insert(0, stored_trace)  # the trace record is the stored root; the agent span its child
             label = {"trace_id": stored_trace, "kind": variant.kind, "mode": variant.mode, "span_ids": ids,
                      "tool": variant.tool, "agent": module.NAME, "detail": detail, "format": fmt,
                      "trace_failed": failed}
@@ -161,7 +255,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
         path.write_bytes(b"\n".join(lines) + b"\n")
     (out_dir / "labels.jsonl").write_bytes(b"".join(orjson.dumps(label) + b"\n" for label in labels))
     return {"traces": traces, "files": sorted(files), "labels": len(labels), "kinds": dict(sorted(kinds.items())),
-            "outcomes": dict(outcomes), "modes": len({label["mode"] for label in labels})}
+            "outcomes": dict(outcomes), "modes": len({label["mode"] for label in labels}),
+            "formats": assigned}
 
 
-__all__ = ["AGENTS", "generate", "modes"]
+__all__ = ["AGENTS", "FORMATS", "assign_formats", "generate", "modes"]

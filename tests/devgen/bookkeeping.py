@@ -1,16 +1,21 @@
-"""Personal-finance / bookkeeping assistant ("ledger-assistant"), written as flat OpenInference spans."""
+"""Personal-finance / bookkeeping assistant ("ledger-assistant"; Gemini models). Seed 0 writes it as flat
+OpenInference spans; other seeds rotate it through the other formats (``devgen.FORMATS``).
+
+``validate_e_invoice`` is a validation *service*: its job is to check the user's e-invoice, so
+``{"valid": false, "errors": [...]}`` is data about the document, not a failed call."""
 
 from __future__ import annotations
 
 import random
 
 from devgen.core import Run, Variant
-from devgen.values import MONTHS, date, digits, hexs, money, person
+from devgen.values import MONTHS, date, digits, email, hexs, money, person
 
 NAME = "ledger-assistant"
 ROOT_NAME = "LedgerAssistant.run"
 VERSION = "0.14.3"
-DIRNAME, FILE_PREFIX, GENERATION_NAME = "bookkeeping", "spans", "GenerateContent"
+DIRNAME, GENERATION_NAME, PROVIDER = "bookkeeping", "GenerateContent", "google"
+SDK_AGENT, WORKFLOW = "Ledger", "Ledger chat"  # OpenAI Agents SDK agent and workflow names
 MODELS = ("gemini-2.0-flash-001", "gemini-2.5-pro-preview-05-06")
 SYSTEM = ("You are Ledger, a bookkeeping assistant for freelancers and small businesses. Amounts are in the "
           "account currency unless stated. Always confirm before writing to the ledger.")
@@ -68,12 +73,26 @@ TOOLS = [
      "parameters": {"type": "object", "properties": {
          "account_id": {"type": "string", "pattern": "^acc_\\d{6}$"},
          "statement_id": {"type": "string"}}, "required": ["account_id", "statement_id"]}},
+    {"name": "send_payment_reminder", "description": "Email a client about an open invoice (reminder or balance "
+                                                     "update).",
+     "parameters": {"type": "object", "properties": {
+         "invoice_id": {"type": "string", "pattern": "^INV-\\d{4}-\\d{4}$"},
+         "recipient": {"type": "string", "format": "email"},
+         "message": {"type": "string", "maxLength": 1000},
+         "tone": {"type": "string", "enum": ["friendly", "firm", "final_notice"]}},
+         "required": ["invoice_id", "recipient", "message"], "additionalProperties": False}},
+    {"name": "validate_e_invoice", "description": "Validate an uploaded e-invoice (XRechnung, ZUGFeRD, Peppol BIS) "
+                                                  "against EN 16931 and the national rules.",
+     "parameters": {"type": "object", "properties": {
+         "document_id": {"type": "string", "pattern": "^doc_[0-9a-f]{12}$"},
+         "profile": {"type": "string", "enum": ["xrechnung-3.0", "zugferd-2.3-en16931", "peppol-bis-3.0"]}},
+         "required": ["document_id"], "additionalProperties": False}},
 ]
 
 LAT = {"list_transactions": (200, 900), "categorize_transaction": (60, 250), "get_account_balance": (120, 600),
        "get_invoice": (50, 200), "create_invoice": (300, 1100), "record_payment": (150, 600),
        "fetch_exchange_rate": (90, 400), "generate_report": (900, 3500), "search_receipts": (150, 700),
-       "reconcile_account": (1500, 6000)}
+       "reconcile_account": (1500, 6000), "send_payment_reminder": (300, 1200), "validate_e_invoice": (400, 2500)}
 
 
 def call_id(rng: random.Random, seq: int) -> str:
@@ -94,6 +113,8 @@ class Books:
         self.currency = rng.choice(["EUR", "EUR", "USD", "GBP"])
         self.month = rng.randint(1, 5)
         self.period = f"2025-{self.month:02d}"
+        self.mail = email(self.client_name, rng.choice(["studio-nord.de", "gmail.com", "acme-consult.eu", "posteo.de"]))
+        self.first = self.client_name.split()[0]
 
 
 def transactions(rng: random.Random, n: int) -> list[dict]:
@@ -162,7 +183,93 @@ def flow_balance(run: Run) -> None:
     run.say(f"The balance is {bal} EUR.")
 
 
-FLOWS = [flow_categorize, flow_invoice, flow_payment, flow_report, flow_balance]
+REMINDERS = (
+    "Hi {first}, a friendly reminder that invoice {inv} for {amt} was due on {due}. Could you let me know when "
+    "I can expect payment? Thanks!",
+    "Hello {first}, just following up on {inv} ({amt}, due {due}) — it still shows as open on my side. Please "
+    "arrange payment when you can.",
+    "Dear {first}, my records show that invoice {inv} over {amt} (due {due}) remains unpaid. I'd be grateful if "
+    "you could settle it this week.",
+    "Hi {first}, quick nudge on {inv}: {amt} has been outstanding since {due}. Let me know if anything about the "
+    "invoice is unclear.",
+    "{first}, this is a reminder that the payment of {amt} for invoice {inv} is overdue (due date {due}). Kind "
+    "regards",
+)
+
+
+def reminder(b: Books, template: str, due: str, amount: float | None = None) -> str:
+    amt = f"{b.amount if amount is None else amount:,.2f} {b.currency}"
+    return template.format(first=b.first, inv=b.invoice, amt=amt, due=due)
+
+
+def reminder_sent(run: Run) -> dict:
+    return {"reminder_id": f"rem_{hexs(run.rng, 12)}", "status": "sent",
+            "sent_at": f"{date(run.rng)}T{run.rng.randint(7, 19):02d}:{run.rng.randint(0, 59):02d}:00Z"}
+
+
+def overdue_invoice(b: Books, due: str) -> dict:
+    return {"invoice_id": b.invoice, "client": b.client_name, "client_email": b.mail, "total": b.amount,
+            "currency": b.currency, "due_date": due, "status": "overdue"}
+
+
+def flow_reminder(run: Run) -> None:
+    b = Books(run.rng)
+    due = date(run.rng, 1, 3)
+    run.begin("reminder", run.pick([f"{b.client_name} still hasn't paid {b.invoice}. Send a polite reminder.",
+                                    f"Chase {b.invoice} please, it's overdue.",
+                                    f"Can you nudge {b.first} about {b.invoice}?"]))
+    run.call("get_invoice", {"invoice_id": b.invoice}, overdue_invoice(b, due))
+    run.call("send_payment_reminder", {"invoice_id": b.invoice, "recipient": b.mail,
+                                       "message": reminder(b, run.pick(REMINDERS), due),
+                                       "tone": run.pick(["friendly", "firm"])}, reminder_sent(run))
+    run.say(f"Sent {b.first} a reminder about {b.invoice}.")
+
+
+EN16931_ERRORS = (
+    ("BR-DE-15", "/Invoice/cbc:BuyerReference", "The element 'Buyer reference' (BT-10) must be transmitted."),
+    ("BR-CO-15", "/Invoice/cac:LegalMonetaryTotal",
+     "Invoice total amount with VAT (BT-112) = Invoice total amount without VAT (BT-109) + Invoice total VAT "
+     "amount (BT-110)."),
+    ("BR-DE-23-a", "/Invoice/cac:PaymentMeans",
+     "If 'Payment means type code' (BT-81) uses code 58 (SEPA credit transfer), 'CREDIT TRANSFER' (BG-17) must "
+     "be transmitted."),
+    ("BR-S-08", "/Invoice/cac:TaxTotal/cac:TaxSubtotal",
+     "For each different value of VAT category rate (BT-119) the VAT category taxable amount (BT-116) shall "
+     "equal the sum of the invoice line net amounts."),
+    ("BR-CL-23", "/Invoice/cac:InvoiceLine[2]/cbc:InvoicedQuantity/@unitCode",
+     "Unit code MUST be coded according to the UN/ECE Recommendation 20 with Rec 21 extension."),
+    ("BR-DE-1", "/Invoice", "An invoice must contain information on 'PAYMENT INSTRUCTIONS' (BG-16)."),
+)
+EN16931_WARNINGS = (
+    ("PEPPOL-EN16931-R008", "/Invoice/cac:AccountingSupplierParty", "Document should not contain empty elements."),
+    ("BR-DE-21", "/Invoice/cbc:CustomizationID",
+     "The specification identifier should be the XRechnung standard identifier."),
+)
+PROFILES = ("xrechnung-3.0", "zugferd-2.3-en16931", "peppol-bis-3.0")
+
+
+def validation(rng: random.Random, doc: str, profile: str, errors: int) -> dict:
+    warn = rng.sample(EN16931_WARNINGS, rng.randint(0, 1))
+    return {"document_id": doc, "profile": profile, "valid": errors == 0,
+            "errors": [{"rule": r, "severity": "fatal", "location": loc, "message": msg}
+                       for r, loc, msg in rng.sample(EN16931_ERRORS, errors)],
+            "warnings": [{"rule": r, "severity": "warning", "location": loc, "message": msg} for r, loc, msg in warn],
+            "validator": "KoSIT validator 1.5.0 / xrechnung-config 3.0.2"}
+
+
+def flow_einvoice(run: Run) -> None:
+    merchant = run.pick(MERCHANTS)
+    doc = f"doc_{hexs(run.rng, 12)}"
+    profile = run.pick(PROFILES)
+    run.begin("e_invoice", run.pick([f"I uploaded the e-invoice from {merchant} ({doc}). Is it compliant?",
+                                     f"Check the {merchant} XRechnung before I book it: {doc}"]))
+    result = validation(run.rng, doc, profile, 0)
+    run.call("validate_e_invoice", {"document_id": doc, "profile": profile}, result)
+    run.say(f"The {merchant} e-invoice passes all {profile} checks"
+            + (" (one non-blocking warning)." if result["warnings"] else "."))
+
+
+FLOWS = [flow_categorize, flow_invoice, flow_payment, flow_report, flow_balance, flow_reminder, flow_einvoice]
 
 
 def bug_fx_repeat(run: Run) -> str:
@@ -309,6 +416,26 @@ def run_turn_limit(run: Run) -> str:
     return f"the run hit max_turns={limit} with work left, and the root span still reports OK"
 
 
+def bug_reminder_twice(run: Run) -> str:
+    m = "bookkeeping/payment_reminder_sent_twice"
+    b = Books(run.rng)
+    due = date(run.rng, 1, 3)
+    run.begin("reminder", run.pick([f"{b.invoice} from {b.client_name} is overdue, send them a reminder.",
+                                    f"Remind {b.first} to pay {b.invoice} please.",
+                                    f"{b.client_name} owes me {b.amount} {b.currency} on {b.invoice}. Chase it."]))
+    run.call("get_invoice", {"invoice_id": b.invoice}, overdue_invoice(b, due))
+    first, second = run.rng.sample(REMINDERS, 2)
+    tone = run.pick(["friendly", "firm"])
+    run.call("send_payment_reminder", {"invoice_id": b.invoice, "recipient": b.mail,
+                                       "message": reminder(b, first, due), "tone": tone}, reminder_sent(run), tag=m)
+    run.call("send_payment_reminder", {"invoice_id": b.invoice, "recipient": b.mail,
+                                       "message": reminder(b, second, due), "tone": tone}, reminder_sent(run), tag=m,
+             think=run.pick([None, "Sending the reminder to the client.", "Let me email the payment reminder."]))
+    run.say(f"Sent {b.first} a reminder about {b.invoice}.")
+    return ("send_payment_reminder sent twice for the same invoice to the same recipient, the second message "
+            "reworded (same facts); both were delivered")
+
+
 BUGS = [
     Variant("bookkeeping/exchange_rate_exact_repeat", "loop", "fetch_exchange_rate", bug_fx_repeat),
     Variant("bookkeeping/payment_recorded_twice", "duplicate_call", "record_payment", bug_double_payment),
@@ -323,6 +450,7 @@ BUGS = [
     Variant("bookkeeping/receipt_search_reworded_loop", "loop", "search_receipts", bug_receipt_reworded,
             terminal=True),
     Variant("bookkeeping/turn_limit_reported_ok", "silent_failure", None, run_turn_limit, terminal=True),
+    Variant("bookkeeping/payment_reminder_sent_twice", "duplicate_call", "send_payment_reminder", bug_reminder_twice),
 ]
 
 
@@ -385,6 +513,58 @@ def look_rate_limited(run: Run) -> str:
     return "categorize_transaction hit a transient error; the identical retry succeeded"
 
 
+def look_reminder_update(run: Run) -> str:
+    m = "bookkeeping/lookalike_reminder_then_balance_update"
+    b = Books(run.rng)
+    due = date(run.rng, 1, 3)
+    run.begin("reminder", run.pick([f"Send {b.client_name} a reminder for {b.invoice}, it's overdue.",
+                                    f"Chase {b.invoice} with {b.first}."]))
+    run.call("get_invoice", {"invoice_id": b.invoice}, overdue_invoice(b, due))
+    run.call("send_payment_reminder", {"invoice_id": b.invoice, "recipient": b.mail,
+                                       "message": reminder(b, run.pick(REMINDERS), due), "tone": "friendly"},
+             reminder_sent(run), tag=m)
+    part = round(b.amount * run.pick([0.25, 0.4, 0.5, 0.6]), 2)
+    rest = round(b.amount - part, 2)
+    run.user(run.pick([f"{b.first} just paid {part} by bank transfer. Record it and tell them what's still open.",
+                       f"Update: {part} {b.currency} came in from {b.client_name} for {b.invoice}. Book it and let "
+                       "them know the remaining balance."]))
+    run.call("record_payment", {"invoice_id": b.invoice, "amount": part, "method": "bank_transfer",
+                                "received_on": date(run.rng)},
+             {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "partially_paid", "balance_due": rest})
+    update = run.pick([
+        f"Hi {b.first}, thanks for your payment of {part:,.2f} {b.currency}. The remaining balance on {b.invoice} "
+        f"is {rest:,.2f} {b.currency}.",
+        f"Hello {b.first}, we received {part:,.2f} {b.currency} towards {b.invoice} — {rest:,.2f} {b.currency} is "
+        "still outstanding. Thank you!"])
+    run.call("send_payment_reminder", {"invoice_id": b.invoice, "recipient": b.mail, "message": update,
+                                       "tone": "friendly"}, reminder_sent(run), tag=m)
+    run.say(f"Recorded {part} and told {b.first} that {rest} {b.currency} is still open on {b.invoice}.")
+    return ("two send_payment_reminder emails to one client about one invoice: the overdue reminder, then (after a "
+            "partial payment) the new balance — different amounts, not a duplicate")
+
+
+def look_einvoice_invalid(run: Run) -> str:
+    m = "bookkeeping/lookalike_e_invoice_validation_report"
+    merchant = run.pick(MERCHANTS)
+    doc = f"doc_{hexs(run.rng, 12)}"
+    profile = run.pick(PROFILES)
+    run.begin("e_invoice", run.pick([f"I uploaded the e-invoice from {merchant} ({doc}). Is it compliant?",
+                                     f"Can you validate {doc}? It's the {merchant} invoice for {run.pick(MONTHS)}.",
+                                     f"Check the {merchant} XRechnung before I book it: {doc}"]))
+    result = validation(run.rng, doc, profile, run.rng.randint(1, 3))
+    args = {"document_id": doc} if run.rng.random() < 0.3 else {"document_id": doc, "profile": profile}
+    if "profile" not in args:
+        result["profile"] = "xrechnung-3.0"
+    run.call("validate_e_invoice", args, result, tag=m)
+    rules = ", ".join(e["rule"] for e in result["errors"])
+    run.say(run.pick([f"The {merchant} e-invoice is not compliant: it fails {rules}. Ask {merchant} for a corrected "
+                      "invoice before booking it.",
+                      f"{doc} doesn't pass validation ({len(result['errors'])} error(s): {rules}). I haven't booked "
+                      "it; the supplier needs to reissue it."]))
+    return ("validate_e_invoice returned valid:false with rule errors about the user's document — the service's "
+            "answer, not an argument error or a failed call")
+
+
 LOOKS = [
     Variant("bookkeeping/lookalike_transaction_cursor_pages", "lookalike", "list_transactions", look_cursor),
     Variant("bookkeeping/lookalike_rate_after_user_correction", "lookalike", "fetch_exchange_rate",
@@ -392,4 +572,8 @@ LOOKS = [
     Variant("bookkeeping/lookalike_detailed_report", "lookalike", "generate_report", look_long_report),
     Variant("bookkeeping/lookalike_categorize_rate_limit_retry", "lookalike", "categorize_transaction",
             look_rate_limited),
+    Variant("bookkeeping/lookalike_reminder_then_balance_update", "lookalike", "send_payment_reminder",
+            look_reminder_update),
+    Variant("bookkeeping/lookalike_e_invoice_validation_report", "lookalike", "validate_e_invoice",
+            look_einvoice_invalid),
 ]

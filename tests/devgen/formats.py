@@ -1,12 +1,78 @@
-"""Serialisers: OTLP JSON lines (GenAI conventions), Langfuse trace exports, flat OpenInference spans."""
+"""Serialisers of rendered runs (:class:`devgen.core.Span` lists) into four export formats.
+
+Every agent can be written in every format (``devgen.generate`` rotates them); provider-specific
+details (OTel provider name, instrumentation scope, LiteLLM model prefix) follow the agent's
+``PROVIDER`` (``openai``, ``anthropic``, ``google``), not the format.
+
+* ``otlp`` — :func:`otlp_spans` + :func:`otlp_line`: OTLP/JSON ``resourceSpans`` lines with OTel GenAI
+  attributes (``gen_ai.*``); tool failures set ``status.code = 2``; ids are 32/16 hex digits.
+* ``langfuse`` — :func:`langfuse_trace`: one Langfuse trace download per line (``trace`` + ``observations``
+  with SPAN/GENERATION/TOOL/EVENT types and ``scores``); ids are UUIDs (stored without dashes).
+* ``flat`` — :func:`flat_spans`: one OpenInference span per line (``trace_id``, ``span_id``, ``attributes``
+  with ``openinference.span.kind``, ``llm.*``, ``tool.*``); ids are 32/16 hex digits.
+* ``openai-agents`` — :func:`openai_agents_records`: the OpenAI Agents SDK tracing export objects
+  (``Trace.export()`` / ``Span.export()``), one per line: ``{"object": "trace", "id": "trace_<32 hex>",
+  "workflow_name", "group_id", "metadata"}`` then ``{"object": "trace.span", "id": "span_<24 hex>",
+  "trace_id", "parent_id", "started_at", "ended_at", "span_data", "error"}`` in the order the SDK's batch
+  processor exports them (the trace when it starts, each span when it ends: children before parents).
+  Times are ``datetime.isoformat()`` of UTC (microseconds, ``+00:00``; no fraction on a whole second).
+  Reproduced SDK behaviours:
+
+  - ``agent`` span data lists tool *names* only (``tools``), so no tool schemas are exported;
+  - ``generation`` spans (Chat Completions / LiteLLM models) carry the full chat history as ``input``,
+    the assistant message (with ``tool_calls``: id, function name, arguments JSON string) as ``output``,
+    ``model`` (``anthropic/…`` or ``gemini/…`` through LiteLLM), ``model_config`` and ``usage``
+    ``{input_tokens, output_tokens}``;
+  - ``response`` spans (Responses API models, OpenAI agents only) carry no content: ``{"type":
+    "response", "response_id": "resp_…"}`` and, from SDK 0.14 on, ``usage``. A run uses response spans
+    for all, none or about half of its model turns, never where that would hide a labelled model turn's
+    evidence (``devgen._response_turns``);
+  - ``function`` spans: ``input`` is the arguments JSON string; ``output`` is ``str(result)``: a JSON
+    string for tools that return JSON text, a Python ``repr`` of a dict for tools that return objects,
+    ``None`` for an empty result; ``mcp_data`` is ``None``;
+  - a failing tool usually catches its exception and returns error text (``error`` stays ``null``, so the
+    span status is unset); tools that raise go through the SDK's default failure handler: output
+    ``"An error occurred while running the tool. Please try again. Error: …"`` and ``error``
+    ``{"message": "Error running tool (non-fatal)", "data": {"tool_name", "error"}}``. Which tools
+    return objects or raise is fixed per (agent, tool);
+  - SDK 0.14 runs (the later part of the time window: ``meta["sdk_turns"]``) wrap the agent span in a
+    ``custom`` *task* span and each model turn with its tool calls in a ``custom`` *turn* span; earlier
+    runs have the agent span at the top; guardrail events become ``guardrail`` spans;
+  - the run outcome and any run-level attributes are in the trace's ``metadata`` (string values).
+
+  tracemine keeps the prefixed ids verbatim (``trace_…``/``span_…``) and stores the trace record as the
+  root span whose span id is the trace id.
+
+:func:`stored_id` gives an id as tracemine stores it, for each format.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from devgen.core import Span, dumps
+
+FORMATS = ("otlp", "langfuse", "flat", "openai-agents")
+FILE_PREFIX = {"otlp": "otlp", "langfuse": "langfuse", "flat": "spans", "openai-agents": "agents-sdk"}
+SOURCE_FORMAT = {"otlp": "otlp_json", "langfuse": "langfuse", "flat": "flat_spans", "openai-agents": "openai_agents"}
+"""How tracemine names each format in ``spans.source_format``."""
+
+PROVIDERS: dict[str, dict[str, str]] = {
+    "openai": {"otel": "openai", "scope": "opentelemetry.instrumentation.openai_v2", "scope_version": "2.1b0",
+               "oi_system": "openai", "oi_scope": "openinference.instrumentation.openai", "litellm": ""},
+    "anthropic": {"otel": "anthropic", "scope": "opentelemetry.instrumentation.anthropic",
+                  "scope_version": "0.38.7", "oi_system": "anthropic",
+                  "oi_scope": "openinference.instrumentation.anthropic", "litellm": "anthropic/"},
+    "google": {"otel": "gcp.vertex_ai", "scope": "opentelemetry.instrumentation.google_genai",
+               "scope_version": "0.3b0", "oi_system": "vertexai",
+               "oi_scope": "openinference.instrumentation.google_genai", "litellm": "gemini/"},
+}
 
 
 def iso(ns: int, digits: int = 3) -> str:
@@ -43,7 +109,7 @@ def otlp_spans(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any
         if s.role == "agent":
             attrs = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent.NAME,
                      "gen_ai.agent.id": meta["agent_id"], "gen_ai.conversation.id": meta["session"],
-                     "gen_ai.provider.name": "openai", "gen_ai.request.model": agent.MODELS[0],
+                     "gen_ai.provider.name": PROVIDERS[agent.PROVIDER]["otel"], "gen_ai.request.model": agent.MODELS[0],
                      "gen_ai.tool.definitions": dumps([{"type": "function", **t} for t in agent.TOOLS]),
                      "gen_ai.input.messages": dumps([{"role": "user", "parts": [{"type": "text",
                                                                                  "content": s.input}]}]),
@@ -60,7 +126,7 @@ def otlp_spans(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any
             for c in out_msg.get("tool_calls") or ():
                 parts.append({"type": "tool_call", "id": c["id"], "name": c["function"]["name"],
                               "arguments": c["function"]["arguments"]})
-            attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+            attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": PROVIDERS[agent.PROVIDER]["otel"],
                      "gen_ai.request.model": s.model, "gen_ai.response.model": s.model,
                      "gen_ai.request.temperature": 0.2, "gen_ai.usage.input_tokens": s.in_tok,
                      "gen_ai.usage.output_tokens": s.out_tok,
@@ -97,7 +163,8 @@ def otlp_line(span_objs: list[dict[str, Any]], agent: Any) -> dict[str, Any]:
         "resource": {"attributes": [_kv("service.name", agent.NAME), _kv("service.version", agent.VERSION),
                                     _kv("deployment.environment.name", "production"),
                                     _kv("telemetry.sdk.language", "python")]},
-        "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0"},
+        "scopeSpans": [{"scope": {"name": PROVIDERS[agent.PROVIDER]["scope"],
+                                  "version": PROVIDERS[agent.PROVIDER]["scope_version"]},
                         "spans": span_objs}]}]}
 
 
@@ -105,7 +172,7 @@ def otlp_line(span_objs: list[dict[str, Any]], agent: Any) -> dict[str, Any]:
 
 def langfuse_trace(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any]) -> dict[str, Any]:
     root = spans[0]
-    project = "clx9wh0ps0001qk08stockops"
+    project = "clx9wh0ps0001qk08" + agent.DIRNAME[:9]
     defs = [{"type": "function", "function": t} for t in agent.TOOLS]
     observations = []
     for s in spans:
@@ -127,7 +194,8 @@ def langfuse_trace(spans: list[Span], trace_id: str, agent: Any, meta: dict[str,
                        usageDetails={"input": s.in_tok, "output": s.out_tok, "total": s.in_tok + s.out_tok},
                        toolDefinitions=defs, toolCalls=calls, toolCallNames=[c["name"] for c in calls],
                        completionStartTime=iso(s.start + (s.end - s.start) // 3),
-                       metadata=dumps({"ls_provider": "anthropic", "stop_reason": s.extra.get("finish_reason")}))
+                       metadata=dumps({"ls_provider": agent.PROVIDER,
+                                             "stop_reason": s.extra.get("finish_reason")}))
         elif s.role == "tool":
             obs.update(type="TOOL", name=s.tool, input=text(s.args), output=text(s.result),
                        metadata=dumps({"tool_call_id": s.call_id}))
@@ -173,8 +241,8 @@ def flat_spans(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any
                                      **meta["outcome_attrs"], **s.extra}
             name = agent.ROOT_NAME
         elif s.role == "llm":
-            attrs = {"openinference.span.kind": "LLM", "llm.model_name": s.model, "llm.provider": "google",
-                     "llm.system": "vertexai", "llm.token_count.prompt": s.in_tok,
+            attrs = {"openinference.span.kind": "LLM", "llm.model_name": s.model, "llm.provider": agent.PROVIDER,
+                     "llm.system": PROVIDERS[agent.PROVIDER]["oi_system"], "llm.token_count.prompt": s.in_tok,
                      "llm.token_count.completion": s.out_tok, "llm.token_count.total": s.in_tok + s.out_tok,
                      "llm.invocation_parameters": dumps({"temperature": 0.1}),
                      "input.value": dumps({"messages": s.input}), "input.mime_type": "application/json",
@@ -201,13 +269,180 @@ def flat_spans(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any
                     "end_time": iso(s.end, 9), "status": {"code": code, "message": message},
                     "resource": {"attributes": {"service.name": agent.NAME, "service.version": agent.VERSION,
                                                 "deployment.environment": "prod"}},
-                    "scope": {"name": "openinference.instrumentation.google_genai", "version": "0.1.4"},
+                    "scope": {"name": PROVIDERS[agent.PROVIDER]["oi_scope"], "version": "0.1.4"},
                     "attributes": {k: v for k, v in attrs.items() if v is not None}})
     return out
 
 
+
+# -- OpenAI Agents SDK tracing export ----------------------------------------------------------------
+
+TOOL_FAILED = "An error occurred while running the tool. Please try again. Error: "
+
+
+def iso_us(ns: int) -> str:
+    """``datetime.now(timezone.utc).isoformat()`` as the SDK writes it: microseconds (none on a whole
+    second) and ``+00:00``."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=rest // 1000).isoformat()
+
+
+def _habit(agent: Any, tool: str | None, salt: str, share: float) -> bool:
+    """A fixed per (agent, tool) coding habit, true for about ``share`` of the tools."""
+    return zlib.crc32(f"{agent.NAME}/{tool}/{salt}".encode()) % 1000 < share * 1000
+
+
+def _sdk_output(agent: Any, s: Span) -> tuple[str | None, dict[str, Any] | None]:
+    """``(span_data.output, error)`` of a function span as the SDK exports it."""
+    if s.error:
+        if _habit(agent, s.tool, "raises", 0.34):  # the SDK's default failure_error_function
+            return TOOL_FAILED + s.error, {"message": "Error running tool (non-fatal)",
+                                           "data": {"tool_name": s.tool, "error": s.error}}
+        style = zlib.crc32(f"{agent.NAME}/{s.tool}/errtext".encode()) % 3  # the tool caught it itself
+        if style == 0:
+            return f"Error: {s.error}", None
+        if style == 1:
+            return repr({"error": s.error}), None
+        return s.error, None
+    result = s.result
+    if isinstance(result, str):
+        return result or None, None
+    if not result:
+        return None, None
+    if _habit(agent, s.tool, "repr", 0.5):  # the tool returns a dict; the SDK exports str(output)
+        return repr(result), None
+    return json.dumps(result, ensure_ascii=False), None  # the tool returns JSON text
+
+
+def _digest(*parts: str, n: int = 24) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def openai_agents_records(spans: list[Span], trace_id: str, agent: Any, meta: dict[str, Any],
+                          new_id: Callable[[], str]) -> list[dict[str, Any]]:
+    """The trace record and its span records, in export order (module docstring).
+
+    ``meta`` keys used: ``session`` (``group_id``), ``trace_metadata``, ``response_turns`` (the span ids
+    of model turns written as ``response`` spans), ``sdk_turns`` (SDK 0.14 task/turn spans)."""
+    root = spans[0]
+    provider = PROVIDERS[agent.PROVIDER]
+    response_turns: set[str] = set(meta.get("response_turns") or ())
+    turns_on = bool(meta.get("sdk_turns"))
+    records: list[dict[str, Any]] = []
+
+    def record(sid: str, parent: str | None, start: int, end: int, data: dict[str, Any],
+               error: dict[str, Any] | None = None) -> dict[str, Any]:
+        jitter = int(_digest(sid, n=6), 16)  # sub-millisecond clock noise, fixed per span
+        start += (jitter % 700) * 1000
+        end = max(end + (jitter // 700 % 900) * 1000, start + 1000)
+        obj = {"object": "trace.span", "id": sid, "trace_id": trace_id, "parent_id": parent,
+               "started_at": iso_us(start), "ended_at": iso_us(end), "span_data": data, "error": error}
+        records.append(obj)
+        return obj
+
+    task_id = new_id() if turns_on else None
+    agent_error = {"message": root.error, "data": None} if root.error else None
+    record(root.sid, task_id, root.start, root.end,
+           {"type": "agent", "name": agent.SDK_AGENT, "handoffs": [], "tools": [t["name"] for t in agent.TOOLS],
+            "output_type": "str"}, agent_error)
+    model_config = {"temperature": 0.2, "top_p": None, "frequency_penalty": None, "presence_penalty": None,
+                    "tool_choice": None, "parallel_tool_calls": None, "truncation": None, "max_tokens": None,
+                    "reasoning": None, "metadata": None, "store": None, "include_usage": None,
+                    "extra_query": None, "extra_body": None, "extra_headers": None, "extra_args": None,
+                    "base_url": "" if provider["litellm"] else "https://api.openai.com/v1/"}
+    if provider["litellm"]:
+        model_config["model_impl"] = "litellm"
+    history: list[dict[str, Any]] = []
+    system: dict[str, Any] | None = None
+    turn: dict[str, Any] | None = None  # the open turn span record
+    turn_no = 0
+    totals = {"input_tokens": 0, "output_tokens": 0, "requests": 0}
+    for s in spans[1:]:
+        if s.role == "llm":
+            turn_no += 1
+            totals["requests"] += 1
+            totals["input_tokens"] += s.in_tok or 0
+            totals["output_tokens"] += s.out_tok or 0
+            parent = root.sid
+            if turns_on:
+                turn = record(new_id(), root.sid, s.start - 1_000_000, s.end + 20_000,
+                              {"type": "custom", "name": "turn", "data": {
+                                  "sdk_span_type": "turn", "turn": turn_no, "agent_name": agent.SDK_AGENT,
+                                  "usage": {"input_tokens": s.in_tok, "output_tokens": s.out_tok,
+                                            "cached_input_tokens": 0}}})
+                parent = turn["id"]
+            for m in s.input or ():
+                if m["role"] == "system":
+                    system = {"content": m["content"], "role": "system"}
+                elif m["role"] == "user":
+                    history.append({"content": m["content"], "role": "user"})
+            out = s.output or {}
+            calls = out.get("tool_calls") or None
+            message = {"content": out.get("content"), "refusal": None, "role": "assistant", "annotations": [], "audio": None,
+                       "function_call": None, "tool_calls": calls}
+            if s.sid in response_turns:
+                data: dict[str, Any] = {"type": "response", "response_id": "resp_" + _digest(trace_id, s.sid, n=50)}
+                if turns_on:
+                    data["usage"] = {"requests": 1, "input_tokens": s.in_tok, "output_tokens": s.out_tok,
+                                     "total_tokens": (s.in_tok or 0) + (s.out_tok or 0),
+                                     "input_tokens_details": {"cached_tokens": 0},
+                                     "output_tokens_details": {"reasoning_tokens": 0}}
+            else:
+                data = {"type": "generation", "input": ([system] if system else []) + [dict(m) for m in history],
+                        "output": [message], "model": provider["litellm"] + (s.model or ""),
+                        "model_config": model_config,
+                        "usage": {"input_tokens": s.in_tok, "output_tokens": s.out_tok}}
+            record(s.sid, parent, s.start, s.end, data)
+            history.append({"role": "assistant", "content": message["content"],
+                            **({"tool_calls": calls} if calls else {})})
+        elif s.role == "tool":
+            output, error = _sdk_output(agent, s)
+            parent = turn["id"] if turn is not None else root.sid
+            done = record(s.sid, parent, s.start, s.end, {"type": "function", "name": s.tool, "input": text(s.args),
+                                                          "output": output, "mcp_data": None}, error)
+            if turn is not None:  # the turn ends after the tool calls it ran
+                turn["ended_at"] = iso_us(max(_ns(done["ended_at"]) + 60_000, _ns(turn["ended_at"])))
+            history.append({"role": "tool", "tool_call_id": s.call_id, "content": output or ""})
+        elif s.role == "event":
+            if s.name.startswith("guardrail."):
+                payload = s.input if isinstance(s.input, dict) else {}
+                record(s.sid, root.sid, s.start, s.end + 150_000,
+                       {"type": "guardrail", "name": s.name.split(".", 1)[1],
+                        "triggered": payload.get("passed") is False})
+            else:
+                record(s.sid, root.sid, s.start, s.end, {"type": "custom", "name": s.name,
+                                                         "data": s.input if isinstance(s.input, dict) else {}})
+    if turns_on and task_id is not None:
+        record(task_id, None, root.start - 1_000_000, root.end + 1_000_000,
+               {"type": "custom", "name": "task", "data": {
+                   "sdk_span_type": "task", "name": agent.WORKFLOW,
+                   "usage": {**totals, "cached_input_tokens": 0,
+                             "total_tokens": totals["input_tokens"] + totals["output_tokens"]}}})
+    trace = {"object": "trace", "id": trace_id, "workflow_name": agent.WORKFLOW, "group_id": meta["session"],
+             "metadata": meta.get("trace_metadata") or None}
+    records.sort(key=lambda r: (_ns(r["ended_at"]), _ns(r["started_at"])))  # exported when they end
+    return [trace, *records]
+
+
+def _ns(stamp: str) -> int:
+    parsed = datetime.fromisoformat(stamp)
+    return int(parsed.timestamp()) * 1_000_000_000 + parsed.microsecond * 1000
+
+
+def openai_agents_ids(rng: Any) -> tuple[str, Callable[[], str]]:
+    """A ``trace_<32 hex>`` id and a factory of ``span_<24 hex>`` ids (``uuid4().hex`` based, as the SDK)."""
+    def new_id() -> str:
+        return "span_" + format(rng.getrandbits(96), "024x")
+
+    return "trace_" + format(rng.getrandbits(128), "032x"), new_id
+
+
 def stored_id(raw: str, fmt: str) -> str:
-    """A span or trace id as tracemine stores it (uuids lose their dashes, hex is lower-cased)."""
+    """A span or trace id as tracemine stores it: Langfuse UUIDs lose their dashes, hex ids are
+    lower-cased, the OpenAI Agents SDK's prefixed ids (``trace_…``, ``span_…``) are kept verbatim (the
+    trace record becomes the root span, whose span id is the trace id)."""
     if fmt == "langfuse":
         return uuid.UUID(raw).hex
+    if fmt == "openai-agents":
+        return raw
     return raw.lower()

@@ -1,4 +1,5 @@
-"""Recruiting / interview-scheduling assistant ("talent-scheduler"), written as OTLP JSON lines."""
+"""Recruiting / interview-scheduling assistant ("talent-scheduler"; OpenAI models). Seed 0 writes it as OTLP
+JSON lines; other seeds rotate it through the other formats (``devgen.FORMATS``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from devgen.values import CITIES, DEPTS, ROLES, date, digits, email, hexs, perso
 NAME = "talent-scheduler"
 ROOT_NAME = "invoke_agent talent-scheduler"
 VERSION = "1.8.2"
-DIRNAME, FILE_PREFIX, GENERATION_NAME = "recruiting", "otlp", "chat"
+DIRNAME, GENERATION_NAME, PROVIDER = "recruiting", "chat", "openai"
+SDK_AGENT, WORKFLOW = "TalentScheduler", "Agent workflow"  # OpenAI Agents SDK agent and workflow names
 MODELS = ("gpt-4.1-mini-2025-04-14", "gpt-4.1-2025-04-14")
 SYSTEM = ("You are TalentScheduler, the recruiting coordinator for Northwind Labs. Use the tools to find "
           "candidates, check interviewer calendars, book interviews and email candidates. Never invent ids.")
@@ -478,9 +480,35 @@ def look_two_candidates(run: Run) -> str:
     return "two get_candidate reads with different ids in one turn"
 
 
+def look_referrals(run: Run) -> str:
+    m = "recruiting/lookalike_referrals_not_in_ats"
+    n = run.rng.randint(3, 5)
+    names: list[str] = []
+    while len(names) < n:
+        name = person(run.rng)
+        if name not in names:
+            names.append(name)
+    role = run.pick(ROLES)
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    run.begin("find_candidate", run.pick([
+        f"Are any of these referrals already in the ATS: {listed}?",
+        f"Quick check before I forward them to the {role} panel: do we have profiles for {listed}?",
+        f"Got {n} referrals for the {role} role — {listed}. Is anyone already in our pipeline?"]))
+    parallel = run.rng.random() < 0.4
+    for i, name in enumerate(names):
+        args: dict = {"query": name, "limit": run.pick([5, 10])} if run.rng.random() < 0.7 else {"query": name}
+        run.call("search_candidates", args, {"total": 0, "results": [], "took_ms": run.rng.randint(6, 45)}, tag=m,
+                 batched=parallel and i > 0)
+    run.say(run.pick([f"None of them is in the ATS yet ({listed}). Want me to create candidate profiles?",
+                      f"No matches for any of the {n} names — they are all new to us.",
+                      f"I searched for all {n} referrals; none of them has applied before."]))
+    return f"search_candidates for {n} different people (one search each), every one legitimately absent"
+
+
 LOOKS = [
     Variant("recruiting/lookalike_requisition_pagination", "lookalike", "list_requisitions", look_pagination),
     Variant("recruiting/lookalike_empty_search_handled", "lookalike", "search_candidates", look_empty_search),
     Variant("recruiting/lookalike_email_transient_retry", "lookalike", "send_email", look_email_retry),
     Variant("recruiting/lookalike_compare_two_candidates", "lookalike", "get_candidate", look_two_candidates),
+    Variant("recruiting/lookalike_referrals_not_in_ats", "lookalike", "search_candidates", look_referrals),
 ]

@@ -1,4 +1,8 @@
-"""Warehouse / inventory operations agent ("stockroom-ops"), written as Langfuse trace exports."""
+"""Warehouse / inventory operations agent ("stockroom-ops"; Anthropic models). Seed 0 writes it as Langfuse
+trace exports; other seeds rotate it through the other formats (``devgen.FORMATS``).
+
+Its supplier search (``search_suppliers``) answers with a fresh ``request_id`` and ``generated_at`` on
+every call, so identical content never means identical results (``supplier_search_paraphrase_loop``)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from devgen.values import date, digits, hexs, person
 NAME = "stockroom-ops"
 ROOT_NAME = "stockroom-ops.run"
 VERSION = "2025.03.1"
-DIRNAME, FILE_PREFIX, GENERATION_NAME = "warehouse", "langfuse", "anthropic.messages"
+DIRNAME, GENERATION_NAME, PROVIDER = "warehouse", "anthropic.messages", "anthropic"
+SDK_AGENT, WORKFLOW = "Stockroom operator", "stockroom-ops"  # OpenAI Agents SDK agent and workflow names
 MODELS = ("claude-3-5-haiku-20241022", "claude-sonnet-4-20250514")
 SYSTEM = ("You are the stockroom operations agent for Halden Supply. Check stock before moving it, never "
           "order more than the approved budget, and post a summary to the ops channel when you change stock.")
@@ -67,11 +72,20 @@ TOOLS = [
          "reason": {"type": "string", "enum": ["damage", "cycle_count", "return", "theft", "expired"]}},
          "required": ["sku", "warehouse", "delta", "reason"], "additionalProperties": False}},
     {"name": "notify_channel", "description": "Post a message to an ops chat channel."},
+    {"name": "search_suppliers", "description": "Search approved suppliers by product, category and delivery site.",
+     "parameters": {"type": "object", "properties": {
+         "query": {"type": "string", "minLength": 2}, "category": {"type": "string", "enum": CATEGORIES},
+         "delivers_to": {"type": "string", "enum": WAREHOUSES},
+         "max_lead_time_days": {"type": "integer", "minimum": 1}},
+         "required": ["query"]}},
 ]
 
 LAT = {"search_products": (120, 600), "lookup_sku": (40, 180), "get_stock_levels": (150, 800),
        "create_transfer_order": (300, 1200), "reserve_stock": (120, 500), "create_purchase_order": (500, 2200),
-       "get_order_status": (80, 300), "adjust_inventory": (150, 500), "notify_channel": (200, 700)}
+       "get_order_status": (80, 300), "adjust_inventory": (150, 500), "notify_channel": (200, 700),
+       "search_suppliers": (250, 1100)}
+SUPPLIERS = ["Nordic Fastening AB", "Rheinpack GmbH", "Brandt Arbeitsschutz GmbH", "Iberelec SL",
+             "Kowal Narzedzia Sp. z o.o.", "Vandermolen Packaging BV", "EuroSafe Supplies NV", "Halden Consumables Ltd"]
 
 
 def call_id(rng: random.Random, seq: int) -> str:
@@ -105,6 +119,32 @@ def levels(item: Item, rng: random.Random, wh: str | None = None, available: int
     return {"sku": item.sku, "warehouse": wh, "on_hand": on_hand, "reserved": reserved,
             "available": on_hand - reserved, "bins": [f"{wh}-{rng.choice('ABCD')}{rng.randint(1, 40):02d}-"
                                                       f"{rng.randint(1, 6)}"]}
+
+
+def suppliers(item: Item, rng: random.Random, n: int, lead: tuple[int, int] = (2, 6),
+              include_usual: bool = True) -> list[dict]:
+    names = rng.sample(SUPPLIERS, n)
+    out = [{"supplier_id": item.supplier if include_usual and i == 0 else f"SUP-{digits(rng, 4)}", "name": name,
+            "categories": sorted({item.category, rng.choice(CATEGORIES)}), "lead_time_days": rng.randint(*lead),
+            "min_order_eur": rng.choice([50, 100, 250, 500]), "rating": round(rng.uniform(3.4, 4.9), 1)}
+           for i, name in enumerate(names)]
+    return out
+
+
+class SupplierApi:
+    """The supplier search service: every answer has a new request id and generation time."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.day = date(rng)
+        self.clock = rng.randint(7 * 3600, 17 * 3600)
+
+    def answer(self, hits: list[dict]) -> dict:
+        self.clock += self.rng.randint(3, 14)
+        h, rest = divmod(self.clock, 3600)
+        stamp = f"{self.day}T{h:02d}:{rest // 60:02d}:{rest % 60:02d}.{self.rng.randint(0, 999):03d}Z"
+        return {"request_id": f"req_{hexs(self.rng, 20)}", "generated_at": stamp, "total": len(hits),
+                "suppliers": [dict(hit) for hit in hits], "took_ms": self.rng.randint(40, 380)}
 
 
 def ask_move(item: Item, run: Run) -> str:
@@ -147,6 +187,10 @@ def flow_purchase(run: Run) -> None:
     run.call("search_products", {"query": item.title.split(" (")[0], "category": item.category},
              {"results": [{"sku": item.sku, "title": item.title}], "page": 1, "total": 1})
     run.call("lookup_sku", {"sku": item.sku}, master(item, run.rng))
+    if run.rng.random() < 0.35:
+        run.call("search_suppliers", {"query": item.title.split(" (")[0], "category": item.category,
+                                      "delivers_to": item.wh},
+                 SupplierApi(run.rng).answer(suppliers(item, run.rng, run.rng.randint(1, 3))))
     run.call("create_purchase_order", {"supplier_id": item.supplier, "lines": [
         {"sku": item.sku, "quantity": item.qty * 5, "unit_price": item.price}], "currency": "EUR",
         "deliver_to": item.wh}, {"po_number": f"PO-{digits(run.rng, 6)}", "status": "sent_to_supplier",
@@ -302,6 +346,44 @@ def bug_notify_invalid(run: Run) -> str:
     return "notify_channel (no declared schema) answered with validation-error text; agent claimed success"
 
 
+def bug_supplier_loop(run: Run) -> str:
+    m = "warehouse/supplier_search_paraphrase_loop"
+    item = Item(run.rng)
+    days = run.pick([3, 5, 7])
+    short = item.title.split(" (")[0]
+    run.begin("sourcing", run.pick([
+        f"Find us a supplier that can get {item.title} to {item.wh} within {days} days — ours is out of stock.",
+        f"{item.supplier} can't deliver {short}. Who else can supply {item.wh} in under {days} days?",
+        f"Source an alternative supplier for {item.sku} ({short}), delivered to {item.wh} within {days} days."]))
+    queries = [short, f"{short} supplier", f"{short} wholesale", f"who sells {short.lower()}",
+               f"{short} distributor", f"{item.category} vendor {short.split()[0]}", f"alternative supplier {short}",
+               f"{short} bulk {item.category}"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(4, 6)
+    empty = run.rng.random() < 0.45
+    # the same suppliers every time, all too slow for the deadline (or nothing at all)
+    same = [] if empty else suppliers(item, run.rng, run.rng.randint(1, 3), lead=(days + 5, days + 20),
+                                      include_usual=False)
+    api = SupplierApi(run.rng)
+    for q in queries[:n]:
+        args: dict = {"query": q, "delivers_to": item.wh}
+        if run.rng.random() < 0.5:
+            args["category"] = item.category
+        if empty and run.rng.random() < 0.5:
+            args["max_lead_time_days"] = days
+        run.call("search_suppliers", args, api.answer(same), tag=m, think=run.pick(
+            [None, "No results, let me rephrase." if empty else "Same suppliers again — trying other keywords.",
+             "Let me try a broader search term.", "Searching with different wording."]))
+    run.stop(run.pick([
+        f"I couldn't find an approved supplier that can deliver {short} to {item.wh} within {days} days. "
+        "Should I ask purchasing to onboard a new one?",
+        f"Sorry — none of the suppliers I found can get {short} to {item.wh} in time, so I stopped searching.",
+        f"No alternative supplier for {item.sku} is available for delivery within {days} days."]))
+    what = "the same empty list" if empty else f"the same {len(same)} supplier(s)"
+    return (f"search_suppliers re-run {n} times with reworded queries; every answer had a new request_id and "
+            f"generated_at but {what}; the run gave up")
+
+
 BUGS = [
     Variant("warehouse/order_status_stuck_poll", "loop", "get_order_status", bug_stuck_poll, terminal=True),
     Variant("warehouse/sku_search_lookup_cycle", "loop", "search_products", bug_search_cycle, terminal=True,
@@ -314,6 +396,8 @@ BUGS = [
             terminal=True),
     Variant("warehouse/model_context_blowup", "outlier", None, bug_token_blowup),
     Variant("warehouse/notify_invalid_arguments_text", "argument_error", "notify_channel", bug_notify_invalid),
+    Variant("warehouse/supplier_search_paraphrase_loop", "loop", "search_suppliers", bug_supplier_loop,
+            terminal=True),
 ]
 
 
@@ -370,9 +454,46 @@ def look_error_words(run: Run) -> str:
     return "search results whose text talks about errors (fault codes), the call itself succeeded"
 
 
+def look_transfer_updates(run: Run) -> str:
+    m = "warehouse/lookalike_transfer_progress_updates"
+    item = Item(run.rng)
+    channel = run.pick(["#ops-stock", "#wh-alerts", "C04QK2X9ZL1"])
+    run.begin("transfer", run.pick([
+        f"{ask_move(item, run).rstrip('.')}. Keep {channel} posted until it has arrived.",
+        f"Send {item.qty} {item.sku} from {item.wh} to {item.other}; post in {channel} when it leaves and when "
+        "it's received."]))
+    run.call("get_stock_levels", {"sku": item.sku, "warehouse": item.wh}, levels(item, run.rng))
+    transfer_id, eta = f"TO-{digits(run.rng, 6)}", date(run.rng)
+    run.call("create_transfer_order", {"sku": item.sku, "from_warehouse": item.wh, "to_warehouse": item.other,
+                                       "quantity": item.qty, "priority": run.pick(["standard", "express"])},
+             {"transfer_id": transfer_id, "status": "released", "eta": eta})
+    first = run.pick([f"Transfer {transfer_id} started: {item.qty} x {item.sku} leaving {item.wh} for {item.other}, "
+                      f"ETA {eta}.",
+                      f":truck: {transfer_id} released — {item.qty} {item.sku} {item.wh} -> {item.other}, "
+                      f"arriving {eta}"])
+    ok = {"ok": True, "channel": channel}
+    run.call("notify_channel", {"channel": channel, "text": first},
+             {**ok, "ts": f"17{digits(run.rng, 8)}.{digits(run.rng, 6)}"}, tag=m)
+    for state in run.pick([["in_transit", "received"], ["received"], ["picking", "in_transit", "received"]]):
+        body = {"order_id": transfer_id, "status": state, "warehouse": item.other if state == "received" else item.wh}
+        if state == "received":
+            body["received_qty"] = item.qty
+        run.call("get_order_status", {"order_id": transfer_id}, body)
+    bin_ = f"{item.other}-{run.pick('ABCD')}{run.rng.randint(1, 40):02d}"
+    second = run.pick([f"Transfer {transfer_id} finished: {item.qty} x {item.sku} received at {item.other} and put "
+                       f"away in {bin_}.",
+                       f":white_check_mark: {transfer_id} arrived at {item.other} — {item.qty}/{item.qty} {item.sku} "
+                       "booked in."])
+    run.call("notify_channel", {"channel": channel, "text": second},
+             {**ok, "ts": f"17{digits(run.rng, 8)}.{digits(run.rng, 6)}"}, tag=m)
+    run.say(f"{transfer_id} has arrived at {item.other}; {channel} got the start and the arrival update.")
+    return "two notify_channel posts to one channel about one transfer: 'started' then 'received' (not a duplicate)"
+
+
 LOOKS = [
     Variant("warehouse/lookalike_poll_until_shipped", "lookalike", "get_order_status", look_poll),
     Variant("warehouse/lookalike_unknown_sku_reported", "lookalike", "lookup_sku", look_sku_missing),
     Variant("warehouse/lookalike_stock_across_warehouses", "lookalike", "get_stock_levels", look_per_warehouse),
     Variant("warehouse/lookalike_catalogue_mentions_errors", "lookalike", "search_products", look_error_words),
+    Variant("warehouse/lookalike_transfer_progress_updates", "lookalike", "notify_channel", look_transfer_updates),
 ]
