@@ -156,7 +156,7 @@ def make_dev(out: Path, traces: int, seed: int) -> str:
     import devgen
 
     devgen.generate(out, traces=traces, seed=seed, days=7)
-    return "otlp genai + langfuse + openinference"
+    return "otlp genai, langfuse, openinference, openai-agents sdk: rotating by seed"
 
 
 GENERATORS: dict[str, Callable[[Path, int, int], str]] = {

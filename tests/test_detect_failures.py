@@ -220,9 +220,13 @@ def test_silent_failure_is_more_severe_for_writes_and_lighter_when_retried() -> 
     assert write.severity == "high" and write.evidence["write"] is True
     b = Builder()
     b.tool("get_record", {"id": "R-1"}, "Error: upstream returned 503", span_id="bad")
-    b.tool("get_record", {"id": "R-1"}, {"id": "R-1", "name": "ok"})
+    b.tool("get_record", {"id": "R-1", "fields": "name"}, {"id": "R-1", "name": "ok"})
     (retried,) = silent(b.view())
     assert retried.span_ids == ["bad"] and retried.severity == "low" and retried.evidence["later_success"] is True
+    transient = Builder()  # the same call again worked: a transient failure, recovered
+    transient.tool("get_record", {"id": "R-1"}, "Error: upstream returned 503")
+    transient.tool("get_record", {"id": "R-1"}, {"id": "R-1", "name": "ok"})
+    assert silent(transient.view()) == []
 
 
 def test_argument_rejections_are_left_to_argument_error_unless_asked() -> None:

@@ -443,3 +443,25 @@ def test_a_read_failing_with_a_named_not_found_that_the_agent_reports_is_not_unr
     assert run_with("No such policy", "policy_details") == []
     assert len(run_with("404 Not Found", "policy_details")) == 1  # names nothing: the endpoint may be wrong
     assert len(run_with("policy 'PL-20417' not found", "cancel_policy")) == 1  # a write that misses failed
+
+
+def test_a_checking_tool_returning_its_verdict_with_reasons_is_data_not_a_failure() -> None:
+    report = {"valid": False, "errors": [{"rule": "BR-CO-15", "message": "VAT total must be the sum of lines"}]}
+    run = Run()
+    run.call("check_e_invoice", {"document": "doc_81f2", "profile": "EN16931"}, report)
+    assert _silent(run) == [] and _arguments(run) == []
+    run = Run()
+    run.call("check_e_invoice", {"document": "doc_81f2"}, {"errors": [{"message": "validator crashed"}]})
+    assert len(_silent(run)) == 1  # no verdict: the errors are the call's
+
+
+def test_a_message_resent_in_other_words_stating_the_same_facts_is_a_duplicate() -> None:
+    run = Run()
+    run.call("send_payment_reminder", {"invoice": "INV-2025-0042", "to": "kim@example.org",
+                                       "message": "Hi Kim, a friendly reminder that invoice INV-2025-0042 for "
+                                                  "1,250.00 EUR was due on 2025-03-01."}, {"status": "sent"})
+    run.call("send_payment_reminder", {"invoice": "INV-2025-0042", "to": "kim@example.org",
+                                       "message": "Dear Kim, my records show INV-2025-0042 over 1,250.00 EUR "
+                                                  "(due 2025-03-01) remains unpaid."}, {"status": "sent"})
+    [signal] = _duplicates(run)
+    assert signal.evidence["reworded"]

@@ -214,6 +214,30 @@ def _value_similarity(a: Any, b: Any, key: str = "", ignore: frozenset[str] = fr
     return 1.0 if a == b else 0.0
 
 
+def _facts(text: str) -> frozenset[str]:
+    """The digit-bearing tokens of a text: the ids, amounts and dates it states."""
+    return frozenset(t for t in _TOKEN.findall(text.casefold()) if any(c.isdigit() for c in t))
+
+
+def _same_facts(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_facts(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_facts(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, str) and isinstance(b, str) and a != b:
+        if min(len(_TOKEN.findall(a)), len(_TOKEN.findall(b))) < 3:
+            return False  # identifiers and short values must be equal; only prose may be reworded
+        facts = _facts(a)
+        return bool(facts) and facts == _facts(b)
+    return a == b
+
+
+def same_facts(a: ToolCall, b: ToolCall) -> bool:
+    """Same tool, same fields, every value equal except prose, which states exactly the same ids, amounts
+    and dates (at least one) in other words: the same message rewritten."""
+    return a.tool == b.tool and _same_facts(normalize_value(a.args), normalize_value(b.args))
+
+
 def args_similarity(a: ToolCall, b: ToolCall) -> float:
     """Similarity of two calls' arguments (see :func:`_value_similarity`); 0.0 for different tools."""
     if a.tool != b.tool:

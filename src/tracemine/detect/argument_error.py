@@ -44,7 +44,7 @@ import orjson
 from tracemine.detect.actions import PAGING_WORDS
 from tracemine.detect.args import normalize_value
 from tracemine.detect.base import Detector
-from tracemine.detect.outcome import explicit_error, not_found_failure, result_failure
+from tracemine.detect.outcome import VERDICT_KEYS, explicit_error, norm_key, not_found_failure, result_failure
 from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
 from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
@@ -141,6 +141,8 @@ def error_context(call: ToolCall) -> tuple[bool, str]:
 
 def _dict_error(result: dict[str, Any]) -> tuple[bool, str]:
     errorish = False
+    if any(norm_key(k) in VERDICT_KEYS and isinstance(v, bool) for k, v in result.items()):
+        return False, ""  # a checking tool's verdict about its input, with its reasons: data, not a rejection
     for key in ("error", "errors", "exception", "fault"):
         if result.get(key) not in (None, "", [], {}, False, 0):
             errorish = True
@@ -556,8 +558,8 @@ class ArgumentErrorDetector(Detector):
         self.rules = Rules(
             min_support=int(self.setting("min_support", 30)),
             required_share=float(self.setting("required_share", 0.99)),
-            type_share=float(self.setting("type_share", 0.99)),
-            shape_share=float(self.setting("shape_share", 0.99)),
+            type_share=float(self.setting("type_share", 0.9)),
+            shape_share=float(self.setting("shape_share", 0.9)),
             enum_max_values=int(self.setting("enum_max_values", 12)),
             enum_min_calls=int(self.setting("enum_min_calls", 30)),
             enum_rare_share=float(self.setting("enum_rare_share", 0.02)),

@@ -10,8 +10,9 @@ earlier call of it had succeeded, adjacent or not.
   observing changing state (a poll), not duplicating work.
 * A write repeated **back to back with reworded free text** (the next tool call is the same tool again;
   identifiers, numbers, enum-like values and every other field equal; the free text alike by
-  :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``), both calls succeeding, is
-  a duplicate too: the same reminder sent twice in other words. Two different updates to one recipient
+  :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``, or stating exactly the
+  same ids, amounts and dates in other words, :func:`~tracemine.detect.actions.same_facts`), both calls
+  succeeding, is a duplicate too: the same reminder sent twice in other words. Two different updates to one recipient
   have other work between them (what changed), so adjacency is required.
 * Calls inside a tool loop (see :mod:`tracemine.detect.loop`) are left to the loop detector; its
   thresholds are read from this detector's ``loop`` setting (defaults match the loop detector's).
@@ -32,6 +33,7 @@ from tracemine.detect.actions import (
     call_succeeded,
     loop_span_ids,
     result_signature,
+    same_facts,
 )
 from tracemine.detect.base import Detector
 from tracemine.detect.tool_roles import is_write_tool
@@ -80,7 +82,7 @@ class DuplicateCallDetector(Detector):
             if not (call_succeeded(a) and call_succeeded(b)):
                 continue
             similarity = args_similarity(a, b)
-            if similarity < threshold:
+            if similarity < threshold and not same_facts(a, b):
                 continue
             taken.update((a.span.span_id, b.span.span_id))
             evidence: dict[str, Any] = {

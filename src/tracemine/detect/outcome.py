@@ -125,9 +125,15 @@ def _http_code(value: Any) -> int | None:
     return code if 100 <= code <= 599 else None
 
 
+VERDICT_KEYS = frozenset({"valid", "isvalid", "passed", "compliant", "conforms", "eligible", "approved", "verified"})
+"""Keys whose boolean value is a *verdict about the input* a checking tool was asked for: with one, the
+result's ``errors`` are the verdict's reasons (data the tool was called to produce), not a failed call."""
+
+
 def _dict_failure(result: dict[str, Any]) -> Failure | None:
     """Failure reported by the top-level keys of a structured result."""
     keys = {norm_key(k): k for k in result}
+    verdict = any(nk in VERDICT_KEYS and isinstance(result[k], bool) for nk, k in keys.items())
     reason_source = {k: v for k, v in result.items() if norm_key(k) not in SUCCESS_KEYS}
     for nk, key in keys.items():
         value = result[key]
@@ -146,7 +152,7 @@ def _dict_failure(result: dict[str, Any]) -> Failure | None:
             return Failure("status_field", f"{key}={value}" + (f": {message_of(rest)}" if rest else ""))
     for nk, key in keys.items():
         value = result[key]
-        if nk in ERROR_KEYS and not is_blank(value):
+        if nk in ERROR_KEYS and not is_blank(value) and not verdict:
             reason = message_of(value) if value is not True else message_of(
                 {k: v for k, v in result.items() if k != key})
             return Failure("error_in_result", reason or f"{key} set")

@@ -219,8 +219,8 @@ class Rules:
 
     min_support: int = 30
     required_share: float = 0.99
-    type_share: float = 0.99
-    shape_share: float = 0.99
+    type_share: float = 0.9
+    shape_share: float = 0.9
     enum_max_values: int = 12
     enum_min_calls: int = 30
     enum_rare_share: float = 0.02

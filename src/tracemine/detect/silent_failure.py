@@ -32,7 +32,8 @@ Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its 
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
 agent span, an error text as the agent's output, and errors of non-step child spans swallowed at the agent
 level. Results that say the *call* was malformed (validation errors, unknown tools, HTTP 400/422) are
-left to ``argument_error`` unless ``defer_argument_errors`` is false. Calls inside a tool loop (the same
+left to ``argument_error`` unless ``defer_argument_errors`` is false. A failure reported in the body and
+retried with the same arguments successfully by the next call of the tool was transient: no signal. Calls inside a tool loop (the same
 call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
 whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
 once, as ``ignored_not_found``.
@@ -211,6 +212,8 @@ class SilentFailureDetector(Detector):
             extra = empty[1]
         if not failures:
             return None  # "there is no such thing": an answer, judged by what the agent did with it
+        if failures[0].mechanism in REPORTED_FAILURE and _retried_identically(view, call):
+            return None  # a transient failure the agent retried with the same arguments, successfully
         recovered = _later_success(view, call)
         extra["later_success"] = recovered
         if recovered and not write:
@@ -470,6 +473,13 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
             text = later.span.tool_result.casefold()
             learned.update(f for f in wanted if f in text)
     return None
+
+
+def _retried_identically(view: TraceView, call: ToolCall) -> bool:
+    """The next call of the same tool has the same arguments and reports no failure."""
+    following = next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+    return (following is not None and following.args_key == call.args_key and not explicit_error(following.span)
+            and call_failure(following) is None)
 
 
 def _later_success(view: TraceView, call: ToolCall) -> bool:
