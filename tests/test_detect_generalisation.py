@@ -465,3 +465,12 @@ def test_a_message_resent_in_other_words_stating_the_same_facts_is_a_duplicate()
                                                   "(due 2025-03-01) remains unpaid."}, {"status": "sent"})
     [signal] = _duplicates(run)
     assert signal.evidence["reworded"]
+
+
+def test_a_search_reworded_with_optional_filters_and_rounded_amounts_is_a_loop() -> None:
+    run = Run()
+    for args in ({"query": "Adobe 69"}, {"query": "adobe receipt", "year": "2025"}, {"query": "Adobe 68.6"},
+                 {"query": "ADOBE *68.6", "year": "2025"}):
+        run.call("search_receipts", args, {"receipts": [], "total": 0, "request_id": "req_9f8e7d6c5b4a"})
+    [loop] = detect(LoopDetector(), run)
+    assert loop.evidence["repeats"] == 4 and loop.evidence["fix_mechanism"] == "tool_repeat"

@@ -174,20 +174,46 @@ def _trigrams(text: str) -> frozenset[str]:
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    return [m.replace(",", "") for m in _NUMBER.findall(text)]
+
+
+def _same_number(x: str, y: str) -> bool:
+    """Equal, or one is the other at a lower precision (``69`` and ``68.6``; ``0006`` and ``6``)."""
+    if x == y:
+        return True
+    dx, dy = len(x.partition(".")[2]), len(y.partition(".")[2])
+    low = min(dx, dy)
+    return round(float(x), low) == round(float(y), low)
+
+
+def _numbers_conflict(a: str, b: str) -> bool:
+    """Both texts state numbers (dates, ids, amounts) and neither's numbers are all among the other's."""
+    na, nb = _numbers(a), _numbers(b)
+    if not na or not nb:
+        return False
+    def covered(small: list[str], big: list[str]) -> bool:
+        return all(any(_same_number(x, y) for y in big) for x in small)
+    return not (covered(na, nb) or covered(nb, na))
+
+
 def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> float:
     """How alike two free texts are, 0..1: the larger of the token-set Jaccard and the character-trigram
-    Jaccard of their content words (case, punctuation, stop words, plural/verb endings and the ``ignore``
-    words — a tool's own name words, which restate its domain rather than the question — left out).
-    Texts whose numbers conflict (each carries digit-bearing tokens — dates, ids, amounts — and neither
-    set holds the other) are different questions: 0. Dropping or rounding a number is rewording."""
+    Jaccard of their content words (case, punctuation, stop words, plural/verb endings, bare numbers and
+    the ``ignore`` words — a tool's own name words, which restate its domain rather than the question —
+    left out). Texts whose numbers conflict (each states numbers — dates, ids, amounts — and neither's are
+    all among the other's) are different questions: 0. Dropping a number, or stating it at another
+    precision (``69`` for ``68.6``), is rewording."""
     ta, tb = _content_tokens(a), _content_tokens(b)
     if ta == tb:
         return 1.0
-    da = {t for t in ta if any(c.isdigit() for c in t)}
-    db = {t for t in tb if any(c.isdigit() for c in t)}
-    if da and db and not (da <= db or db <= da):
+    if _numbers_conflict(a, b):
         return 0.0
-    sa, sb = frozenset(ta) - ignore, frozenset(tb) - ignore
+    sa = frozenset(t for t in ta if not t.isdigit()) - ignore
+    sb = frozenset(t for t in tb if not t.isdigit()) - ignore
     if not sa or not sb:
         return 0.0
     return max(jaccard(sa, sb), jaccard(_trigrams(" ".join(sorted(sa))), _trigrams(" ".join(sorted(sb)))))
@@ -238,14 +264,24 @@ def same_facts(a: ToolCall, b: ToolCall) -> bool:
     return a.tool == b.tool and _same_facts(normalize_value(a.args), normalize_value(b.args))
 
 
-def args_similarity(a: ToolCall, b: ToolCall) -> float:
-    """Similarity of two calls' arguments (see :func:`_value_similarity`); 0.0 for different tools."""
+def args_similarity(a: ToolCall, b: ToolCall, optional_keys: bool = False) -> float:
+    """Similarity of two calls' arguments (see :func:`_value_similarity`); 0.0 for different tools.
+
+    With ``optional_keys``, a filter added or dropped at the top level (``category`` in one search, not in
+    the next) does not make the calls different: the keys both have are compared, as long as they include
+    a free-text one (the question itself)."""
     if a.tool != b.tool:
         return 0.0
     if a.args_key == b.args_key:
         return 1.0
     tool_words = frozenset(_stem(w) for w in words(a.tool))
-    return _value_similarity(normalize_value(a.args), normalize_value(b.args), ignore=tool_words)
+    x, y = normalize_value(a.args), normalize_value(b.args)
+    if optional_keys and isinstance(x, dict) and isinstance(y, dict) and x.keys() != y.keys():
+        common = x.keys() & y.keys()
+        if not any(isinstance(x[k], str) and len(_TOKEN.findall(x[k])) >= 2 for k in common):
+            return 0.0
+        x, y = {k: x[k] for k in common}, {k: y[k] for k in common}
+    return _value_similarity(x, y, ignore=tool_words)
 
 
 def _near_same_value(a: Any, b: Any, threshold: float) -> bool:
@@ -343,10 +379,14 @@ class Run:
         return self.start + self.period * self.repeats
 
 
-def periodic_runs(n: int, same: Callable[[int, int], bool], min_repeats: int, max_period: int) -> list[Run]:
+def periodic_runs(n: int, same: Callable[[int, int], bool], min_repeats: int, max_period: int,
+                  block_ok: Callable[[int, int], bool] | None = None) -> list[Run]:
     """Non-overlapping runs, left to right; at each start the period covering most items wins (shortest on ties).
 
-    ``same(i, j)`` says whether item ``j`` repeats item ``i`` (``i < j``).
+    ``block_ok(start, period)``, when given, may refuse a block as a cycle.
+    ``same(i, j)`` says whether item ``j`` repeats item ``i`` (``i < j``); a repetition continues the run
+    when each of its items repeats the corresponding item of *any* earlier repetition (a rewording of a
+    rewording of the first question is still that question).
     """
     runs: list[Run] = []
     i = 0
@@ -355,9 +395,12 @@ def periodic_runs(n: int, same: Callable[[int, int], bool], min_repeats: int, ma
         for period in range(1, max_period + 1):
             if i + period * min_repeats > n:
                 break
+            if block_ok is not None and not block_ok(i, period):
+                continue
             repeats = 1
             while i + period * (repeats + 1) <= n and all(
-                same(i + k, i + period * repeats + k) for k in range(period)
+                any(same(i + period * r + k, i + period * repeats + k) for r in range(repeats))
+                for k in range(period)
             ):
                 repeats += 1
             if repeats >= min_repeats and (best is None or period * repeats > best.period * best.repeats):
@@ -427,7 +470,7 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     calls = actions(view)
     signatures = [content_signature(c) for c in calls]
     result_tokens: dict[int, frozenset[str]] = {}
-    similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j]))
+    similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j], optional_keys=True))
 
     def rtokens(i: int) -> frozenset[str]:
         if i not in result_tokens:
@@ -447,7 +490,11 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
                 and similarity(i, j) >= params.paraphrase_similarity)
 
     loops = []
-    for run in periodic_runs(len(calls), _memo(same), params.min_repeats, params.max_period):
+    def block_ok(start: int, period: int) -> bool:
+        # one tool asked again and again is a repetition of period 1, however its rewordings pair up
+        return period == 1 or len({c.tool for c in calls[start:start + period]}) > 1
+
+    for run in periodic_runs(len(calls), _memo(same), params.min_repeats, params.max_period, block_ok):
         block = calls[run.start : run.start + run.period]
         if run.period > 1 and not _primitive([c.args_key for c in block]):
             continue
