@@ -464,10 +464,10 @@ def test_llm_error_followed_by_any_successful_llm_call_recovers() -> None:
 
 
 def test_silent_result_errors_count_only_when_asked() -> None:
-    view = one_call_view("Error: payment method not found")
+    view = one_call_view("Error: payment declined by the issuer")
     assert unrecovered(view) == []
     (signal,) = unrecovered(view, include_result_errors=True)
-    assert signal.span_ids == ["target"] and "payment method not found" in signal.evidence["error"]
+    assert signal.span_ids == ["target"] and "payment declined" in signal.evidence["error"]
 
 
 def test_inferred_errors_are_not_explicit() -> None:

@@ -13,8 +13,8 @@ Mechanisms (each call gets at most one signal listing every mechanism that appli
 - ``corrected_after_rejection`` — whatever the rejection says: the call failed (not transiently: no
   timeout, rate limit, 5xx or connection error; not a not-found answer), and the very next tool call is
   the same tool with changed arguments about the same thing (they share a value; at most half of the
-  fields changed), and it worked. The changed fields are the evidence (``changed_fields``): the agent
-  had to correct them.
+  fields changed), the rejection names a changed field or its old value, and it worked. The changed
+  fields are the evidence (``changed_fields``): the agent had to correct them.
 
 An argument error is reported whatever happened next: the tool silently accepted it, returned an error, or
 the agent retried with corrected arguments. Recovery (a later clean call of the same tool that keeps some
@@ -88,12 +88,13 @@ _VALIDATION_PATTERNS = re.compile(
 )
 TRANSIENT = re.compile(
     r"\btime[d]?[ _-]?out\b|\btimeout|deadline|\b429\b|rate[ _-]?limit|too many requests|throttl|\b5\d\d\b"
-    r"|unavailable|temporar|try again|retry|connection (?:reset|refused|aborted|closed|error)|overloaded|busy"
+    r"|unavailable|temporar|connection (?:reset|refused|aborted|closed|error)|overloaded|busy"
     r"|quota|exhausted|capacity",
     re.IGNORECASE,
 )
 """Failures that say nothing about the arguments: a retry with other arguments that works is a coincidence."""
-_ERROR_START = re.compile(r"^\s*(?:error|exception|traceback|failed|failure|fatal)\b", re.IGNORECASE)
+_ERROR_START = re.compile(r"^\s*(?:error|exception|traceback|failed|failure|fatal|an?\s+(?:error|exception|failure)"
+                          r"\s+(?:occurred|occured|happened|was\s+raised))\b", re.IGNORECASE)
 _ERROR_KEYS = ("error", "errors", "exception", "fault", "detail", "details", "message", "msg", "reason",
                "description", "title", "code", "type", "error_message", "errorMessage", "error_code", "errorCode")
 _STATUS_KEYS = ("status", "status_code", "statusCode", "http_status", "httpStatus", "code")
@@ -563,7 +564,7 @@ class ArgumentErrorDetector(Detector):
             enum_max_values=int(self.setting("enum_max_values", 12)),
             enum_min_calls=int(self.setting("enum_min_calls", 30)),
             enum_rare_share=float(self.setting("enum_rare_share", 0.02)),
-            free_text_share=float(self.setting("free_text_share", 0.01)),
+            free_text_share=float(self.setting("free_text_share", 0.1)),
             template_min_distinct=int(self.setting("shape_min_distinct", 10)),
             tolerance=int(self.setting("rule_tolerance", 2)),
         )
@@ -725,6 +726,11 @@ class ArgumentErrorDetector(Detector):
             return False  # most of the call changed: another question, not a corrected one
         if all(any(w in PAGING_WORDS for w in words(k)) for k in changed):
             return False  # the next page, not a correction
+        said = (error_text or call.result_text).casefold()
+        named = [k for k in changed if any(w in said for w in words(k) if len(w) >= 3)
+                 or (isinstance(mine.get(k), str | int) and len(str(mine[k])) >= 2 and str(mine[k]).casefold() in said)]
+        if not named:
+            return False  # the rejection says nothing about what changed: the next item, not a correction
         found["mechanisms"].append("corrected_after_rejection")
         found["reason"] = (error_text or call.result_text)[:300]
         found["changed_fields"] = changed

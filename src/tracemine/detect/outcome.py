@@ -45,6 +45,7 @@ _KEY_NORM = re.compile(r"[\s_\-.]+")
 _ERROR_TEXT = re.compile(
     r"""^\s*(?:
         \[?(?:error|exception|fatal|failure|failed|err)\]?\s*[:!\-]          # Error: / [ERROR] - / failed:
+      | an?\ (?:error|exception|failure)\ (?:occurred|occured|happened|was\ raised)\b  # An error occurred …
       | traceback\ \(most\ recent\ call\ last\)                              # Python traceback
       | (?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Fault)\b\s*[:(]      # ValueError: / errors.ApiError(
     )""",
@@ -664,6 +665,12 @@ _ADMITS_FAILURE = re.compile(
 def admits_failure(text: str) -> bool:
     """A final answer that tells the user the task failed (apology, "couldn't", "failed", "try again")."""
     return bool(text) and bool(_ADMITS_FAILURE.search(text))
+
+
+def gave_up_after(view: Any, call: Any) -> bool:
+    """The run ended right after this tool call (no later tool call) with a final answer admitting
+    failure: the agent saw the call fail and gave up."""
+    return call is not None and view.tool_calls and view.tool_calls[-1] is call and admits_failure(final_answer(view))
 
 
 def final_answer(view: Any) -> str:

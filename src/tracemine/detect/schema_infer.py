@@ -224,7 +224,7 @@ class Rules:
     enum_max_values: int = 12
     enum_min_calls: int = 30
     enum_rare_share: float = 0.02
-    free_text_share: float = 0.01
+    free_text_share: float = 0.1
     template_min_distinct: int = 10
     tolerance: int = 2
     """Exceptions a rule tolerates in its training calls whatever the share (bad calls are part of the window)."""

@@ -33,7 +33,9 @@ exit-reason attributes or events say the run stopped on a time or turn limit), a
 agent span, an error text as the agent's output, and errors of non-step child spans swallowed at the agent
 level. Results that say the *call* was malformed (validation errors, unknown tools, HTTP 400/422) are
 left to ``argument_error`` unless ``defer_argument_errors`` is false. A failure reported in the body and
-retried with the same arguments successfully by the next call of the tool was transient: no signal. Calls inside a tool loop (the same
+retried with the same arguments successfully by the next call of the tool was transient: no signal; one
+after which the agent gave up (the run's last tool call, a final answer admitting failure) was not
+silent: ``unrecovered_error`` reports it (``defer_admitted``). Calls inside a tool loop (the same
 call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
 whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
 once, as ``ignored_not_found``.
@@ -62,6 +64,7 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     final_answer,
+    gave_up_after,
     is_argument_rejection,
     lookup_miss,
     norm_key,
@@ -92,6 +95,7 @@ DEFAULTS: dict[str, Any] = {
     "severity_agent": "high",
     "check_ignored_not_found": True,
     "defer_loops": True,
+    "defer_admitted": True,
     "severity_ignored_not_found": "high",
 }
 
@@ -214,6 +218,8 @@ class SilentFailureDetector(Detector):
             return None  # "there is no such thing": an answer, judged by what the agent did with it
         if failures[0].mechanism in REPORTED_FAILURE and _retried_identically(view, call):
             return None  # a transient failure the agent retried with the same arguments, successfully
+        if failures[0].mechanism in REPORTED_FAILURE and self.cfg("defer_admitted") and gave_up_after(view, call):
+            return None  # the agent saw it and gave up: unrecovered_error's finding, not a silent one
         recovered = _later_success(view, call)
         extra["later_success"] = recovered
         if recovered and not write:

@@ -14,7 +14,11 @@ when no step inside it failed: otherwise its error is the step's, propagated.
 A read whose error says there is no such thing and names it (``order 'ORD-9' not found``) has answered
 (``not_found_is_answer``): reporting it, or asking the user, is what the agent should do.
 
-With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
+A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
+how the OpenAI Agents SDK and many frameworks report a failed tool) counts as an error here when the
+run ended right after it with a final answer admitting failure (``admitted_result_errors``): the agent saw it and gave up, so it is
+not silent — it went unrecovered. That is the run's last tool call: a failure followed by more work is
+judged by ``silent_failure``. With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
 """
 
@@ -24,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracemine.detect.actions import LoopParams, loop_span_ids
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     admits_failure,
@@ -33,6 +38,7 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     final_answer,
+    not_found_failure,
     reported_status,
     says_not_found,
 )
@@ -43,6 +49,7 @@ from tracemine.model import Signal, Span, SpanKind, span_order_key
 DEFAULTS: dict[str, Any] = {
     "include_result_errors": False,
     "not_found_is_answer": True,
+    "admitted_result_errors": True,
     "include_llm_errors": True,
     "handled_by_other_tools": True,
     "severity": "medium",
@@ -79,16 +86,17 @@ class UnrecoveredErrorDetector(Detector):
     name = "unrecovered_error"
     kinds = ("unrecovered_error",)
     uses_window_stats = False
+    reads_settings_of = ("loop",)
 
     def cfg(self, key: str) -> Any:
         return self.setting(key, DEFAULTS[key])
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
-        units = self._units(view)
         root = view.root
         root_failed = root is not None and root.kind not in (SpanKind.TOOL, SpanKind.LLM) and explicit_error(root)
         answer = final_answer(view)
         run_admits_failure = admits_failure(answer)
+        units = self._units(view, run_admits_failure)
         groups: dict[tuple[str, str], Group] = {}
         for i, unit in enumerate(units):
             if not unit.failed:
@@ -125,9 +133,14 @@ class UnrecoveredErrorDetector(Detector):
         texts = [reason, *(m for _, m in exception_events(call.span)), call.result_text]
         return any(text and says_not_found(text, call.args) for text in texts)
 
-    def _units(self, view: TraceView) -> list[Unit]:
+    def _units(self, view: TraceView, run_admits_failure: bool = False) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
         include_results = self.cfg("include_result_errors")
+        last_call = view.tool_calls[-1] if view.tool_calls and run_admits_failure \
+            and self.cfg("admitted_result_errors") else None
+        if last_call is not None and last_call.span.span_id in loop_span_ids(
+                view, LoopParams.from_settings(self.setting("loop", {}))):
+            last_call = None  # repeated to the end: the loop's finding names its error
         units: list[Unit] = []
         for step in view.steps:
             if isinstance(step, ToolCall):
@@ -135,9 +148,9 @@ class UnrecoveredErrorDetector(Detector):
                 reason = error_description(step.span) if failed else ""
                 if failed and self._answered(view, step, reason):
                     failed, reason = False, ""
-                if not failed and include_results:
+                if not failed and (include_results or step is last_call):
                     failure = call_failure(step)
-                    if failure is not None:
+                    if failure is not None and not not_found_failure(failure, step.result, step.args):
                         failed, reason = True, failure.reason
                 units.append(Unit(step.span, "tool", step.tool, failed, reason, step.result_text,
                                   f"{step.tool}\x00{step.args_key}"))
