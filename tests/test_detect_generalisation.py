@@ -474,3 +474,17 @@ def test_a_search_reworded_with_optional_filters_and_rounded_amounts_is_a_loop()
         run.call("search_receipts", args, {"receipts": [], "total": 0, "request_id": "req_9f8e7d6c5b4a"})
     [loop] = detect(LoopDetector(), run)
     assert loop.evidence["repeats"] == 4 and loop.evidence["fix_mechanism"] == "tool_repeat"
+
+
+def test_a_failure_in_the_body_right_before_the_run_gives_up_is_unrecovered_not_silent() -> None:
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    gave_up = Run(answer="Sorry, I couldn't reach the ticketing system, so nothing was filed.")
+    span = gave_up.call("file_ticket", {"queue": "ops", "title": "disk full"}, {"error": "TicketingDown: circuit open"})
+    assert _silent(gave_up) == []
+    [signal] = detect(UnrecoveredErrorDetector(), gave_up)
+    assert signal.span_ids == [span] and "circuit open" in signal.evidence["error"]
+    carried_on = Run(answer="Filed the ticket and paged the on-call.")  # claimed success: silent
+    carried_on.call("file_ticket", {"queue": "ops", "title": "disk full"}, {"error": "TicketingDown: circuit open"})
+    carried_on.call("page_oncall", {"team": "ops"}, {"paged": True})
+    assert len(_silent(carried_on)) == 1 and detect(UnrecoveredErrorDetector(), carried_on) == []

@@ -561,6 +561,7 @@ class ArgumentErrorDetector(Detector):
             required_share=float(self.setting("required_share", 0.99)),
             type_share=float(self.setting("type_share", 0.9)),
             shape_share=float(self.setting("shape_share", 0.9)),
+            template_share=float(self.setting("template_share", 0.99)),
             enum_max_values=int(self.setting("enum_max_values", 12)),
             enum_min_calls=int(self.setting("enum_min_calls", 30)),
             enum_rare_share=float(self.setting("enum_rare_share", 0.02)),

@@ -668,9 +668,13 @@ def admits_failure(text: str) -> bool:
 
 
 def gave_up_after(view: Any, call: Any) -> bool:
-    """The run ended right after this tool call (no later tool call) with a final answer admitting
-    failure: the agent saw the call fail and gave up."""
-    return call is not None and view.tool_calls and view.tool_calls[-1] is call and admits_failure(final_answer(view))
+    """The run ended right after this tool call (no later tool call) with a final answer admitting failure,
+    or with no final answer on record (OpenAI Agents SDK ``response`` spans carry none): the agent saw the
+    call fail and did nothing more about it."""
+    if call is None or not view.tool_calls or view.tool_calls[-1] is not call:
+        return False
+    answer = final_answer(view)
+    return not answer.strip() or admits_failure(answer)
 
 
 def final_answer(view: Any) -> str:

@@ -221,6 +221,8 @@ class Rules:
     required_share: float = 0.99
     type_share: float = 0.9
     shape_share: float = 0.9
+    template_share: float = 0.99
+    """Bare letter/digit templates, letter case and characters (weaker evidence than a named family)."""
     enum_max_values: int = 12
     enum_min_calls: int = 30
     enum_rare_share: float = 0.02
@@ -347,7 +349,9 @@ class ToolSchemaStats:
             return None
         if stats.templates and not stats.templates_overflow:
             shape, count = stats.templates.most_common(1)[0]
-            if rules.holds(count, stats.strings, rules.shape_share):
+            # a bare letter/digit template is weaker evidence than a named family (a date, an e-mail): names and
+            # places legitimately take other shapes now and then, so it must hold almost always
+            if rules.holds(count, stats.strings, rules.template_share):
                 if template(text) == shape:
                     return None
                 return _violation(path, "pattern", f"{text!r} does not have the shape {shape!r} of {count} of "
@@ -357,7 +361,7 @@ class ToolSchemaStats:
     @staticmethod
     def _case_problem(path: str, stats: PathStats, text: str, rules: Rules) -> dict[str, Any] | None:
         """Letter case a field never uses (``AMARA@X.COM`` where addresses are lower case)."""
-        rare = rules.rare(stats.strings, rules.shape_share)
+        rare = rules.rare(stats.strings, rules.template_share)
         used = char_classes(text)
         for cls in ("upper", "lower"):
             if cls in used and stats.classes.get(cls, 0) <= rare:
@@ -372,14 +376,14 @@ class ToolSchemaStats:
         problem = cls._case_problem(path, stats, text, rules)
         if problem:
             return problem
-        rare = rules.rare(stats.strings, rules.shape_share)
+        rare = rules.rare(stats.strings, rules.template_share)
         chars = set(_PUNCT.findall(text[:200]))
-        always = {c for c, n in stats.chars.items() if rules.holds(n, stats.strings, rules.shape_share)}
+        always = {c for c, n in stats.chars.items() if rules.holds(n, stats.strings, rules.template_share)}
         missing = sorted(always - chars)
         if missing:
             return _violation(path, "pattern", f"{text!r} lacks {''.join(missing)!r}, which {stats.strings} values have",
                               expected=f"contains {''.join(missing)}")
-        if rules.holds(stats.classes.get("word", 0), stats.strings, rules.shape_share):
+        if rules.holds(stats.classes.get("word", 0), stats.strings, rules.template_share):
             return None  # words and names: an apostrophe or hyphen now and then is normal
         new = sorted(c for c in chars if stats.chars.get(c, 0) <= rare)
         if new and len(stats.chars) < MAX_CHARS:

@@ -16,7 +16,8 @@ A read whose error says there is no such thing and names it (``order 'ORD-9' not
 
 A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
 how the OpenAI Agents SDK and many frameworks report a failed tool) counts as an error here when the
-run ended right after it with a final answer admitting failure (``admitted_result_errors``): the agent saw it and gave up, so it is
+run ended right after it with a final answer admitting failure, or none on record
+(``admitted_result_errors``): the agent saw it and gave up, so it is
 not silent — it went unrecovered. That is the run's last tool call: a failure followed by more work is
 judged by ``silent_failure``. With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracemine.detect.actions import LoopParams, loop_span_ids
+from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     admits_failure,
@@ -38,6 +40,8 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     final_answer,
+    gave_up_after,
+    is_argument_rejection,
     not_found_failure,
     reported_status,
     says_not_found,
@@ -96,7 +100,7 @@ class UnrecoveredErrorDetector(Detector):
         root_failed = root is not None and root.kind not in (SpanKind.TOOL, SpanKind.LLM) and explicit_error(root)
         answer = final_answer(view)
         run_admits_failure = admits_failure(answer)
-        units = self._units(view, run_admits_failure)
+        units = self._units(view)
         groups: dict[tuple[str, str], Group] = {}
         for i, unit in enumerate(units):
             if not unit.failed:
@@ -133,11 +137,11 @@ class UnrecoveredErrorDetector(Detector):
         texts = [reason, *(m for _, m in exception_events(call.span)), call.result_text]
         return any(text and says_not_found(text, call.args) for text in texts)
 
-    def _units(self, view: TraceView, run_admits_failure: bool = False) -> list[Unit]:
+    def _units(self, view: TraceView) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
         include_results = self.cfg("include_result_errors")
-        last_call = view.tool_calls[-1] if view.tool_calls and run_admits_failure \
-            and self.cfg("admitted_result_errors") else None
+        last_call = view.tool_calls[-1] if view.tool_calls and self.cfg("admitted_result_errors") \
+            and gave_up_after(view, view.tool_calls[-1]) else None
         if last_call is not None and last_call.span.span_id in loop_span_ids(
                 view, LoopParams.from_settings(self.setting("loop", {}))):
             last_call = None  # repeated to the end: the loop's finding names its error
@@ -150,8 +154,9 @@ class UnrecoveredErrorDetector(Detector):
                     failed, reason = False, ""
                 if not failed and (include_results or step is last_call):
                     failure = call_failure(step)
-                    if failure is not None and not not_found_failure(failure, step.result, step.args):
-                        failed, reason = True, failure.reason
+                    if failure is not None and not not_found_failure(failure, step.result, step.args) \
+                            and not is_argument_rejection(failure, step.result) and not rejects_arguments(step):
+                        failed, reason = True, failure.reason  # a rejected call is argument_error's finding
                 units.append(Unit(step.span, "tool", step.tool, failed, reason, step.result_text,
                                   f"{step.tool}\x00{step.args_key}"))
             elif isinstance(step, LlmTurn) and self.cfg("include_llm_errors"):
