@@ -488,3 +488,30 @@ def test_a_failure_in_the_body_right_before_the_run_gives_up_is_unrecovered_not_
     carried_on.call("file_ticket", {"queue": "ops", "title": "disk full"}, {"error": "TicketingDown: circuit open"})
     carried_on.call("page_oncall", {"team": "ops"}, {"paged": True})
     assert len(_silent(carried_on)) == 1 and detect(UnrecoveredErrorDetector(), carried_on) == []
+
+
+def test_an_llm_call_with_no_model_on_record_is_judged_against_the_agents_usual_model() -> None:
+    from tracemine.detect.outlier import OutlierDetector
+
+    def run(model: str | None, seconds: float, k: int) -> TraceView:
+        spans = [Span(trace_id=f"t{k}", span_id="root", name="workflow", kind=SpanKind.AGENT, start_ns=0,
+                      end_ns=200_000 * MS, agent_name="Scheduler"),
+                 Span(trace_id=f"t{k}", span_id="llm", parent_span_id="root", name="response", kind=SpanKind.LLM,
+                      start_ns=MS, end_ns=MS + int(seconds * 1000 * MS), model=model, output="next")]
+        return TraceView.build(Trace(f"t{k}", spans))
+
+    views = [run("gpt-4.1-mini", 1.5 + (k % 7) * 0.1, k) for k in range(40)] + [run(None, 95.0, 99)]
+    detector = OutlierDetector()
+    for view in views:
+        detector.observe(view)
+    detector.finalize()
+    [signal] = [s for view in views for s in detector.detect(view)]
+    assert signal.trace_id == "t99" and signal.evidence["model"] == "gpt-4.1-mini"
+    assert signal.evidence["metric"] == "latency" and signal.evidence["fix_mechanism"] == "llm_latency"
+
+
+def test_turn_limits_in_other_words_are_exits() -> None:
+    from tracemine.detect.silent_failure import MAX_TURNS
+
+    assert MAX_TURNS.search("Stopped: reached the maximum of 30 steps.")
+    assert not MAX_TURNS.search("The maximum 3 rounds of review went fine.")

@@ -31,13 +31,21 @@ METRICS = ("latency", "input_tokens", "output_tokens", "total_tokens", "cost")
 _NS_PER_MS = 1_000_000
 
 
-def span_group(span: Span) -> tuple[str, str] | None:
-    """``("tool:<name>", name)`` or ``("model:<name>", name)`` for spans that are judged, else ``None``."""
+def span_group(span: Span, agent: str | None = None, run_model: str | None = None) -> tuple[str, str] | None:
+    """``("tool:<name>", name)`` or ``("model:<name>", name)`` for spans that are judged, else ``None``. An
+    LLM call whose model is not on record (OpenAI Agents SDK ``response`` spans) takes ``run_model`` — the
+    one model the run's other LLM calls name, else the model the agent's calls name most often in the
+    window — else is judged among the unnamed-model calls of its agent: ``("model:?<agent>", "<agent>'s
+    model")``."""
     if span.kind == SpanKind.TOOL:
         name = span.tool_name or span.name
         return (f"tool:{name}", name) if name else None
-    if span.kind == SpanKind.LLM and span.model:
-        return f"model:{span.model}", span.model
+    if span.kind == SpanKind.LLM:
+        model = span.model or run_model
+        if model:
+            return f"model:{model}", model
+        if agent:
+            return f"model:?{agent}", f"{agent}'s model"
     return None
 
 
@@ -76,6 +84,9 @@ class OutlierDetector(Detector):
         super().__init__(settings)
         self.samples: dict[tuple[str, str], Sample] = {}
         self.results: dict[str, list[int]] = {}
+        self.agent_models: dict[str, dict[str, int]] = {}
+        """agent → model → named LLM calls: the model an agent's unnamed calls most likely went to"""
+        self._finalized = False
         self.metrics = tuple(self.setting("metrics", METRICS))
         self.min_samples = int(self.setting("min_samples", 30))
         self.min_robust_z = float(self.setting("min_robust_z", 5.0))
@@ -86,8 +97,13 @@ class OutlierDetector(Detector):
     def _judged(self, view: TraceView) -> Iterable[tuple[Span, str, str, str | None, dict[str, float]]]:
         """``(span, group, name, population, metrics)`` for every span of the trace that is judged."""
         roles = llm_roles(view)
+        models = {t.span.model for t in view.llm_turns if t.span.model}
+        run_model = next(iter(models)) if len(models) == 1 else None
+        if run_model is None and not models and self._finalized:
+            usual = self.agent_models.get(view.agent_name or "")
+            run_model = max(usual, key=lambda m: (usual[m], m)) if usual else None
         for span in view.trace.spans:
-            group = span_group(span)
+            group = span_group(span, view.agent_name, run_model)
             if group is None:
                 continue
             values = {m: v for m, v in span_metrics(span).items() if m in self.metrics}
@@ -107,6 +123,10 @@ class OutlierDetector(Detector):
         sample.add(math.log(value))
 
     def observe(self, view: TraceView) -> None:
+        counts = self.agent_models.setdefault(view.agent_name or "", {})
+        for turn in view.llm_turns:
+            if turn.span.model:
+                counts[turn.span.model] = counts.get(turn.span.model, 0) + 1
         for span, group, _name, population, values in self._judged(view):
             if span.kind == SpanKind.TOOL:
                 counts = self.results.setdefault(group, [0, 0])
@@ -129,10 +149,15 @@ class OutlierDetector(Detector):
                 counts = self.results.setdefault(group, [0, 0])
                 counts[0] += with_result
                 counts[1] += total
+            for agent, models in other.agent_models.items():
+                mine_models = self.agent_models.setdefault(agent, {})
+                for model, n in models.items():
+                    mine_models[model] = mine_models.get(model, 0) + n
 
     def finalize(self) -> None:
         for sample in self.samples.values():
             sample.finalize()
+        self._finalized = True
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         out = []

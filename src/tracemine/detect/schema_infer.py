@@ -334,9 +334,9 @@ class ToolSchemaStats:
                           expected=sorted(allowed), case_only=case_only)
 
     def _shape_problem(self, path: str, stats: PathStats, text: str, rules: Rules) -> dict[str, Any] | None:
-        if stats.strings < rules.min_support or self._free_text(stats, rules):
+        if stats.strings < rules.min_support:
             return None
-        if stats.families:
+        if stats.families:  # a named family (dates, e-mails, ids) holding for most values is no free text
             name, count = stats.families.most_common(1)[0]
             if rules.holds(count, stats.strings, rules.shape_share):
                 validator, regex = _FAMILY_BY_NAME[name]
@@ -344,6 +344,8 @@ class ToolSchemaStats:
                     return self._case_problem(path, stats, text, rules)
                 return _violation(path, validator, f"{text!r} is not a {name} like {count} of {stats.strings} values",
                                   expected=name)
+        if self._free_text(stats, rules):
+            return None
         distinct_enough = stats.values_overflow or len(stats.values) >= rules.template_min_distinct
         if not distinct_enough:
             return None

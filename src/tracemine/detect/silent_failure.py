@@ -119,6 +119,8 @@ _WHAT = {
 
 MAX_TURNS = re.compile(
     r"\bmax(?:imum)?[ _-]?(?:number[ _-]of[ _-])?(?:turns?|iterations?|steps?|rounds?)\b"
+    r"|\b(?:reach(?:ed|ing)?|hit|exceed(?:ed|ing)?)\s+(?:the\s+)?max(?:imum)?\s+(?:of\s+)?\d+\s+"
+    r"(?:turns?|iterations?|steps?|rounds?|tool calls?)\b"
     r"|\b(?:turn|iteration|step|recursion|round)s?[ _-]?limit\b"
     r"|\bstopped after \d+ (?:turns|iterations|steps|rounds)\b"
     r"|\bwithout (?:producing |reaching |giving )?a final answer\b"
