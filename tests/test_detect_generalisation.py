@@ -515,3 +515,30 @@ def test_turn_limits_in_other_words_are_exits() -> None:
 
     assert MAX_TURNS.search("Stopped: reached the maximum of 30 steps.")
     assert not MAX_TURNS.search("The maximum 3 rounds of review went fine.")
+
+
+def test_a_reworded_search_over_a_moving_time_window_with_the_same_answer_is_a_loop() -> None:
+    run = Run()
+    for since, text in (("2027-03-04T10:00:00Z", "OOMKilled payments pod"), ("2027-03-04T10:02:00Z", "payments pod OOMKilled"),
+                        ("2027-03-04T10:05:00Z", "payments OOMKilled pod restarts")):
+        run.call("query_logs", {"text": text, "since": since}, {"lines": ["payments-7f9 OOMKilled exit 137"]})
+    [loop] = detect(LoopDetector(), run)
+    assert loop.evidence["repeats"] == 3
+
+
+def test_a_page_resent_later_stating_the_same_facts_is_a_duplicate_but_a_new_update_is_not() -> None:
+    run = Run()
+    run.call("page_responder", {"service": "payments", "message": "P1: payments error rate 23% since 10:02"},
+             {"paged": "u-17"})
+    run.call("service_metrics", {"service": "payments"}, {"error_rate": 0.23})
+    run.call("page_responder", {"service": "payments", "message": "Urgent P1 — payments at 23% errors (since 10:02)"},
+             {"paged": "u-17"})
+    [signal] = _duplicates(run)
+    assert signal.evidence["reworded"] and not signal.evidence["adjacent"]
+    update = Run()
+    update.call("page_responder", {"service": "payments", "message": "P1: payments error rate 23% since 10:02"},
+                {"paged": "u-17"})
+    update.call("service_metrics", {"service": "payments"}, {"error_rate": 0.02})
+    update.call("page_responder", {"service": "payments", "message": "Resolved: payments error rate back to 2%"},
+                {"paged": "u-17"})
+    assert _duplicates(update) == []

@@ -254,33 +254,46 @@ def _same_facts(a: Any, b: Any) -> bool:
         if min(len(_TOKEN.findall(a)), len(_TOKEN.findall(b))) < 3:
             return False  # identifiers and short values must be equal; only prose may be reworded
         facts = _facts(a)
-        return bool(facts) and facts == _facts(b)
+        return len(facts) >= 2 and facts == _facts(b)  # a follow-up leaving facts out is often an update
     return a == b
 
 
 def same_facts(a: ToolCall, b: ToolCall) -> bool:
     """Same tool, same fields, every value equal except prose, which states exactly the same ids, amounts
-    and dates (at least one) in other words: the same message rewritten."""
+    and dates (at least two) in other words: the same message rewritten."""
     return a.tool == b.tool and _same_facts(normalize_value(a.args), normalize_value(b.args))
+
+
+_TIME_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+                         r"|^now-\d+[smhd]$|^-?\d+[smhd]$")
+
+
+def _moved_window(key: Any, a: Any, b: Any) -> bool:
+    """A time-window argument (a paging-like key holding times: ``since``, ``from``, ``until``) that moved."""
+    return (a != b and any(w in PAGING_WORDS for w in words(str(key)))
+            and all(isinstance(v, str) and _TIME_VALUE.match(v.strip()) for v in (a, b)))
 
 
 def args_similarity(a: ToolCall, b: ToolCall, optional_keys: bool = False) -> float:
     """Similarity of two calls' arguments (see :func:`_value_similarity`); 0.0 for different tools.
 
-    With ``optional_keys``, a filter added or dropped at the top level (``category`` in one search, not in
-    the next) does not make the calls different: the keys both have are compared, as long as they include
-    a free-text one (the question itself)."""
+    With ``optional_keys`` (used only for calls whose answers have exactly the same content), a filter
+    added or dropped at the top level (``category`` in one search, not in the next) and a moved time window
+    (``since``/``until``/``from`` holding times: asking again a little later and being told the same) do
+    not make the calls different: the other keys both have are compared, as long as they include a
+    free-text one (the question itself). Cursors, offsets and pages must still match."""
     if a.tool != b.tool:
         return 0.0
     if a.args_key == b.args_key:
         return 1.0
     tool_words = frozenset(_stem(w) for w in words(a.tool))
     x, y = normalize_value(a.args), normalize_value(b.args)
-    if optional_keys and isinstance(x, dict) and isinstance(y, dict) and x.keys() != y.keys():
-        common = x.keys() & y.keys()
-        if not any(isinstance(x[k], str) and len(_TOKEN.findall(x[k])) >= 2 for k in common):
-            return 0.0
-        x, y = {k: x[k] for k in common}, {k: y[k] for k in common}
+    if optional_keys and isinstance(x, dict) and isinstance(y, dict):
+        common = {k for k in x.keys() & y.keys() if not _moved_window(k, x[k], y[k])}
+        if common != x.keys() or common != y.keys():
+            if not any(isinstance(x[k], str) and len(_TOKEN.findall(x[k])) >= 2 for k in common):
+                return 0.0
+            x, y = {k: x[k] for k in common}, {k: y[k] for k in common}
     return _value_similarity(x, y, ignore=tool_words)
 
 

@@ -8,19 +8,18 @@ earlier call of it had succeeded, adjacent or not.
   a duplicate whatever it returned: it acted twice. A repeated **read** is one only when it returned
   what the earlier successful call returned (no new information); a read whose result changes is
   observing changing state (a poll), not duplicating work.
-* A write repeated **back to back with reworded free text** (the next tool call is the same tool again;
-  identifiers, numbers, enum-like values and every other field equal; the free text alike by
-  :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``, or stating exactly the
-  same ids, amounts and dates in other words, :func:`~tracemine.detect.actions.same_facts`), both calls
-  succeeding, is a duplicate too: the same reminder sent twice in other words. Two different updates to one recipient
-  have other work between them (what changed), so adjacency is required.
+* A write repeated **with reworded free text** (identifiers, numbers, enum-like values and every other
+  field equal), both calls succeeding, is a duplicate too — the same reminder sent twice in other words:
+  back to back (the next tool call is the same tool) when the free text is alike by
+  :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``; with other work between
+  only when it states exactly the same ids, amounts and dates
+  (:func:`~tracemine.detect.actions.same_facts`) — an update after something changed states new facts.
 * Calls inside a tool loop (see :mod:`tracemine.detect.loop`) are left to the loop detector; its
   thresholds are read from this detector's ``loop`` setting (defaults match the loop detector's).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -56,8 +55,8 @@ class DuplicateCallDetector(Detector):
         groups: dict[tuple[str, str], list[ToolCall]] = {}
         for call in calls:
             groups.setdefault((call.tool, call.args_key), []).append(call)
-        if len(groups) == len(calls) and not any(a.tool == b.tool for a, b in itertools.pairwise(calls)):
-            return  # no call repeated, none followed by the same tool
+        if len({c.tool for c in calls}) == len(calls):
+            return  # no tool called twice
         in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
             if self.setting("skip_loops", True) else set()
         flagged: set[str] = set()
@@ -74,27 +73,31 @@ class DuplicateCallDetector(Detector):
         threshold = float(self.setting("reworded_similarity", 0.5))
         if threshold <= 0:
             return
-        for a, b in itertools.pairwise(calls):
-            if a.tool != b.tool or a.args_key == b.args_key or a.span.span_id in taken or b.span.span_id in taken:
+        for position, a in enumerate(calls):
+            if a.span.span_id in taken or not is_write_tool(a.tool, view.tool_definitions.get(a.tool)):
                 continue
-            if not is_write_tool(a.tool, view.tool_definitions.get(a.tool)):
+            b = next((c for c in calls[position + 1:] if c.tool == a.tool), None)
+            if b is None or a.args_key == b.args_key or b.span.span_id in taken:
                 continue
             if not (call_succeeded(a) and call_succeeded(b)):
                 continue
+            adjacent = calls[position + 1] is b
             similarity = args_similarity(a, b)
-            if similarity < threshold and not same_facts(a, b):
+            # back to back, alike is enough; with other work between, only the same facts reworded
+            if not (adjacent and similarity >= threshold) and not same_facts(a, b):
                 continue
             taken.update((a.span.span_id, b.span.span_id))
             evidence: dict[str, Any] = {
                 "tool": a.tool, "calls": 2, "span_ids": [a.span.span_id, b.span.span_id],
                 "reference_span_id": a.span.span_id, "failed_before_span_ids": [], "is_write": True,
                 "first_result_excerpt": a.result_text[:EXCERPT], "arguments": a.args_key[:EXCERPT],
-                "second_arguments": b.args_key[:EXCERPT], "adjacent": True, "exact_arguments": False,
+                "second_arguments": b.args_key[:EXCERPT], "adjacent": adjacent, "exact_arguments": False,
                 "reworded": True, "argument_similarity": round(similarity, 3), "steps": [a.step, b.step],
                 "same_result": result_signature(a) == result_signature(b), "fix_mechanism": "write_repeat",
             }
-            text = f"write tool {a.tool} called twice back to back with the same fields and reworded text, acting twice"
-            yield self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(True, 2, True),
+            when = "back to back" if adjacent else "later in the run"
+            text = f"write tool {a.tool} called twice {when} with the same fields and reworded text, acting twice"
+            yield self.signal(view, "duplicate_call", evidence["span_ids"], self._severity(True, 2, adjacent),
                               evidence, text)
 
     def _group_signal(

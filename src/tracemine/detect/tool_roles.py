@@ -10,7 +10,8 @@ from typing import Any
 
 WRITE_VERBS = frozenset({
     "accept", "activate", "add", "adjust", "allocate", "append", "apply", "approve", "archive", "assign",
-    "attach", "block", "book", "buy", "cancel", "change", "deactivate", "decline", "detach", "finalise",
+    "acknowledge", "attach", "block", "book", "buy", "cancel", "change", "deactivate", "decline", "detach",
+    "finalise", "mute", "remind", "silence", "snooze", "unmute",
     "finalize", "lock", "reassign", "rebook", "renew", "restore", "revert", "rollback", "settle", "suspend",
     "unlink", "unlock",
     "charge", "checkout", "comment", "commit", "confirm", "create", "debit", "delete", "deploy", "deposit",
@@ -22,9 +23,9 @@ WRITE_VERBS = frozenset({
     "unblock", "unsubscribe", "update", "upgrade", "upload", "upsert", "void", "withdraw", "write",
 })
 # words that are verbs only when they lead a name ("email_customer", "post_message" but "user_email_lookup")
-LEADING_WRITE_VERBS = frozenset({"close", "email", "flag", "label", "link", "log", "mark", "message", "order",
-                                 "place", "post", "record", "return", "set", "share", "ship", "sign", "start",
-                                 "stop", "tag", "text"})
+LEADING_WRITE_VERBS = frozenset({"ack", "alert", "close", "email", "flag", "label", "link", "log", "mark",
+                                 "message", "order", "page", "ping", "place", "post", "record", "return", "set",
+                                 "share", "ship", "sign", "start", "stop", "tag", "text"})
 READ_VERBS = frozenset({
     "browse", "calculate", "check", "compute", "count", "describe", "download", "estimate", "explain", "fetch",
     "find", "get", "inspect", "list", "load", "look", "lookup", "open", "peek", "poll", "preview", "query",
