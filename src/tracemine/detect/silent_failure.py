@@ -19,13 +19,14 @@ Per tool call (and per nested agent span) whose status is not an explicit ERROR,
   shape ``empty_usual_shape_min_nonempty_share`` and a binomial test against ``empty_legit_rate``) AND
   something corroborates a failure: the body is bare or foreign (``{}``, ``""``, ``null`` or unfamiliar
   keys from a tool whose answers have a known shape — its "nothing found" answer would keep that shape),
-  the agent immediately repeated the identical call (it did not believe the answer), or the final answer
-  admits failure. Tools that are often legitimately empty are never flagged.
+  or the agent immediately repeated the identical call (it did not believe the answer) — telling the user
+  nothing was found is how a legitimately empty answer is handled, so it corroborates nothing. Tools that
+  are often legitimately empty are never flagged.
 
 Per trace: ``ignored_not_found`` — a lookup answered not found / null / no such entity / empty (a valid
 answer on its own) and the agent then *used* the value it failed to find: an identifier-like argument
-value of the lookup appears in a later call's arguments of another tool, with no call in between having
-returned it. Both spans are cited (severity ``severity_ignored_not_found``). A not-found the agent handles
+value of the lookup appears in a later write's arguments (another tool), with no call in between having
+returned it. Looking the value up elsewhere (a read) is handling the miss. Both spans are cited (severity ``severity_ignored_not_found``). A not-found the agent handles
 (asks the user, stops, reports it) never uses the value, so it is not a failure.
 
 Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
@@ -44,7 +45,7 @@ once, as ``ignored_not_found``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracemine.detect.actions import LoopParams, loop_span_ids
@@ -55,7 +56,6 @@ from tracemine.detect.outcome import (
     HAS_DATA,
     Failure,
     ResultBaseline,
-    admits_failure,
     binomial_cdf,
     call_failure,
     emptiness,
@@ -63,7 +63,6 @@ from tracemine.detect.outcome import (
     exception_events,
     excerpt,
     explicit_error,
-    final_answer,
     gave_up_after,
     is_argument_rejection,
     lookup_miss,
@@ -245,7 +244,8 @@ class SilentFailureDetector(Detector):
             keys = key_values(call.args)
             if not keys:
                 continue
-            use = _later_use(calls, position, keys)
+            use = _later_use(calls, position, keys,
+                             lambda c: is_write_tool(c.tool, view.tool_definitions.get(c.tool)))
             if use is None:
                 continue
             later, field_name, later_field, value = use
@@ -416,15 +416,13 @@ def _empty_observation(call: ToolCall) -> int | None:
 
 def _empty_corroboration(view: TraceView | None, call: ToolCall) -> str | None:
     """What, beside the window, says an empty answer in the tool's usual shape was a failure: the agent
-    repeated the identical call next (it did not believe it), or the final answer admits failure."""
+    repeated the identical call next (it did not believe it)."""
     if view is None:
         return None
     following = next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
     if following is not None and following.args_key == call.args_key:
         return "retried"
-    if admits_failure(final_answer(view)):
-        return "final_answer_admits_failure"
-    return None
+    return None  # telling the user nothing was found is how a legitimately empty answer is handled
 
 
 _ID_KEY_WORDS = frozenset({"id", "ids", "key", "code", "number", "no", "num", "email", "sku", "ref", "reference",
@@ -457,15 +455,16 @@ def key_values(args: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
-               ) -> tuple[ToolCall, str, str, str] | None:
-    """The first later call of another tool whose arguments carry one of ``keys``' values, unless a call
-    in between returned that value (the agent found it some other way)."""
+def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]],
+               acts: Callable[[ToolCall], bool]) -> tuple[ToolCall, str, str, str] | None:
+    """The first later call of another tool that acts (``acts``: a write) with one of ``keys``' values in its
+    arguments, unless a call in between returned that value (the agent found it some other way). Looking
+    the value up elsewhere (a read) is handling the miss, not using it."""
     lookup = calls[position]
     wanted = {value.casefold(): (field_name, value) for field_name, value in keys}
     learned: set[str] = set()
     for later in calls[position + 1:]:
-        if later.tool != lookup.tool:
+        if later.tool != lookup.tool and acts(later):
             leaves = {str(leaf).strip().casefold(): path for path, leaf in walk(later.args)
                       if isinstance(leaf, str | int) and not isinstance(leaf, bool)}
             raw = (later.span.tool_arguments or "").casefold()

@@ -11,7 +11,7 @@ from typing import Any
 WRITE_VERBS = frozenset({
     "accept", "activate", "add", "adjust", "allocate", "append", "apply", "approve", "archive", "assign",
     "acknowledge", "attach", "block", "book", "buy", "cancel", "change", "deactivate", "decline", "detach",
-    "finalise", "mute", "remind", "silence", "snooze", "unmute",
+    "finalise", "forward", "mute", "redirect", "remind", "reroute", "route", "silence", "snooze", "unmute",
     "finalize", "lock", "reassign", "rebook", "renew", "restore", "revert", "rollback", "settle", "suspend",
     "unlink", "unlock",
     "charge", "checkout", "comment", "commit", "confirm", "create", "debit", "delete", "deploy", "deposit",
