@@ -191,7 +191,8 @@ def test_tool_dominance_in_titles(signals: list[Signal]) -> None:
     assert OfflineSummariser().summarise(brief).title.startswith("`lookup_weather` ")
     brief.tools = [("lookup_weather", 5), ("other_tool", 3), ("third", 2)]
     title = OfflineSummariser().summarise(brief).title
-    assert title.startswith("3 tools (mostly `lookup_weather`) report")
+    assert title.startswith(("3 tools (mostly `lookup_weather`) report OK",  # plural verb, whichever status
+                             "3 tools (mostly `lookup_weather`) leave their span status unset"))
     assert "`lookup_weather`" in OfflineSummariser().summarise(brief).recommended_fix
 
 
@@ -433,7 +434,8 @@ def test_finding_may_use_child_summaries_but_does_not_need_them(signals: list[Si
     assert with_children.title == alone.title and with_children.recommended_fix == alone.recommended_fix
     if len(parent.children) >= 2:  # the largest child (the first of equals)
         largest = min(range(len(parent.children)), key=lambda i: (-parent.children[i].traces, i))
-        assert f"the largest: {parent.child_summaries[largest].title}" in with_children.summary
+        # (a long child title is cut to fit the sentence)
+        assert f"the largest: {parent.child_summaries[largest].title[:100]}" in with_children.summary
 
 
 def test_llm_step_errors_name_the_model() -> None:
