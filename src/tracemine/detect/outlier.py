@@ -212,7 +212,8 @@ class OutlierDetector(Detector):
             "metrics": [h["metric"] for h in hits],
             "others": hits[1:],
         }
-        measure = "latency" if top["metric"] == "latency" else "cost" if top["metric"] == "cost" and is_tool else "tokens"
+        metric = top["metric"]
+        measure = "latency" if metric == "latency" else "cost" if metric == "cost" and is_tool else "tokens"
         # input, output and total tokens (and an LLM call's cost) rise together: which one deviates most is
         # chance, the fix (what the call is given and asked) is one
         evidence["family"] = measure

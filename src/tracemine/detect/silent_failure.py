@@ -26,8 +26,9 @@ Per tool call (and per nested agent span) whose status is not an explicit ERROR,
 Per trace: ``ignored_not_found`` — a lookup answered not found / null / no such entity / empty (a valid
 answer on its own) and the agent then *used* the value it failed to find: an identifier-like argument
 value of the lookup appears in a later write's arguments (another tool), with no call in between having
-returned it. Looking the value up elsewhere (a read) is handling the miss. Both spans are cited (severity ``severity_ignored_not_found``). A not-found the agent handles
-(asks the user, stops, reports it) never uses the value, so it is not a failure.
+returned it. Looking the value up elsewhere (a read) is handling the miss. Both spans are cited
+(severity ``severity_ignored_not_found``). A not-found the agent handles (asks the user, stops, reports
+it) never uses the value, so it is not a failure.
 
 Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the

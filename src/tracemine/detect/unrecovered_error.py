@@ -8,8 +8,8 @@ successful LLM call (a retry or a fallback model). Otherwise it is
 and the run then finished normally — root not in error and
 a final answer that does not admit failure. What is neither recovered nor handled is flagged: one signal
 per failing tool/model/sub-agent (naming each of its failed spans), with the root added when the run
-itself ended in ERROR; a root in ERROR with no failing step is flagged on its own. A sub-agent in ERROR is a failing unit only
-when no step inside it failed: otherwise its error is the step's, propagated.
+itself ended in ERROR; a root in ERROR with no failing step is flagged on its own. A sub-agent in ERROR
+is a failing unit only when no step inside it failed: otherwise its error is the step's, propagated.
 
 A read whose error says there is no such thing and names it (``order 'ORD-9' not found``) has answered
 (``not_found_is_answer``): reporting it, or asking the user, is what the agent should do.
@@ -17,9 +17,9 @@ A read whose error says there is no such thing and names it (``order 'ORD-9' not
 A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
 how the OpenAI Agents SDK and many frameworks report a failed tool) counts as an error here when the
 run ended right after it with a final answer admitting failure, or none on record
-(``admitted_result_errors``): the agent saw it and gave up, so it is
-not silent — it went unrecovered. That is the run's last tool call: a failure followed by more work is
-judged by ``silent_failure``. With ``include_result_errors`` (off by default) a tool call whose result reports failure while its status
+(``admitted_result_errors``): the agent saw it and gave up, so it is not silent — it went unrecovered.
+That is the run's last tool call: a failure followed by more work is judged by ``silent_failure``. With
+``include_result_errors`` (off by default) any tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
 """
 
