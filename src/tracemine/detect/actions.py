@@ -190,14 +190,14 @@ def _same_number(x: str, y: str) -> bool:
     return round(float(x), low) == round(float(y), low)
 
 
+def _covered(small: list[str], big: list[str]) -> bool:
+    return all(any(_same_number(x, y) for y in big) for x in small)
+
+
 def _numbers_conflict(a: str, b: str) -> bool:
     """Both texts state numbers (dates, ids, amounts) and neither's numbers are all among the other's."""
     na, nb = _numbers(a), _numbers(b)
-    if not na or not nb:
-        return False
-    def covered(small: list[str], big: list[str]) -> bool:
-        return all(any(_same_number(x, y) for y in big) for x in small)
-    return not (covered(na, nb) or covered(nb, na))
+    return bool(na) and bool(nb) and not (_covered(na, nb) or _covered(nb, na))
 
 
 def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> float:

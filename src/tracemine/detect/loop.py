@@ -32,7 +32,7 @@ from tracemine.detect.actions import (
     tool_loops,
 )
 from tracemine.detect.base import Detector
-from tracemine.detect.outcome import result_failure
+from tracemine.detect.outcome import call_failure
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
@@ -200,7 +200,7 @@ def _error_of(calls: list[ToolCall]) -> str | None:
     for call in calls:
         if call.failed and call.span.status_message:
             return call.span.status_message[:EXCERPT]
-        failure = result_failure(call.result, call.result_text)
+        failure = call_failure(call)
         if failure is not None:
             return failure.reason[:EXCERPT]
     return None

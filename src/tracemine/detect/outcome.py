@@ -360,7 +360,11 @@ def says_not_found(text: str, args: Any = None) -> bool:
     """A short text saying there is no such thing *and naming what*: one of the call's argument values
     (``args``) or any word beside the phrase (``Policy not found``, ``No candidate with id …``). A bare
     ``404 Not Found`` / ``Resource not found`` names nothing: the endpoint may be wrong."""
-    return len(text) <= 300 and bool(_NOT_FOUND.search(text)) and _names_any(text, _arg_values(args))
+    return _says(text, _arg_values(args))
+
+
+def _says(text: str, values: list[str]) -> bool:
+    return len(text) <= 300 and bool(_NOT_FOUND.search(text)) and _names_any(text, values)
 
 
 def not_found_failure(failure: Failure | None, result: Any, args: Any = None) -> bool:
@@ -381,8 +385,7 @@ def not_found_failure(failure: Failure | None, result: Any, args: Any = None) ->
     if isinstance(payload, dict):
         return any(_says_not_found(value, values) for key, value in payload.items()
                    if (nk := norm_key(key)) in ERROR_KEYS or nk in _CODE_NKEYS or nk in _MESSAGE_NKEYS)
-    text = payload if isinstance(payload, str) else failure.reason
-    return says_not_found(text, args)
+    return _says(payload if isinstance(payload, str) else failure.reason, values)
 
 
 def _arg_values(args: Any) -> list[str]:
@@ -422,13 +425,13 @@ _CODE_NKEYS = frozenset({"code", "type", "kind", "name", "status", "reason", "er
 
 def _says_not_found(value: Any, values: list[str]) -> bool:
     if isinstance(value, str):
-        if norm_key(value) in _NOT_FOUND_CODES and not value.strip().isdigit():
-            return True
-        return len(value) <= 300 and bool(_NOT_FOUND.search(value)) and _names_any(value, values)
+        return norm_key(value) in _NOT_FOUND_CODES or _says(value, values)
     if isinstance(value, dict):
         return any(_says_not_found(v, values) for k, v in value.items()
                    if norm_key(k) in _CODE_NKEYS or norm_key(k) in _MESSAGE_NKEYS)
     return False
+
+
 _MISS_STATES = frozenset({"notfound", "missing", "unknown", "nonexistent", "absent", "none"})
 _FOUND_KEYS = frozenset({"found", "exists", "exist"})
 

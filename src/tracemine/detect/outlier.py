@@ -218,7 +218,7 @@ class OutlierDetector(Detector):
         # chance, the fix (what the call is given and asked) is one
         evidence["family"] = measure
         evidence["fix_mechanism"] = f"{'tool' if is_tool else 'llm'}_{measure}"  # one theme per kind of excess
-        if not is_tool and top["metric"] != "latency":
+        if not is_tool and measure != "latency":
             # how many tokens a call takes (and so its cost) is what the agent sends and asks for: the fix is
             # in the agent's context and prompts, whichever model served the call; latency is the model's
             evidence["fix_subject"] = ""

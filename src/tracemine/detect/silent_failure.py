@@ -420,7 +420,7 @@ def _empty_corroboration(view: TraceView | None, call: ToolCall) -> str | None:
     repeated the identical call next (it did not believe it)."""
     if view is None:
         return None
-    following = next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+    following = _next_of_tool(view, call)
     if following is not None and following.args_key == call.args_key:
         return "retried"
     return None  # telling the user nothing was found is how a legitimately empty answer is handled
@@ -483,9 +483,14 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
     return None
 
 
+def _next_of_tool(view: TraceView, call: ToolCall) -> ToolCall | None:
+    """The next call of the same tool, if any."""
+    return next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+
+
 def _retried_identically(view: TraceView, call: ToolCall) -> bool:
     """The next call of the same tool has the same arguments and reports no failure."""
-    following = next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+    following = _next_of_tool(view, call)
     return (following is not None and following.args_key == call.args_key and not explicit_error(following.span)
             and call_failure(following) is None)
 
