@@ -3,7 +3,9 @@ idempotent publish step.
 
 For each finding the step finds its issue through the mapping table (``publish_issues``) or, when the table
 has no row (a new archive, a lost database), through the marker the issue body carries; it creates an issue
-only when neither finds one. A re-run updates the title and body only when they changed (one comment with
+only when neither finds one. Before writing to an issue the table names, it reads the issue and checks that it
+carries the finding's marker: after a tracker reset the same number may be another finding's issue or a
+person's, which is never overwritten (the finding's issue is found again by its marker, or created). A re-run updates the title and body only when they changed (one comment with
 the new figures when ``comment_on_update``), reopens the issue when the finding ``regressed`` (with
 ``reopen_regressed``) and closes it when the finding is ``resolved`` (with ``close_resolved``).
 """
@@ -19,7 +21,7 @@ import httpx
 
 from tracemine.model import Finding
 from tracemine.publish.http import Http, HttpError
-from tracemine.publish.render import Rendered
+from tracemine.publish.render import Rendered, has_marker
 from tracemine.publish.settings import Credentials, PublishConfigError, PublishSettings
 from tracemine.publish.store import IssueRecord, delete_issue, get_issue, put_issue
 
@@ -36,6 +38,10 @@ class IssueGone(PublishError):
     """The issue the mapping table names no longer exists (deleted or moved)."""
 
 
+class IssueReused(IssueGone):
+    """The issue the mapping table names carries another finding's marker or none (a tracker reset)."""
+
+
 @dataclass
 class Remote:
     """An issue as the tracker (or the mapping table) knows it."""
@@ -46,6 +52,7 @@ class Remote:
     state: str = "open"  # open | closed
     title: str | None = None
     body: str | None = None
+    labels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +134,10 @@ class Publisher(ABC):
     @abstractmethod
     def reopen(self, remote: Remote) -> None: ...
 
+    def carries_marker(self, remote: Remote, fingerprints: tuple[str, ...]) -> bool:
+        """Whether the issue carries the marker of one of ``fingerprints`` (in its body by default)."""
+        return any(has_marker(remote.body, fp) for fp in fingerprints)
+
     def same_content(self, remote: Remote, rendered: Rendered) -> bool:
         """Whether an issue found by its marker already says what ``rendered`` says."""
         def norm(text: str | None) -> str:
@@ -157,20 +168,25 @@ class Publisher(ABC):
     def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> Outcome:
         try:
             return self._publish(finding, rendered, run_id, store, use_mapping=True)
-        except IssueGone:
-            # deleted or moved by hand: forget it, then find it by its marker or create a new one
+        except IssueGone as exc:
+            # deleted, moved or reused by another issue: forget it, then find it by its marker or create one
             if not self.dry_run:
                 delete_issue(store, self.name, self.target, finding.fingerprint)
-            return self._publish(finding, rendered, run_id, store, use_mapping=False)
+            out = self._publish(finding, rendered, run_id, store, use_mapping=False)
+            if isinstance(exc, IssueReused):
+                out.reason = "; ".join(r for r in (str(exc), out.reason) if r)
+            return out
 
     def _publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any,
                  use_mapping: bool) -> Outcome:
         fp = finding.fingerprint
         out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp) if use_mapping else None
+        markers: tuple[str, ...] = (fp,)
         if rec is None and use_mapping and finding.inherited_from:
             # the first run after a finding split: its largest child carries the earlier issue on
             rec = get_issue(store, self.name, self.target, finding.inherited_from)
+            markers = (fp, finding.inherited_from)
         filtered = None if finding.status == "resolved" else self.settings.passes(finding.severity, finding.impact.traces)
         if filtered:  # below the thresholds: leave any issue as it is, search for none
             out.skipped, out.reason = True, filtered
@@ -179,10 +195,13 @@ class Publisher(ABC):
             return out
         remote: Remote | None = None
         if rec is not None:
-            if finding.status in ("regressed", "resolved") and not self.dry_run:
+            writes = finding.status in ("regressed", "resolved") or rendered.body_hash != rec.body_hash
+            if writes and not self.dry_run:
                 remote = self.fetch(rec.issue_key)  # its state now: a person may have closed or reopened it
                 if remote is None:
                     raise IssueGone(f"issue {rec.issue_key} is gone")
+                if not self.carries_marker(remote, markers):  # numbers reused after a tracker reset
+                    raise IssueReused(f"issue {rec.issue_key} carries another marker or none, left as it is")
             else:
                 remote = Remote(rec.issue_key, rec.issue_id, rec.url, rec.state or "open")
         else:

@@ -66,7 +66,8 @@ class JiraPublisher(Publisher):
         description = fields.get("description")
         return Remote(key=str(issue["key"]), id=str(issue.get("id")) if issue.get("id") is not None else None,
                       url=f"{self.base}/browse/{issue['key']}", state="closed" if category == "done" else "open",
-                      title=fields.get("summary"), body=adf_text(description) if description else None)
+                      title=fields.get("summary"), body=adf_text(description) if description else None,
+                      labels=[str(label) for label in fields.get("labels") or ()])
 
     def find(self, fingerprint: str) -> Remote | None:
         label = jira_label(fingerprint)
@@ -94,11 +95,15 @@ class JiraPublisher(Publisher):
         return None
 
     def fetch(self, key: str) -> Remote | None:
-        resp = self._call("GET", f"/issue/{key}", params={"fields": "summary,status,labels"})
+        resp = self._call("GET", f"/issue/{key}", params={"fields": "summary,status,labels,description"})
         if resp is not None and resp.status_code in (404, 410):
             return None
         data = self.json_of(resp, f"issue {key}")
         return self._remote(data) if data else dry_remote(key)
+
+    def carries_marker(self, remote: Remote, fingerprints: tuple[str, ...]) -> bool:
+        """The finding's label, else the marker in the description (a label removed by hand)."""
+        return any(jira_label(fp) in remote.labels or has_marker(remote.body, fp) for fp in fingerprints)
 
     def same_content(self, remote: Remote, rendered: Rendered) -> bool:
         return False  # Jira reshapes ADF: a recovered issue is rewritten once, then tracked by body hash
