@@ -100,8 +100,10 @@ def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
                       s.cost_usd, s.model, s.kind, coalesce(s.tool_name, s.name)
                FROM cited_pairs c JOIN spans s USING (trace_id, span_id)"""
         ).fetchall()
+        # the earliest agent span; ties (equal start times) broken by name and span id, never by storage order
         agents = con.execute(
-            """SELECT trace_id, arg_min(coalesce(agent_name, name), coalesce(start_ns, time_ns))
+            """SELECT trace_id, first(coalesce(agent_name, name) ORDER BY coalesce(start_ns, time_ns),
+                                      agent_name IS NULL, coalesce(agent_name, name), span_id)
                FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM cited_pairs)
                  AND (agent_name IS NOT NULL OR kind = 'agent')
                GROUP BY trace_id"""

@@ -52,7 +52,7 @@ def distinguishing_steps(cluster: Sequence[set[str]], successes: Sequence[set[st
 
 def _roots(store: Any, trace_ids: Sequence[str]) -> dict[str, str]:
     rows = store.con.execute(
-        """SELECT trace_id, arg_min(span_id, coalesce(start_ns, time_ns)) FROM spans
+        """SELECT trace_id, first(span_id ORDER BY coalesce(start_ns, time_ns), span_id) FROM spans
            WHERE trace_id IN (SELECT unnest(?)) AND (parent_span_id IS NULL OR parent_span_id = '')
            GROUP BY trace_id""", [sorted(trace_ids)]).fetchall()
     return dict(rows)
