@@ -14,12 +14,20 @@ Design notes
   generic rule never half-eats a value a specific one would name better.
 * Placeholders never match any rule, so redacting twice changes nothing more (idempotent), and a rule
   whose hit already contains ``[REDACTED:`` leaves it alone (and does not count it).
-* Number-shaped rules are validated: card numbers by Luhn plus an issuer prefix, IBANs by the ISO 7064
-  mod-97 checksum and the country's length, US SSNs by the SSA's invalid ranges, phone numbers by digit
-  counts and consistent separators, so dates, versions, ids, prices and timestamps stay.
+* Well-kept detectors first (:mod:`tracemine.summarise.redact_plugins`): ``detect-secrets`` plugin
+  patterns name provider keys (SendGrid, Azure storage, Slack, Twilio, AWS …); ``python-stdnum``
+  validates IBANs (country, length, structure, mod-97), card numbers (Luhn, plus an issuer prefix and
+  consistent separators) and SSNs; ``phonenumbers`` validates bare ten-digit numbers. Hand-written
+  patterns remain only for formats no library names (URL credentials, Cookie / Authorization headers,
+  Azure connection strings and SAS signatures, webhook URLs, a few provider prefixes) and for finding
+  the number-shaped candidates the libraries then validate, so dates, versions, ids (16/32-hex trace and
+  span ids included), prices and timestamps stay.
 * Every quantifier that can repeat is either bounded or consumes a character class that cannot overlap
-  its neighbour, so each rule is linear in the text; each rule only runs when a cheap substring trigger
-  is present. Odd input never raises: ``None`` gives ``""``, bytes are decoded with replacement.
+  its neighbour, so each rule is linear in the text; each rule only runs when a cheap substring trigger,
+  a minimum length and a minimum digit count allow it. Odd input never raises: ``None`` gives ``""``,
+  bytes are decoded with replacement.
+* :func:`redact_cut` redacts *before* it cuts text to a length, and drops a token the cut would split,
+  so no secret survives as a half.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import functools
 import re
 import threading
 import uuid
@@ -36,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_RULES", "Redactor", "Rule", "placeholder", "redact", "redact_value"]
+__all__ = ["CUT_MARGIN", "DEFAULT_RULES", "Redactor", "Rule", "placeholder", "redact", "redact_cut", "redact_value"]
 
 _MARK = "[REDACTED:"
 
@@ -52,9 +61,11 @@ class Rule:
 
     ``pattern`` finds candidates; ``validate`` (optional) accepts or rejects a match; only the named
     ``group`` (when set) is replaced, the rest of the match is kept (e.g. ``Authorization: Bearer``).
-    ``replace`` (optional) builds the replacement itself and returns ``None`` to reject the match.
+    ``replace`` (optional) builds the replacement itself and returns ``None`` to reject the match;
+    ``span`` (optional) returns the absolute ``(start, end)`` inside the match to replace, or ``None``.
     The rule only runs when one of ``triggers`` occurs in the text (lower-cased text when
-    ``ci_triggers``); no triggers means it always runs.
+    ``ci_triggers``; no triggers: always), the text is at least ``min_len`` characters long and holds at
+    least ``min_digits`` digits — cheap checks that keep the scan of ordinary text fast.
     """
 
     name: str
@@ -64,8 +75,11 @@ class Rule:
     group: str | None = None
     validate: Callable[[re.Match[str]], bool] | None = None
     replace: Callable[[re.Match[str], Redactor], str | None] | None = None
+    span: Callable[[re.Match[str]], tuple[int, int] | None] | None = None
     triggers: tuple[str, ...] = ()
     ci_triggers: bool = False
+    min_digits: int = 0
+    min_len: int = 0
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -82,43 +96,6 @@ def _looks_random(s: str) -> bool:
     if any(not c.isalnum() for c in s):
         return True
     return any(c.isupper() for c in s[1:]) and any(c.islower() for c in s)
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-# IBAN lengths by country (ISO 13616 registry, the commonly used part).
-_IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
-    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28,
-    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
-    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27,
-    "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
-    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18,
-    "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33,
-    "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
-    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
-}  # fmt: skip
-
-
-def _iban_ok(compact: str) -> bool:
-    if _IBAN_LENGTHS.get(compact[:2]) != len(compact):
-        return False
-    moved = compact[4:] + compact[:4]
-    try:
-        number = int("".join(str(int(c, 36)) for c in moved))
-    except ValueError:
-        return False
-    return number % 97 == 1
 
 
 # ------------------------------------------------------------------------------------------- patterns
@@ -138,29 +115,61 @@ _SECRET_KEY_NAME = re.compile(
 _KV_TRIGGERS = ("key", "token", "secret", "pass", "pwd", "credential")
 _BOOLISH = frozenset({"true", "false", "null", "none", "nil", "undefined", "", "0", "1", "yes", "no"})
 
+# Hand-written patterns, for formats no library names (URL credentials, headers, connection strings,
+# webhook URLs, provider prefixes detect-secrets lacks) and the number-shaped personal data whose
+# candidates the libraries then validate. Rules run in this order, interleaved with the detect-secrets
+# rules at the place ``_ORDER`` gives them.
 _BASE_PATTERNS: dict[str, str] = {
     "private_key": (
         r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----[\s\S]*?"
         r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----|\Z)"
     ),
     "jwt": r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    "azure_connection": (
+        r"(?i)(?<![A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s{0,3}=\s{0,3}"
+        r"(?P<cred>[A-Za-z0-9+/%._~-]{8,}={0,2})"
+    ),
+    "azure_sas_signature": r"(?<![A-Za-z0-9_-])sig=(?P<cred>[A-Za-z0-9%+/]{16,}(?:=|%3[Dd]){0,2})",
     "auth_header": (
         r"(?i)(?<![A-Za-z0-9_-])(?:proxy-)?authorization\\*[\"']?\s{0,3}[:=]\s{0,3}\\*[\"']?\s{0,3}"
         r"(?:(?P<scheme>bearer|basic|token|apikey|key|digest|negotiate|ntlm)\s{1,3})?"
         r"(?P<cred>[A-Za-z0-9._~+/-]+=*)"
     ),
+    "cookie_header": (
+        r"(?i)(?<![A-Za-z0-9_-])(?:set-)?cookie\\*[\"']?\s{0,3}:\s{0,3}\\*[\"']?"
+        r"(?P<cred>[^\r\n\"'\\]{1,4096})"
+    ),
     "bearer_token": r"(?<![A-Za-z0-9_-])[Bb]earer\s{1,3}(?P<cred>[A-Za-z0-9._~+/-]{16,}=*)",
+    "basic_credentials": r"(?<![A-Za-z0-9_-])[Bb]asic\s{1,3}(?P<cred>[A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])",
     "anthropic_key": r"(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}",
     "openai_key": r"(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}",
     "github_token": r"(?<![A-Za-z0-9_])(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
     "gitlab_token": r"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}",
     "slack_token": r"(?<![A-Za-z0-9_-])xox[abposre]-[A-Za-z0-9-]{10,}",
     "google_api_key": r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])",
+    "google_oauth_token": r"(?<![A-Za-z0-9_-])ya29\.[0-9A-Za-z_-]{16,}",
+    "google_client_secret": r"(?<![A-Za-z0-9_-])GOCSPX-[0-9A-Za-z_-]{20,}",
     "stripe_key": r"(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+    "stripe_webhook_secret": r"(?<![A-Za-z0-9_])whsec_[A-Za-z0-9+/=_-]{16,}",
     "huggingface_token": r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}",
+    "npm_token": r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])",
+    "pypi_token": r"(?<![A-Za-z0-9_-])pypi-[A-Za-z0-9_-]{40,}",
+    "llm_provider_key": (
+        r"(?<![A-Za-z0-9_-])(?:gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{40,}|pplx-[A-Za-z0-9]{40,}"
+        r"|r8_[A-Za-z0-9]{30,})"
+    ),
+    "webhook_url": (
+        r"(?i)https?://(?:(?:canary\.|ptb\.)?discord(?:app)?\.com/api/webhooks/"
+        r"|[a-z0-9-]{1,63}\.webhook\.office\.com/webhookb2/|outlook\.office(?:365)?\.com/webhook/"
+        r"|hooks\.zapier\.com/hooks/catch/|chat\.googleapis\.com/v1/spaces/)"
+        r"(?P<cred>[A-Za-z0-9@/_.?=&%-]{8,})"
+    ),
     "aws_secret_key": r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
     "aws_access_key": r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
-    "url_password": r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@\[\]\"']{1,256}:(?P<pw>[^\s@/\"']{1,512})@",
+    "url_password": (
+        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@\[\]\"']{0,256}:"
+        r"(?P<pw>[^\s@\"'<>]{1,512})@(?=[A-Za-z0-9\[])"
+    ),
     "secret_kv": (
         # anchored on the secret word itself (any prefix is allowed: OPENAI_API_KEY, githubToken), which keeps
         # the scan fast; what follows the word must be a separator, so max_tokens / token_count never match
@@ -173,9 +182,13 @@ _BASE_PATTERNS: dict[str, str] = {
         r"(?<![A-Za-z0-9._%+-])(?P<local>[A-Za-z0-9._%+-]{1,64})@"
         r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24})(?![A-Za-z0-9-])"
     ),
-    "iban": r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
-    "card": r"(?<![\w.,-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-]|[.,]\d)",
+    "iban": r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])",
+    "card": r"(?<![\w.,-])[2-6]\d{3}(?:[ .-]?\d){9,15}(?![\w-]|[.,]\d)",
     "ssn": r"(?<![\w-])(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",
+    "ssn_context": (
+        r"(?i)(?<![A-Za-z])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no\.?|num|#))?)[\"']?\s{0,3}[:=#]?"
+        r"\s{0,3}[\"']?(?P<cred>\d{9}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4})(?![\w.-]?\d)"
+    ),
     "phone": (
         # international, separated: +44 20 7946 0958, +1 (555) 123-4567, +33 1 23 45 67 89
         r"(?<![\w.+)-])(?:(?P<intl>\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?: \d{2,8}){0,4}(?:[.-]\d{2,8}){0,4})"
@@ -187,71 +200,119 @@ _BASE_PATTERNS: dict[str, str] = {
         r"|(?P<natl>0[1-9]\d{0,3}(?P<ns>[ ./-])\d{2,8}(?:(?P=ns)\d{2,4}){0,4})"
         r")(?![\w]|[.:/-]\d)"
     ),
+    # bare ten digits: 4155550123 (validated by phonenumbers; integer limits and ids glued to words stay)
+    "phone_digits": r"[2-9](?<![\w.+#$€£¥/-][2-9])\d{2}[2-9]\d{6}(?![\w]|[.,:/-]\d)",
 }
 
 _DESCRIPTIONS = {
     "private_key": "PEM private key blocks (-----BEGIN … PRIVATE KEY-----), to the END line or end of text",
     "jwt": "JSON Web Tokens: three base64url segments starting eyJ",
+    "azure_connection": "Azure connection-string keys: AccountKey=, SharedAccessKey=, SharedAccessSignature=",
+    "azure_sas_signature": "Azure SAS token signatures sig=… in URLs and connection strings",
     "auth_header": "Authorization / Proxy-Authorization header credentials (scheme kept)",
+    "cookie_header": "Cookie / Set-Cookie header values (header name kept)",
     "bearer_token": "'Bearer <token>' anywhere",
+    "basic_credentials": "'Basic <base64 of user:password>' anywhere",
     "anthropic_key": "Anthropic keys sk-ant-…",
     "openai_key": "OpenAI keys sk-…, sk-proj-…, sk-svcacct-…",
     "github_token": "GitHub tokens ghp_/gho_/ghu_/ghs_/ghr_ and github_pat_",
     "gitlab_token": "GitLab personal access tokens glpat-…",
     "slack_token": "Slack tokens xox[abposre]-…",
     "google_api_key": "Google API keys AIza…",
+    "google_oauth_token": "Google OAuth access tokens ya29.…",
+    "google_client_secret": "Google OAuth client secrets GOCSPX-…",
     "stripe_key": "Stripe secret / restricted keys sk_live_, rk_live_, sk_test_, rk_test_",
+    "stripe_webhook_secret": "Stripe webhook signing secrets whsec_…",
     "huggingface_token": "Hugging Face tokens hf_…",
-    "aws_secret_key": "40-character AWS secret keys within 200 characters after an access key id or 'aws'/'secret'",
+    "npm_token": "npm access tokens npm_…",
+    "pypi_token": "PyPI tokens pypi-… (any issuer)",
+    "llm_provider_key": "Groq gsk_…, xAI xai-…, Perplexity pplx-…, Replicate r8_… keys",
+    "webhook_url": "Discord, Microsoft Teams, Zapier and Google Chat webhook URLs (host kept)",
+    "aws_secret_key": (
+        "40-character AWS secret keys: mixed case and digits, and either an access key id or 'aws'/'secret' "
+        "within 200 characters before, or detect-secrets' base64 entropy of at least 4.5"
+    ),
     "aws_access_key": "AWS access key ids AKIA…/ASIA…",
-    "url_password": "passwords in URLs scheme://user:pass@host (scheme, user and host kept)",
+    "url_password": "passwords in URLs scheme://user:pass@host, also with an empty user (scheme, user, host kept)",
     "secret_kv": "values of secret-named keys in JSON, query strings, env and YAML-like text",
     "email": "email addresses (optionally keeping the domain)",
-    "iban": "IBANs (country length and mod-97 checksum)",
-    "card": "payment card numbers: 13-19 digits, issuer prefix 2-6, consistent separators, Luhn",
+    "iban": "IBANs in either case (python-stdnum: country, length, structure, mod-97 checksum)",
+    "card": "payment card numbers: 13-19 digits, issuer prefix 2-6, consistent ' ', '-' or '.' separators, Luhn",
     "ssn": "US social security numbers NNN-NN-NNNN outside the invalid ranges",
+    "ssn_context": "undashed US social security numbers after 'SSN' / 'social security' (python-stdnum)",
     "phone": "phone numbers: +international, North American and trunk-0 national formats",
+    "phone_digits": "bare ten-digit North American numbers that phonenumbers finds valid",
 }
 
 _LABELS = {
-    "private_key": "private_key", "jwt": "jwt", "auth_header": "credentials", "bearer_token": "bearer_token",
-    "anthropic_key": "api_key", "openai_key": "api_key", "github_token": "api_key", "gitlab_token": "api_key",
-    "slack_token": "api_key", "google_api_key": "api_key", "stripe_key": "api_key",
-    "huggingface_token": "api_key", "aws_secret_key": "aws_secret_key", "aws_access_key": "aws_access_key",
-    "url_password": "password", "secret_kv": "secret", "email": "email", "iban": "iban", "card": "card",
-    "ssn": "ssn", "phone": "phone",
+    "private_key": "private_key", "jwt": "jwt", "azure_connection": "api_key", "azure_sas_signature": "token",
+    "auth_header": "credentials", "cookie_header": "token", "bearer_token": "bearer_token",
+    "basic_credentials": "credentials", "anthropic_key": "api_key", "openai_key": "api_key",
+    "github_token": "api_key", "gitlab_token": "api_key", "slack_token": "api_key", "google_api_key": "api_key",
+    "google_oauth_token": "token", "google_client_secret": "secret", "stripe_key": "api_key",
+    "stripe_webhook_secret": "secret", "huggingface_token": "api_key", "npm_token": "api_key",
+    "pypi_token": "api_key", "llm_provider_key": "api_key", "webhook_url": "token",
+    "aws_secret_key": "aws_secret_key", "aws_access_key": "aws_access_key", "url_password": "password",
+    "secret_kv": "secret", "email": "email", "iban": "iban", "card": "card", "ssn": "ssn",
+    "ssn_context": "ssn", "phone": "phone", "phone_digits": "phone",
 }  # fmt: skip
 
 _TRIGGERS: dict[str, tuple[tuple[str, ...], bool]] = {
     "private_key": (("PRIVATE KEY",), False),
     "jwt": (("eyJ",), False),
+    "azure_connection": (("accountkey", "sharedaccess"), True),
+    "azure_sas_signature": (("sig=",), False),
     "auth_header": (("authorization",), True),
+    "cookie_header": (("cookie",), True),
     "bearer_token": (("earer",), False),
+    "basic_credentials": (("asic",), False),
     "anthropic_key": (("sk-ant-",), False),
     "openai_key": (("sk-",), False),
     "github_token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False),
     "gitlab_token": (("glpat-",), False),
     "slack_token": (("xox",), False),
     "google_api_key": (("AIza",), False),
+    "google_oauth_token": (("ya29.",), False),
+    "google_client_secret": (("GOCSPX-",), False),
     "stripe_key": (("_live_", "_test_"), False),
+    "stripe_webhook_secret": (("whsec_",), False),
     "huggingface_token": (("hf_",), False),
-    "aws_secret_key": (("aws", "secret", "akia", "asia", "[redacted:aws_access_key]"), True),
+    "npm_token": (("npm_",), False),
+    "pypi_token": (("pypi-",), False),
+    "llm_provider_key": (("gsk_", "xai-", "pplx-", "r8_"), False),
+    "webhook_url": (("discord", "webhook", "hooks.zapier", "chat.googleapis"), True),
     "aws_access_key": (("AKIA", "ASIA"), False),
     "url_password": (("://",), False),
     "secret_kv": (_KV_TRIGGERS, True),
     "email": (("@",), False),
+    "ssn_context": (("ssn", "social"), True),
 }
+
+# Shortest text a rule can match, and the fewest digits it needs (rules not named here: no gate).
+_GATES: dict[str, tuple[int, int]] = {
+    "aws_secret_key": (40, 1), "aws_access_key": (20, 0), "card": (13, 13), "iban": (15, 2), "ssn": (11, 9),
+    "ssn_context": (12, 9), "phone": (8, 7), "phone_digits": (10, 10), "basic_credentials": (12, 0),
+    "jwt": (30, 0), "google_api_key": (39, 0),
+}  # fmt: skip
+
+# Where the detect-secrets rules run: first after the block-shaped rules (private keys, JWTs), so the
+# library names what it knows before the hand-written prefix and generic rules see the text.
+_PLUGINS_AFTER = "jwt"
 
 # ------------------------------------------------------------------------------------------ validators
 
 _AWS_CONTEXT = re.compile(r"(?i)akia|asia|aws|secret|\[REDACTED:aws_access_key\]")
+_ENTROPY_LIMIT = 4.5  # detect-secrets' default for base64 strings
 
 
 def _v_aws_secret(m: re.Match[str]) -> bool:
     s = m.group(0)
     if not (any(c.isupper() for c in s) and any(c.islower() for c in s) and _has_digit(s)):
         return False
-    return _AWS_CONTEXT.search(m.string, max(0, m.start() - 200), m.start()) is not None
+    if _AWS_CONTEXT.search(m.string, max(0, m.start() - 200), m.start()) is not None:
+        return True
+    # a bare key: as random as detect-secrets wants a base64 secret (paths and words are far below)
+    return _plugins().entropy(s) >= _ENTROPY_LIMIT
 
 
 def _v_random(group: int | str) -> Callable[[re.Match[str]], bool]:
@@ -271,19 +332,37 @@ def _v_bearer(m: re.Match[str]) -> bool:
     return _has_digit(cred) or (any(c.isupper() for c in cred) and any(c.islower() for c in cred))
 
 
+def _v_basic(m: re.Match[str]) -> bool:
+    return _plugins().basic_credentials_ok(m.group("cred"))
+
+
+def _v_cookie(m: re.Match[str]) -> bool:
+    value = m.group("cred").strip()
+    if value.lower() in _BOOLISH or _MARK in value:
+        return False
+    return "=" in value or (len(value) >= 8 and _looks_random(value))
+
+
+def _v_azure(m: re.Match[str]) -> bool:
+    return _looks_random(m.group("cred"))
+
+
 def _v_card(m: re.Match[str]) -> bool:
     s = m.group(0)
     seps = {c for c in s if not c.isdigit()}
     if len(seps) > 1:
         return False
-    digits = s.replace(" ", "").replace("-", "")
+    digits = "".join(c for c in s if c.isdigit())
     if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
         return False
     if seps:
-        groups = [len(g) for g in s.split(seps.pop())]
+        sep = seps.pop()
+        groups = [len(g) for g in s.split(sep)]
         if min(groups) < 3 or groups[0] != 4:
             return False
-    return _luhn_ok(digits)
+        if sep == "." and groups not in ([4, 4, 4, 4], [4, 4, 4, 4, 3], [4, 6, 5], [4, 6, 4]):
+            return False  # dotted: only the printed card layouts (versions and build numbers stay)
+    return _plugins().card_ok(digits)
 
 
 _DATE_START = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
@@ -298,6 +377,23 @@ def _v_phone(m: re.Match[str]) -> bool:
         return m.group("s1") is None or m.group("s1") == m.group("s2")
     # national trunk-0 numbers
     return 9 <= digits <= 12 and _DATE_START.match(s) is None
+
+
+def _v_phone_digits(m: re.Match[str]) -> bool:
+    digits = "".join(c for c in m.group(0) if c.isdigit())
+    return _plugins().nanp_phone_ok(digits[-10:])
+
+
+def _v_ssn_context(m: re.Match[str]) -> bool:
+    return _plugins().ssn_ok("".join(c for c in m.group("cred") if c.isdigit()))
+
+
+def _v_url_password(m: re.Match[str]) -> bool:
+    pw = m.group("pw")
+    head = pw.split("/", 1)[0]
+    if "/" in pw and head.isdigit():
+        return False  # host:port/path…@ — a port, not a password
+    return "://" not in pw
 
 
 # ------------------------------------------------------------------------------------------ replacers
@@ -327,25 +423,23 @@ def _r_email(m: re.Match[str], r: Redactor) -> str | None:
     return placeholder("email")
 
 
+# lower-case pure hex of a trace (32) or span (16) id length is an id, never an IBAN
+_HEX_ID = re.compile(r"(?:[0-9a-f]{16}|[0-9a-f]{32})")
+
+
 def _r_iban(m: re.Match[str], r: Redactor) -> str | None:
     s = m.group(0)
     compact = s.replace(" ", "")
-    expected = _IBAN_LENGTHS.get(compact[:2])
-    if expected is None or len(compact) < expected:
+    if _HEX_ID.fullmatch(compact):
         return None
-    if len(compact) > expected:  # the match ran into a following token: keep only the IBAN's own length
-        count = 0
-        for i, c in enumerate(s):
-            if c != " ":
-                count += 1
-            if count == expected:
-                if i + 1 < len(s) and s[i + 1] != " ":
-                    return None  # the IBAN would end inside a group: not a clean IBAN
-                if _iban_ok(compact[:expected]):
-                    return placeholder("iban") + s[i + 1 :]
-                return None
-        return None
-    return placeholder("iban") if _iban_ok(compact) else None
+    check = _plugins().iban_ok
+    if check(compact):
+        return placeholder("iban")
+    # the match may have run into a following group or word: the longest valid prefix ending at a gap
+    for cut in sorted((i for i, c in enumerate(s) if c == " "), reverse=True):
+        if check(s[:cut].replace(" ", "")):
+            return placeholder("iban") + s[cut:]
+    return None
 
 
 def _label_for_key(key: str) -> str:
@@ -362,43 +456,97 @@ def _label_for_key(key: str) -> str:
 _VALIDATORS: dict[str, Callable[[re.Match[str]], bool]] = {
     "auth_header": _v_auth_header,
     "bearer_token": _v_bearer,
+    "basic_credentials": _v_basic,
+    "cookie_header": _v_cookie,
+    "azure_connection": _v_azure,
     "openai_key": _v_random(0),
     "huggingface_token": _v_random(0),
+    "pypi_token": _v_random(0),
     "aws_secret_key": _v_aws_secret,
+    "url_password": _v_url_password,
     "card": _v_card,
+    "ssn_context": _v_ssn_context,
     "phone": _v_phone,
+    "phone_digits": _v_phone_digits,
 }
 _REPLACERS: dict[str, Callable[[re.Match[str], Redactor], str | None]] = {
     "secret_kv": _r_secret_kv,
     "email": _r_email,
     "iban": _r_iban,
 }
-_GROUPS = {"auth_header": "cred", "bearer_token": "cred", "url_password": "pw"}
+_GROUPS = {
+    "auth_header": "cred", "bearer_token": "cred", "basic_credentials": "cred", "cookie_header": "cred",
+    "azure_connection": "cred", "azure_sas_signature": "cred", "webhook_url": "cred", "url_password": "pw",
+    "ssn_context": "cred",
+}  # fmt: skip
 
 
-def _build_default_rules() -> tuple[Rule, ...]:
+def _plugins() -> Any:
+    from tracemine.summarise import redact_plugins
+
+    return redact_plugins
+
+
+def _plugin_names() -> list[str]:
+    from tracemine.summarise.redact_plugins import PLUGIN_SPECS, rule_names
+
+    return [name for spec in PLUGIN_SPECS for name in rule_names(spec)]
+
+
+def _rule_order() -> tuple[str, ...]:
+    names = list(_BASE_PATTERNS)
+    at = names.index(_PLUGINS_AFTER) + 1
+    return tuple(names[:at] + _plugin_names() + names[at:])
+
+
+def _plugin_rules() -> list[Rule]:
+    from tracemine.summarise.redact_plugins import PLUGIN_SPECS, plugin_patterns, plugin_span, rule_names
+
     rules = []
+    for spec in PLUGIN_SPECS:
+        for name, pattern in zip(rule_names(spec), plugin_patterns(spec), strict=True):
+            rules.append(
+                Rule(
+                    name=name,
+                    label=spec.label,
+                    pattern=pattern,
+                    description=f"detect-secrets {spec.cls}: {spec.description}",
+                    span=functools.partial(plugin_span, spec),
+                    triggers=tuple(t.lower() for t in spec.triggers) if spec.ci else spec.triggers,
+                    ci_triggers=spec.ci,
+                    min_len=spec.min_len,
+                    min_digits=spec.min_digits,
+                )
+            )
+    return rules
+
+
+@functools.cache
+def _default_rule_objects() -> tuple[Rule, ...]:
+    """Every built-in rule in the order it runs (detect-secrets is imported here, on first use)."""
+    rules = {}
     for name, pattern in _BASE_PATTERNS.items():
         triggers, ci = _TRIGGERS.get(name, ((), False))
-        rules.append(
-            Rule(
-                name=name,
-                label=_LABELS[name],
-                pattern=re.compile(pattern),
-                description=_DESCRIPTIONS[name],
-                group=_GROUPS.get(name),
-                validate=_VALIDATORS.get(name),
-                replace=_REPLACERS.get(name),
-                triggers=triggers,
-                ci_triggers=ci,
-            )
+        rules[name] = Rule(
+            name=name,
+            label=_LABELS[name],
+            pattern=re.compile(pattern),
+            description=_DESCRIPTIONS[name],
+            group=_GROUPS.get(name),
+            validate=_VALIDATORS.get(name),
+            replace=_REPLACERS.get(name),
+            triggers=triggers,
+            ci_triggers=ci,
+            min_len=_GATES.get(name, (0, 0))[0],
+            min_digits=_GATES.get(name, (0, 0))[1],
         )
-    return tuple(rules)
+    for rule in _plugin_rules():
+        rules[rule.name] = rule
+    return tuple(rules[name] for name in DEFAULT_RULES)
 
 
-_DEFAULT_RULE_OBJECTS = _build_default_rules()
 #: Names of the built-in rules, in the order they run.
-DEFAULT_RULES: tuple[str, ...] = tuple(r.name for r in _DEFAULT_RULE_OBJECTS)
+DEFAULT_RULES: tuple[str, ...] = _rule_order()
 
 _SETTINGS_KEYS = frozenset({"rules", "extra_patterns", "disabled", "keep_email_domain"})
 _MAX_DEPTH = 200
@@ -433,21 +581,21 @@ class Redactor:
         keep_email_domain: bool = False,
     ) -> None:
         self.keep_email_domain = bool(keep_email_domain)
-        known_names = {r.name for r in _DEFAULT_RULE_OBJECTS}
-        known_labels = {r.label for r in _DEFAULT_RULE_OBJECTS}
+        known_names = {r.name for r in _default_rule_objects()}
+        known_labels = {r.label for r in _default_rule_objects()}
 
         def targets(key: str) -> set[str]:
             if key in known_names:
                 return {key}
             if key in known_labels:
-                return {r.name for r in _DEFAULT_RULE_OBJECTS if r.label == key}
+                return {r.name for r in _default_rule_objects() if r.label == key}
             raise ValueError(
                 f"unknown redaction rule {key!r}; known rules: {', '.join(DEFAULT_RULES)}; "
                 f"labels: {', '.join(sorted(known_labels))}"
             )
 
         enabled = dict.fromkeys(known_names, True)
-        labels = {r.name: r.label for r in _DEFAULT_RULE_OBJECTS}
+        labels = {r.name: r.label for r in _default_rule_objects()}
         for key, spec in (rules or {}).items():
             names = targets(str(key))
             if isinstance(spec, bool):
@@ -470,7 +618,7 @@ class Redactor:
                 enabled[n] = False
 
         active: list[Rule] = []
-        for r in _DEFAULT_RULE_OBJECTS:
+        for r in _default_rule_objects():
             if enabled[r.name]:
                 active.append(
                     r if labels[r.name] == r.label else dataclasses.replace(r, label=labels[r.name])
@@ -557,7 +705,15 @@ class Redactor:
             return text
         counts: Counter[str] = Counter()
         lowered: str | None = None
+        digits = -1  # counted on first need; replacements only remove digits, so a stale count is safe
         for rule in self.rules:
+            if rule.min_len > len(text):
+                continue
+            if rule.min_digits:
+                if digits < 0:
+                    digits = sum(map(text.count, "0123456789"))
+                if digits < rule.min_digits:
+                    continue
             if rule.triggers:
                 if rule.ci_triggers:
                     if lowered is None:
@@ -565,8 +721,13 @@ class Redactor:
                     hay = lowered
                 else:
                     hay = text
-                if not any(t in hay for t in rule.triggers):
+                for trigger in rule.triggers:  # a loop, not any(): this runs ~60 times per text
+                    if trigger in hay:
+                        break
+                else:
                     continue
+            if rule.pattern.search(text) is None:
+                continue
             new = rule.pattern.sub(self._replacer(rule, counts), text)
             if new is not text and new != text:
                 text = new
@@ -590,6 +751,12 @@ class Redactor:
                     out = rule.replace(m, self)
                     if out is None:
                         return whole
+                elif rule.span is not None:
+                    where = rule.span(m)
+                    if where is None or _MARK in m.string[where[0] : where[1]]:
+                        return whole
+                    start, end = where[0] - m.start(), where[1] - m.start()
+                    out = whole[:start] + ph + whole[end:]
                 elif rule.group is not None and m.group(rule.group) is not None:
                     secret = m.group(rule.group)
                     if _MARK in secret:
@@ -719,3 +886,38 @@ def redact(text: Any) -> str:
 def redact_value(obj: Any) -> Any:
     """Redact a nested JSON-like value with the default rules (a shared :class:`Redactor`)."""
     return _default_redactor().redact_value(obj)
+
+
+CUT_MARGIN = 4096
+"""Characters past a cut that :func:`redact_cut` still redacts: far more than any secret is long."""
+
+_SPLIT_TOKEN = re.compile(r"[A-Za-z0-9+/=_.~%-]{16,}$")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.~%-")
+
+
+def redact_cut(text: Any, limit: int, redactor: Redactor | None = None, ellipsis: str = "…") -> str:
+    """``text`` redacted, *then* cut to at most ``limit`` characters (ending with ``ellipsis`` when cut).
+
+    Redacting first means a secret that straddles the cut is replaced whole instead of leaving its first
+    half; only ``limit + CUT_MARGIN`` characters are redacted, so a huge value costs no more than a short
+    one. A long token (16+ key-like characters) split by the cut, and a placeholder split by it, are
+    dropped rather than shown in part. Never raises; ``redactor`` defaults to the shared default one.
+    """
+    r = redactor if redactor is not None else _default_redactor()
+    source = _to_text(text)
+    limit = max(0, int(limit))
+    red = r.redact(source[: limit + CUT_MARGIN])
+    if len(red) <= limit and len(source) <= limit + CUT_MARGIN:
+        return red
+    keep = max(0, limit - len(ellipsis))
+    head = red[:keep]
+    if keep < len(red) and head and head[-1] in _TOKEN_CHARS and red[keep] in _TOKEN_CHARS:
+        split = _SPLIT_TOKEN.search(head)
+        if split is not None:
+            head = head[: split.start()]
+    bracket = head.rfind("[")
+    if bracket >= 0 and "]" not in head[bracket:]:
+        tail = head[bracket:]
+        if _MARK.startswith(tail) or tail.startswith(_MARK):  # "[RED" or "[REDACTED:api_k"
+            head = head[:bracket]
+    return head + ellipsis
