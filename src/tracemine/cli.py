@@ -16,6 +16,7 @@ from tracemine.store import DEFAULT_DB
 EXIT_USAGE = 2
 EXIT_FAIL_ON = 3
 EXIT_PUBLISH = 4
+EXIT_EMPTY = 5
 FAIL_ON = ("new", "new-high", "regressed", "high", "any")
 HIGH = ("high", "critical")
 
@@ -193,7 +194,8 @@ def mine(
     finding is compared with earlier runs of the archive (new, recurring, regressed; resolved ones listed).
 
     Exit codes: 0 done; 2 bad input or options, or the archive is held by another run; 3 a --fail-on
-    condition was met; 4 publishing failed for at least one finding.
+    condition was met; 4 publishing failed for at least one finding; 5 empty run: the window held no
+    traces or the input no trace record (recorded as `empty`, not compared with other runs).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -245,6 +247,8 @@ def mine(
             from tracemine.report.terminal import print_ingest_report
 
             print_ingest_report(console, result.ingest, db, quiet=True)
+        if result.status == "empty":
+            _empty_run(result, db)
         print_findings(console, result)
         published_ok = True
         if trackers:
@@ -260,6 +264,16 @@ def mine(
         sys.exit(EXIT_FAIL_ON)
     if not published_ok:
         sys.exit(EXIT_PUBLISH)
+
+
+def _empty_run(result: Any, db: str) -> None:
+    """One line on an empty run, with a pointer to the quarantine; exits with :data:`EXIT_EMPTY`."""
+    import shlex
+
+    where = "" if db == DEFAULT_DB else f" --db {shlex.quote(db)}"
+    click.echo(f"Empty run {result.run_id} ({result.note}): nothing mined, reported or published, nothing "
+               f"resolved; see tracemine stats --quarantine{where}", err=True)
+    sys.exit(EXIT_EMPTY)
 
 
 @main.command()

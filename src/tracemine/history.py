@@ -3,6 +3,11 @@ findings keyed by fingerprint, so ``tracemine show FINGERPRINT`` and later runs 
 
 A finding is stored as its ``findings.json`` item (:func:`tracemine.report.jsonout.to_dict`), beside the
 columns that queries need (fingerprint, rank, score, severity, status, traces, share).
+
+A run has a ``status``: ``ok``, or ``empty`` when its window held no traces or its input had no trace
+record (no files, all rejected). An empty run stores no findings and is left out of every comparison:
+statuses, resolution and trends look at the non-empty runs only, so a night without data neither resolves
+nor later regresses anything.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ HISTORY_DDL = [
         run_id BIGINT, fingerprint VARCHAR, rank BIGINT, reported BOOLEAN, score DOUBLE, severity VARCHAR,
         status VARCHAR, traces BIGINT, window_traces BIGINT, trace_share DOUBLE, data VARCHAR)""",
     "ALTER TABLE findings ADD COLUMN IF NOT EXISTS inherited_from VARCHAR",
+    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS status VARCHAR",
+    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS note VARCHAR",
 ]
+
+EMPTY = "empty"
+"""The status of a run that had nothing to mine (see the module docstring)."""
+RUN_COLUMNS = ("run_id", "started_ns", "finished_ns", "since_ns", "until_ns", "traces", "spans", "signals",
+               "detect_id", "findings", "reported", "settings", "llm_usage", "stages", "seconds", "status", "note")
 
 
 class AmbiguousFingerprint(LookupError):
@@ -50,6 +62,10 @@ class RunRecord:
     llm_usage: dict[str, Any] | None = None
     stages: dict[str, float] = field(default_factory=dict)
     started_ns: int = field(default_factory=time.time_ns)
+    status: str = "ok"
+    """``ok`` or :data:`EMPTY`."""
+    note: str | None = None
+    """Why the run was empty."""
 
 
 def ensure_tables(store: Any) -> None:
@@ -59,6 +75,18 @@ def ensure_tables(store: Any) -> None:
 
 def _has_tables(store: Any) -> bool:
     return bool(store.has_tables("mine_runs", "findings"))
+
+
+def _has_status(store: Any) -> bool:
+    """Whether ``mine_runs`` has its ``status`` column (an archive written before it, opened read-only, has not)."""
+    row = store.con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mine_runs' "
+                            "AND column_name = 'status'").fetchone()
+    return bool(row and row[0])
+
+
+def _counted(store: Any) -> str:
+    """SQL condition on ``mine_runs`` keeping the runs that count (not :data:`EMPTY`)."""
+    return f"coalesce(status, 'ok') != '{EMPTY}'" if _has_status(store) else "TRUE"
 
 
 def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int) -> int:
@@ -71,12 +99,13 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
     try:
         run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs").fetchone()[0])
         con.execute(
-            "INSERT INTO mine_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO mine_runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
             [run_id, record.started_ns, time.time_ns(), record.since_ns, record.until_ns, record.traces,
              record.spans, record.signals, record.detect_id, len(findings), reported,
              orjson.dumps(record.settings, default=str).decode(),
              orjson.dumps(record.llm_usage).decode() if record.llm_usage is not None else None,
-             orjson.dumps(record.stages).decode(), (time.time_ns() - record.started_ns) / 1e9],
+             orjson.dumps(record.stages).decode(), (time.time_ns() - record.started_ns) / 1e9,
+             record.status, record.note],
         )
         if findings:
             con.register("finding_batch", pa.table({
@@ -103,9 +132,10 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
 
 
 def latest_run_id(store: Any) -> int | None:
+    """The latest run that was not :data:`EMPTY` (``None`` when there is none)."""
     if not _has_tables(store):
         return None
-    row = store.con.execute("SELECT max(run_id) FROM mine_runs").fetchone()
+    row = store.con.execute(f"SELECT max(run_id) FROM mine_runs WHERE {_counted(store)}").fetchone()
     return int(row[0]) if row and row[0] is not None else None
 
 
@@ -185,7 +215,8 @@ def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]], set[str
     if not _has_tables(store):
         return [], {}, set()
     ensure_tables(store)  # archives written before `inherited_from` existed get the column
-    runs = [int(r[0]) for r in store.con.execute("SELECT run_id FROM mine_runs ORDER BY run_id").fetchall()]
+    runs = [int(r[0]) for r in store.con.execute(
+        f"SELECT run_id FROM mine_runs WHERE {_counted(store)} ORDER BY run_id").fetchall()]
     seen: dict[str, list[_Seen]] = {}
     continued: set[str] = set()
     for run_id, fingerprint, status, share, inherited in store.con.execute(
@@ -218,8 +249,8 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     * **regressed** — it was resolved and is back, or its share of traces grew beyond
       ``regressed_factor`` × its share when last seen;
     * **recurring** — seen before at a similar level (also after a gap shorter than the resolution);
-    * **resolved** — absent from ``resolved_after_runs`` consecutive runs (this one included) after it
-      was last seen, and not already marked resolved.
+    * **resolved** — absent from ``resolved_after_runs`` consecutive non-empty runs (this one included)
+      after it was last seen, and not already marked resolved.
 
     A finding split by the one-fix model (its ``legacy_fingerprint`` was reported, it was not) keeps
     that history on its largest child (:func:`_heirs`); the earlier fingerprint is then never resolved.
@@ -263,7 +294,8 @@ def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list
     shares: dict[tuple[int, str], float] = {}
     if _has_tables(store) and runs > 1:
         earlier = [(int(r[0]), int(r[1] or 0)) for r in store.con.execute(
-            "SELECT run_id, started_ns FROM mine_runs ORDER BY run_id DESC LIMIT ?", [runs - 1]).fetchall()][::-1]
+            f"SELECT run_id, started_ns FROM mine_runs WHERE {_counted(store)} ORDER BY run_id DESC LIMIT ?",
+            [runs - 1]).fetchall()][::-1]
         if earlier:
             ids = [r for r, _ in earlier]
             for run_id, fingerprint, share in store.con.execute(
@@ -301,14 +333,18 @@ class RunSummary:
     statuses: dict[str, int]
     llm_calls: int
     seconds: float
+    status: str = "ok"
+    """``ok`` or :data:`EMPTY` (``note`` says why)."""
+    note: str | None = None
 
 
 def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
     """The most recent runs, newest first."""
     if not _has_tables(store):
         return []
-    sql = """SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals, r.findings,
-                    r.reported, r.llm_usage, r.seconds,
+    status = "r.status, r.note" if _has_status(store) else "NULL, NULL"
+    sql = f"""SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals, r.findings,
+                    r.reported, r.llm_usage, r.seconds, {status},
                     count(*) FILTER (WHERE f.status = 'new' AND f.reported),
                     count(*) FILTER (WHERE f.status = 'recurring' AND f.reported),
                     count(*) FILTER (WHERE f.status = 'regressed' AND f.reported),
@@ -323,8 +359,9 @@ def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
         out.append(RunSummary(
             run_id=int(row[0]), started_ns=row[1], since_ns=row[2], until_ns=row[3], traces=int(row[4] or 0),
             spans=int(row[5] or 0), signals=int(row[6] or 0), findings=int(row[7] or 0), reported=int(row[8] or 0),
-            statuses={"new": row[11], "recurring": row[12], "regressed": row[13], "resolved": row[14]},
+            statuses={"new": row[13], "recurring": row[14], "regressed": row[15], "resolved": row[16]},
             llm_calls=int((usage or {}).get("calls", 0) or 0), seconds=float(row[10] or 0.0),
+            status=row[11] or "ok", note=row[12],
         ))
     return out
 

@@ -49,6 +49,10 @@ class MineResult(Sequence[Finding]):
     """Findings of earlier runs that this run marks resolved (absent long enough)."""
     themes: list[Theme] = field(default_factory=list)
     """Cross-cutting patterns over the reported findings, best first (see :mod:`tracemine.themes`)."""
+    status: str = "ok"
+    """``ok``, or ``empty``: the window held no traces or the input no trace record (``note`` says which);
+    nothing was mined or written, and the run is left out of later comparisons (:mod:`tracemine.history`)."""
+    note: str | None = None
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -123,12 +127,23 @@ def run_mine(
         ingest_report = _ingest(run, paths, engine) if paths else None
         resolved = (window or WindowSpec()).resolve(store.newest_ns())
         archive = store.stats(resolved)
-        detect = _detect(run, resolved, engine)
-        clusters, trajectory_clusters = _cluster(run, detect.detect_id, detect.signals,
-                                                 bool(mine_settings.get("trajectories", False)), engine)
+        empty = empty_reason(ingest_report, archive.traces, resolved)
+        if empty is None:
+            detect = _detect(run, resolved, engine)
+            clusters, trajectory_clusters = _cluster(run, detect.detect_id, detect.signals,
+                                                     bool(mine_settings.get("trajectories", False)), engine)
     finally:
         if engine is not backend:
             engine.close()  # a backend made here from its name (one passed in is the caller's to close)
+    if empty is not None:
+        record = RunRecord(since_ns=resolved.since_ns, until_ns=resolved.until_ns, traces=archive.traces,
+                           spans=archive.spans, signals=0, detect_id=None, stages=run.stages,
+                           settings={"llm": llm, "max_findings": max_findings}, started_ns=record_started,
+                           status="empty", note=empty)
+        return MineResult(findings=[], all_findings=[], context=ReportContext(
+            since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
+            spans=archive.spans), run_id=save_run(store, record, [], 0), window=resolved,
+            stats={"stages": run.stages}, ingest=ingest_report, status="empty", note=empty)
 
     started = time.perf_counter()
     run.progress("findings", 0, None)
@@ -181,6 +196,19 @@ def run_mine(
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
                       outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone,
                       themes=[t.theme for t in themes])
+
+
+def empty_reason(ingest: Any, window_traces: int, window: Window) -> str | None:
+    """Why a run has nothing to mine, or ``None``: its input (when paths were given) had no trace record —
+    no file, or every record rejected — or its window holds no trace."""
+    if ingest is not None and not ingest.spans_read and not ingest.files_skipped:
+        if not ingest.files_read:
+            return "no trace files in the input"
+        return (f"no trace records in the input: {ingest.rejected:,} record(s) rejected in "
+                f"{ingest.files_read:,} file(s)")
+    if not window_traces:
+        return "the archive holds no traces" if window.is_open else f"no traces in the window {window.describe()}"
+    return None
 
 
 def _start_backend(spec: Any, settings: Any) -> Any:

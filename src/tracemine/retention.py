@@ -27,13 +27,14 @@ class PruneReport:
 
 
 def _cited_traces(store: Any, since_run_ns: int) -> set[str]:
-    """Trace ids cited by findings of runs started at or after ``since_run_ns`` (and of the latest run)."""
+    """Trace ids cited by findings of runs started at or after ``since_run_ns`` (and of the latest run with
+    findings: an empty run after it does not let its citations go)."""
     con = store.con
     if not store.has_tables("mine_runs", "findings"):
         return set()
     rows = con.execute(
         """SELECT f.data FROM findings f JOIN mine_runs r USING (run_id)
-           WHERE r.started_ns >= ? OR r.run_id = (SELECT max(run_id) FROM mine_runs)""", [since_run_ns]
+           WHERE r.started_ns >= ? OR r.run_id = (SELECT max(run_id) FROM findings)""", [since_run_ns]
     ).fetchall()
     cited: set[str] = set()
     for (data,) in rows:

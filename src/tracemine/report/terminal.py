@@ -284,7 +284,8 @@ def print_runs(console: Console, runs: list[Any]) -> None:
     for r in runs:
         window = f"{format_ns(r.since_ns)[:16]} → {format_ns(r.until_ns)[:16]}" if r.since_ns or r.until_ns else "all"
         table.add_row(str(r.run_id), format_ns(r.started_ns)[:19], escape(window), format_count(r.traces),
-                      format_count(r.signals), f"{r.reported}/{r.findings}", str(r.statuses["new"]),
+                      format_count(r.signals), "empty" if r.status == "empty" else f"{r.reported}/{r.findings}",
+                      str(r.statuses["new"]),
                       str(r.statuses["recurring"]), str(r.statuses["regressed"]), str(r.statuses["resolved"]),
                       str(r.llm_calls), f"{r.seconds:.1f}")
     console.print(table)
