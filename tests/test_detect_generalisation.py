@@ -434,14 +434,18 @@ def test_a_sub_agent_error_that_rose_from_its_failed_tool_is_the_tool_failure() 
 def test_a_read_failing_with_a_named_not_found_that_the_agent_reports_is_not_unrecovered() -> None:
     from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
 
-    def run_with(message: str, tool: str) -> list[Signal]:
-        run = Run(answer="I could not find that policy — could you check the number?")
+    reported = "I could not find that policy — could you check the number?"
+
+    def run_with(message: str, tool: str, answer: str = reported) -> list[Signal]:
+        run = Run(answer=answer)
         run.call(tool, {"policy": "PL-20417"}, f"Error: {message}", Status.ERROR, message)
         return detect(UnrecoveredErrorDetector(), run)
 
     assert run_with("policy 'PL-20417' not found", "policy_details") == []
     assert run_with("No such policy", "policy_details") == []
-    assert len(run_with("404 Not Found", "policy_details")) == 1  # names nothing: the endpoint may be wrong
+    # a bare 404 names nothing (the endpoint may be wrong): an answer only when the agent reported a miss
+    assert run_with("404 Not Found", "policy_details") == []
+    assert len(run_with("404 Not Found", "policy_details", "Sorry, something went wrong, try again later.")) == 1
     assert len(run_with("policy 'PL-20417' not found", "cancel_policy")) == 1  # a write that misses failed
 
 
@@ -542,3 +546,97 @@ def test_a_page_resent_later_stating_the_same_facts_is_a_duplicate_but_a_new_upd
     update.call("page_responder", {"service": "payments", "message": "Resolved: payments error rate back to 2%"},
                 {"paged": "u-17"})
     assert _duplicates(update) == []
+
+
+def test_a_lookup_miss_in_any_form_that_the_agent_reports_is_an_answer() -> None:
+    """A 404 body, a keyed null, ``found: false`` or a bare ``{"detail": "Not Found"}`` from a read, followed
+    by the agent telling the user nothing was found: no silent failure. The same miss whose value a later
+    write uses is an ignored failure, whatever form the miss took."""
+    from tracemine.detect.silent_failure import SilentFailureDetector
+
+    misses = [{"status": 404, "error": "Not Found"}, {"unit": None}, {"found": False, "unit_id": "U-10442"},
+              {"detail": "Not Found"}, "Not Found"]
+    for body in misses:
+        handled = Run(answer="There's no unit U-10442 on record. Could you check the unit number?")
+        handled.call("get_unit", {"unit_id": "U-10442"}, body)
+        assert detect(SilentFailureDetector(), handled) == [], body
+        used = Run(answer="Work order WO-1 logged for U-10442.")
+        lookup = used.call("get_unit", {"unit_id": "U-10442"}, body)
+        used.call("create_work_order", {"unit_id": "U-10442", "category": "plumbing"}, {"work_order_id": "WO-1"})
+        signals = detect(SilentFailureDetector(), used)
+        assert [s.evidence["mechanism"] for s in signals if lookup in s.span_ids] == ["ignored_not_found"], body
+    # an HTTP error that is not a miss stays a failure however the agent words its answer
+    broken = Run(answer="There's no unit U-10442 on record.")
+    broken.call("get_unit", {"unit_id": "U-10442"}, {"status": 500, "error": "Internal Server Error"})
+    assert [s.evidence["mechanism"] for s in detect(SilentFailureDetector(), broken)] == ["http_status"]
+
+
+def test_a_body_that_is_only_an_http_error_status_is_read_as_one() -> None:
+    from tracemine.detect.outcome import http_status_only
+
+    assert http_status_only("422 Unprocessable Entity") == 422
+    assert http_status_only("Bad Request") == 400 and http_status_only("HTTP 503") == 503
+    assert http_status_only("Error: 500 Internal Server Error") == 500
+    # data that merely looks like one: a bare number, one ordinary word, a mismatched phrase, prose
+    for text in ("404", "450", "Locked", "Conflict", "422 Not Found", "The 404 page was redesigned"):
+        assert http_status_only(text) is None, text
+
+
+def test_a_bare_422_body_then_a_corrected_call_is_an_argument_error() -> None:
+    run = Run()
+    bad = run.call("create_work_order", {"unit_id": "U-10442", "priority": "high", "description": "tap leaks"},
+                   "422 Unprocessable Entity")
+    run.call("create_work_order", {"unit_id": "U-10442", "priority": "urgent", "description": "tap leaks"},
+             {"work_order_id": "WO-1", "status": "open"})
+    (signal,) = detect(ArgumentErrorDetector(), run)
+    assert signal.span_ids[0] == bad and signal.evidence["mechanisms"] == ["validation_error_result"]
+    assert signal.evidence["recovered"] is True
+    # worded in no validation terms and naming nothing that changed: not a correction
+    run = Run()
+    run.call("create_work_order", {"unit_id": "U-10442", "priority": "high", "description": "tap leaks"},
+                   "Error: request rejected by upstream")
+    run.call("create_work_order", {"unit_id": "U-10442", "priority": "urgent", "description": "tap leaks"},
+             {"work_order_id": "WO-1", "status": "open"})
+    assert detect(ArgumentErrorDetector(), run) == []  # says nothing about the request: the next item
+    # the next request of another item after a transient failure is no correction
+    other = Run()
+    other.call("create_work_order", {"unit_id": "U-10442", "priority": "high", "description": "tap leaks"},
+               "503 Service Unavailable")
+    other.call("create_work_order", {"unit_id": "U-10442", "priority": "low", "description": "tap leaks"},
+               {"work_order_id": "WO-2", "status": "open"})
+    assert detect(ArgumentErrorDetector(), other) == []
+
+
+def test_reworded_searches_that_echo_the_query_and_rescore_the_same_hits_are_a_loop() -> None:
+    """Each answer echoes its own query and scores the hits differently; the hits (ids, titles, states)
+    never change. Back to back, the same non-empty answer needs little in common between the wordings."""
+    hits = [{"work_order_id": "WO-551195", "title": "wasp nest above the balcony", "status": "closed"},
+            {"work_order_id": "WO-078101", "title": "mice in the storage room", "status": "closed"}]
+    queries = ["balcony the above nest wasp", "U-12879 balcony", "wasp nest above the balcony",
+               "open order wasp nest above the balcony"]
+    run = Run(answer="I could not find an open work order for the wasp nest.")
+    for n, q in enumerate(queries):
+        scored = [{**hit, "score": round(11.3 - 2.7 * i + 0.37 * n, 3)} for i, hit in enumerate(hits)]
+        run.call("search_work_orders", {"q": q}, {"query": q, "hits": scored[::-1] if n % 2 else scored,
+                                                 "took_ms": 12 + n})
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 4
+    # different questions that find nothing each time are not a loop (a legitimately empty search)
+    empty = Run(answer="No vendor covers those postcodes.")
+    for code in ("1012AB", "1034CK", "1056GH"):
+        empty.call("search_vendors", {"trade": "plumber", "postcode": code}, {"vendors": [], "postcode": code})
+    assert detect(LoopDetector(), empty) == []
+
+
+def test_a_call_failing_inside_a_cycle_of_tools_is_the_cycle_not_an_unrecovered_error() -> None:
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    run = Run(answer="I couldn't book a visit; the calendar keeps offering a slot that is taken.")
+    calendar = {"vendor_id": "V-4281", "slots": [{"date": "2025-04-24", "window": "evening"}]}
+    taken = "Slot 2025-04-24 evening is no longer available"
+    for _ in range(3):
+        run.call("get_vendor_calendar", {"vendor_id": "V-4281"}, calendar)
+        run.call("schedule_visit", {"work_order_id": "WO-1", "date": "2025-04-24"}, {"detail": taken},
+                 Status.ERROR, taken)
+    assert [s.evidence["period"] for s in detect(LoopDetector(), run)] == [2]
+    assert detect(UnrecoveredErrorDetector(), run) == []

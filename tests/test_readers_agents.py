@@ -318,7 +318,9 @@ def test_openai_agents_jsonl_fixture() -> None:
     assert not_found.status == Status.UNSET and not_found.tool_call_id == "call_abc2"
     refund = result.span("span_6c7d8e9f0a1b2c3d4e5f6a7b")
     assert refund.status == Status.ERROR and refund.status_source == StatusSource.EXPLICIT
-    assert refund.status_message == "Error running tool (non-fatal)"
+    # the tool's own error, not the SDK's wrapper text, is the status message
+    assert refund.status_message == "PermissionError: refunds above 50 need approval"
+    assert refund.attributes["error.sdk_message"] == "Error running tool (non-fatal)"
     assert refund.attributes is not None and "PermissionError" in refund.attributes["error.data"]
     assert refund.agent_name == "Refund Agent"
     generation = result.span("span_0c1d2e3f4a5b6c7d8e9f0a1b")

@@ -1,17 +1,18 @@
 """devgen: an independent *development* generator of labelled agent traces.
 
-Three agents, none of them tracemine's own synthetic agents, each with its own model provider:
+Four agents, none of them tracemine's own synthetic agents, each with its own model provider:
 
 * ``talent-scheduler`` (recruiting / interview scheduling; OpenAI models), :mod:`devgen.recruiting`;
 * ``stockroom-ops`` (warehouse / inventory; Anthropic models), :mod:`devgen.warehouse`;
-* ``ledger-assistant`` (personal finance / bookkeeping; Gemini models), :mod:`devgen.bookkeeping`.
+* ``ledger-assistant`` (personal finance / bookkeeping; Gemini models), :mod:`devgen.bookkeeping`;
+* ``facilities-desk`` (property maintenance; Mistral models), :mod:`devgen.facilities`.
 
 **Formats** (:mod:`devgen.formats`): ``FORMATS = ("otlp", "langfuse", "flat", "openai-agents")`` — OTLP
 JSON lines with OTel GenAI attributes, Langfuse trace exports (trace + observations, scores), flat
 span-per-line OpenInference JSONL, and OpenAI Agents SDK tracing export objects. By default the formats
 rotate with the seed: agent ``i`` (in ``AGENTS`` order) is written in ``FORMATS[(i + seed) % 4]``, so seed
-0 writes recruiting as OTLP, warehouse as Langfuse and bookkeeping as flat spans, and any four
-consecutive seeds write every agent in every format. ``formats=`` overrides the rotation (one format name
+0 writes recruiting as OTLP, warehouse as Langfuse, bookkeeping as flat spans and facilities as OpenAI
+Agents SDK objects, and any four consecutive seeds write every agent in every format. ``formats=`` overrides the rotation (one format name
 for all agents, one per agent in ``AGENTS`` order, or ``{agent NAME or DIRNAME: format}``). Files are
 ``<DIRNAME>/<prefix>-NNN.jsonl`` with the format's prefix (``otlp``, ``langfuse``, ``spans``,
 ``agents-sdk``). The run outcome is written the way each format carries one: ``eval.score`` on the OTLP
@@ -41,7 +42,7 @@ from typing import Any
 
 import orjson
 
-from devgen import bookkeeping, recruiting, warehouse
+from devgen import bookkeeping, facilities, recruiting, warehouse
 from devgen.core import Run, Variant, hex_id, render, uuid_id
 from devgen.formats import (
     FILE_PREFIX,
@@ -55,7 +56,7 @@ from devgen.formats import (
     stored_id,
 )
 
-AGENTS: tuple[Any, ...] = (recruiting, warehouse, bookkeeping)
+AGENTS: tuple[Any, ...] = (recruiting, warehouse, bookkeeping, facilities)
 BUG_RATE = 0.27  # share of an agent's traces with a bug (spread over its ~10-11 bug modes: ~2.5-3 % each)
 SECOND_BUG = 0.14  # share of bug traces with a second, different bug
 LOOK_RATE = 0.24  # share of traces with a look-alike segment

@@ -107,6 +107,7 @@ class Run:
         self.actions: list[Action] = []
         self.requests: list[str] = []
         self.summary: list[str] = []
+        self.replies: dict[int, list[str]] = {}  # segment index → what the agent told the user about it
         self.stopped: str | None = None  # final text when the run gave up
         self.root_extra: dict[str, Any] = {}
         self.root_tags: list[str] = []
@@ -142,6 +143,7 @@ class Run:
 
     def say(self, text: str) -> None:
         self.summary.append(text)
+        self.replies.setdefault(len(self.segments) - 1, []).append(text)
 
     def stop(self, text: str) -> None:
         self.stopped = text
@@ -192,6 +194,11 @@ def render(run: Run, trace_id: str, start_ns: int, new_id: Callable[[], str], mo
     i = 0
     actions = run.actions
     while i < len(actions):
+        if i in seg_starts and i > 0:
+            # the agent answers each request before the next one arrives
+            reply = run.replies.get(req_index)
+            if reply:
+                model_turn(" ".join(reply), [], (), None, None, None, seg_parent)
         if segment_spans and i in seg_starts:
             if seg_span is not None:
                 seg_span.end = clock
@@ -247,7 +254,7 @@ def render(run: Run, trace_id: str, start_ns: int, new_id: Callable[[], str], mo
         clock = tool_start + longest * 1_000_000 + rng.randint(2, 20) * 1_000_000
         i = j
     # the final answer
-    final = run.stopped or " ".join(run.summary) or "Done."
+    final = run.stopped or " ".join(run.replies.get(req_index, [])) or "Done."
     model_turn(final, [], (), None, None, None, seg_parent)
     if seg_span is not None:
         seg_span.end = clock

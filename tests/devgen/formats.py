@@ -2,7 +2,7 @@
 
 Every agent can be written in every format (``devgen.generate`` rotates them); provider-specific
 details (OTel provider name, instrumentation scope, LiteLLM model prefix) follow the agent's
-``PROVIDER`` (``openai``, ``anthropic``, ``google``), not the format.
+``PROVIDER`` (``openai``, ``anthropic``, ``google``, ``mistral``), not the format.
 
 * ``otlp`` — :func:`otlp_spans` + :func:`otlp_line`: OTLP/JSON ``resourceSpans`` lines with OTel GenAI
   attributes (``gen_ai.*``); tool failures set ``status.code = 2``; ids are 32/16 hex digits.
@@ -72,6 +72,9 @@ PROVIDERS: dict[str, dict[str, str]] = {
     "google": {"otel": "gcp.vertex_ai", "scope": "opentelemetry.instrumentation.google_genai",
                "scope_version": "0.3b0", "oi_system": "vertexai",
                "oi_scope": "openinference.instrumentation.google_genai", "litellm": "gemini/"},
+    "mistral": {"otel": "mistral_ai", "scope": "opentelemetry.instrumentation.mistralai", "scope_version": "0.40.2",
+                "oi_system": "mistralai", "oi_scope": "openinference.instrumentation.mistralai",
+                "litellm": "mistral/"},
 }
 
 
@@ -307,7 +310,7 @@ def _sdk_output(agent: Any, s: Span) -> tuple[str | None, dict[str, Any] | None]
     result = s.result
     if isinstance(result, str):
         return result or None, None
-    if not result:
+    if result is None:
         return None, None
     if _habit(agent, s.tool, "repr", 0.5):  # the tool returns a dict; the SDK exports str(output)
         return repr(result), None

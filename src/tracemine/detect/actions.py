@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from tracemine.detect.args import normalize_value
-from tracemine.detect.outcome import result_failure
+from tracemine.detect.outcome import HAS_DATA, emptiness, result_failure
 from tracemine.detect.textmask import mask
 from tracemine.detect.tool_roles import words
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
@@ -79,13 +79,12 @@ def strip_volatile(value: Any) -> Any:
 
 def _echo_free(value: Any, echoes: frozenset[str]) -> Any:
     """``value`` with strings that repeat one of the call's own argument strings replaced by a placeholder
-    (a search result echoing its query must not make two rephrasings of one search look different)."""
+    (a search result echoing its query must not make two rephrasings of one search look different). Only
+    the envelope is read: items of a list are the data found, even when one happens to equal the query."""
     if not echoes:
         return value
     if isinstance(value, dict):
         return {k: _echo_free(v, echoes) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_echo_free(v, echoes) for v in value]
     if isinstance(value, str) and _words_of(value) in echoes:
         return "<argument>"
     return value
@@ -108,14 +107,29 @@ def _words_of(text: str) -> str:
     return " ".join(_TOKEN.findall(text.casefold()))
 
 
-def content_signature(call: ToolCall) -> str:
+def _scores_masked(value: Any) -> Any:
+    """``value`` with fractional numbers replaced by a placeholder: a search re-scores the same hits for
+    every wording of its query (relevance, distance), so the scores say nothing about new content."""
+    if isinstance(value, dict):
+        return {k: _scores_masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scores_masked(v) for v in value]
+    if isinstance(value, float) and not value.is_integer():
+        return "<score>"
+    return value
+
+
+def content_signature(call: ToolCall, scores: bool = True) -> str:
     """:func:`result_signature` with echoes of the call's own free-text arguments masked: equal for two
-    rephrasings of one question that returned the same content (same ids, same values)."""
+    rephrasings of one question that returned the same content (same ids, same values). ``scores=False``
+    also masks fractional numbers (the relevance scores a reworded query changes)."""
     echoes = frozenset(_argument_strings(call.args, set()))
-    if not echoes or call.result is None or isinstance(call.result, str):
+    decoded = decode_value(call.result) if call.result is not None else None
+    if (not echoes and scores) or decoded is None or isinstance(decoded, str):
         return result_signature(call)
     error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
-    normalized = normalize_value(_echo_free(strip_volatile(decode_value(call.result)), echoes))
+    value = _echo_free(strip_volatile(decoded), echoes)
+    normalized = normalize_value(value if scores else _scores_masked(value))
     if not isinstance(normalized, str):
         normalized = orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
     return error + normalized
@@ -364,6 +378,8 @@ class LoopParams:
     max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
     paraphrase_similarity: float = 0.5  # [paraphrase_similarity] reworded arguments (0 disables) count as the
     # same question when their results have the same content (see :func:`args_similarity`)
+    same_data_similarity: float = 0.15  # [same_data_similarity] back to back, calls whose answers carry the
+    # same non-empty data (same ids and values) need only this much in common: asked again, told the same
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> LoopParams:
@@ -376,6 +392,7 @@ class LoopParams:
             text_similarity=float(settings.get("text_similarity", d.text_similarity)),
             max_gap=max(0, int(settings.get("max_gap", d.max_gap))),
             paraphrase_similarity=float(settings.get("paraphrase_similarity", d.paraphrase_similarity)),
+            same_data_similarity=float(settings.get("same_data_similarity", d.same_data_similarity)),
         )
 
 
@@ -482,6 +499,12 @@ def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
 def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     calls = actions(view)
     signatures = [content_signature(c) for c in calls]
+    unscored_cache: dict[int, str] = {}
+
+    def unscored(i: int) -> str:
+        if i not in unscored_cache:
+            unscored_cache[i] = content_signature(calls[i], scores=False)
+        return unscored_cache[i]
     result_tokens: dict[int, frozenset[str]] = {}
     similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j], optional_keys=True))
 
@@ -499,8 +522,14 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
         if near_same_args(a, b, params.arg_similarity):
             return signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity
         # reworded arguments: the same question only if the answer has exactly the same content
-        return (params.paraphrase_similarity > 0 and signatures[i] == signatures[j]
-                and similarity(i, j) >= params.paraphrase_similarity)
+        if params.paraphrase_similarity <= 0 or unscored(i) != unscored(j):
+            return False
+        # the same non-empty answer again: little in common suffices; the same empty answer (nothing found
+        # for several different questions) needs real rewording
+        empty = (emptiness(a.result, a.span.tool_result) or HAS_DATA) > HAS_DATA
+        threshold = params.paraphrase_similarity if empty else min(params.same_data_similarity,
+                                                                   params.paraphrase_similarity)
+        return similarity(i, j) >= threshold
 
     loops = []
     def block_ok(start: int, period: int) -> bool:
@@ -663,6 +692,7 @@ def llm_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     return loops
 
 
-def loop_span_ids(view: TraceView, params: LoopParams) -> set[str]:
-    """Tool spans inside a tool loop (the duplicate-call detector leaves these to the loop detector)."""
-    return {c.span.span_id for loop in tool_loops(view, params) for c in loop.steps}
+def loop_span_ids(view: TraceView, params: LoopParams, min_period: int = 1) -> set[str]:
+    """Tool spans inside a tool loop (the duplicate-call detector leaves these to the loop detector);
+    ``min_period=2``: inside a cycle of several tools only."""
+    return {c.span.span_id for loop in tool_loops(view, params) if loop.period >= min_period for c in loop.steps}

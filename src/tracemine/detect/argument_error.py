@@ -44,18 +44,26 @@ import orjson
 from tracemine.detect.actions import PAGING_WORDS
 from tracemine.detect.args import normalize_value
 from tracemine.detect.base import Detector
-from tracemine.detect.outcome import VERDICT_KEYS, explicit_error, norm_key, not_found_failure, result_failure
+from tracemine.detect.outcome import (
+    VERDICT_KEYS,
+    explicit_error,
+    http_status_only,
+    norm_key,
+    not_found_failure,
+    result_failure,
+)
 from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
 from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal, Status
+from tracemine.summarise.redact import redact_cut
 
 MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "inferred_schema_violation",
               "validation_error_result", "corrected_after_rejection")
 """Mechanisms in order of precedence: the first one present names the signal."""
 
 _VALIDATION_PATTERNS = re.compile(
-    r"validation\s*error|validationerror|validation\s+failed|failed\s+validation|schema\s+validation"
+    r"validation\s*error|validationerror|\bzoderror\b|validation\s+failed|failed\s+validation|schema\s+validation"
     r"|does\s+not\s+(?:match|conform\s+to)\s+(?:the\s+)?(?:schema|pattern|format|expected\s+format|regex)"
     r"|\binvalid[\s_-]+(?:argument|arguments|parameter|parameters|param|params|value|values|input|field|fields"
     r"|type|format|enum|option|choice|payload|json|syntax|date|number|keyword)\b"
@@ -132,7 +140,7 @@ def error_context(call: ToolCall) -> tuple[bool, str]:
         if errorish:
             parts.append(text)
     elif isinstance(result, str) and result.strip():
-        if _ERROR_START.match(result):
+        if _ERROR_START.match(result) or http_status_only(result) is not None:
             failed = True
             parts.append(result[:2000])
         elif failed:
@@ -630,11 +638,11 @@ class ArgumentErrorDetector(Detector):
             phrase = validation_phrase(error_text)
             if phrase:
                 found["mechanisms"].append("validation_error_result")
-                found["reason"] = error_text[:300]
+                found["reason"] = redact_cut(error_text, 300, ellipsis="")
                 found["phrase"] = phrase
         elif not failed and (phrase := accepted_complaint(call)):
             found["mechanisms"].append("validation_error_result")
-            found["reason"] = call.result_text.strip()[:300]
+            found["reason"] = redact_cut(call.result_text.strip(), 300, ellipsis="")
             found["phrase"] = phrase
         if len(declared) >= int(self.setting("unknown_tool_min_declared", 2)) and not is_declared(call.tool, declared):
             worked = not failed and call.result is not None
@@ -733,7 +741,7 @@ class ArgumentErrorDetector(Detector):
         if not named:
             return False  # the rejection says nothing about what changed: the next item, not a correction
         found["mechanisms"].append("corrected_after_rejection")
-        found["reason"] = (error_text or call.result_text)[:300]
+        found["reason"] = redact_cut(error_text or call.result_text, 300, ellipsis="")
         found["changed_fields"] = changed
         return True
 
@@ -826,7 +834,7 @@ def _compact(args: Any, call: ToolCall) -> str:
 
 
 def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return redact_cut(text, limit)  # redacted before the cut: no secret survives as a half
 
 
 def _text(tool: str, mechanisms: list[str], found: dict[str, Any]) -> str:

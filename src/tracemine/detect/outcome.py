@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from tracemine.ingest.decode import decode_value
-from tracemine.model import Span, SpanKind, Status, StatusSource
+from tracemine.model import Span, SpanKind, Status, StatusSource, span_order_key
+from tracemine.summarise.redact import redact_cut
 
 # --- result failure ------------------------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ def excerpt(value: Any, limit: int = 200) -> str:
     """A one-line excerpt of ``value`` (text, or compact JSON-ish repr) of at most ``limit`` characters."""
     text = value if isinstance(value, str) else _compact(value)
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else redact_cut(text, limit)  # redacted before the cut, never half a secret
 
 
 def _compact(value: Any) -> str:
@@ -216,6 +218,27 @@ SHORT_PAGE_CHARS = 1500
 an HTTP error; a longer page that mentions errors is an article, not a failure."""
 
 
+_STATUS_PHRASES = {status.phrase.casefold(): status.value for status in HTTPStatus if status.value >= 400}
+_STATUS_ONLY = re.compile(r"^\s*((?:http(?:/\d(?:\.\d)?)?\s*)?(?:error\s*[:\-]?\s*)?)(?:([45]\d\d)\b)?\s*[:\-]?\s*"
+                          r"([a-z][a-z' -]{1,40}?)?\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def http_status_only(text: str) -> int | None:
+    """The HTTP error code of a body that is nothing but an error status (``422 Unprocessable Entity``,
+    ``HTTP 400``, ``Bad Request``), by the standard reason phrases; ``None`` for anything else."""
+    if not text or len(text) > 80:
+        return None
+    match = _STATUS_ONLY.match(text)
+    if match is None:
+        return None
+    prefix, code, phrase = match.group(1), match.group(2), " ".join((match.group(3) or "").casefold().split())
+    if code is not None:  # a bare number is data (a count, a price), not a status
+        return int(code) if (phrase or prefix.strip()) and (not phrase or _STATUS_PHRASES.get(phrase) == int(code)) \
+            else None
+    # without a code, one ordinary word ("Locked", "Gone", "Conflict") may be the data asked for
+    return _STATUS_PHRASES.get(phrase) if " " in phrase or phrase in ("unauthorized", "forbidden") else None
+
+
 def http_error_text(text: str) -> Failure | None:
     """An HTTP error *as the body's own status*: a leading status line (``HTTP/1.1 503 …``), the title or
     ``<h1>`` of a short HTML page (``<title>500 Internal Server Error</title>``), or a short body that is
@@ -235,6 +258,9 @@ def http_error_text(text: str) -> Failure | None:
                     code = f"HTTP {found.group(1)}: " if found.group(1) else ""
                     return Failure("error_page", code + excerpt(heading, 120))
         return None
+    code = http_status_only(text)
+    if code is not None:
+        return Failure("http_status", f"HTTP {code}: {excerpt(text.strip(), 120)}")
     found = _LEADING_PHRASE.match(head)
     if found and len(text.strip()) <= 300:
         code = f"HTTP {found.group(1)}: " if found.group(1) else ""
@@ -276,7 +302,7 @@ def call_failure(call: Any) -> Failure | None:
 
 
 _ARGUMENT_REJECTION = re.compile(
-    r"validation ?error|validationerror|\bfield required\b|is required\b"
+    r"validation ?error|validationerror|\bzoderror\b|\bfield required\b|is required\b"
     r"|\binvalid[ _](?:value|argument|arg|parameter|param|input|request|type|format|enum|choice|option)s?\b"
     r"|\bunsupported[ _](?:value|argument|parameter|param|option)s?\b"
     r"|\b(?:missing|required)[ _](?:required[ _])?(?:argument|parameter|param|field|property|key)s?\b"
@@ -446,8 +472,8 @@ def lookup_miss(result: Any, text: str | None, args: Any = None) -> str | None:
     """How a result says "there is no such thing": ``null`` (null, ``{}``, ``""``, only nulls),
     ``empty_list`` (``[]``, only empty collections: a search or listing with no hits), a
     ``found``/``exists`` flag that is false, a status such as ``not_found``, or a short message saying not
-    found / no such / does not exist, or an error that says so (:func:`not_found_failure`, given the call's
-    ``args``). ``None`` when the result has data (or no result was recorded).
+    found / no such / does not exist, or an error that says so, naming what (:func:`not_found_failure`,
+    given the call's ``args``) or not (:func:`bare_not_found`). ``None`` when the result has data (or no result was recorded).
 
     On its own this is a valid answer, not a failure (see the ``silent_failure`` detector)."""
     level = emptiness(result, text)
@@ -457,7 +483,8 @@ def lookup_miss(result: Any, text: str | None, args: Any = None) -> str | None:
         return "empty_list" if _has_collection(result) else "null"
     failure = result_failure(result, text)
     if failure is not None:
-        return excerpt(failure.reason, 120) if not_found_failure(failure, result, args) else None
+        named = not_found_failure(failure, result, args)
+        return excerpt(failure.reason, 120) if named or bare_not_found(failure) else None
     if isinstance(result, dict):
         for key, value in result.items():
             nk = norm_key(key)
@@ -678,6 +705,39 @@ def gave_up_after(view: Any, call: Any) -> bool:
         return False
     answer = final_answer(view)
     return not answer.strip() or admits_failure(answer)
+
+
+_TELLS_MISS = re.compile(
+    r"\bcan(?:no|')?t\s+(?:seem\s+to\s+)?(?:find|locate)\b|\bcould\s*n[o']?t\s+(?:find|locate)\b"
+    r"|\bno\s+(?:[\w-]+\s+){1,3}(?:on|in)\s+(?:record|file|our\s+records|the\s+system)\b"
+    r"|\bthere(?:'s|\s+is)\s+no\b|\bnothing\s+(?:was\s+)?found\b|\bno\s+longer\s+exists?\b",
+    re.IGNORECASE,
+)
+
+
+def bare_not_found(failure: Failure) -> bool:
+    """A failure that says "not found" without naming what (HTTP 404/410, ``Resource not found``): an
+    answer only when the agent treats it as one (used anyway: ``ignored_not_found``; reported: handled)."""
+    if failure.mechanism == "http_status":
+        return bool(re.match(r"HTTP (?:404|410)\b", failure.reason))
+    return bool(_NOT_FOUND.search(failure.reason[:300]))
+
+
+def says_missing(result: Any, text: str | None, failure: Failure | None, args: Any = None) -> bool:
+    """A lookup's result that, whatever else it is, means "nothing there": empty or null in any shape, a
+    found/exists flag that is false, HTTP 404/410, or an error or message saying not found, named or not."""
+    if lookup_miss(result, text, args) is not None or (emptiness(result, text) or HAS_DATA) > HAS_DATA:
+        return True
+    return failure is not None and bare_not_found(failure)
+
+
+def reports_miss(view: Any, call: Any) -> bool:
+    """The agent told the user that a lookup found nothing: a model turn after the call, or the final
+    answer, says not found / no such / does not exist / can't find. Handling a miss this way (asking,
+    stopping, reporting it) makes it an answer; using the value anyway is ``ignored_not_found``."""
+    after = [t.output_text for t in view.llm_turns if span_order_key(t.span) > span_order_key(call.span)]
+    texts = [output_text(text) for text in after] + [final_answer(view)]
+    return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
 
 
 def final_answer(view: Any) -> str:

@@ -28,7 +28,9 @@ answer on its own) and the agent then *used* the value it failed to find: an ide
 value of the lookup appears in a later write's arguments (another tool), with no call in between having
 returned it. Looking the value up elsewhere (a read) is handling the miss. Both spans are cited
 (severity ``severity_ignored_not_found``). A not-found the agent handles (asks the user, stops, reports
-it) never uses the value, so it is not a failure.
+it) never uses the value, so it is not a failure: a lookup whose result means "nothing there" in any form
+(null, empty, ``found: false``, HTTP 404/410, a not-found message naming nothing) is no signal at all when
+a later model turn or the final answer tells the user nothing was found (``handled_miss_is_answer``).
 
 Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
@@ -71,7 +73,9 @@ from tracemine.detect.outcome import (
     not_found_failure,
     output_text,
     reported_status,
+    reports_miss,
     result_failure,
+    says_missing,
 )
 from tracemine.detect.schema_infer import walk
 from tracemine.detect.tool_roles import is_write_tool, words
@@ -94,6 +98,7 @@ DEFAULTS: dict[str, Any] = {
     "severity_write": "high",
     "severity_agent": "high",
     "check_ignored_not_found": True,
+    "handled_miss_is_answer": True,
     "defer_loops": True,
     "defer_admitted": True,
     "severity_ignored_not_found": "high",
@@ -197,6 +202,9 @@ class SilentFailureDetector(Detector):
         failure = call_failure(call)
         write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
         answered = not write and not_found_failure(failure, call.result, call.args)  # a write that misses failed
+        if not write and self.cfg("handled_miss_is_answer") and not answered \
+                and says_missing(call.result, span.tool_result, failure, call.args) and reports_miss(view, call):
+            return None  # a lookup that found nothing, and the agent told the user so: an answer
         if failure is not None and not answered:
             if self.cfg("defer_argument_errors") and (is_argument_rejection(failure, call.result)
                                                        or rejects_arguments(call)):

@@ -33,6 +33,7 @@ from tracemine.detect.actions import LoopParams, loop_span_ids
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
+    Failure,
     admits_failure,
     call_failure,
     error_description,
@@ -44,6 +45,8 @@ from tracemine.detect.outcome import (
     is_argument_rejection,
     not_found_failure,
     reported_status,
+    reports_miss,
+    says_missing,
     says_not_found,
 )
 from tracemine.detect.tool_roles import is_write_tool
@@ -53,6 +56,7 @@ from tracemine.model import Signal, Span, SpanKind, span_order_key
 DEFAULTS: dict[str, Any] = {
     "include_result_errors": False,
     "not_found_is_answer": True,
+    "handled_miss_is_answer": True,
     "admitted_result_errors": True,
     "include_llm_errors": True,
     "handled_by_other_tools": True,
@@ -135,26 +139,35 @@ class UnrecoveredErrorDetector(Detector):
         if not self.cfg("not_found_is_answer") or is_write_tool(call.tool, view.tool_definitions.get(call.tool)):
             return False
         texts = [reason, *(m for _, m in exception_events(call.span)), call.result_text]
-        return any(text and says_not_found(text, call.args) for text in texts)
+        if any(text and says_not_found(text, call.args) for text in texts):
+            return True
+        # a bare "404 Not Found" names nothing (the endpoint may be wrong) unless the agent told the user
+        # that nothing was found
+        return self.cfg("handled_miss_is_answer") and says_missing(
+            call.result, call.span.tool_result, Failure("error_text", reason), call.args) and reports_miss(view, call)
 
     def _units(self, view: TraceView) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
         include_results = self.cfg("include_result_errors")
         last_call = view.tool_calls[-1] if view.tool_calls and self.cfg("admitted_result_errors") \
             and gave_up_after(view, view.tool_calls[-1]) else None
-        if last_call is not None and last_call.span.span_id in loop_span_ids(
-                view, LoopParams.from_settings(self.setting("loop", {}))):
+        params = LoopParams.from_settings(self.setting("loop", {}))
+        if last_call is not None and last_call.span.span_id in loop_span_ids(view, params):
             last_call = None  # repeated to the end: the loop's finding names its error
+        # a call failing inside a cycle of tools (A → B → A → B …) is the cycle's finding; one call retried
+        # again and again until the run gave up stays a failure "after N attempts"
+        in_loops = loop_span_ids(view, params, min_period=2) if len(view.tool_calls) > 3 else set()
         units: list[Unit] = []
         for step in view.steps:
             if isinstance(step, ToolCall):
-                failed = explicit_error(step.span)
+                failed = explicit_error(step.span) and step.span.span_id not in in_loops
                 reason = error_description(step.span) if failed else ""
                 if failed and self._answered(view, step, reason):
                     failed, reason = False, ""
-                if not failed and (include_results or step is last_call):
+                if not failed and step.span.span_id not in in_loops and (include_results or step is last_call):
                     failure = call_failure(step)
                     if failure is not None and not not_found_failure(failure, step.result, step.args) \
+                            and not self._answered(view, step, failure.reason) \
                             and not is_argument_rejection(failure, step.result) and not rejects_arguments(step):
                         failed, reason = True, failure.reason  # a rejected call is argument_error's finding
                 units.append(Unit(step.span, "tool", step.tool, failed, reason, step.result_text,

@@ -131,9 +131,13 @@ class OpenAIAgentsReader(Reader):
         if isinstance(error, dict) and (error.get("message") or error.get("data")):
             span.status = Status.ERROR
             span.status_source = StatusSource.EXPLICIT
-            span.status_message = to_text(error.get("message")) or "error"
+            detail = error.get("data", {}).get("error") if isinstance(error.get("data"), dict) else None
+            # the SDK's own wrapper ("Error running tool (non-fatal)") says nothing: the tool's error is the message
+            span.status_message = to_text(detail) or to_text(error.get("message")) or "error"
             if error.get("data") is not None:
                 attrs["error.data"] = as_text(error["data"])
+            if detail and error.get("message"):
+                attrs["error.sdk_message"] = to_text(error["message"])
         elif isinstance(error, str) and error.strip():
             span.status = Status.ERROR
             span.status_message = error.strip()

@@ -1,0 +1,480 @@
+"""Property-maintenance desk agent ("facilities-desk"; Mistral models). Seed 0 writes it as OpenAI Agents SDK
+export objects; other seeds rotate it through the other formats (``devgen.FORMATS``).
+
+Its services answer the way common web stacks do: a FastAPI backend (``422`` with a ``detail`` list of
+pydantic errors, ``{"detail": "Not Found"}``), a TypeScript vendor portal behind nginx (zod issue lists,
+HTML error pages from the proxy), and a search service that echoes the query and scores every hit, so a
+reworded query never returns byte-identical results even when it finds the same work orders."""
+
+from __future__ import annotations
+
+import random
+
+from devgen.core import Run, Variant
+from devgen.values import date, digits, hexs, person
+
+NAME = "facilities-desk"
+ROOT_NAME = "facilities_desk.handle_request"
+VERSION = "3.2.0"
+DIRNAME, GENERATION_NAME, PROVIDER = "facilities", "mistral.chat.complete", "mistral"
+SDK_AGENT, WORKFLOW = "Facilities desk", "facilities-desk"  # OpenAI Agents SDK agent and workflow names
+MODELS = ("mistral-small-2501", "mistral-large-2411")
+SYSTEM = ("You run the maintenance desk for Grachtwerk Property Management. Log every repair as a work order, "
+          "assign a vetted vendor, agree a visit window with the tenant, and never promise a date you have not "
+          "booked.")
+BUILDINGS = ["KGR-12", "PRG-401", "HRL-88", "SPU-3", "WTS-27"]
+CATEGORIES = ["plumbing", "electrical", "heating", "appliance", "locks", "pest_control", "general"]
+PRIORITIES = ["low", "normal", "urgent"]
+WINDOWS = ["morning", "afternoon", "evening"]
+TRADES = {"plumbing": "plumber", "electrical": "electrician", "heating": "heating_engineer",
+          "appliance": "appliance_repair", "locks": "locksmith", "pest_control": "pest_control",
+          "general": "handyman"}
+PROBLEMS = {
+    "plumbing": ["leaking kitchen tap", "blocked shower drain", "toilet cistern keeps running", "low water pressure"],
+    "electrical": ["bathroom extractor fan dead", "hallway sockets tripping the breaker", "flickering ceiling light"],
+    "heating": ["radiators cold in the bedroom", "boiler shows fault F28", "no hot water since this morning"],
+    "appliance": ["dishwasher not draining", "oven door hinge broken", "washing machine leaks"],
+    "locks": ["front door lock sticks", "lost key for the bike storage", "balcony door will not lock"],
+    "pest_control": ["mice in the storage room", "wasp nest above the balcony"],
+    "general": ["loose stair handrail", "cracked window pane", "mould on the bathroom ceiling"],
+}
+VENDORS = ["Van Dijk Installatietechniek", "Amstel Elektro", "Warmte Direct", "Sleutelspoed", "Klusbedrijf Noord",
+           "Ongedierte Vrij BV", "WitgoedHulp"]
+
+TOOLS = [
+    {"name": "search_work_orders", "description": "Full-text search over work orders.",
+     "parameters": {"type": "object", "properties": {
+         "q": {"type": "string", "minLength": 3}, "building": {"type": "string", "enum": BUILDINGS},
+         "status": {"type": "string", "enum": ["open", "scheduled", "closed"]},
+         "cursor": {"type": "string"}}, "required": ["q"]}},
+    {"name": "get_unit", "description": "A rental unit: address, tenant, appliances.",
+     "parameters": {"type": "object", "properties": {"unit_id": {"type": "string", "pattern": "^U-\\d{5}$"}},
+                    "required": ["unit_id"]}},
+    {"name": "get_tenant", "description": "Tenant contact details and preferences.",
+     "parameters": {"type": "object", "properties": {"tenant_id": {"type": "string"}}, "required": ["tenant_id"]}},
+    {"name": "create_work_order", "description": "Log a repair request.",
+     "parameters": {"type": "object", "properties": {
+         "unit_id": {"type": "string", "pattern": "^U-\\d{5}$"}, "category": {"type": "string", "enum": CATEGORIES},
+         "priority": {"type": "string", "enum": PRIORITIES}, "description": {"type": "string"}},
+         "required": ["unit_id", "category", "priority", "description"], "additionalProperties": False}},
+    {"name": "search_vendors", "description": "Vetted vendors for a trade near a postcode.",
+     "parameters": {"type": "object", "properties": {
+         "trade": {"type": "string", "enum": sorted(set(TRADES.values()))},
+         "postcode": {"type": "string", "pattern": "^\\d{4}[A-Z]{2}$"}}, "required": ["trade", "postcode"]}},
+    {"name": "assign_vendor", "description": "Assign a vendor to a work order.",
+     "parameters": {"type": "object", "properties": {
+         "work_order_id": {"type": "string", "pattern": "^WO-\\d{6}$"},
+         "vendor_id": {"type": "string", "pattern": "^V-\\d{4}$"}}, "required": ["work_order_id", "vendor_id"]}},
+    {"name": "schedule_visit", "description": "Book a vendor visit.",
+     "parameters": {"type": "object", "properties": {
+         "work_order_id": {"type": "string"}, "date": {"type": "string", "format": "date"},
+         "window": {"type": "string", "enum": WINDOWS}}, "required": ["work_order_id", "date", "window"]}},
+    {"name": "get_vendor_calendar", "description": "Free visit slots of a vendor.",
+     "parameters": {"type": "object", "properties": {
+         "vendor_id": {"type": "string"}, "from_date": {"type": "string", "format": "date"}},
+         "required": ["vendor_id"]}},
+    {"name": "message_tenant", "description": "Send the tenant a text message."},
+    {"name": "get_building_alarms", "description": "Active building-management alarms (heating, lifts, water)."},
+]
+
+LAT = {"search_work_orders": (90, 450), "get_unit": (30, 160), "get_tenant": (30, 140), "create_work_order": (200, 700),
+       "search_vendors": (150, 900), "assign_vendor": (180, 650), "schedule_visit": (250, 900),
+       "get_vendor_calendar": (120, 500), "message_tenant": (300, 1100), "get_building_alarms": (60, 260)}
+
+
+def call_id(rng: random.Random, seq: int) -> str:
+    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(9))
+
+
+class Job:
+    """One repair request: the unit, its tenant, the problem and the vendor that fits it."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.building = rng.choice(BUILDINGS)
+        self.unit = f"U-{digits(rng, 5)}"
+        self.tenant = f"ten_{hexs(rng, 10)}"
+        self.name = person(rng)
+        self.phone = f"+31 6 {digits(rng, 4)} {digits(rng, 4)}"
+        self.postcode = f"10{digits(rng, 2)}{rng.choice(['AB', 'CK', 'GH', 'LT', 'RS', 'XZ'])}"
+        self.category = rng.choice(CATEGORIES)
+        self.problem = rng.choice(PROBLEMS[self.category])
+        self.trade = TRADES[self.category]
+        self.vendor = f"V-{digits(rng, 4)}"
+        self.vendor_name = rng.choice(VENDORS)
+        self.wo = f"WO-{digits(rng, 6)}"
+        self.day = date(rng)
+        self.window = rng.choice(WINDOWS)
+        self.priority = rng.choice(["normal", "normal", "low", "urgent"])
+
+
+def unit_body(job: Job) -> dict:
+    return {"unit_id": job.unit, "building": job.building, "address": f"Keizersgracht {job.unit[-3:]}",
+            "postcode": job.postcode, "tenant_id": job.tenant, "floor": int(job.unit[-1]),
+            "appliances": ["boiler", "dishwasher", "washing_machine"][: 1 + int(job.unit[-2]) % 3]}
+
+
+def tenant_body(job: Job) -> dict:
+    return {"tenant_id": job.tenant, "name": job.name, "phone": job.phone, "preferred_contact": "sms",
+            "language": "en"}
+
+
+def vendors_body(job: Job, rng: random.Random, n: int = 2) -> dict:
+    hits = [{"vendor_id": job.vendor, "name": job.vendor_name, "trade": job.trade, "rating": 4.6}]
+    hits += [{"vendor_id": f"V-{digits(rng, 4)}", "name": rng.choice(VENDORS), "trade": job.trade,
+              "rating": round(rng.uniform(3.8, 4.9), 1)} for _ in range(n - 1)]
+    return {"vendors": hits, "postcode": job.postcode}
+
+
+def ask_repair(job: Job, run: Run) -> str:
+    return run.pick([f"Tenant in {job.unit} reports: {job.problem}. Please sort out a repair.",
+                     f"{job.name} ({job.unit}, {job.building}) called about a {job.problem}.",
+                     f"New repair for unit {job.unit}: {job.problem}. {job.priority} priority."])
+
+
+def log_order(run: Run, job: Job, tag: str | None = None, priority: str | None = None,
+              result: object = None, error: str | None = None) -> None:
+    run.call("create_work_order", {"unit_id": job.unit, "category": job.category,
+                                   "priority": priority or job.priority, "description": job.problem},
+             result if result is not None else {"work_order_id": job.wo, "status": "open",
+                                                "created_at": f"{job.day}T09:{run.rng.randint(10, 59)}:00Z"},
+             tag=tag, error=error)
+
+
+def book(run: Run, job: Job, tag: str | None = None) -> None:
+    run.call("get_vendor_calendar", {"vendor_id": job.vendor, "from_date": job.day},
+             {"vendor_id": job.vendor, "slots": [{"date": job.day, "window": job.window},
+                                                 {"date": job.day, "window": run.pick(WINDOWS)}]})
+    run.call("schedule_visit", {"work_order_id": job.wo, "date": job.day, "window": job.window},
+             {"visit_id": f"VIS-{hexs(run.rng, 8)}", "confirmed": True}, tag=tag)
+
+
+def text_tenant(run: Run, job: Job, text: str, tag: str | None = None) -> None:
+    run.call("message_tenant", {"tenant_id": job.tenant, "text": text},
+             {"message_id": f"SM{hexs(run.rng, 32)}", "queued": True}, tag=tag)
+
+
+def flow_repair(run: Run) -> None:
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    run.call("get_unit", {"unit_id": job.unit}, unit_body(job))
+    log_order(run, job)
+    run.call("search_vendors", {"trade": job.trade, "postcode": job.postcode}, vendors_body(job, run.rng))
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             {"work_order_id": job.wo, "vendor_id": job.vendor, "status": "assigned"})
+    book(run, job)
+    if run.rng.random() < 0.6:
+        run.call("get_tenant", {"tenant_id": job.tenant}, tenant_body(job))
+        text_tenant(run, job, f"Hi {job.name.split()[0]}, {job.vendor_name} will visit on {job.day} "
+                              f"({job.window}) about the {job.problem}.")
+    run.say(f"{job.wo} logged; {job.vendor_name} visits {job.unit} on {job.day} ({job.window}).")
+
+
+def flow_status(run: Run) -> None:
+    job = Job(run.rng)
+    run.begin("status", run.pick([f"What's the status of the {job.problem} in {job.unit}?",
+                                  f"Any update on {job.unit}'s repair?"]))
+    run.call("search_work_orders", {"q": f"{job.unit} {job.problem}"},
+             {"query": f"{job.unit} {job.problem}", "hits": [{"work_order_id": job.wo, "title": job.problem,
+                                                              "status": "scheduled", "score": 11.2}],
+              "took_ms": run.rng.randint(4, 60)})
+    run.say(f"{job.wo} is scheduled.")
+
+
+def flow_alarms(run: Run) -> None:
+    job = Job(run.rng)
+    run.begin("alarms", f"Is anything wrong in {job.building} right now?")
+    alarms = run.pick([[], [{"alarm": "lift_2_door", "since": f"{job.day}T07:12:00Z", "severity": "minor"}]])
+    run.call("get_building_alarms", {"building_id": job.building}, {"building_id": job.building, "active": alarms})
+    run.say("No active alarms." if not alarms else "Lift 2 has a minor door alarm.")
+
+
+FLOWS = [flow_repair, flow_repair, flow_status, flow_alarms]
+
+
+# -- bugs ----------------------------------------------------------------------------------------------------
+
+def bug_search_echo_loop(run: Run) -> str:
+    m = "facilities/work_order_search_reworded_loop"
+    job = Job(run.rng)
+    run.begin("status", run.pick([f"Did anyone already log the {job.problem} at {job.building}? Find the order.",
+                                  f"Find the open work order about {job.problem} in {job.unit}."]))
+    words = job.problem.split()
+    queries = [job.problem, f"{job.problem} {job.unit}", f"{job.unit} {words[-1]}", f"{words[-1]} repair {job.unit}",
+               f"{job.category} {job.problem}", f"open order {job.problem}", f"{' '.join(reversed(words))}",
+               f"{job.problem} tenant complaint"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(4, 6)
+    hits = [{"work_order_id": f"WO-{digits(run.rng, 6)}", "title": run.pick(PROBLEMS[job.category]),
+             "status": "closed"} for _ in range(run.rng.randint(1, 3))]
+    for q in queries[:n]:
+        args: dict = {"q": q}
+        if run.rng.random() < 0.5:
+            args["building"] = job.building
+        scored = [{**hit, "score": round(run.rng.uniform(2.0, 14.0), 3)} for hit in hits]
+        scored.sort(key=lambda h: -h["score"])
+        run.call("search_work_orders", args, {"query": q, "hits": scored, "took_ms": run.rng.randint(4, 90)},
+                 tag=m, think=run.pick([None, "Those are closed orders, let me search differently.",
+                                        "Let me reword the search."]))
+    run.stop(run.pick([f"I could not find an open work order for the {job.problem}.",
+                       "There is no open order for that problem as far as I can find."]))
+    return (f"search_work_orders re-run {n} times with reworded queries; each answer echoed its query and "
+            f"re-scored the same {len(hits)} closed order(s)")
+
+
+def bug_calendar_cycle(run: Run) -> str:
+    m = "facilities/calendar_schedule_cycle"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    run.call("get_unit", {"unit_id": job.unit}, unit_body(job))
+    log_order(run, job)
+    calendar = {"vendor_id": job.vendor, "slots": [{"date": job.day, "window": job.window}]}
+    taken = f"Slot {job.day} {job.window} is no longer available for vendor {job.vendor}"
+    rounds = run.rng.randint(3, 4)
+    for _ in range(rounds):
+        run.call("get_vendor_calendar", {"vendor_id": job.vendor, "from_date": job.day}, calendar, tag=m)
+        run.call("schedule_visit", {"work_order_id": job.wo, "date": job.day, "window": job.window},
+                 {"detail": taken}, error=taken, tag=m)
+    run.stop(f"I couldn't book a visit for {job.wo}; the vendor's calendar keeps offering a slot that is taken.")
+    return f"get_vendor_calendar → schedule_visit repeated {rounds} times, the same stale slot each time"
+
+
+def bug_priority_422(run: Run) -> str:
+    m = "facilities/priority_rejected_then_fixed"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    run.call("get_unit", {"unit_id": job.unit}, unit_body(job))
+    bad = run.pick(["high", "emergency", "medium", "P1", "asap"])
+    detail = {"detail": [{"type": "enum", "loc": ["body", "priority"],
+                          "msg": "Input should be 'low', 'normal' or 'urgent'", "input": bad,
+                          "ctx": {"expected": "'low', 'normal' or 'urgent'"}}]}
+    log_order(run, job, tag=m, priority=bad, result=detail, error="422 Unprocessable Entity")
+    log_order(run, job, priority="urgent" if bad in ("high", "emergency", "P1", "asap") else "normal")
+    run.say(f"{job.wo} logged for {job.unit}.")
+    return f"create_work_order priority={bad!r} rejected with a FastAPI 422, retried with a valid value"
+
+
+def bug_vendor_id_zod(run: Run) -> str:
+    m = "facilities/vendor_id_rejected_then_fixed"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    run.call("search_vendors", {"trade": job.trade, "postcode": job.postcode}, vendors_body(job, run.rng))
+    bad = run.pick([job.vendor_name, job.vendor.replace("-", ""), job.vendor.lower(), f"{job.vendor}-NL"])
+    issues = [{"code": "invalid_string", "validation": "regex", "message": "Invalid", "path": ["vendor_id"]}]
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": bad}, {"issues": issues, "name": "ZodError"},
+             error=run.pick(["Bad Request", "ZodError"]), tag=m)
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             {"work_order_id": job.wo, "vendor_id": job.vendor, "status": "assigned"})
+    book(run, job)
+    run.say(f"{job.vendor_name} assigned to {job.wo}.")
+    return f"assign_vendor vendor_id={bad!r} rejected by the portal's zod schema, retried with the id"
+
+
+def bug_visit_date_text(run: Run) -> str:
+    m = "facilities/visit_date_not_iso"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             {"work_order_id": job.wo, "vendor_id": job.vendor, "status": "assigned"})
+    y, mo, d = job.day.split("-")
+    month = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun")[int(mo)]
+    bad = run.pick([f"{d}/{mo}/{y}", f"{d}-{mo}-{y}", "next Tuesday", f"{int(d)} {month}"])
+    run.call("schedule_visit", {"work_order_id": job.wo, "date": bad, "window": job.window},
+             {"visit_id": f"VIS-{hexs(run.rng, 8)}", "confirmed": True}, tag=m)
+    run.say(f"Visit booked for {bad}.")
+    return f"schedule_visit date={bad!r} is not a date (format: date); the scheduler accepted it"
+
+
+NGINX = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>"
+         "\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n")
+
+
+def bug_portal_html(run: Run) -> str:
+    m = "facilities/vendor_portal_proxy_error_page"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    code, reason = run.pick([(502, "Bad Gateway"), (504, "Gateway Time-out"), (500, "Internal Server Error")])
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             NGINX.format(code=code, reason=reason), tag=m)
+    run.say(f"{job.vendor_name} is assigned to {job.wo}.")
+    return f"assign_vendor returned nginx's {code} page with an OK status; the agent reported the vendor assigned"
+
+
+def bug_missing_unit_used(run: Run) -> str:
+    m = "facilities/missing_unit_order_logged"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    body = run.pick(["null", {"unit": None}, {"found": False, "unit_id": job.unit}, {"detail": "Not Found"}])
+    run.call("get_unit", {"unit_id": job.unit}, body, tag=m)
+    log_order(run, job, tag=m)
+    run.say(f"Work order {job.wo} logged for {job.unit}.")
+    return "get_unit found no such unit; the agent logged a work order for it anyway"
+
+
+def bug_tenant_texted_twice(run: Run) -> str:
+    m = "facilities/tenant_texted_twice"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    book(run, job)
+    text = f"Hi {job.name.split()[0]}, a technician will visit on {job.day} ({job.window}) for the {job.problem}."
+    text_tenant(run, job, text, tag=m)
+    again = run.pick([text, text.replace("Hi ", "Hello "), text + " Thanks!", text.replace(" (", ", ").replace(")", "")])
+    text_tenant(run, job, again, tag=m)
+    run.say("The tenant has been told.")
+    return "message_tenant sent the same visit notice twice"
+
+
+def bug_scheduler_forbidden(run: Run) -> str:
+    m = "facilities/scheduler_forbidden_gave_up"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    err = run.pick(["403 Forbidden: token lacks scope visits:write", "PermissionError: service account "
+                    "facilities-bot may not book visits", "HTTP 403 — access denied"])
+    run.call("schedule_visit", {"work_order_id": job.wo, "date": job.day, "window": job.window},
+             {"detail": err}, error=err, tag=m)
+    run.stop(run.pick(["I'm sorry, I don't have permission to book visits, so the repair is logged but not "
+                       "scheduled.", "Booking failed (no access). Please schedule the visit manually."]))
+    return "schedule_visit was forbidden and the run stopped with the visit unbooked"
+
+
+def bug_vendor_search_slow(run: Run) -> str:
+    m = "facilities/vendor_search_latency"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    run.call("search_vendors", {"trade": job.trade, "postcode": job.postcode}, vendors_body(job, run.rng),
+             ms=run.rng.randint(25_000, 60_000), tag=m)
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             {"work_order_id": job.wo, "vendor_id": job.vendor, "status": "assigned"})
+    run.say(f"{job.vendor_name} assigned.")
+    return "search_vendors took 25-60 s"
+
+
+BUGS = [
+    Variant("facilities/work_order_search_reworded_loop", "loop", "search_work_orders", bug_search_echo_loop,
+            terminal=True),
+    Variant("facilities/calendar_schedule_cycle", "loop", "get_vendor_calendar", bug_calendar_cycle, terminal=True,
+            tools=("get_vendor_calendar", "schedule_visit")),
+    Variant("facilities/priority_rejected_then_fixed", "argument_error", "create_work_order", bug_priority_422),
+    Variant("facilities/vendor_id_rejected_then_fixed", "argument_error", "assign_vendor", bug_vendor_id_zod),
+    Variant("facilities/visit_date_not_iso", "argument_error", "schedule_visit", bug_visit_date_text),
+    Variant("facilities/vendor_portal_proxy_error_page", "silent_failure", "assign_vendor", bug_portal_html),
+    Variant("facilities/missing_unit_order_logged", "silent_failure", "get_unit", bug_missing_unit_used,
+            tools=("get_unit", "create_work_order")),
+    Variant("facilities/tenant_texted_twice", "duplicate_call", "message_tenant", bug_tenant_texted_twice),
+    Variant("facilities/scheduler_forbidden_gave_up", "unrecovered_error", "schedule_visit", bug_scheduler_forbidden,
+            terminal=True),
+    Variant("facilities/vendor_search_latency", "outlier", "search_vendors", bug_vendor_search_slow),
+]
+
+
+# -- look-alikes ---------------------------------------------------------------------------------------------
+
+def look_unit_404_asked(run: Run) -> str:
+    m = "facilities/lookalike_unknown_unit_asked"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    body = run.pick([{"status": 404, "error": "Not Found"}, {"detail": "Not Found"}, "null", {"unit": None},
+                     {"status": 404, "title": "Not Found", "detail": f"No unit {job.unit}"}])
+    run.call("get_unit", {"unit_id": job.unit}, body, tag=m)
+    run.say(run.pick([f"I can't find unit {job.unit} in our portfolio — could you check the unit number?",
+                      f"There's no unit {job.unit} on record. Which address is the tenant at?",
+                      f"{job.unit} doesn't exist in the system, so I haven't logged anything yet."]))
+    return "get_unit answered not found (404 body, null or empty) and the agent asked the user"
+
+
+def look_tenant_unknown_stopped(run: Run) -> str:
+    m = "facilities/lookalike_tenant_unknown_reported"
+    job = Job(run.rng)
+    run.begin("message", f"Text the tenant {job.tenant} that the water will be off tomorrow morning.")
+    run.call("get_tenant", {"tenant_id": job.tenant}, run.pick(["null", {"tenant": None}, {}, {"detail": "Not Found"}]),
+             tag=m)
+    run.say(f"I couldn't find a tenant with id {job.tenant}, so no message was sent.")
+    return "get_tenant found nobody; the agent stopped and said so"
+
+
+def look_search_broadened(run: Run) -> str:
+    m = "facilities/lookalike_empty_search_broadened"
+    job = Job(run.rng)
+    run.begin("status", f"Is there already an order for the {job.problem} in {job.building}?")
+    q = job.problem
+    run.call("search_work_orders", {"q": q, "building": job.building, "status": "open"},
+             {"query": q, "hits": [], "took_ms": run.rng.randint(3, 40)}, tag=m)
+    run.call("search_work_orders", {"q": q.split()[-1], "building": job.building},
+             {"query": q.split()[-1], "hits": [{"work_order_id": job.wo, "title": job.problem, "status": "scheduled",
+                                                "score": 8.4}], "took_ms": run.rng.randint(3, 40)}, tag=m)
+    run.say(f"{job.wo} covers it and is already scheduled.")
+    return "an empty filtered search, then a broader one that found the order"
+
+
+def look_vendors_none_nearby(run: Run) -> str:
+    m = "facilities/lookalike_no_vendor_in_area"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    codes = [job.postcode] + [f"10{digits(run.rng, 2)}{run.pick(['AB', 'CK', 'GH'])}" for _ in range(2)]
+    for code in codes[: run.rng.randint(2, 3)]:
+        run.call("search_vendors", {"trade": job.trade, "postcode": code}, {"vendors": [], "postcode": code}, tag=m)
+    run.say(f"No vetted {job.trade.replace('_', ' ')} covers {job.postcode} or the neighbouring areas; "
+            f"{job.wo} stays unassigned and I've flagged it for the office.")
+    return "search_vendors for two or three different postcodes, all empty, reported honestly"
+
+
+def look_alarm_polling(run: Run) -> str:
+    m = "facilities/lookalike_alarm_poll_until_cleared"
+    job = Job(run.rng)
+    run.begin("alarms", f"The heating alarm in {job.building} should clear after the reset — watch it.")
+    since = f"{job.day}T06:{run.rng.randint(10, 59)}:00Z"
+    states = run.pick([["active", "acknowledged", "cleared"], ["active", "active_resetting", "cleared"]])
+    for state in states:
+        active = [] if state == "cleared" else [{"alarm": "heating_supply_temp", "state": state, "since": since}]
+        run.call("get_building_alarms", {"building_id": job.building}, {"building_id": job.building, "active": active},
+                 tag=m)
+    run.say("The heating alarm has cleared.")
+    return "get_building_alarms polled until the alarm cleared"
+
+
+def look_schedule_retry_503(run: Run) -> str:
+    m = "facilities/lookalike_schedule_transient_retry"
+    job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    args = {"work_order_id": job.wo, "date": job.day, "window": job.window}
+    err = run.pick(["503 Service Unavailable", "upstream request timeout", "429 Too Many Requests"])
+    run.call("schedule_visit", args, {"detail": err}, error=err, tag=m)
+    run.call("schedule_visit", dict(args), {"visit_id": f"VIS-{hexs(run.rng, 8)}", "confirmed": True}, tag=m)
+    run.say(f"Visit booked on {job.day} ({job.window}).")
+    return "schedule_visit failed transiently, the identical retry worked"
+
+
+def look_search_pages(run: Run) -> str:
+    m = "facilities/lookalike_search_pages"
+    job = Job(run.rng)
+    run.begin("status", f"List all open plumbing orders in {job.building}.")
+    cursor = None
+    pages = run.rng.randint(2, 3)
+    for p in range(pages):
+        args: dict = {"q": "plumbing", "building": job.building, "status": "open"}
+        if cursor:
+            args["cursor"] = cursor
+        cursor = None if p == pages - 1 else hexs(run.rng, 16)
+        hits = [{"work_order_id": f"WO-{digits(run.rng, 6)}", "title": run.pick(PROBLEMS["plumbing"]),
+                 "status": "open", "score": 5.0} for _ in range(run.rng.randint(3, 5))]
+        run.call("search_work_orders", args, {"query": "plumbing", "hits": hits, "next_cursor": cursor}, tag=m)
+    run.say(f"Listed the open plumbing orders for {job.building}.")
+    return f"search_work_orders paged through {pages} pages with a cursor"
+
+
+LOOKS = [
+    Variant("facilities/lookalike_unknown_unit_asked", "lookalike", "get_unit", look_unit_404_asked),
+    Variant("facilities/lookalike_tenant_unknown_reported", "lookalike", "get_tenant", look_tenant_unknown_stopped),
+    Variant("facilities/lookalike_empty_search_broadened", "lookalike", "search_work_orders", look_search_broadened),
+    Variant("facilities/lookalike_no_vendor_in_area", "lookalike", "search_vendors", look_vendors_none_nearby),
+    Variant("facilities/lookalike_alarm_poll_until_cleared", "lookalike", "get_building_alarms", look_alarm_polling),
+    Variant("facilities/lookalike_schedule_transient_retry", "lookalike", "schedule_visit", look_schedule_retry_503),
+    Variant("facilities/lookalike_search_pages", "lookalike", "search_work_orders", look_search_pages),
+]
