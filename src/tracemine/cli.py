@@ -193,14 +193,15 @@ def mine(
     `tracemine show TRACE_ID`. Runs offline unless --llm (or summarise.llm.model) names a model. Each
     finding is compared with earlier runs of the archive (new, recurring, regressed; resolved ones listed).
 
-    Exit codes: 0 done; 2 bad input or options, or the archive is held by another run; 3 a --fail-on
-    condition was met; 4 publishing failed for at least one finding; 5 empty run: the window held no
-    traces or the input no trace record (recorded as `empty`, not compared with other runs).
+    Exit codes: 0 done; 2 bad input or options, an LLM that fails its preflight (unknown model, missing
+    key), or the archive is held by another run; 3 a --fail-on condition was met; 4 publishing failed for
+    at least one finding; 5 empty run: the window held no traces or the input no trace record (recorded
+    as `empty`, not compared with other runs).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tracemine.ingest.sources import SourceError
-    from tracemine.pipeline import MineError, run_mine
+    from tracemine.pipeline import MineError, check_llm, run_mine
     from tracemine.report.terminal import print_findings
     from tracemine.timewindow import WindowError, WindowSpec
 
@@ -208,6 +209,10 @@ def mine(
         _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
     if ray_address and backend != "ray":
         _fail("--ray-address needs --backend ray")
+    try:
+        check_llm(_settings(ctx), llm)  # before the archive is opened or any work is done
+    except MineError as exc:
+        _fail(str(exc))
     if backend == "ray":
         from tracemine.backends import BackendError, get_backend
 

@@ -121,6 +121,7 @@ def run_mine(
         history_settings = HistorySettings.from_settings(extra.get("history"))
     except (TypeError, ValueError) as exc:
         raise MineError(f"settings: {exc}") from exc
+    check_llm(settings, llm, llm_options)
     record_started = time.time_ns()
     engine = _start_backend(backend, extra.get("backend"))
     try:
@@ -209,6 +210,31 @@ def empty_reason(ingest: Any, window_traces: int, window: Window) -> str | None:
     if not window_traces:
         return "the archive holds no traces" if window.is_open else f"no traces in the window {window.describe()}"
     return None
+
+
+def _llm_settings(settings: Settings, llm: str | None) -> dict[str, Any]:
+    """The ``summarise.llm`` section, with ``llm`` (``--llm``) as its model when given."""
+    section = dict(((settings.model_extra or {}).get("summarise") or {}).get("llm") or {})
+    if llm:
+        section["model"] = llm
+    return section
+
+
+def check_llm(settings: Settings, llm: str | None = None, llm_options: dict[str, Any] | None = None) -> None:
+    """LLM preflight before any work (:mod:`tracemine.summarise.preflight`): the model is known to litellm
+    and its credentials are present. Raises :class:`MineError` (one line); nothing to check offline. A
+    ``completion`` hook or ``mock_response`` in ``llm_options`` makes no real call, so needs no key."""
+    section = _llm_settings(settings, llm)
+    if not section.get("model"):
+        return
+    from tracemine.summarise.preflight import preflight
+
+    options = llm_options or {}
+    mocked = "completion" in options or "mock_response" in (options.get("completion_kwargs") or {})
+    try:
+        preflight(section, check_credentials=not mocked)
+    except ValueError as exc:
+        raise MineError(str(exc)) from None
 
 
 def _start_backend(spec: Any, settings: Any) -> Any:
@@ -365,9 +391,7 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
         t.brief.children = [c.brief for c in members]  # summarised from what is reported
         t.brief.child_summaries = []
     overview = _overview_brief(top, window_traces)
-    llm_settings = dict(((run.settings.model_extra or {}).get("summarise") or {}).get("llm") or {})
-    if llm:
-        llm_settings["model"] = llm
+    llm_settings = _llm_settings(run.settings, llm)
     usage: dict[str, Any] | None = None
     stats: dict[str, Any] = {"offline": 0, "llm": 0, "fallbacks": {}}
     total = len(candidates) + len(themes)
@@ -383,7 +407,7 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
             raise MineError(f"summarise.llm settings: {exc}") from exc
         briefs = [c.brief for c in top] + [t.brief for t in themes] + [overview]
         summaries, walk = summarise_tree(briefs, summariser, offline)
-        usage = summariser.usage
+        usage = {**summariser.usage, "fallbacks": dict(walk.fallbacks)}  # kept in the run history
         stats.update(walk.as_dict())
         for c, summary in zip(top, summaries, strict=False):
             _apply(c, summary, redactor)

@@ -1,9 +1,13 @@
 """The LLM summariser: one litellm chat completion per :class:`~tracemine.summarise.base.Brief`.
 
 :class:`LLMSummariser` builds a bounded, fenced prompt (:mod:`tracemine.summarise.prompts`), checks the
-run's budgets (:mod:`tracemine.summarise.budget`) *before* calling, calls ``litellm.completion`` with
-retries (exponential backoff with jitter) on rate limits, timeouts, connection and server errors — never
-on authentication or bad-request errors — and validates the JSON answer with pydantic. Exemplar refs the
+run's budgets (:mod:`tracemine.summarise.budget`: calls, tokens, cost, the overall deadline, the circuit
+breaker) *before* calling, calls ``litellm.completion`` with retries (exponential backoff with jitter,
+bounded by the deadline) on rate limits, timeouts, connection and server errors — never on
+authentication, missing credentials, bad requests, unknown models or context-window errors
+(:func:`is_transient_error`) — and validates the JSON answer with pydantic. Each attempt runs in a
+daemon thread and is abandoned after ``timeout_s`` (or what is left of ``deadline_s``), so an endpoint
+that never answers cannot hang the run. Exemplar refs the
 answer cites are kept only when they were shown in the prompt; the text of the answer is redacted again
 and id-like hex strings in it are masked (citations never come from summariser text).
 
@@ -23,18 +27,21 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tracemine.summarise.base import Brief, Summary
-from tracemine.summarise.budget import Budget, BudgetExceeded, SummariseError
+from tracemine.summarise.budget import Budget, BudgetExceeded, CircuitOpen, DeadlinePassed, SummariseError
 from tracemine.summarise.prompts import Prompt, build_prompt, mask_ids, token_counter_for
 from tracemine.summarise.redact import Redactor
 
 __all__ = [
     "BudgetExceeded",
+    "CircuitOpen",
+    "DeadlinePassed",
     "LLMAnswer",
     "LLMCallError",
     "LLMOutputError",
@@ -43,6 +50,7 @@ __all__ = [
     "LLMSummariser",
     "SummariseError",
     "import_litellm",
+    "is_transient_error",
     "mask_ids",
     "parse_json_object",
 ]
@@ -100,6 +108,10 @@ class LLMOutputError(SummariseError):
     reason = "invalid output"
 
 
+class LLMTimeout(TimeoutError):
+    """An attempt gave no answer within its time (``timeout_s``, or what was left of ``deadline_s``)."""
+
+
 # ---------------------------------------------------------------------------------------- settings
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -109,6 +121,8 @@ class LLMSettings(BaseModel):
     """The ``summarise.llm`` section of the configuration (see ``configs/default.yaml``).
 
     Budgets: ``None`` means no limit, ``0`` means no call. ``model: null`` means no LLM (offline only).
+    ``timeout_s`` bounds one attempt, ``deadline_s`` the whole LLM stage of a run (``None``: no deadline);
+    after ``max_consecutive_failures`` failed calls in a row (``None``: never) the rest are offline.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -118,6 +132,8 @@ class LLMSettings(BaseModel):
     api_key_env: str | None = None
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     timeout_s: float = Field(60.0, gt=0.0, le=3600.0)
+    deadline_s: float | None = Field(900.0, gt=0.0)
+    max_consecutive_failures: int | None = Field(3, ge=1)
     retries: int = Field(4, ge=0, le=20)
     max_output_tokens: int = Field(700, ge=64, le=64_000)
     max_calls: int | None = Field(80, ge=0)
@@ -286,6 +302,57 @@ _PERMANENT = (
     "ContentPolicyViolationError",
     "ContextWindowExceededError",
 )
+_PERMANENT_TEXT = re.compile(
+    r"missing (?:credentials|[\w ]{0,30}api[ _-]?key)|api[ _-]?key (?:client option )?must be set"
+    r"|no api[ _-]?key|(?:invalid|incorrect) api[ _-]?key|llm provider not provided",
+    re.I,
+)
+_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_GRACE_S = 0.5
+"""How long past an attempt's own timeout the watchdog waits for the provider SDK to give up by itself."""
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """Whether a failed attempt is worth retrying: timeouts, rate limits, connection and server errors
+    (5xx, 408/409/425/429) — not authentication, permission, bad requests, unknown models or
+    context-window errors, and not a missing key that a provider reports as a server error."""
+    if isinstance(exc, LLMTimeout):
+        return True
+    if isinstance(exc, SummariseError):
+        return False
+    litellm = import_litellm()
+    permanent = tuple(c for n in _PERMANENT if isinstance(c := getattr(litellm, n, None), type))
+    if isinstance(exc, permanent) or _PERMANENT_TEXT.search(str(exc)[:2000]):
+        return False
+    transient = tuple(c for n in _TRANSIENT if isinstance(c := getattr(litellm, n, None), type))
+    if isinstance(exc, transient):
+        return True
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status in _TRANSIENT_STATUS or status >= 500
+    return isinstance(exc, TimeoutError | ConnectionError)
+
+
+def _bounded_call(fn: Callable[..., Any], kwargs: Mapping[str, Any], seconds: float) -> Any:
+    """``fn(**kwargs)`` in a daemon thread, abandoned with :class:`LLMTimeout` after ``seconds``: a call
+    that blocks (a server that never answers) cannot hold the run, its lock or the interpreter's exit."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["result"] = fn(**kwargs)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="tracemine-llm-call", daemon=True).start()
+    if not done.wait(seconds):
+        raise LLMTimeout(f"no answer within {seconds:.1f}s")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 class LLMSummariser:
@@ -338,6 +405,8 @@ class LLMSummariser:
             max_calls=self.settings.max_calls,
             max_input_tokens=self.settings.max_input_tokens,
             max_cost_usd=self.settings.max_cost_usd,
+            deadline_s=self.settings.deadline_s,
+            max_consecutive_failures=self.settings.max_consecutive_failures,
         )
         self._completion = completion
         self._completion_kwargs = dict(completion_kwargs or {})
@@ -345,6 +414,7 @@ class LLMSummariser:
         self._sleep = sleep
         self._count_tokens = token_counter_for(self.model)
         self._json_mode: bool | None = None
+        self._placeholder_key: bool | None = None
 
     @classmethod
     def from_settings(
@@ -386,8 +456,9 @@ class LLMSummariser:
         )
 
     def summarise(self, brief: Brief) -> Summary:
-        """One completion for ``brief``. Raises :class:`BudgetExceeded` (no call made),
-        :class:`LLMCallError` or :class:`LLMOutputError`."""
+        """One completion for ``brief``. Raises :class:`BudgetExceeded` (no call made; also
+        :class:`DeadlinePassed` and :class:`CircuitOpen`), :class:`LLMCallError` or :class:`LLMOutputError`.
+        A failed call counts no tokens and no cost, and counts towards the circuit breaker."""
         prompt = self.build_prompt(brief)
         reservation = self.budget.reserve(prompt.tokens, self._estimate_cost(prompt.tokens))
         log.debug(
@@ -398,9 +469,12 @@ class LLMSummariser:
         )
         try:
             response = self._call(prompt.messages)
-        except BaseException:
-            self.budget.settle(reservation, None, 0, 0.0)
+        except BaseException as exc:
+            self.budget.release(reservation)
+            if isinstance(exc, LLMCallError):
+                self.budget.record_call(ok=False, failure=str(exc)[:160])
             raise
+        self.budget.record_call(ok=True)
         in_tok, out_tok = _usage_tokens(response)
         self.budget.settle(reservation, in_tok, out_tok or 0, self._cost(response))
         content = _content(response)
@@ -453,6 +527,8 @@ class LLMSummariser:
             kwargs["api_base"] = s.api_base
         if self._api_key:
             kwargs["api_key"] = self._api_key
+        elif s.api_base and self._needs_placeholder_key():
+            kwargs["api_key"] = "none"  # a local endpoint: the provider SDK insists on some key
         if self._supports_json_mode():
             kwargs["response_format"] = {"type": "json_object"}
         kwargs.update(self._completion_kwargs)
@@ -467,25 +543,45 @@ class LLMSummariser:
                 self._json_mode = False
         return self._json_mode
 
+    def _needs_placeholder_key(self) -> bool:
+        """With ``api_base`` and no key anywhere (a local OpenAI-compatible server), send a placeholder."""
+        if self._placeholder_key is None:
+            try:
+                env = import_litellm().validate_environment(model=self.model, api_base=self.settings.api_base)
+                self._placeholder_key = not env.get("keys_in_environment", True)
+            except Exception:
+                self._placeholder_key = False
+        return self._placeholder_key
+
+    def _attempt_seconds(self) -> float:
+        """This attempt's time: ``timeout_s``, or less when the deadline is nearer."""
+        remaining = self.budget.remaining_s()
+        if remaining is None:
+            return self.settings.timeout_s
+        return max(0.01, min(self.settings.timeout_s, remaining))
+
+    def _pause(self, seconds: float) -> None:
+        """Backoff between attempts, never past the deadline."""
+        remaining = self.budget.remaining_s()
+        if remaining is not None:
+            seconds = max(0.0, min(seconds, remaining))
+        (self._sleep or time.sleep)(seconds)
+
     def _call(self, messages: list[dict[str, str]]) -> Any:
         import tenacity
 
         litellm = import_litellm()
-        transient = tuple(
-            getattr(litellm, n) for n in _TRANSIENT if isinstance(getattr(litellm, n, None), type)
-        )
-        permanent = tuple(
-            getattr(litellm, n) for n in _PERMANENT if isinstance(getattr(litellm, n, None), type)
-        )
         completion = self._completion or litellm.completion
         kwargs = self._kwargs(messages)
-
-        def is_transient(exc: BaseException) -> bool:
-            return isinstance(exc, transient) and not isinstance(exc, permanent)
+        override = "timeout" in self._completion_kwargs
 
         def attempt() -> Any:
+            self.budget.check_deadline()
+            seconds = self._attempt_seconds()
+            if not override:
+                kwargs["timeout"] = seconds
             try:
-                result = completion(**kwargs)
+                result = _bounded_call(completion, kwargs, seconds + _GRACE_S)
             except Exception:
                 self.budget.record_attempt(failed=True)
                 raise
@@ -496,7 +592,7 @@ class LLMSummariser:
         retrying_kwargs: dict[str, Any] = {
             "stop": tenacity.stop_after_attempt(self.settings.retries + 1),
             "wait": tenacity.wait_random_exponential(multiplier=initial, max=cap),
-            "retry": tenacity.retry_if_exception(is_transient),
+            "retry": tenacity.retry_if_exception(is_transient_error),
             "reraise": True,
             "before_sleep": lambda rs: log.info(
                 "LLM call failed (%s), retry %d of %d",
@@ -505,16 +601,17 @@ class LLMSummariser:
                 self.settings.retries,
             ),
         }
-        if self._sleep is not None:
-            retrying_kwargs["sleep"] = self._sleep
+        retrying_kwargs["sleep"] = self._pause
         try:
             return tenacity.Retrying(**retrying_kwargs)(attempt)
+        except BudgetExceeded:
+            raise  # the deadline passed between attempts
         except Exception as exc:
             name = type(exc).__name__
             detail = self.redactor.redact(" ".join(str(exc).split()))[:300]
             if self._api_key and self._api_key in detail:  # pragma: no cover - belt and braces
                 detail = detail.replace(self._api_key, "[REDACTED:api_key]")
-            raise LLMCallError(f"{name}: {detail}", cause=name, retryable=is_transient(exc)) from None
+            raise LLMCallError(f"{name}: {detail}", cause=name, retryable=is_transient_error(exc)) from None
 
     # ------------------------------------------------------------------------------ cost
 

@@ -7,8 +7,9 @@ briefs, when given, are summarised last, from their findings' summaries.
 
 Any failure of the primary summariser for one node — an exception, an invalid answer, a budget stop —
 gives that node the fallback's summary, marked ``"<fallback name> (fallback: <reason>)"`` in
-``Summary.summariser``. Once a budget is reached, every remaining node goes straight to the fallback
-without another call. The number of LLM calls grows with the number of clusters (at most one per node),
+``Summary.summariser``. Once a budget is reached — or the LLM deadline passes, or the circuit breaker
+opens after consecutive failed calls — every remaining node goes straight to the fallback without another
+call, with one warning line. Repeated identical failures are logged once. The number of LLM calls grows with the number of clusters (at most one per node),
 never with the number of spans: a brief carries a bounded sample of exemplars only.
 """
 
@@ -38,8 +39,9 @@ class SummaryStats:
     """What one walk did. ``calls``/``input_tokens``/``output_tokens``/``cost_usd`` are the primary
     summariser's usage during the walk (0 when it has no ``usage``). ``llm`` counts nodes the primary (LLM)
     summariser wrote, ``offline`` nodes given to the fallback by choice (``summarise_leaves``/``overview``
-    off), ``fallbacks`` nodes that fell back, by reason (``budget reached``, ``call failed``,
-    ``invalid output``, ``error``). ``budget_reached`` names the limit that stopped calls."""
+    off), ``fallbacks`` nodes that fell back, by reason (``budget reached``, ``deadline passed``,
+    ``circuit open``, ``call failed``, ``invalid output``, ``error``). ``budget_reached`` names the limit
+    that stopped calls (``max_calls`` … ``deadline_s``, ``max_consecutive_failures``)."""
 
     nodes: int = 0
     llm: int = 0
@@ -152,6 +154,8 @@ class _Walk:
         self.min_children = max(1, min_children)
         self.stats = SummaryStats()
         self.stopped: str | None = None
+        self.stop_reason = BudgetExceeded.reason
+        self._seen_errors: set[str] = set()
         self._lock = threading.Lock()
 
     def node(self, brief: Brief, use_primary: bool = True) -> Summary:
@@ -172,15 +176,16 @@ class _Walk:
                 self.stats.offline += 1
             return summary
         if stopped is not None:
-            return self._fall_back(brief, BudgetExceeded.reason)
+            return self._fall_back(brief, self.stop_reason)
         try:
             summary = self.primary.summarise(brief)
         except BudgetExceeded as exc:
             with self._lock:
                 if self.stopped is None:
                     self.stopped = exc.limit
+                    self.stop_reason = exc.reason
                     self.stats.budget_reached = exc.limit
-                    log.warning("%s; the remaining nodes get offline summaries", exc)
+                    log.warning("%s; the remaining summaries are offline", exc)
             return self._fall_back(brief, exc.reason)
         except SummariseError as exc:
             self._error(brief, exc)
@@ -193,11 +198,17 @@ class _Walk:
         return summary
 
     def _error(self, brief: Brief, exc: BaseException) -> None:
-        message = f"{brief.level} {brief.node_id}: {type(exc).__name__}: {exc}"[:400]
-        log.warning("summariser failed, using the offline summary: %s", message)
+        cause = f"{type(exc).__name__}: {exc}"[:360]
+        message = f"{brief.level} {brief.node_id}: {cause}"
         with self._lock:
+            repeated = cause in self._seen_errors
+            self._seen_errors.add(cause)
             if len(self.stats.errors) < _MAX_ERRORS:
                 self.stats.errors.append(message)
+        if repeated:
+            log.debug("summariser failed again, using the offline summary: %s", message)
+        else:
+            log.warning("summariser failed, using the offline summary: %s", message)
 
     def _fall_back(self, brief: Brief, reason: str) -> Summary:
         summary = self.fallback.summarise(brief)
