@@ -213,7 +213,7 @@ class Budget:
         if limit == "max_input_tokens":
             return f"LLM budget reached: max_input_tokens={self.max_input_tokens} ({self.input_tokens} used)"
         if limit == "deadline_s":
-            return f"LLM deadline passed: deadline_s={self.deadline_s:g} ({self.calls} call(s) made)"
+            return f"LLM deadline passed: deadline_s={self.deadline_s:g} ({self.attempts} attempt(s) made)"
         if limit == "max_consecutive_failures":
             last = f" (last: {self.last_failure})" if self.last_failure else ""
             return (f"LLM circuit breaker open: {self.consecutive_failures} calls failed in a row "
