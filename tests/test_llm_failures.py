@@ -244,7 +244,7 @@ def test_the_deadline_bounds_the_whole_llm_stage(caplog: pytest.LogCaptureFixtur
                 lambda: summarise_tree([brief(f"f{i}") for i in range(5)], summariser, Offline()), 20)
     finally:
         hook.release.set()
-    assert elapsed < 1 + 1.5
+    assert elapsed < 1 + 2.5  # the deadline plus slack for a loaded machine
     assert stats.fallbacks == {"deadline passed": 5} and stats.budget_reached == "deadline_s"
     assert all(s.summariser == "offline (fallback: deadline passed)" for s in summaries)
     assert sum("deadline passed" in r.getMessage() for r in caplog.records) == 1
@@ -257,7 +257,7 @@ def test_the_deadline_with_an_endpoint_that_never_answers() -> None:
                          max_consecutive_failures=None)
         (_summaries, stats), elapsed = run_bounded(
             lambda: summarise_tree([brief(f"f{i}") for i in range(3)], summariser, Offline()), 20)
-    assert elapsed < 1 + 1.5 and server.requests == 1 and stats.fallbacks == {"deadline passed": 3}
+    assert elapsed < 1 + 2.5 and server.requests == 1 and stats.fallbacks == {"deadline passed": 3}
 
 
 # --------------------------------------------------------------------------------- end to end: mine
@@ -324,4 +324,4 @@ def test_mine_with_an_endpoint_that_never_answers_ends_by_the_deadline(archive: 
         duckdb.connect(str(db)).close()
     with duckdb.connect(str(db), read_only=True) as con:
         stages = json.loads(con.execute("SELECT stages FROM mine_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0])
-    assert stages["summarise"] < deadline + 1.5
+    assert stages["summarise"] < deadline + 2.5
