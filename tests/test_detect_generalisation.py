@@ -640,3 +640,20 @@ def test_a_call_failing_inside_a_cycle_of_tools_is_the_cycle_not_an_unrecovered_
                  Status.ERROR, taken)
     assert [s.evidence["period"] for s in detect(LoopDetector(), run)] == [2]
     assert detect(UnrecoveredErrorDetector(), run) == []
+
+
+def test_reworded_searches_answered_in_plain_text_with_the_same_lines_are_a_loop() -> None:
+    lines = ("2025-03-04T10:1{n}:02Z ERROR api-7 disk full on /var/lib/data (used 0.98{n})\n"
+             "2025-03-04T10:1{n}:09Z WARN api-7 write retry queue at 312 items")
+    run = Run(answer="I could not find why api-7 fails.")
+    for n, q in enumerate(["api-7 disk full errors", "disk full api-7", "errors disk api-7 full volume"]):
+        run.call("search_logs", {"query": q, "service": "api-7"},
+                 f"Results for '{q}' (took 0.0{n}s):\n" + lines.format(n=n))
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 3
+    # new lines each time (the answer moved on): no loop
+    moving = Run(answer="Found it.")
+    for n, q in enumerate(["api-7 disk full errors", "disk full api-7", "errors disk api-7 full volume"]):
+        moving.call("search_logs", {"query": q, "service": "api-7"},
+                    f"Results for '{q}':\n2025-03-04T10:1{n}:02Z ERROR api-7 shard {n} of the volume is full")
+    assert detect(LoopDetector(), moving) == []

@@ -125,6 +125,8 @@ def content_signature(call: ToolCall, scores: bool = True) -> str:
     also masks fractional numbers (the relevance scores a reworded query changes)."""
     echoes = frozenset(_argument_strings(call.args, set()))
     decoded = decode_value(call.result) if call.result is not None else None
+    if not scores and isinstance(decoded, str) and decoded.strip():
+        return _text_signature(call, decoded, echoes)
     if (not echoes and scores) or decoded is None or isinstance(decoded, str):
         return result_signature(call)
     error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
@@ -133,6 +135,26 @@ def content_signature(call: ToolCall, scores: bool = True) -> str:
     if not isinstance(normalized, str):
         normalized = orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
     return error + normalized
+
+
+_TEXT_VOLATILE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![\w.])\d+\.\d+(?![\d.])",
+    re.IGNORECASE,
+)
+
+
+def _text_signature(call: ToolCall, text: str, echoes: frozenset[str]) -> str:
+    """A plain-text answer's content for comparing reworded calls: its words, with times, uuids and
+    fractional numbers (scores) masked, and the call's own free-text arguments where an echo stands (once,
+    in the text's head: ``Results for 'disk full on api-7': …``; the same words further on are content)."""
+    error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
+    flat = _words_of(_TEXT_VOLATILE.sub(" ", text[:20_000]))
+    for echo in sorted(echoes, key=len, reverse=True):
+        at = flat.find(echo, 0, 200 + len(echo))
+        if at >= 0:
+            flat = flat[:at] + "<argument>" + flat[at + len(echo):]
+    return error + flat
 
 
 def result_signature(call: ToolCall) -> str:
@@ -519,8 +541,9 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
             return False
         if a.args_key == b.args_key:
             return signatures[i] == signatures[j]
-        if near_same_args(a, b, params.arg_similarity):
-            return signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity
+        if near_same_args(a, b, params.arg_similarity) and (
+                signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity):
+            return True
         # reworded arguments: the same question only if the answer has exactly the same content
         if params.paraphrase_similarity <= 0 or unscored(i) != unscored(j):
             return False
