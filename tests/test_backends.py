@@ -9,9 +9,11 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import orjson
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -24,6 +26,7 @@ from tracemine.detect.runner import run_detection
 from tracemine.export import export_parquet, list_files, read_shard_traces
 from tracemine.ingest.loader import ingest_paths
 from tracemine.store import Store
+from tracemine.timewindow import Window
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 
@@ -126,10 +129,54 @@ def test_shard_partitions_give_the_archives_traces(archive: dict) -> None:
     assert sorted(seen) == sorted(expected)
 
 
-def test_sharded_detection_equals_one_pass(archive: dict) -> None:
+DAY_NS = 86_400 * 10**9
+
+
+def _window_cases(db: Path) -> dict[str, tuple[list[str], int | None, int | None]]:
+    """Each window option as CLI arguments with the bounds it should select, worked out here from the
+    newest span (``--window`` ends just after it), not by tracemine.timewindow."""
+    with Store(db, read_only=True) as store:
+        newest = store.newest_ns()
+    middle = newest - 3 * DAY_NS
+    iso = datetime.fromtimestamp(middle // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    middle = middle // 10**9 * 10**9
+    return {"window": (["--window", "2d"], newest - 2 * DAY_NS, newest + 1),
+            "since": (["--since", iso], middle, None),
+            "until": (["--until", iso], None, middle)}
+
+
+def _windowed_spans(db: Path, since: int | None, until: int | None) -> set[tuple[str, str]]:
+    """(trace id, span id) of every span of the traces with a span in [since, until), by a direct query."""
+    with Store(db, read_only=True) as store:
+        return set(store.con.execute(
+            """SELECT trace_id, span_id FROM spans WHERE trace_id IN (
+                   SELECT trace_id FROM spans WHERE time_ns >= coalesce(?, time_ns) AND time_ns < coalesce(?, time_ns + 1))""",
+            [since, until]).fetchall())
+
+
+@pytest.mark.parametrize("option", ["window", "since", "until"])
+def test_export_with_each_window_option_writes_exactly_the_windowed_traces(archive: dict, option: str) -> None:
+    args, since, until = _window_cases(archive["db"])[option]
+    out = archive["tmp"] / f"export-{option}"
+    result = CliRunner().invoke(main, ["export", "--db", str(archive["db"]), "--parquet", str(out), "--shards", "3",
+                                       *args])
+    assert result.exit_code == 0, result.output
+    written = pq.read_table(out / "spans", columns=["trace_id", "span_id"]).to_pylist()
+    expected = _windowed_spans(archive["db"], since, until)
+    assert 0 < len(expected) < len(_spans(archive["db"]))  # the window selects some traces, not all
+    assert len(written) == len(expected) and {(r["trace_id"], r["span_id"]) for r in written} == expected
+    assert f"exported {len(expected):,} spans" in result.output
+
+
+@pytest.mark.parametrize("option", [None, "window", "since", "until"])
+def test_sharded_detection_equals_one_pass(archive: dict, option: str | None) -> None:
+    window = None
+    if option:
+        _, since, until = _window_cases(archive["db"])[option]
+        window = Window(since, until)
     with Store(archive["db"], read_only=True) as store:
-        one = run_detection(store, None, None, {}, save=False)
-        sharded = LocalBackend(shards=5).detect(store, None, None, {}, save=False)
+        one = run_detection(store, window, None, {}, save=False)
+        sharded = LocalBackend(shards=5).detect(store, window, None, {}, save=False)
     assert one.signals and sharded.signals == one.signals
     assert (sharded.traces, sharded.spans, dict(sharded.errors)) == (one.traces, one.spans, dict(one.errors))
 
@@ -176,6 +223,16 @@ def test_ray_backend_finds_what_the_local_backend_finds(archive: dict) -> None:
                                     backend=RayBackend(shards=3))
         assert _spans(archive["tmp"] / "ray-files.duckdb") == _spans(archive["db"])
         assert findings_key(from_files) == findings_key(local)
+        # with a window (the nightly `mine --backend ray --window 7d`): the same report as the local run's
+        local_out, ray_out = archive["tmp"] / "report-local-3d", archive["tmp"] / "report-ray-3d"
+        local_3d = tracemine.mine(db=str(_copy(archive, "local-3d.duckdb")), window="3d", out=local_out)
+        assert len(local_3d.all_findings) >= 3 and local_3d.context.traces < local.context.traces
+        result = CliRunner().invoke(main, ["mine", "--db", str(_copy(archive, "ray-3d.duckdb")), "--backend", "ray",
+                                           "--window", "3d", "--out", str(ray_out), "-q"])
+        assert result.exit_code == 0, result.output
+        on_ray_3d, local_report = (orjson.loads((d / "findings.json").read_bytes()) for d in (ray_out, local_out))
+        assert on_ray_3d["window"] == local_report["window"] and on_ray_3d["totals"] == local_report["totals"]
+        assert on_ray_3d["findings"] == local_report["findings"]
     finally:
         if started_here:
             ray.shutdown()

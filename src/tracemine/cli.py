@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_FAIL_ON = 3
 EXIT_PUBLISH = 4
 EXIT_EMPTY = 5
+EXIT_WRITE = 6
 FAIL_ON = ("new", "new-high", "regressed", "high", "any")
 HIGH = ("high", "critical")
 
@@ -196,12 +197,14 @@ def mine(
     Exit codes: 0 done; 2 bad input or options, an LLM that fails its preflight (unknown model, missing
     key), or the archive is held by another run; 3 a --fail-on condition was met; 4 publishing failed for
     at least one finding; 5 empty run: the window held no traces or the input no trace record (recorded
-    as `empty`, not compared with other runs).
+    as `empty`, not compared with other runs); 6 the reports could not be written (e.g. a full disk; the
+    previous reports are left whole).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tracemine.ingest.sources import SourceError
     from tracemine.pipeline import MineError, check_llm, run_mine
+    from tracemine.report.atomic import ReportWriteError, check_out_dir
     from tracemine.report.terminal import print_findings
     from tracemine.timewindow import WindowError, WindowSpec
 
@@ -209,6 +212,10 @@ def mine(
         _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
     if ray_address and backend != "ray":
         _fail("--ray-address needs --backend ray")
+    try:
+        check_out_dir(out_dir)  # an unwritable --out is said now, not after the whole run
+    except ReportWriteError as exc:
+        _fail(f"--out: {exc}")
     try:
         check_llm(_settings(ctx), llm)  # before the archive is opened or any work is done
     except MineError as exc:
@@ -248,6 +255,9 @@ def mine(
         except (SourceError, MineError, WindowError) as exc:
             _fail(str(exc))
             return
+        except ReportWriteError as exc:
+            click.echo(f"Error: {exc} (the reports in {out_dir} are left as they were; run not recorded)", err=True)
+            sys.exit(EXIT_WRITE)
         if result.ingest is not None:
             from tracemine.report.terminal import print_ingest_report
 

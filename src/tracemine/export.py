@@ -268,14 +268,20 @@ class ExportReport:
         return asdict(self)
 
 
-def _window_spans_sql(window: Window | None) -> tuple[str, list[Any]]:
-    from tracemine.store import window_clause
+def _window_spans_sql(window: Window | None) -> str:
+    """The spans of the whole traces touching ``window`` (the bounds of :func:`tracemine.store.window_clause`).
 
-    where, params = window_clause(window)
-    if not where:
-        return "SELECT *, rowid AS _rowid FROM spans", []
-    return (f"SELECT *, rowid AS _rowid FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans {where})",
-            params)
+    The bounds are integer literals, not ``?`` parameters: DuckDB cannot prepare the ``CREATE VIEW``
+    this query goes into (``BinderException: Unexpected prepared parameter``)."""
+    bounds = []
+    if window is not None and window.since_ns is not None:
+        bounds.append(f"time_ns >= {int(window.since_ns)}")
+    if window is not None and window.until_ns is not None:
+        bounds.append(f"time_ns < {int(window.until_ns)}")
+    if not bounds:
+        return "SELECT *, rowid AS _rowid FROM spans"
+    return ("SELECT *, rowid AS _rowid FROM spans WHERE trace_id IN "
+            f"(SELECT DISTINCT trace_id FROM spans WHERE {' AND '.join(bounds)})")
 
 
 def export_parquet(
@@ -302,12 +308,12 @@ def export_parquet(
     local_root.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out=out_str, shards=shards)
     con = store.con
-    select, params = _window_spans_sql(window)
+    select = _window_spans_sql(window)
     extra = f", _rowid AS {ROW_COLUMN}" if row_order else ""
     partition = "day, shard" if by_day else "shard"
     day = ", strftime(make_timestamp(coalesce(time_ns, 0) // 1000), '%Y-%m-%d') AS day" if by_day else ""
     columns = ", ".join(SPAN_COLUMN_NAMES)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _tm_export AS {select}", params)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _tm_export AS {select}")
     try:
         spans_dir, traces_dir = local_root / SPANS_DIR, local_root / TRACES_DIR
         for d in (spans_dir, traces_dir):

@@ -122,6 +122,10 @@ def run_mine(
     except (TypeError, ValueError) as exc:
         raise MineError(f"settings: {exc}") from exc
     check_llm(settings, llm, llm_options)
+    if out_dir is not None:
+        from tracemine.report.atomic import check_out_dir
+
+        check_out_dir(out_dir)  # ReportWriteError now, not after the whole run
     record_started = time.time_ns()
     engine = _start_backend(backend, extra.get("backend"))
     try:
@@ -468,18 +472,22 @@ def _apply(candidate: Any, summary: Any, redactor: Any) -> None:
 
 def write_reports(findings: list[Finding], context: Any, out_dir: Path, progress: Progress | None = None
                   ) -> dict[str, Path]:
-    """``findings.json``, ``report.md`` and ``report.html`` in ``out_dir``."""
+    """``findings.json``, ``report.md`` and ``report.html`` in ``out_dir``, all three or none: each is
+    written to a temporary file and they are renamed into place together (:mod:`tracemine.report.atomic`);
+    a failure raises :class:`~tracemine.report.atomic.ReportWriteError` and leaves the previous reports."""
+    from tracemine.report.atomic import make_dir, replacing
     from tracemine.report.html import write_html
     from tracemine.report.jsonout import write_json
     from tracemine.report.markdown import write_markdown
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     writers = {"json": write_json, "markdown": write_markdown, "html": write_html}
-    outputs = {}
-    for n, (kind, writer) in enumerate(writers.items(), 1):
-        outputs[kind] = writer(findings, context, out_dir / REPORT_FILES[kind])
-        if progress:
-            progress("report", n, len(writers))
+    outputs = {kind: out_dir / REPORT_FILES[kind] for kind in writers}
+    with replacing(*outputs.values()) as temps:
+        for n, (writer, temp) in enumerate(zip(writers.values(), temps, strict=True), 1):
+            writer(findings, context, temp)
+            if progress:
+                progress("report", n, len(writers))
     return outputs
 
 

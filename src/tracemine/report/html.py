@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 
 from tracemine.model import Finding
+from tracemine.report.atomic import make_dir, write_text
 from tracemine.report.format import format_count, format_ns
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
 from tracemine.report.markdown import (
@@ -305,10 +306,11 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
 
 
 def write_html(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:
-    """Write ``report.html`` to ``path`` (parent folders are created) and return the path."""
+    """Write ``report.html`` to ``path`` (parent folders are created; written whole or not at all, see
+    :mod:`tracemine.report.atomic`) and return the path."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(findings, ctx), encoding="utf-8")
+    make_dir(out.parent)
+    write_text(out, render_html(findings, ctx))
     return out
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Theme
+from tracemine.report.atomic import make_dir, write_text
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "findings.schema.json"
@@ -324,11 +325,12 @@ def _key_part(finding: Finding, part: str) -> str:
 
 
 def write_json(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:
-    """Write ``findings.json`` to ``path`` (parent folders are created) and return the path."""
+    """Write ``findings.json`` to ``path`` (parent folders are created; written whole or not at all, see
+    :mod:`tracemine.report.atomic`) and return the path."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(out.parent)
     document = build_document(findings, ctx)
-    out.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    write_text(out, json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tracemine.model import Finding
+from tracemine.report.atomic import make_dir, write_text
 from tracemine.report.format import format_count, format_ms, format_ns
 from tracemine.report.jsonout import (
     NO_FINDINGS,
@@ -217,10 +218,11 @@ def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
 
 
 def write_markdown(findings: Iterable[Finding], ctx: ReportContext, path: str | Path) -> Path:
-    """Write ``report.md`` to ``path`` (parent folders are created) and return the path."""
+    """Write ``report.md`` to ``path`` (parent folders are created; written whole or not at all, see
+    :mod:`tracemine.report.atomic`) and return the path."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(findings, ctx), encoding="utf-8")
+    make_dir(out.parent)
+    write_text(out, render_markdown(findings, ctx))
     return out
 
 
