@@ -657,3 +657,67 @@ def test_reworded_searches_answered_in_plain_text_with_the_same_lines_are_a_loop
         moving.call("search_logs", {"query": q, "service": "api-7"},
                     f"Results for '{q}':\n2025-03-04T10:1{n}:02Z ERROR api-7 shard {n} of the volume is full")
     assert detect(LoopDetector(), moving) == []
+
+
+ERROR_PAGES = {
+    "cloudflare": ("<!DOCTYPE html><html><head><title>status.example.com | 502: Bad gateway</title></head><body>"
+                   "<h1>Bad gateway</h1><p>Error code 502</p><p>The web server reported a bad gateway error.</p>"
+                   "</body></html>", 502),
+    "tomcat": ("<html><head><title>HTTP Status 500 – Internal Server Error</title></head><body><h1>HTTP Status 500 "
+               "– Internal Server Error</h1><p><b>Type</b> Exception Report</p></body></html>", 500),
+    "django": "<!doctype html><html lang='en'><head><title>Server Error (500)</title></head><body><h1>Server "
+              "Error (500)</h1><p></p></body></html>",
+    "google": ("<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error 404 (Not Found)!!1</title><p><b>404."
+               "</b> <ins>That's an error.</ins>", 404),
+    "heroku": ("<!DOCTYPE html><html><head><title>Application Error</title></head><body><iframe src='//www.herokucdn"
+               ".com/error-pages/application-error.html'></iframe></body></html>", None),
+    "iis": ("<html><head><title>500 - Internal server error.</title></head><body><h2>500 - Internal server error."
+            "</h2></body></html>", 500),
+}
+
+
+def test_error_pages_of_common_servers_and_proxies_are_read_as_http_errors() -> None:
+    from tracemine.detect.outcome import http_error_text
+
+    for name, page in ERROR_PAGES.items():
+        html, code = page if isinstance(page, tuple) else (page, 500)
+        failure = http_error_text(html)
+        assert failure is not None, name
+        assert (f"HTTP {code}:" in failure.reason) if code else not failure.reason.startswith("HTTP"), name
+    for title in ("How to fix a 502 Bad Gateway error", "Troubleshooting | 500 errors in the API",
+                  "Error handling in Go", "Our error budget policy"):
+        assert http_error_text(f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>") \
+            is None, title
+
+
+def test_an_error_that_rejects_one_of_the_calls_own_arguments_by_name_is_an_argument_error() -> None:
+    from tracemine.detect.argument_error import names_rejected_argument
+
+    assert names_rejected_argument("unknown_trade", {"trade": "heating-engineer"}) == "unknown_trade"
+    assert names_rejected_argument("Invalid team slug", {"team_slug": "sre"})
+    assert names_rejected_argument("category is not supported", {"category": "water-damage"})
+    assert names_rejected_argument("policy PL-1 not found", {"policy": "PL-1"}) is None  # a miss, not a rejection
+    assert names_rejected_argument("an unexpected error", {"error": "x"}) is None  # generic words name nothing
+    assert names_rejected_argument("unknown_trade", {"postcode": "1012AB"}) is None  # not this call's argument
+    run = Run()
+    bad = run.call("search_vendors", {"trade": "Heating Engineer", "postcode": "1012AB"},
+                   {"ok": False, "error": "unknown_trade", "detail": "Heating Engineer"})
+    (signal,) = detect(ArgumentErrorDetector(), run)
+    assert signal.span_ids[0] == bad and signal.evidence["mechanisms"] == ["validation_error_result"]
+    assert detect(SilentFailureDetector(), run) == []  # left to argument_error: one finding, not two
+
+
+def test_a_value_respelled_after_a_rejection_is_a_corrected_argument_even_after_not_found() -> None:
+    run = Run()
+    bad = run.call("search_vendors", {"trade": "heating-engineer", "postcode": "1012AB"},
+                   {"detail": "404: trade heating-engineer not found"}, Status.ERROR,
+                   "404: trade heating-engineer not found")
+    run.call("search_vendors", {"trade": "heating_engineer", "postcode": "1012AB"}, {"vendors": [{"id": "V-1"}]})
+    (signal,) = detect(ArgumentErrorDetector(), run)
+    assert signal.span_ids[0] == bad and signal.evidence["mechanisms"] == ["corrected_after_rejection"]
+    # another value after a not-found is the next item: the user gave two numbers
+    other = Run()
+    other.call("get_unit", {"unit_id": "U-10442"}, {"detail": "unit U-10442 not found"}, Status.ERROR,
+               "unit U-10442 not found")
+    other.call("get_unit", {"unit_id": "U-10424"}, {"unit_id": "U-10424", "floor": 2})
+    assert detect(ArgumentErrorDetector(), other) == []

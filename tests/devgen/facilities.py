@@ -354,6 +354,31 @@ def bug_vendor_search_slow(run: Run) -> str:
     return "search_vendors took 25-60 s"
 
 
+def bug_trade_respelled(run: Run) -> str:
+    m = "facilities/trade_slug_rejected_then_respelled"
+    job = Job(run.rng)
+    while "_" not in job.trade:
+        job = Job(run.rng)
+    run.begin("repair", ask_repair(job, run))
+    log_order(run, job)
+    bad = run.pick([job.trade.replace("_", "-"), job.trade.replace("_", " ").title(), job.trade.replace("_", "")])
+    args = {"trade": bad, "postcode": job.postcode}
+    shape = run.pick(["status", "body", "not_found"])
+    if shape == "status":
+        err = f"Unknown trade '{bad}'"
+        run.call("search_vendors", args, {"detail": err}, error=err, tag=m)
+    elif shape == "body":
+        run.call("search_vendors", args, {"ok": False, "error": "unknown_trade", "detail": bad}, tag=m)
+    else:
+        err = f"404: trade {bad} not found"
+        run.call("search_vendors", args, {"detail": err}, error=err, tag=m)
+    run.call("search_vendors", {"trade": job.trade, "postcode": job.postcode}, vendors_body(job, run.rng))
+    run.call("assign_vendor", {"work_order_id": job.wo, "vendor_id": job.vendor},
+             {"work_order_id": job.wo, "vendor_id": job.vendor, "status": "assigned"})
+    run.say(f"{job.vendor_name} assigned to {job.wo}.")
+    return f"search_vendors trade={bad!r} rejected ({shape}); the agent respelled it {job.trade!r}"
+
+
 BUGS = [
     Variant("facilities/work_order_search_reworded_loop", "loop", "search_work_orders", bug_search_echo_loop,
             terminal=True),
@@ -369,6 +394,8 @@ BUGS = [
     Variant("facilities/scheduler_forbidden_gave_up", "unrecovered_error", "schedule_visit", bug_scheduler_forbidden,
             terminal=True),
     Variant("facilities/vendor_search_latency", "outlier", "search_vendors", bug_vendor_search_slow),
+    Variant("facilities/trade_slug_rejected_then_respelled", "argument_error", "search_vendors",
+            bug_trade_respelled),
 ]
 
 
@@ -469,6 +496,18 @@ def look_search_pages(run: Run) -> str:
     return f"search_work_orders paged through {pages} pages with a cursor"
 
 
+def look_two_units(run: Run) -> str:
+    m = "facilities/lookalike_second_unit_number"
+    job, other = Job(run.rng), Job(run.rng)
+    run.begin("repair", f"Leak reported in {job.unit} or maybe {other.unit}, the tenant wasn't sure: {job.problem}.")
+    run.call("get_unit", {"unit_id": job.unit}, run.pick([{"detail": "Not Found"}, {"unit": None}]), tag=m)
+    run.call("get_unit", {"unit_id": other.unit}, unit_body(other), tag=m)
+    other.category, other.problem = job.category, job.problem
+    log_order(run, other)
+    run.say(f"{job.unit} doesn't exist, so I logged {other.wo} for {other.unit}.")
+    return "get_unit not found for the first of two numbers the user gave, found for the second (another unit)"
+
+
 LOOKS = [
     Variant("facilities/lookalike_unknown_unit_asked", "lookalike", "get_unit", look_unit_404_asked),
     Variant("facilities/lookalike_tenant_unknown_reported", "lookalike", "get_tenant", look_tenant_unknown_stopped),
@@ -477,4 +516,5 @@ LOOKS = [
     Variant("facilities/lookalike_alarm_poll_until_cleared", "lookalike", "get_building_alarms", look_alarm_polling),
     Variant("facilities/lookalike_schedule_transient_retry", "lookalike", "schedule_visit", look_schedule_retry_503),
     Variant("facilities/lookalike_search_pages", "lookalike", "search_work_orders", look_search_pages),
+    Variant("facilities/lookalike_second_unit_number", "lookalike", "get_unit", look_two_units),
 ]

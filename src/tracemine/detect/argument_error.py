@@ -183,6 +183,35 @@ def validation_phrase(text: str) -> str | None:
     return match.group(0) if match else None
 
 
+_REJECTING = (r"invalid|unknown|unsupported|unrecogni[sz]ed|bad|malformed|illegal|wrong|unexpected|disallowed"
+              r"|not[\s_-]+(?:a[\s_-]+)?(?:valid|allowed|supported|recogni[sz]ed|permitted|accepted)")
+
+
+_GENERIC_KEY_WORDS = frozenset({"error", "errors", "message", "data", "request", "input", "value", "result",
+                                "status", "response", "body", "payload", "params", "args"})
+
+
+def names_rejected_argument(text: str, args: Any) -> str | None:
+    """The phrase in an error text that rejects one of the call's own arguments by name, in any style:
+    ``unknown_trade``, ``Invalid team slug``, ``category is not supported``, ``team_slug: not a valid``.
+    "Not found" is not a rejection: a lookup that finds nothing has answered."""
+    if not text or not isinstance(args, dict):
+        return None
+    head = text[:2000]
+    for key in list(args)[:50]:
+        key_words = [w for w in words(str(key)) if len(w) >= 3 or len(words(str(key))) == 1]
+        if not key_words or set(key_words) <= _GENERIC_KEY_WORDS:
+            continue  # "unexpected error" says nothing about an argument named error
+        name = r"[\s_-]+".join(re.escape(w) for w in key_words)
+        pattern = (rf"\b(?:{_REJECTING})(?:[\s_-]+(?:value|values|input)(?:[\s_-]+(?:for|of))?)?[\s_-]+"
+                   rf"(?:the[\s_-]+)?(?:{name})(?![a-z])|(?<![a-z])(?:{name})['\"`]?[\s_:-]+(?:is[\s_-]+|was[\s_-]+)?"
+                   rf"(?:{_REJECTING})\b")
+        match = re.search(pattern, head, re.IGNORECASE)
+        if match:
+            return match.group(0)
+    return None
+
+
 _STRICT_VALIDATION = re.compile(
     r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+(?:failed|errors?)\s*(?:for\b|on\b|:)"
     r"|\binvalid[\s_-](?:value|argument|parameter|param|input|format|choice|option)s?\s*(?:for\b|['\"`:])"
@@ -221,7 +250,8 @@ def rejects_arguments(call: ToolCall) -> bool:
     ``validation_error_result`` (so another detector can leave the call to this one)."""
     failed, text = error_context(call)
     if failed:
-        return bool(text) and validation_phrase(text) is not None
+        return bool(text) and (validation_phrase(text) is not None or names_rejected_argument(text, call.args)
+                               is not None)
     return accepted_complaint(call) is not None
 
 
@@ -538,6 +568,15 @@ def _cosmetic(violations: list[dict[str, Any]], inferred: bool) -> bool:
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+def respelling(old: Any, new: Any) -> bool:
+    """``new`` is ``old`` written another way: the same letters and digits up to case and separators
+    (``Heating Engineer`` → ``heating_engineer``, ``V1234`` → ``V-1234``)."""
+    if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+        return False
+    loose_old, loose_new = _NON_ALNUM.sub("", old.lower()), _NON_ALNUM.sub("", new.lower())
+    return len(loose_old) >= 3 and loose_old == loose_new
+
+
 def loose_key(args: Any) -> str:
     """Arguments with strings reduced to lower-case letters and digits (spelling differences ignored)."""
     def loosen(value: Any) -> Any:
@@ -635,7 +674,7 @@ class ArgumentErrorDetector(Detector):
         failed, error_text = error_context(call)
         found["failed"] = failed
         if failed and error_text:
-            phrase = validation_phrase(error_text)
+            phrase = validation_phrase(error_text) or names_rejected_argument(error_text, call.args)
             if phrase:
                 found["mechanisms"].append("validation_error_result")
                 found["reason"] = redact_cut(error_text, 300, ellipsis="")
@@ -724,7 +763,7 @@ class ArgumentErrorDetector(Detector):
         shown = result_failure(call.result, call.result_text)
         if not explicit_error(call.span) and shown is None:
             return False  # only an exception event: the agent never saw a rejection to correct
-        if TRANSIENT.search(error_text) or not_found_failure(shown, call.result, found["args"]):
+        if TRANSIENT.search(error_text):
             return False
         mine, theirs = found["args"], following_found["args"]
         if not (isinstance(mine, dict) and isinstance(theirs, dict)) or not _leaves(mine) & _leaves(theirs):
@@ -735,10 +774,15 @@ class ArgumentErrorDetector(Detector):
             return False  # most of the call changed: another question, not a corrected one
         if all(any(w in PAGING_WORDS for w in words(k)) for k in changed):
             return False  # the next page, not a correction
+        # the same value spelled another way ("heating-engineer" → "heating_engineer"): a corrected format,
+        # whatever the rejection said, even "not found"; another value after a not-found is the next item
+        respelled = all(respelling(mine.get(k), theirs.get(k)) for k in changed)
+        if not respelled and not_found_failure(shown, call.result, found["args"]):
+            return False
         said = (error_text or call.result_text).casefold()
         named = [k for k in changed if any(w in said for w in words(k) if len(w) >= 3)
                  or (isinstance(mine.get(k), str | int) and len(str(mine[k])) >= 2 and str(mine[k]).casefold() in said)]
-        if not named:
+        if not named and not respelled:
             return False  # the rejection says nothing about what changed: the next item, not a correction
         found["mechanisms"].append("corrected_after_rejection")
         found["reason"] = redact_cut(error_text or call.result_text, 300, ellipsis="")

@@ -207,10 +207,24 @@ _HTTP_LINE = re.compile(r"^\s*HTTP/\d(?:\.\d)?\s+([1-5]\d\d)\b[^\n]{0,80}", re.I
 _HTML_HEADING = re.compile(r"<(title|h1)\b[^>]*>(.{0,200}?)</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HEADING_ERROR = re.compile(
     rf"^(?:error\s*[:\-]?\s*)?(?:http\s*(?:error\s*)?)?(?:status\s*)?"
-    rf"(?:([45]\d\d)(?:\s*$|\s*[-:|.]?\s*(?:{_SERVER_PHRASES}|not\s+found|forbidden|unauthori[sz]ed|bad\s+request"
+    rf"(?:([45]\d\d)(?:\s*$|\s*[-:|.(–]?\s*(?:{_SERVER_PHRASES}|not\s+found|forbidden|unauthori[sz]ed|bad\s+request"
     rf"|error|conflict|gone|request\s+time-?\s?out|method\s+not\s+allowed|unprocessable|payment\s+required|server"
-    rf"|unknown))|(?:{_SERVER_PHRASES})\b)",
+    rf"|unknown)(?!s\b|\s+(?:in|on|at|for|with|when|about|and|or|to|from)\b))|(?:{_SERVER_PHRASES})\b"
+    rf"|(?:server|application|unexpected|internal)\s+error(?:\s*[(\[]?\s*([45]\d\d)\s*[)\]]?)?\s*$"
+    rf"|whitelabel\s+error\s+page|error\s*$)",
     re.IGNORECASE)
+_HEADING_PARTS = re.compile(r"\s*(?:\||–|—|\s-\s|•)\s*")
+"""Separators between a site's name and the page's own title (``example.com | 502: Bad gateway``)."""
+
+
+def _error_heading(heading: str) -> re.Match[str] | None:
+    """The part of a page title or first heading that states an HTTP error (nginx, Apache, Cloudflare,
+    Tomcat, Django, IIS, Heroku, Spring pages), anchored so that a title *about* errors does not."""
+    for part in _HEADING_PARTS.split(heading):
+        found = _HEADING_ERROR.match(part.strip(" !.*"))
+        if found:
+            return found
+    return None
 _LEADING_PHRASE = re.compile(rf"^\s*(?:([45]\d\d)\s*[-:]?\s*)?(?:{_SERVER_PHRASES})\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,500}>")
 SHORT_PAGE_CHARS = 1500
@@ -253,9 +267,10 @@ def http_error_text(text: str) -> Failure | None:
         if len(visible) <= SHORT_PAGE_CHARS:
             for match in _HTML_HEADING.finditer(head):
                 heading = " ".join(_TAG.sub(" ", match.group(2)).split())
-                found = _HEADING_ERROR.match(heading)
+                found = _error_heading(heading)
                 if found:
-                    code = f"HTTP {found.group(1)}: " if found.group(1) else ""
+                    number = found.group(1) or found.group(2)
+                    code = f"HTTP {number}: " if number else ""
                     return Failure("error_page", code + excerpt(heading, 120))
         return None
     code = http_status_only(text)
