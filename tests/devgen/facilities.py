@@ -308,7 +308,10 @@ def bug_missing_unit_used(run: Run) -> str:
     run.begin("repair", ask_repair(job, run))
     body = run.pick(["null", {"unit": None}, {"found": False, "unit_id": job.unit}, {"detail": "Not Found"}])
     run.call("get_unit", {"unit_id": job.unit}, body, tag=m)
-    log_order(run, job, tag=m)
+    if run.rng.random() < 0.3:  # the write fails in its turn, reported in its body
+        log_order(run, job, tag=m, result={"ok": False, "error": f"unit {job.unit} does not exist"})
+    else:
+        log_order(run, job, tag=m)
     run.say(f"Work order {job.wo} logged for {job.unit}.")
     return "get_unit found no such unit; the agent logged a work order for it anyway"
 

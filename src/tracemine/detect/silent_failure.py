@@ -174,10 +174,11 @@ class SilentFailureDetector(Detector):
     def detect(self, view: TraceView) -> Iterable[Signal]:
         signals: list[Signal] = []
         ignored = self._ignored_not_found(view) if self.cfg("check_ignored_not_found") else []
-        # a lookup that *answered* "no such thing" (a message, a flag, a keyed null) is judged once, as the
-        # value it then used; a bare empty body ({}, [], "", null) may be the tool failing, which the
-        # window judges (empty_result) when it can
-        lookups = {s.evidence["lookup_span_id"] for s in ignored if not s.evidence.get("bare")}
+        # a lookup that answered "no such thing" in any form (a message, a flag, a keyed null, a bare empty
+        # body) whose value the agent then used is judged once, as that: one mistake, one finding
+        lookups = {s.evidence["lookup_span_id"] for s in ignored}
+        # the call that used the missing value failing in its turn is the same mistake, cited there
+        lookups |= {s.evidence["later_span_id"] for s in ignored}
         in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
             if self.cfg("defer_loops") and len(view.tool_calls) > 2 else set()
         for call in view.tool_calls:
