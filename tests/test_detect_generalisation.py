@@ -314,9 +314,18 @@ def test_not_found_error_payload_then_used_is_one_ignored_failure() -> None:
 def test_a_bare_404_or_a_write_that_misses_stays_a_failure() -> None:
     run = Run()
     read = run.call("parcel_status", {"parcel": "PX12345678"}, {"http_status": 404, "message": "Not Found"})
+    assert [s.span_ids[0] for s in _silent(run)] == [read]  # neither used nor reported: the endpoint may be wrong
+    run = Run()
     write = run.call("cancel_parcel", {"parcel": "PX12345678"},
                      {"error": {"code": "NOT_FOUND", "message": "Parcel PX12345678 does not exist"}})
-    assert {s.span_ids[0] for s in _silent(run)} == {read, write}
+    assert [s.span_ids[0] for s in _silent(run)] == [write]
+    # both: the write used the value the read did not find, and failed in its turn: one mistake, both cited
+    run = Run()
+    read = run.call("parcel_status", {"parcel": "PX12345678"}, {"http_status": 404, "message": "Not Found"})
+    write = run.call("cancel_parcel", {"parcel": "PX12345678"},
+                     {"error": {"code": "NOT_FOUND", "message": "Parcel PX12345678 does not exist"}})
+    (signal,) = _silent(run)
+    assert signal.evidence["mechanism"] == "ignored_not_found" and signal.span_ids[:2] == [read, write]
 
 
 def test_a_failing_call_repeated_in_a_loop_is_left_to_the_loop_detector() -> None:
