@@ -51,6 +51,17 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
+def _redactor(ctx: click.Context) -> Any:
+    """The configured :class:`~tracemine.summarise.redact.Redactor` (the ``redact`` section)."""
+    from tracemine.summarise.redact import Redactor
+
+    try:
+        return Redactor.from_settings(_settings(ctx).model_extra.get("redact"))
+    except ValueError as exc:
+        _fail(f"redact settings: {exc}")
+        raise
+
+
 def _open_store(db: str, read_only: bool = False, wait: float = 0.0) -> Any:
     """Open the archive, turning "another process holds it" and "not a DuckDB file" into clear errors.
 
@@ -383,7 +394,9 @@ def stats(
 
         payload = stats_as_dict(archive, resolved)
         if show_quarantine:
-            payload["quarantine_records"] = [r.__dict__ for r in records]
+            from tracemine.report.redacted import quarantine_record
+
+            payload["quarantine_records"] = [quarantine_record(r) for r in records]
         click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return
     console = _console()
@@ -422,7 +435,8 @@ def detect(
 
     Signals are stored in the archive for the later stages and, with --out, written as JSON-lines:
     {"detector", "kind", "trace_id", "span_ids", "severity", "evidence", "text", "cause_span_id", "agent"}
-    (cause_span_id: the LLM call that decided the failure; agent: the agent that made it).
+    (cause_span_id: the LLM call that decided the failure; agent: the agent that made it). Every text in
+    them (text, evidence, agent) is redacted; ids are kept.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -467,13 +481,12 @@ def detect(
     if out_path:
         import orjson
 
+        from tracemine.report.redacted import signal_record
+
+        redactor = _redactor(ctx)
         with open(out_path, "wb") as fh:
             for signal in report.signals:
-                fh.write(orjson.dumps({
-                    "detector": signal.detector, "kind": signal.kind, "trace_id": signal.trace_id,
-                    "span_ids": signal.span_ids, "severity": signal.severity, "evidence": signal.evidence,
-                    "text": signal.text, "cause_span_id": signal.cause_span_id, "agent": signal.agent,
-                }, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+                fh.write(orjson.dumps(signal_record(signal, redactor), option=orjson.OPT_NON_STR_KEYS) + b"\n")
     print_detect_report(console, report, out_path)
 
 

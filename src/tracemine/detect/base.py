@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from tracemine.detect.textmask import mask
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal
+from tracemine.summarise.redact import redact_cut
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -56,11 +57,11 @@ class Detector:
         evidence: dict[str, Any],
         text: str,
     ) -> Signal:
-        """A :class:`Signal` of this detector; ``text`` is masked for embedding here."""
+        """A :class:`Signal` of this detector; ``text`` is redacted, then masked for embedding here."""
         if severity not in SEVERITIES:
             raise ValueError(f"unknown severity {severity!r}")
         unique = list(dict.fromkeys(span_ids))
         return Signal(
             detector=self.name, kind=kind, trace_id=view.trace_id, span_ids=unique, severity=severity,
-            evidence=evidence, text=mask(text),
+            evidence=evidence, text=mask(redact_cut(text, 2000, ellipsis="")),
         )

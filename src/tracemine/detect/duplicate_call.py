@@ -38,6 +38,7 @@ from tracemine.detect.base import Detector
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal
+from tracemine.summarise.redact import redact_cut
 
 EXCERPT = 200
 
@@ -90,8 +91,8 @@ class DuplicateCallDetector(Detector):
             evidence: dict[str, Any] = {
                 "tool": a.tool, "calls": 2, "span_ids": [a.span.span_id, b.span.span_id],
                 "reference_span_id": a.span.span_id, "failed_before_span_ids": [], "is_write": True,
-                "first_result_excerpt": a.result_text[:EXCERPT], "arguments": a.args_key[:EXCERPT],
-                "second_arguments": b.args_key[:EXCERPT], "adjacent": adjacent, "exact_arguments": False,
+                "first_result_excerpt": redact_cut(a.result_text, EXCERPT, ellipsis=""), "arguments": redact_cut(a.args_key, EXCERPT, ellipsis=""),
+                "second_arguments": redact_cut(b.args_key, EXCERPT, ellipsis=""), "adjacent": adjacent, "exact_arguments": False,
                 "reworded": True, "argument_similarity": round(similarity, 3), "steps": [a.step, b.step],
                 "same_result": result_signature(a) == result_signature(b), "fix_mechanism": "write_repeat",
             }
@@ -128,8 +129,8 @@ class DuplicateCallDetector(Detector):
             "reference_span_id": reference.span.span_id,
             "failed_before_span_ids": [c.span.span_id for c in calls[:first_ok]],
             "is_write": write,
-            "first_result_excerpt": reference.result_text[:EXCERPT],
-            "arguments": reference.args_key[:EXCERPT],
+            "first_result_excerpt": redact_cut(reference.result_text, EXCERPT, ellipsis=""),
+            "arguments": redact_cut(reference.args_key, EXCERPT, ellipsis=""),
             "adjacent": adjacent,
             "exact_arguments": exact,
             "steps": [c.step for c in named],

@@ -36,6 +36,7 @@ from tracemine.detect.outcome import call_failure
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
+from tracemine.summarise.redact import redact_cut
 
 EXCERPT = 200
 
@@ -116,12 +117,12 @@ class LoopDetector(Detector):
             "span_ids": [c.span.span_id for c in loop.steps],
             "repetitions": [[c.span.span_id for c in rep] for rep in loop.repetitions],
             "llm_span_ids": [t.span.span_id for t in interleaved],
-            "arguments": [c.args_key[:EXCERPT] for c in first],
+            "arguments": [redact_cut(c.args_key, EXCERPT, ellipsis="") for c in first],
             "exact_arguments": loop.exact,
             "arguments_match": "exact" if loop.exact else "paraphrased",
             "argument_similarity": loop.similarity,
-            "repetition_arguments": [[c.args_key[:EXCERPT] for c in rep] for rep in loop.repetitions][:10],
-            "result_excerpt": first[0].result_text[:EXCERPT],
+            "repetition_arguments": [[redact_cut(c.args_key, EXCERPT, ellipsis="") for c in rep] for rep in loop.repetitions][:10],
+            "result_excerpt": redact_cut(first[0].result_text, EXCERPT, ellipsis=""),
             "failing": failing,
             "error": _error_of(first) if failing else None,
             "stuck_state": stuck,
@@ -146,7 +147,7 @@ class LoopDetector(Detector):
             "tool": None,
             "span_ids": [t.span.span_id for t in turns],
             "repetitions": [[t.span.span_id for t in rep] for rep in loop.repetitions],
-            "output_excerpt": turns[0].output_text[:EXCERPT],
+            "output_excerpt": redact_cut(turns[0].output_text, EXCERPT, ellipsis=""),
             "exact_output": loop.exact,
             "model": turns[0].span.model,
             **_cost([t.span for t in turns]),
@@ -199,10 +200,10 @@ def _error_of(calls: list[ToolCall]) -> str | None:
     """The error the first failing call of a repetition reported (status message or result)."""
     for call in calls:
         if call.failed and call.span.status_message:
-            return call.span.status_message[:EXCERPT]
+            return redact_cut(call.span.status_message, EXCERPT, ellipsis="")
         failure = call_failure(call)
         if failure is not None:
-            return failure.reason[:EXCERPT]
+            return redact_cut(failure.reason, EXCERPT, ellipsis="")
     return None
 
 

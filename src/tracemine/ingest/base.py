@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from tracemine.model import SourceRef, Span, TraceInfo
+from tracemine.summarise.redact import redact, redact_cut
 
 Record = Span | TraceInfo
 RejectFn = Callable[[str, str, str, str | None], None]
+EXCERPT_CHARS = 300
+"""Longest quarantine excerpt, after redaction; callers pass up to :data:`EXCERPT_SOURCE` characters."""
+EXCERPT_SOURCE = 4096
 """``reject(file, locator, reason, excerpt)``"""
 
 
@@ -28,12 +32,13 @@ class ReadContext:
     counters: dict[str, int] = field(default_factory=dict)
 
     def reject(self, locator: str, reason: str, excerpt: Any = None) -> None:
-        """Quarantine one record: it is counted and listed with file, locator and reason."""
+        """Quarantine one record: it is counted and listed with file, locator and reason. The reason and
+        the excerpt are redacted (the excerpt before it is cut to :data:`EXCERPT_CHARS`)."""
         text = None
         if excerpt is not None:
             text = excerpt if isinstance(excerpt, str) else repr(excerpt)
-            text = text[:300]
-        self.reject_fn(self.file, locator, reason, text)
+            text = redact_cut(text, EXCERPT_CHARS)
+        self.reject_fn(self.file, locator, redact(reason), text)
 
     def source(self, fmt: str, locator: str) -> SourceRef:
         return SourceRef(format=fmt, file=self.file, locator=locator)

@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from tracemine.config import IngestSettings
+from tracemine.ingest.base import EXCERPT_CHARS
 from tracemine.ingest.decode import as_json_text
 from tracemine.ingest.fast import fast_path
 from tracemine.ingest.outcome import RootOutcome, derived_trace_rows, root_outcome
@@ -36,6 +37,7 @@ from tracemine.ingest.tasks import Task, plan_tasks
 from tracemine.model import Span, TraceInfo
 from tracemine.store import QuarantineRecord, Store
 from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
+from tracemine.summarise.redact import redact, redact_cut
 
 ProgressFn = Callable[[int], None]
 """Called with the number of input bytes just finished."""
@@ -88,7 +90,9 @@ def run_task(
     quarantine: list[QuarantineRecord] = []
 
     def reject(file: str, locator: str, reason: str, excerpt: str | None) -> None:
-        quarantine.append(QuarantineRecord(file, locator, reason, excerpt))
+        # redacted here too: not every rejection comes through ReadContext.reject (idempotent when it did)
+        quarantine.append(QuarantineRecord(file, locator, redact(reason),
+                                           None if excerpt is None else redact_cut(excerpt, EXCERPT_CHARS)))
 
     batch = SpanBatch(ingest_id, fallback_time_ns, settings.max_field_chars, settings.max_attr_chars)
     fast = fast_path(batch)

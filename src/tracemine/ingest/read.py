@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from tracemine.ingest.base import ReadContext, Reader, Record, RejectFn
+from tracemine.ingest.base import EXCERPT_SOURCE, ReadContext, Reader, Record, RejectFn
 from tracemine.ingest.detect_format import detect, detect_binary
 from tracemine.ingest.sources import open_binary, read_head, stream_error
 from tracemine.model import Span
@@ -78,7 +78,7 @@ class FileReader:
         elif layout == "document":
             yield from self._read_document()
         else:
-            self.ctx.reject("file", "not a JSON trace file (no JSON found at the start)", head[:120])
+            self.ctx.reject("file", "not a JSON trace file (no JSON found at the start)", head[:EXCERPT_SOURCE])
             return
         yield from self._finish()
 
@@ -170,7 +170,7 @@ class FileReader:
             if b"\n" in data.strip() and _any_line_is_json(data):
                 yield from self._read_lines()
                 return
-            self.ctx.reject("document", _json_error(data), data[:200])
+            self.ctx.reject("document", _json_error(data), data[:EXCERPT_SOURCE])
             return
         yield from self._consume(obj, "$", 0)
 
@@ -191,7 +191,7 @@ class FileReader:
                     self.repaired += 1
                     return value
             if not quiet:
-                self.ctx.reject(locator, f"invalid JSON: {exc}", data[:200].decode("utf-8", "replace"))
+                self.ctx.reject(locator, f"invalid JSON: {exc}", data[:EXCERPT_SOURCE].decode("utf-8", "replace"))
             return None
 
     def _consume(self, obj: Any, locator: str, depth: int) -> Iterable[Record]:

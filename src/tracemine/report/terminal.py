@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tracemine.report.format import format_bytes, format_count, format_ns
+from tracemine.report.redacted import line as safe_line
 from tracemine.timewindow import Window
 
 
@@ -51,7 +52,7 @@ def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = Fa
     if report.rejected:
         console.print(f"[yellow]{report.rejected} rejected record(s): see `tracemine stats --quarantine`[/yellow]")
         for record in report.quarantine[:5]:
-            console.print(f"  [dim]{record.file}:{record.locator}: {record.reason}[/dim]")
+            console.print(f"  [dim]{escape(safe_line(f'{record.file}:{record.locator}: {record.reason}'))}[/dim]")
 
 
 def stats_as_dict(stats: Any, window: Window) -> dict[str, Any]:
@@ -88,9 +89,9 @@ def print_quarantine(console: Console, records: list[Any], total: int) -> None:
         return
     console.print(f"[bold]Quarantined records[/bold] ({len(records):,} of {total:,} shown)")
     for r in records:
-        line = escape(f"{r.file}:{r.locator}: {r.reason}")
+        line = escape(safe_line(f"{r.file}:{r.locator}: {r.reason}"))
         if r.excerpt:
-            excerpt = r.excerpt.replace("\n", " ")[:80]
+            excerpt = safe_line(r.excerpt, 80)  # redacted before the cut (older archives stored it raw)
             line += f"  [dim]| {escape(excerpt)}[/dim]"
         console.print(line, soft_wrap=True)
 
@@ -132,7 +133,7 @@ def print_detect_report(console: Console, report: Any, out_path: str | None = No
         evidence = signal.evidence or {}
         subject = evidence.get("tool") or evidence.get("model") or evidence.get("group") or "—"
         by_detector[label(signal)].append(signal)
-        groups[(label(signal), str(subject))].append(signal)
+        groups[(label(signal), safe_line(subject, 120))].append(signal)
     window = report.window.describe() if report.window else "all time"
     table = Table(title=f"Signals by detector — {report.traces:,} traces, {window}")
     for name, justify in (("detector", "left"), ("signals", "right"), ("traces", "right"), ("severity", "left")):
@@ -157,7 +158,7 @@ def print_detect_report(console: Console, report: Any, out_path: str | None = No
         summary += f"; written to {out_path}"
     console.print(summary)
     for name, count in report.errors.items():
-        console.print(f"[yellow]{name}: {count} trace(s) failed in the detector — {report.error_examples.get(name, '')}[/yellow]")
+        console.print(f"[yellow]{name}: {count} trace(s) failed in the detector — {escape(safe_line(report.error_examples.get(name, '')))}[/yellow]")
 
 
 def print_clusters(console: Console, result: Any, signals: list[Any] | None, top: int = 20) -> None:
@@ -173,12 +174,12 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
     table.add_column("leaves", justify="right")
     table.add_column("keywords / exemplar", overflow="fold")
     for node in parents[:top]:
-        exemplar = node.exemplar_texts[0] if node.exemplar_texts else ""
-        tools = ", ".join(t for t, _ in node.tools[:3]) if node.tools else ""
-        text = f"[bold]{escape(', '.join(node.keywords[:6]))}[/bold]"
+        exemplar = safe_line(node.exemplar_texts[0], 160) if node.exemplar_texts else ""
+        tools = safe_line(", ".join(t for t, _ in node.tools[:3])) if node.tools else ""
+        text = f"[bold]{escape(safe_line(', '.join(node.keywords[:6])))}[/bold]"
         if tools:
             text += f"  [dim]({escape(tools)})[/dim]"
-        text += f"\n{escape(exemplar[:160])}"
+        text += f"\n{escape(exemplar)}"
         table.add_row(node.kind, format_count(node.size), format_count(node.traces),
                       format_count(len([c for c in node.children if result.nodes[c].level == "leaf"])), text)
     if len(parents) > top:

@@ -136,7 +136,8 @@ _BASE_PATTERNS: dict[str, str] = {
         r"(?P<cred>[A-Za-z0-9._~+/-]+=*)"
     ),
     "cookie_header": (
-        r"(?i)(?<![A-Za-z0-9_-])(?:set-)?cookie\\*[\"']?\s{0,3}:\s{0,3}\\*[\"']?"
+        # no look-behind: a header glued to an escaped newline ("\\r\\nCookie: …") is still a header
+        r"(?i)(?:set-)?cookie\\*[\"']?\s{0,3}:\s{0,3}\\*[\"']?"
         r"(?P<cred>[^\r\n\"'\\]{1,4096})"
     ),
     "bearer_token": r"(?<![A-Za-z0-9_-])[Bb]earer\s{1,3}(?P<cred>[A-Za-z0-9._~+/-]{16,}=*)",
@@ -186,8 +187,8 @@ _BASE_PATTERNS: dict[str, str] = {
     "card": r"(?<![\w.,-])[2-6]\d{3}(?:[ .-]?\d){9,15}(?![\w-]|[.,]\d)",
     "ssn": r"(?<![\w-])(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",
     "ssn_context": (
-        r"(?i)(?<![A-Za-z])(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no\.?|num|#))?)[\"']?\s{0,3}[:=#]?"
-        r"\s{0,3}[\"']?(?P<cred>\d{9}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4})(?![\w.-]?\d)"
+        r"(?i)(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no\.?|num|#))?)\\*[\"']?\s{0,3}[:=#]?"
+        r"\s{0,3}\\*[\"']?(?P<cred>\d{9}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4})(?![\w.-]?\d)"
     ),
     "phone": (
         # international, separated: +44 20 7946 0958, +1 (555) 123-4567, +33 1 23 45 67 89
