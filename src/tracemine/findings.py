@@ -35,7 +35,7 @@ import pyarrow as pa
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
 from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
-from tracemine.summarise.redact import Redactor
+from tracemine.summarise.redact import Redactor, redact_cut
 
 SEVERITY_SHARE = 0.2
 EXCERPT_CHARS = 400
@@ -266,7 +266,7 @@ def excerpt(signal: Signal, redactor: Redactor, limit: int = EXCERPT_CHARS) -> s
                        ("final_answer_excerpt", "final answer")):
         value = ev.get(key)
         if isinstance(value, str) and value and value not in parts[0]:
-            parts.append(f"{label}: {value[:limit]}")
+            parts.append(f"{label}: {redact_cut(value, limit, redactor, ellipsis='')}")
     for violation in (ev.get("violations") or ())[:2]:
         if isinstance(violation, dict) and violation.get("message"):
             parts.append(f"violation {violation.get('path', '$')}: {violation['message']}")

@@ -411,7 +411,8 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
             raise MineError(f"summarise.llm settings: {exc}") from exc
         briefs = [c.brief for c in top] + [t.brief for t in themes] + [overview]
         summaries, walk = summarise_tree(briefs, summariser, offline)
-        usage = {**summariser.usage, "fallbacks": dict(walk.fallbacks)}  # kept in the run history
+        usage = {**summariser.usage, "fallbacks": dict(walk.fallbacks),  # kept in the run history
+                 "ids_removed": walk.ids_removed}
         stats.update(walk.as_dict())
         for c, summary in zip(top, summaries, strict=False):
             _apply(c, summary, redactor)

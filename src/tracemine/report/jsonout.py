@@ -241,12 +241,15 @@ def theme_to_dict(theme: Theme, rank: int | None = None) -> dict[str, Any]:
 def llm_usage_dict(usage: Mapping[str, int | float] | None) -> dict[str, Any] | None:
     if usage is None:
         return None
-    return {
+    out: dict[str, Any] = {
         "calls": int(usage.get("calls", 0) or 0),
         "input_tokens": int(usage.get("input_tokens", 0) or 0),
         "output_tokens": int(usage.get("output_tokens", 0) or 0),
         "cost_usd": _finite(usage.get("cost_usd", 0.0) or 0.0),
     }
+    if "ids_removed" in usage:  # a run with an LLM: ids it wrote that nothing cites, removed
+        out["ids_removed"] = int(usage.get("ids_removed", 0) or 0)
+    return out
 
 
 def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str, Any]:

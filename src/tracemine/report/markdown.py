@@ -41,6 +41,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^([ \t]*)([#+=\-])", re.MULTILINE)
 _LIST_NUMBER = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
 _AUTOLINK = re.compile(r"(://|www\.)", re.IGNORECASE)
+# @user, @org/team (not an email's @) and #123 / org/repo#123: a zero-width space after the sign keeps
+# GitHub and GitLab from pinging anyone or cross-linking an issue; it renders as the plain text
+_MENTION = re.compile(r"(?<![\w&])@(?=[A-Za-z0-9])")
+_ISSUE_REF = re.compile(r"(?<!&)#(?=\d)")
+ZWSP = "&#8203;"
 
 
 # -- figures shared with the HTML report -------------------------------------------------------------------
@@ -84,10 +89,13 @@ def llm_usage_text(ctx: ReportContext) -> str:
     usage = llm_usage_dict(ctx.llm_usage)
     if usage is None:
         return "no LLM used (offline summaries)"
-    return (
+    text = (
         f"{format_count(usage['calls'])} LLM call(s), {format_count(usage['input_tokens'])} input / "
         f"{format_count(usage['output_tokens'])} output tokens, estimated {format_usd(usage['cost_usd'])}"
     )
+    if usage.get("ids_removed"):
+        text += f"; {format_count(usage['ids_removed'])} id(s) the LLM wrote but no finding cites removed"
+    return text
 
 
 def truncate(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
@@ -110,6 +118,7 @@ STATUS_LEGEND = (
 def _escape_plain(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _ISSUE_REF.sub("#" + ZWSP, _MENTION.sub("@" + ZWSP, text))
     # break GFM's extended autolinks (https://…, www.…) so trace text cannot become a link
     return _AUTOLINK.sub(lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), text)
 

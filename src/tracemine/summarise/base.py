@@ -42,6 +42,9 @@ class Summary:
     exemplar_refs: list[str] = field(default_factory=list)
     summariser: str = "offline"
     """``offline`` or ``llm:<model>``; ``offline (fallback: <reason>)`` when an LLM call failed."""
+    ids_removed: int = 0
+    """Ids in the texts that the node does not cite, replaced by ``[id]``
+    (:func:`tracemine.summarise.llm_output.check_summary`)."""
 
 
 @dataclass(slots=True)

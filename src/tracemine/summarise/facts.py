@@ -44,7 +44,7 @@ from typing import Any
 from tracemine.detect.textmask import mask
 from tracemine.model import Signal
 from tracemine.render import error_class
-from tracemine.summarise.redact import Redactor
+from tracemine.summarise.redact import Redactor, redact_cut
 
 __all__ = ["MESSAGE_FIELDS", "TEXT_CHARS", "collect_facts", "default_redactor", "message_of"]
 
@@ -93,7 +93,7 @@ class _Texts:
         cached = self._cache.get(raw)
         if cached is None:
             try:
-                cached = _trim(self.redactor.redact(raw[:4000]))
+                cached = _trim(redact_cut(raw, 4000, self.redactor, ellipsis=""))
             except Exception:  # a redactor must never let text through unredacted: drop it instead
                 cached = ""
             self._cache[raw] = cached

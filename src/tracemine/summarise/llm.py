@@ -35,6 +35,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.budget import Budget, BudgetExceeded, CircuitOpen, DeadlinePassed, SummariseError
+from tracemine.summarise.llm_output import check_summary
 from tracemine.summarise.prompts import Prompt, build_prompt, mask_ids, token_counter_for
 from tracemine.summarise.redact import Redactor
 
@@ -485,7 +486,7 @@ class LLMSummariser:
             raise LLMOutputError(f"the answer does not match the schema (fields: {fields})") from None
         except ValueError as exc:
             raise LLMOutputError(f"the answer is not JSON: {exc}") from None
-        return self._to_summary(answer, prompt)
+        return check_summary(self._to_summary(answer, prompt), brief)  # ids it does not cite: removed
 
     def _to_summary(self, answer: LLMAnswer, prompt: Prompt) -> Summary:
         allowed = {r.upper(): r for r in prompt.refs}
@@ -499,7 +500,7 @@ class LLMSummariser:
             log.debug("dropped %d unknown or repeated exemplar refs from an LLM answer", dropped)
 
         def clean(text: str) -> str:
-            return mask_ids(self.redactor.redact(text))
+            return self.redactor.redact(text)  # ids are checked against the brief by check_summary
 
         return Summary(
             title=clean(answer.title),

@@ -26,7 +26,7 @@ from typing import Any
 from tracemine.report.format import format_ms
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.facts import default_redactor
-from tracemine.summarise.redact import Redactor
+from tracemine.summarise.redact import Redactor, redact_cut
 
 __all__ = ["OfflineSummariser"]
 
@@ -135,7 +135,7 @@ class _Writer:
             return ""
         raw = text if isinstance(text, str) else str(text)
         try:
-            clean = self.redactor.redact(raw[:2000])
+            clean = redact_cut(raw, 2000, self.redactor, ellipsis="")
         except Exception:
             return ""
         clean = _SPACES.sub(" ", clean.replace("`", "'")).strip()

@@ -52,6 +52,8 @@ class SummaryStats:
     output_tokens: int = 0
     cost_usd: float = 0.0
     budget_reached: str | None = None
+    ids_removed: int = 0
+    """Ids the LLM wrote that its nodes do not cite, replaced by ``[id]``."""
     errors: list[str] = field(default_factory=list)
     """The first few failure messages (redacted by the summariser), for logs."""
 
@@ -66,6 +68,7 @@ class SummaryStats:
             "output_tokens": self.output_tokens,
             "cost_usd": round(self.cost_usd, 6),
             "budget_reached": self.budget_reached,
+            "ids_removed": self.ids_removed,
             "errors": list(self.errors),
         }
 
@@ -195,6 +198,7 @@ class _Walk:
             return self._fall_back(brief, "error")
         with self._lock:
             self.stats.llm += 1
+            self.stats.ids_removed += getattr(summary, "ids_removed", 0)
         return summary
 
     def _error(self, brief: Brief, exc: BaseException) -> None:
