@@ -446,7 +446,11 @@ def look_vendors_none_nearby(run: Run) -> str:
     job = Job(run.rng)
     run.begin("repair", ask_repair(job, run))
     log_order(run, job)
-    codes = [job.postcode] + [f"10{digits(run.rng, 2)}{run.pick(['AB', 'CK', 'GH'])}" for _ in range(2)]
+    codes = [job.postcode]
+    while len(codes) < 3:  # neighbouring areas: other postcodes
+        code = f"10{digits(run.rng, 2)}{run.pick(['AB', 'CK', 'GH'])}"
+        if code not in codes:
+            codes.append(code)
     for code in codes[: run.rng.randint(2, 3)]:
         run.call("search_vendors", {"trade": job.trade, "postcode": code}, {"vendors": [], "postcode": code}, tag=m)
     run.say(f"No vetted {job.trade.replace('_', ' ')} covers {job.postcode} or the neighbouring areas; "
