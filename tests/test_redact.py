@@ -459,9 +459,12 @@ def _typical_trace_text(n: int = 1500) -> str:
 
 def test_throughput_and_huge_inputs(r: Redactor) -> None:
     text = _typical_trace_text()
-    start = time.perf_counter()
-    out = r.redact(text)
-    rate = len(text) / 1e6 / (time.perf_counter() - start)
+    best = float("inf")
+    for _ in range(3):  # best of three: a throughput, not the machine's load at one moment
+        start = time.perf_counter()
+        out = r.redact(text)
+        best = min(best, time.perf_counter() - start)
+    rate = len(text) / 1e6 / best
     assert SECRETS["openai"] not in out and SECRETS["email"] not in out
     assert rate > 1.0, f"{rate:.2f} MB/s"
     # adversarial inputs stay linear (each ~1 MB, well under a second)

@@ -889,8 +889,9 @@ def redact_value(obj: Any) -> Any:
     return _default_redactor().redact_value(obj)
 
 
-CUT_MARGIN = 4096
-"""Characters past a cut that :func:`redact_cut` still redacts: far more than any secret is long."""
+CUT_MARGIN = 1024
+"""Characters past a cut that :func:`redact_cut` still redacts: longer than nearly any secret; a longer
+token still split by the cut is dropped (see :func:`redact_cut`)."""
 
 _SPLIT_TOKEN = re.compile(r"[A-Za-z0-9+/=_.~%-]{16,}$")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.~%-")
