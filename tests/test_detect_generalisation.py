@@ -730,3 +730,29 @@ def test_a_value_respelled_after_a_rejection_is_a_corrected_argument_even_after_
                "unit U-10442 not found")
     other.call("get_unit", {"unit_id": "U-10424"}, {"unit_id": "U-10424", "floor": 2})
     assert detect(ArgumentErrorDetector(), other) == []
+
+
+def test_a_latency_many_times_the_median_is_an_outlier_even_in_a_window_full_of_spikes() -> None:
+    """Usual latencies spread 150–800 ms and a quarter of the window's calls took 40–95 s: the spread and
+    the spikes inflate the MAD below z = 5, yet each spike is ~100× the median."""
+    import random
+
+    from tracemine.detect.outlier import OutlierDetector
+
+    rng = random.Random(7)
+    views = []
+    for i in range(120):
+        spike = i % 4 == 0
+        ms = rng.randint(40_000, 95_000) if spike else rng.randint(150, 800)
+        spans = [Span(trace_id=f"t{i}", span_id=f"r{i}", name="agent", kind=SpanKind.AGENT, start_ns=0,
+                      end_ns=(ms + 10) * MS),
+                 Span(trace_id=f"t{i}", span_id=f"c{i}", parent_span_id=f"r{i}", name="get_balance",
+                      kind=SpanKind.TOOL, start_ns=MS, end_ns=(ms + 1) * MS, tool_name="get_balance",
+                      tool_arguments='{"account": "acc_1"}', tool_result='{"balance": 12.5}')]
+        views.append(TraceView.build(Trace(f"t{i}", spans)))
+    detector = OutlierDetector()
+    for view in views:
+        detector.observe(view)
+    detector.finalize()
+    flagged = {s.trace_id for view in views for s in detector.detect(view)}
+    assert flagged == {f"t{i}" for i in range(0, 120, 4)}

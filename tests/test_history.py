@@ -106,7 +106,8 @@ def test_nightly_reruns_recur_and_gate(archive: dict) -> None:
     assert all(len(f["history"]) == 2 for f in document["findings"])  # previous run + now
     assert "recurring" in second.output
     listing = runner.invoke(main, ["runs", "--db", str(archive["db"])])
-    assert listing.exit_code == 0 and listing.output.count("\n") > 4
+    lines = listing.output.splitlines()  # a header, then one line per run, newest first
+    assert listing.exit_code == 0 and len(lines) == 3 and lines[1].split()[0] == "2" and lines[2].split()[0] == "1"
     change = runner.invoke(main, ["diff", "1", "2", "--db", str(archive["db"])])
     assert change.exit_code == 0 and "0 appeared, 0 disappeared" in change.output
     assert runner.invoke(main, ["diff", "1", "7", "--db", str(archive["db"])]).exit_code == 2

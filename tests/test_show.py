@@ -15,6 +15,7 @@ from rich.console import Console
 
 from tracemine.cli import main
 from tracemine.model import Exemplar, Finding, Impact, span_order_key
+from tracemine.placeholders import unmask
 from tracemine.report.show import print_finding
 from tracemine.store import Store
 
@@ -102,7 +103,8 @@ def test_tree_shows_flagged_spans_with_evidence(archive: dict) -> None:
         out = result.output
         assert f"trace {signal.trace_id}" in out
         assert f"⚑ #{others.index(signal) + 1} {kind} ({signal.severity}, {signal.detector}): " in out
-        assert signal.text[:60] in out  # the evidence line
+        assert unmask(signal.text, signal.evidence)[:60] in out  # the evidence line, placeholders worded
+        assert "<num>" not in out and "<id>" not in out
         assert f"{len(others)} signal(s) from detection run #1" in out
         for span_id in signal.span_ids:
             flagged = _line_of(out, span_id)

@@ -11,6 +11,7 @@ import click
 
 from tracemine import __version__
 from tracemine.config import ConfigError, Settings, load_settings
+from tracemine.report.hints import command
 from tracemine.store import DEFAULT_DB
 
 EXIT_USAGE = 2
@@ -199,6 +200,8 @@ def mine(
     fail_on: tuple[str, ...], wait: float, quiet: bool, backend: str = "local", ray_address: str | None = None,
 ) -> None:
     """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
+@click.option("--details", is_flag=True,
+              help="After the one-line-per-finding table, each finding's full title, figures, fix and `show` command.")
 
     Prints the ranked findings and writes findings.json, report.md and report.html to --out. Each finding
     cites the trace and span ids it came from (checked against the archive): open one with
@@ -209,6 +212,7 @@ def mine(
     key), or the archive is held by another run; 3 a --fail-on condition was met; 4 publishing failed for
     at least one finding; 5 empty run: the window held no traces or the input no trace record (recorded
     as `empty`, not compared with other runs); 6 the reports could not be written (e.g. a full disk; the
+    details: bool = False,
     previous reports are left whole).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -220,7 +224,7 @@ def mine(
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not paths and not Path(db).exists():
-        _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
+        _fail(f"no archive at {db}: give trace files to read, or run `{command('ingest', 'PATH', db=db)}` first")
     if ray_address and backend != "ray":
         _fail("--ray-address needs --backend ray")
     try:
@@ -275,7 +279,7 @@ def mine(
             print_ingest_report(console, result.ingest, db, quiet=True)
         if result.status == "empty":
             _empty_run(result, db)
-        print_findings(console, result)
+        print_findings(console, result, details=details)
         published_ok = True
         if trackers:
             from tracemine.publish import publish_run
@@ -313,7 +317,7 @@ def runs(db: str, limit: int) -> None:
     if not Path(db).exists():
         _fail(f"no archive at {db}")
     with _open_store(db, read_only=True) as store:
-        print_runs(_console(), list_runs(store, limit or None))
+        print_runs(_console(), list_runs(store, limit or None), db=db)
 
 
 @main.command()
@@ -380,7 +384,7 @@ def stats(
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not Path(db).exists():
-        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+        _fail(f"no archive at {db}: run `{command('ingest', 'PATH', db=db)}` first")
     with _open_store(db, read_only=True) as store:
         try:
             resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
@@ -458,7 +462,7 @@ def detect(
     except UnknownDetector as exc:
         _fail(str(exc.args[0]))
     if not paths and not Path(db).exists():
-        _fail(f"no archive at {db}: give trace files to read, or run `tracemine ingest PATH` first")
+        _fail(f"no archive at {db}: give trace files to read, or run `{command('ingest', 'PATH', db=db)}` first")
     console = _console()
     with _open_store(db) as store:
         if paths:
@@ -514,7 +518,7 @@ def cluster(
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not Path(db).exists():
-        _fail(f"no archive at {db}: run `tracemine ingest PATH` and `tracemine detect` first")
+        _fail(f"no archive at {db}: run `{command('ingest', 'PATH', db=db)}` and `{command('detect', db=db)}` first")
     settings = _settings(ctx)
     try:
         embedder = Embedder.from_settings(settings.embed)
@@ -532,7 +536,7 @@ def cluster(
                 return
             run_detection(store, resolved, None, settings.detect)
         if store.latest_detect_id() is None:
-            _fail("no detection run in the archive: run `tracemine detect` first (or give --window)")
+            _fail(f"no detection run in the archive: run `{command('detect', db=db)}` first (or give --window)")
         with Progress(
             TextColumn("embed"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=console, transient=True,
@@ -584,14 +588,14 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
         _fail(f"redact settings: {exc}")
         return
     if not Path(db).exists():
-        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+        _fail(f"no archive at {db}: run `{command('ingest', 'PATH', db=db)}` first")
     console = _console()
     with _open_store(db, read_only=True) as store:
         found = find_trace(store, ident)
         if found.trace_id is not None:
             detect_id, signals = trace_signals(store, found.trace_id)
             print_trace(console, store.spans_of(found.trace_id), signals, redactor, full=full, detect_id=detect_id,
-                        outcome=trace_outcome(store, found.trace_id), matched=found.how)
+                        outcome=trace_outcome(store, found.trace_id), matched=found.how, db=db)
             return
         if found.candidates:
             print_candidates(console, ident, found.candidates, redactor)
@@ -607,7 +611,7 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
             except LookupError as exc:  # an ambiguous fingerprint prefix
                 _fail(f"{exc}; give more characters")
         if finding is not None:
-            print_finding(console, finding, redactor)
+            print_finding(console, finding, redactor, db=db)
             return
     _fail(f"no trace or finding matches {ident!r} in {db}")
 
@@ -636,12 +640,12 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
     except PublishConfigError as exc:
         _fail(str(exc))
     if not Path(db).exists():
-        _fail(f"no archive at {db}: run `tracemine mine` first")
+        _fail(f"no archive at {db}: run `{command('mine', 'PATH', db=db)}` first")
     console = _console()
     with _open_store(db, read_only=dry_run) as store:
         latest = latest_run_id(store)
         if latest is None:
-            _fail(f"no mine run in {db}: run `tracemine mine` first")
+            _fail(f"no mine run in {db}: run `{command('mine', 'PATH', db=db)}` first")
         if run_id is not None and run_id > latest:
             _fail(f"no mine run {run_id} in {db} (the latest is {latest})")
         report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console)
@@ -665,7 +669,7 @@ def export(db: str, window: str | None, since: str | None, until: str | None, pa
     from tracemine.timewindow import WindowError, WindowSpec
 
     if not Path(db).exists():
-        _fail(f"no archive at {db}: run `tracemine ingest PATH` first")
+        _fail(f"no archive at {db}: run `{command('ingest', 'PATH', db=db)}` first")
     spec = WindowSpec(window, since, until)
     try:
         spec.validate()

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
+from tracemine.placeholders import unmask
 from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
 from tracemine.summarise.redact import Redactor, redact_cut
 
@@ -261,7 +262,7 @@ def signal_waste(signal: Signal, spans: dict[tuple[str, str], SpanFacts]) -> tup
 def excerpt(signal: Signal, redactor: Redactor, limit: int = EXCERPT_CHARS) -> str:
     """The signal's sentence plus the evidence a reader checks first, redacted, on one line, bounded."""
     ev = signal.evidence or {}
-    parts = [signal.text or signal.kind]
+    parts = [unmask(signal.text, ev) if signal.text else signal.kind]  # real values, not <num> placeholders
     for key, label in (("arguments", "arguments"), ("result_excerpt", "result"), ("output_excerpt", "output"),
                        ("final_answer_excerpt", "final answer")):
         value = ev.get(key)
@@ -528,7 +529,9 @@ def _brief(ctx: _Context, level: str, node_id: str, kind: str, members: list[int
         traces=len({s.trace_id for s in signals}), window_traces=ctx.window_traces, severity=severity,
         frame=ctx.redactor.redact(frame), mechanisms=mechanisms.most_common(),
         tools=tools.most_common(10), models=models.most_common(5), agents=agents.most_common(5),
-        keywords=[ctx.redactor.redact(k) for k in keywords], facts=collect_facts(signals, ctx.redactor),
+        keywords=[ctx.redactor.redact(k) for k in keywords],
+        facts={**collect_facts(signals, ctx.redactor),  # exact counts: the name lists below are capped
+               "distinct": {"tools": len(tools), "models": len(models), "agents": len(agents)}},
         exemplars=exemplars,
         impact={"tokens_wasted": impact.tokens_wasted, "latency_wasted_ms": impact.latency_wasted_ms,
                 "cost_wasted_usd": impact.cost_wasted_usd},

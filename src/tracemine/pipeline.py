@@ -181,6 +181,7 @@ def run_mine(
     if out_dir is not None:
         started = time.perf_counter()
         outputs = write_reports(reported, context, Path(out_dir), run.progress)
+        _cited_traces(store, reported, context, redactor, extra.get("report") or {})
         run.timed("report", started)
     stats = {
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
@@ -243,6 +244,17 @@ def check_llm(settings: Settings, llm: str | None = None, llm_options: dict[str,
 
 def _start_backend(spec: Any, settings: Any) -> Any:
     """The backend named by ``spec`` (or ``spec`` itself), started: Ray missing or unreachable fails here,
+def _cited_traces(store: Store, reported: list[Finding], context: Any, redactor: Any,
+                  report_settings: dict[str, Any]) -> None:
+    """The reported findings' cited traces for report.html: sections as ``tracemine show`` prints them, and
+    each finding's cited spans grouped by trace (:mod:`tracemine.report.trace_sections`)."""
+    from tracemine.report.trace_sections import MAX_TRACE_SECTIONS, cited_spans, trace_sections
+
+    limit = int(report_settings.get("trace_sections", MAX_TRACE_SECTIONS) or 0)
+    context.trace_sections = trace_sections(store, reported, redactor, limit)
+    context.cited_spans = cited_spans(store, reported)
+
+
     before any work."""
     from tracemine.backends import get_backend
 
@@ -442,10 +454,16 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
 
 def _apply_theme(candidate: Any, summary: Any, redactor: Any) -> None:
     theme = candidate.theme
-    theme.title = redactor.redact(summary.title)
-    theme.summary = redactor.redact(summary.summary)
-    theme.recommended_fix = redactor.redact(summary.recommended_fix)
+    if text:
+        from tracemine.placeholders import readable
+
+        text = readable(text)
+    theme.title = readable(redactor.redact(summary.title))
+    theme.summary = readable(redactor.redact(summary.summary))
+    theme.recommended_fix = readable(redactor.redact(summary.recommended_fix))
     theme.summariser = summary.summariser
+    from tracemine.placeholders import readable
+
 
 
 def _summary_of(candidate: Any) -> Any:
@@ -459,10 +477,12 @@ def _apply(candidate: Any, summary: Any, redactor: Any) -> None:
     """Put a summary's wording on the finding (redacted again: an LLM may echo what it was shown) and
     move the exemplars the summary relies on to the front."""
     f = candidate.finding
-    f.title = redactor.redact(summary.title)
-    f.summary = redactor.redact(summary.summary)
-    f.mechanism = redactor.redact(summary.mechanism)
-    f.recommended_fix = redactor.redact(summary.recommended_fix)
+    f.title = readable(redactor.redact(summary.title))
+    f.summary = readable(redactor.redact(summary.summary))
+    f.mechanism = readable(redactor.redact(summary.mechanism))
+    f.recommended_fix = readable(redactor.redact(summary.recommended_fix))
+    from tracemine.placeholders import readable  # an LLM may echo the <num> placeholders it was shown
+
     f.summariser = summary.summariser
     refs = {e.ref: i for i, e in enumerate(candidate.brief.exemplars)}
     cited = [refs[r] for r in summary.exemplar_refs if r in refs and refs[r] < len(f.exemplars)]

@@ -83,6 +83,8 @@ def build_themes(candidates: Sequence[Any], signals: Sequence[Signal], window_tr
                 for n, e in enumerate((c.brief.exemplars[0] for c in members if c.brief.exemplars), 1)][:exemplars]
         facts = collect_facts(member_signals, redactor)
         facts["findings"] = len(members)
+        facts["distinct"] = {"tools": len(tools), "agents": len(agents),  # exact: the brief's lists are capped
+                             "models": len({m for c in members for m in c.finding.models})}
         brief = Brief(
             node_id=tid, level="theme", kinds=[kind], signals=theme.signals, traces=theme.traces,
             window_traces=window_traces, severity=severity, frame=members[0].brief.frame,

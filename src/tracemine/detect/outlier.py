@@ -6,7 +6,8 @@ positive value in the window, as mergeable :class:`~tracemine.detect.stats.Sampl
 on a metric when the group has at least ``min_samples`` values, its robust z-score on the log scale
 (distance from the median in units of 1.4826 × MAD) is at least ``min_robust_z`` *and* its value is at
 least ``min_ratio`` times the median — the ratio keeps tight distributions (tiny MAD) from producing
-noise. Only the high side is judged: the waste a team wants to find. One signal per span, the strongest
+noise. A value at least ``strong_ratio`` times the median needs a z-score of only ``strong_min_z``: usual
+values spread over a wide range, or a window where many calls spiked, inflate the MAD. Only the high side is judged: the waste a team wants to find. One signal per span, the strongest
 metric first.
 
 LLM calls are judged within their model *and role*: calls after the run's last tool call (answers) and
@@ -92,6 +93,8 @@ class OutlierDetector(Detector):
         self.min_robust_z = float(self.setting("min_robust_z", 5.0))
         self.min_ratio = float(self.setting("min_ratio", 5.0))
         self.min_log_scale = float(self.setting("min_log_scale", 0.05))
+        self.strong_ratio = float(self.setting("strong_ratio", 20.0))
+        self.strong_min_z = float(self.setting("strong_min_z", 3.0))
         self.judge_failed_latency = bool(self.setting("judge_failed_latency", False))
 
     def _judged(self, view: TraceView) -> Iterable[tuple[Span, str, str, str | None, dict[str, float]]]:
@@ -184,7 +187,10 @@ class OutlierDetector(Detector):
         z = (log_value - sample.median) / scale
         median = math.exp(sample.median)
         ratio = value / median
-        if z < self.min_robust_z or ratio < self.min_ratio:
+        # a value this many times the median is an outlier even where the usual values are widely spread
+        # (and a window with many such values widens the spread further)
+        strong = ratio >= self.strong_ratio and z >= self.strong_min_z
+        if (z < self.min_robust_z and not strong) or ratio < self.min_ratio:
             return None
         return {"metric": metric, "value": _round(value), "median": _round(median), "ratio": round(ratio, 2),
                 "robust_z": round(z, 2), "log_scale": round(scale, 4), "samples": len(sample),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 
@@ -39,3 +40,13 @@ def format_bytes(value: int) -> str:
             return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
         size /= 1024
     return f"{size:,.1f} GB"
+
+
+def short_ids(fingerprints: Sequence[str], length: int = 8) -> dict[str, str]:
+    """Each fingerprint cut to ``tm-`` plus the shortest hex prefix (at least ``length``) that tells them
+    apart; ``tracemine show`` accepts any unique prefix."""
+    for n in range(length, 65):
+        ids = {fp: fp[: 3 + n] if fp.startswith("tm-") else fp[:n] for fp in fingerprints}
+        if len(set(ids.values())) == len(ids):
+            return ids
+    return {fp: fp for fp in fingerprints}

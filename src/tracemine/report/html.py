@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tracemine.model import Finding
 from tracemine.report.atomic import make_dir, write_text
-from tracemine.report.format import format_count, format_ns
+from tracemine.report.format import format_count, format_ns, short_ids
+from tracemine.report.hints import command
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
 from tracemine.report.markdown import (
     MAX_EXCERPT_CHARS,
@@ -37,6 +38,7 @@ from tracemine.report.markdown import (
 
 MAX_CHART_BARS = 25
 SEVERITY_COLOURS = {"critical": "#b3123b", "high": "#d9480f", "medium": "#c99700", "low": "#1c7ed6"}
+BAR_LABEL_CHARS = 46
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 CSS = """
@@ -81,6 +83,10 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 ul.ids{columns:3 260px;margin:6px 0;padding-left:18px}
 details{margin:8px 0}summary{cursor:pointer;color:var(--accent)}
+ul.spans{margin:6px 0;padding-left:18px}ul.spans li{margin:2px 0}
+.traces article{border-top:1px solid var(--line);padding-top:8px;margin-top:12px}
+.traces pre{max-height:480px;white-space:pre;word-break:normal}
+a.sec{text-decoration:none}
 .filters{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}
 .filters input,.filters select{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px}
 svg.chart{max-width:100%;height:auto}
@@ -147,11 +153,28 @@ def _inline(text: str) -> str:
 
 
 def _link(ctx: ReportContext, trace_id: str, span_id: str | None = None) -> str:
+def trace_anchor(trace_id: str) -> str:
+    """The HTML id of a trace's section: ``t-`` and the id (a hash is added when characters were replaced)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", trace_id)[:96] or "x"
+    if safe != trace_id:
+        safe += "-" + hashlib.sha1(trace_id.encode("utf-8")).hexdigest()[:8]
+    return "t-" + safe
+
+
     label = f'<span class="id">{esc(span_id if span_id is not None else trace_id)}</span>'
+    """A trace (or span) id that links to the trace: ``report.trace_url`` when configured (with a ``§`` link
+    to the trace's section in this report beside a trace id), else the section itself; a plain id when the
+    trace has no section."""
     url = ctx.trace_link(trace_id, span_id)
-    if not url:
-        return label
-    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+    section = f"#{trace_anchor(trace_id)}" if trace_id in ctx.trace_sections else None
+    if url:
+        outside = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+        if section and span_id is None:
+            outside += f' <a class="sec" href="{section}" title="this trace in the report">§</a>'
+        return outside
+    if section:
+        return f'<a href="{section}" title="this trace in the report">{label}</a>'
+    return label
 
 
 def _names(values: Sequence[str], limit: int | None = None) -> str:
@@ -175,11 +198,39 @@ def _badges(f: Finding) -> str:
 
 
 def bar_chart(ordered: Sequence[Finding]) -> str:
-    """Horizontal bars: traces affected per finding (top :data:`MAX_CHART_BARS`), coloured by severity."""
+def bar_labels(findings: Sequence[Finding], limit: int = BAR_LABEL_CHARS) -> dict[str, str]:
+    """A short name per finding, distinct within ``findings``, at most ``limit`` characters: what fails,
+    where and whose (``write repeat · charge_card · travel-agent``) from its fix key, else its title; a
+    name shared by two findings (or cut to the same text) ends with the finding's id."""
+    def name(f: Finding) -> str:
+        key = f.key or {}
+        parts = [(key.get("mechanism") or "").replace("_", " "), key.get("subject") or "", key.get("agent") or ""]
+        text = " · ".join(p for p in parts if p)
+        return text or " ".join(_CODE_SPAN.sub(lambda m: m.group(2), f.title).split())
+
+    def cut(text: str, room: int) -> str:
+        return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+    labels = {f.fingerprint: cut(name(f), limit) for f in findings}
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    twins = [f.fingerprint for f in findings if counts[labels[f.fingerprint]] > 1]
+    idents = short_ids(twins)
+    for f in findings:
+        if f.fingerprint in idents:
+            ident = idents[f.fingerprint]
+            labels[f.fingerprint] = f"{cut(name(f), max(limit - len(ident) - 1, 8))} {ident}"
+    return labels
+
+
+    """Horizontal bars: traces affected per finding (top :data:`MAX_CHART_BARS`), coloured by severity, each
+    labelled by its rank and its own short name (:func:`bar_labels`)."""
     shown = list(ordered[:MAX_CHART_BARS])
     if not shown:
         return ""
-    row, label_w, bar_w, width = 24, 300, 330, 760
+    labels = bar_labels(shown)
+    row, label_w, bar_w, width = 24, 340, 290, 760
     height = row * len(shown) + 8
     top = max((f.impact.traces for f in shown), default=0) or 1
     parts = [
@@ -190,7 +241,7 @@ def bar_chart(ordered: Sequence[Finding]) -> str:
         y = 4 + i * row
         rank = i + 1
         plain = _CODE_SPAN.sub(lambda m: m.group(2), f.title)
-        title = plain if len(plain) <= 42 else plain[:41] + "…"
+        title = labels[f.fingerprint]
         length = max(2.0, bar_w * f.impact.traces / top) if f.impact.traces else 0.0
         colour = f.severity if f.severity in SEVERITY_COLOURS else "other"
         value = f"{format_count(f.impact.traces)} traces ({format_share(f.impact.trace_share)})"
@@ -280,6 +331,7 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
         for rank, f in enumerate(ordered, 1):
             body += _card(rank, f, ctx)
     body += _footer(ctx)
+        body += _trace_sections(ordered, ctx)
     title = f"tracemine report — {len(ordered)} finding(s), {window_text(ctx)}"
     return "\n".join(
         [
@@ -436,14 +488,71 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
     lines += _id_details([_link(ctx, t) for t in f.trace_ids[:MAX_TRACE_IDS]], len(f.trace_ids),
                          "affected traces", MAX_TRACE_IDS)
     if f.span_ids:
-        lines += _id_details([f'<span class="id">{esc(s)}</span>' for s in f.span_ids[:MAX_SPAN_IDS]],
-                             len(f.span_ids), "cited spans", MAX_SPAN_IDS)
+        lines += _cited_spans(f, ctx)
     lines.append("</section>")
     return lines
 
 
 def _themes(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]:
     """Cross-cutting patterns above the findings, each linking to its findings."""
+def _cited_spans(f: Finding, ctx: ReportContext) -> list[str]:
+    """"All cited spans", one line per trace: the trace id (linked) and the spans cited in it."""
+    groups = [(t, list(spans)) for t, spans in ctx.cited_spans.get(f.fingerprint, ())]
+    if not groups:  # reports rendered without the archive: what the exemplars say, then the rest
+        for ex in f.exemplars:
+            if ex.span_ids and ex.trace_id not in {t for t, _ in groups}:
+                groups.append((ex.trace_id, list(ex.span_ids)))
+    placed = {s for _, spans in groups for s in spans}
+    rest = [s for s in f.span_ids if s not in placed]
+    shown, items = 0, []
+    for trace_id, spans in groups:
+        if shown >= MAX_SPAN_IDS:
+            break
+        spans = spans[: MAX_SPAN_IDS - shown]
+        shown += len(spans)
+        items.append(f"trace {_link(ctx, trace_id)}: " + ", ".join(_link(ctx, trace_id, s) for s in spans))
+    if rest and shown < MAX_SPAN_IDS:
+        items.append("trace not recorded: " + ", ".join(f'<span class="id">{esc(s)}</span>'
+                                                          for s in rest[: MAX_SPAN_IDS - shown]))
+    traces = len(groups) + (1 if rest else 0)
+    lines = [f"<details><summary>All cited spans ({len(f.span_ids):,} in {traces:,} "
+             f"trace{'' if traces == 1 else 's'})</summary>", '<ul class="spans">']
+    lines += [f"<li>{item}</li>" for item in items]
+    lines.append("</ul>")
+    if len(f.span_ids) > MAX_SPAN_IDS:
+        lines.append(f'<p class="meta">… and {len(f.span_ids) - MAX_SPAN_IDS:,} more (every id is in findings.json)</p>')
+    lines.append("</details>")
+    return lines
+
+
+def _trace_sections(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]:
+    """The cited traces as ``tracemine show`` prints them, each with an anchor its ids link to."""
+    if not ctx.trace_sections:
+        return []
+    ranks: dict[str, list[str]] = {}
+    for rank, f in enumerate(ordered, 1):
+        for trace_id in f.trace_ids:
+            ranks.setdefault(trace_id, []).append(f'<a href="#{anchor(f.fingerprint)}">#{rank}</a>')
+    out = ['<section class="panel traces" id="traces"><h2>Cited traces</h2>',
+           f'<p class="meta">{len(ctx.trace_sections):,} of the cited traces as <code>tracemine show</code> prints '
+           "them (redacted; ▶ marks the spans a detector flagged, ◆ the LLM call that caused it).</p>"]
+    for trace_id, text in ctx.trace_sections.items():
+        cited_by = ", ".join(ranks.get(trace_id, [])) or "—"
+        external = ctx.trace_link(trace_id)
+        outside = (f' · <a href="{esc(external)}" target="_blank" rel="noopener noreferrer">open in the trace '
+                   "viewer</a>") if external else ""
+        out += [
+            f'<article id="{trace_anchor(trace_id)}">',
+            f'<h3>trace <span class="id">{esc(trace_id)}</span></h3>',
+            f'<div class="meta">cited by {cited_by} · <code>{esc(command("show", trace_id, db=ctx.archive))}</code>'
+            f"{outside}</div>",
+            f"<pre>{esc(text)}</pre>",
+            "</article>",
+        ]
+    out.append("</section>")
+    return out
+
+
     if not ctx.themes:
         return []
     ranks = {f.fingerprint: rank for rank, f in enumerate(ordered, 1)}

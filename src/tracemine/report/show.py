@@ -18,7 +18,9 @@ from rich.tree import Tree
 
 from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
 from tracemine.report.format import format_count, format_ns
+from tracemine.placeholders import unmask
 from tracemine.summarise.redact import Redactor
+from tracemine.report.hints import command
 
 #: Characters of an argument, result or message shown without ``--full``.
 TRIM_CHARS = 200
@@ -255,7 +257,7 @@ def _signal_line(number: int, signal: Signal, red: Redactor, full: bool, first: 
     line.append(f" ({signal.severity}, {signal.detector})", style=style)
     if first:
         line.append(": ")
-        line.append(_clean(red, signal.text, full), style=style)
+        line.append(_clean(red, unmask(signal.text, signal.evidence), full), style=style)
     else:
         line.append(" (see above)", style="dim")
     return line
@@ -337,7 +339,7 @@ def build_trace_tree(trace: Trace, signals: Sequence[Signal], redactor: Redactor
 
 def print_trace(console: Console, spans: list[Span], signals: Sequence[Signal], redactor: Redactor | None = None,
                 full: bool = False, detect_id: int | None = None, outcome: str | None = None,
-                matched: str | None = None) -> None:
+                matched: str | None = None, db: str | None = None) -> None:
     """Print a trace (its spans as loaded from the store) with the given detector signals."""
     red = redactor or Redactor()
     trace = Trace(spans[0].trace_id if spans else "", spans)
@@ -367,13 +369,14 @@ def print_trace(console: Console, spans: list[Span], signals: Sequence[Signal], 
         title.append(f" (matched by {matched})", style="dim")
     # soft_wrap=False: long arguments and results wrap inside the tree instead of being cropped
     console.print(build_trace_tree(trace, signals, red, full, title), soft_wrap=False)
-    _print_signal_summary(console, signals, {s.span_id for s in spans}, detect_id, red, full)
+    _print_signal_summary(console, signals, {s.span_id for s in spans}, detect_id, red, full, db)
 
 
 def _print_signal_summary(console: Console, signals: Sequence[Signal], span_ids: set[str], detect_id: int | None,
-                          red: Redactor, full: bool) -> None:
+                          red: Redactor, full: bool, db: str | None = None) -> None:
     if detect_id is None:
-        console.print(Text("no detection run in the archive: run `tracemine detect` to flag spans", style="dim"))
+        console.print(Text(f"no detection run in the archive: run `{command('detect', db=db)}` to flag spans",
+                           style="dim"))
         return
     if not signals:
         console.print(Text(f"no signals for this trace in detection run #{detect_id}", style="green"))
@@ -384,7 +387,7 @@ def _print_signal_summary(console: Console, signals: Sequence[Signal], span_ids:
         line = Text("  ")
         line.append(f"#{number} {signal.kind}", style=f"{style} bold")
         line.append(f" ({signal.severity}, {signal.detector}) ", style=style)
-        line.append(_clean(red, signal.text, full))
+        line.append(_clean(red, unmask(signal.text, signal.evidence), full))
         cited = [s for s in signal.span_ids if s in span_ids]
         if cited:
             line.append(f"  spans: {', '.join(cited)}", style="dim")
@@ -422,10 +425,11 @@ def _id_block(console: Console, label: str, ids: Sequence[str]) -> None:
     console.print()
 
 
-def print_finding(console: Console, finding: Finding, redactor: Redactor | None = None) -> None:
+def print_finding(console: Console, finding: Finding, redactor: Redactor | None = None, db: str | None = None) -> None:
     """Print a finding in full: facts, prose, impact, where it happens, exemplars and every cited id.
 
-    Finding text is redacted again (it is cheap and idempotent) and printed as plain text."""
+    Finding text is redacted again (it is cheap and idempotent) and printed as plain text; the
+    ``tracemine show`` hints name ``db`` when it is not the default archive."""
     red = redactor or Redactor()
     f = finding
     title = Text()
@@ -486,7 +490,7 @@ def print_finding(console: Console, finding: Finding, redactor: Redactor | None 
         console.print(head)
         for excerpt_line in red.redact(ex.excerpt).splitlines() or [""]:
             console.print(Text("   " + excerpt_line, style="dim"))
-        console.print(Text(f"   tracemine show {ex.trace_id}", style="cyan"))
+        console.print(Text("   " + command("show", ex.trace_id, db=db), style="cyan"), soft_wrap=True)
     if not f.exemplars:
         console.print(Text("—", style="dim"))
     console.print()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -9,22 +11,26 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from tracemine.report.format import format_bytes, format_count, format_ns
+from tracemine.placeholders import readable
+from tracemine.report.columns import Col, layout
+from tracemine.report.format import format_bytes, format_count, format_ms, format_ns, short_ids
+from tracemine.report.hints import command
 from tracemine.report.redacted import line as safe_line
 from tracemine.timewindow import Window
 
 
 def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = False) -> None:
-    rate = f"{report.spans_per_second:,.0f} spans/s" if report.seconds > 0 else ""
-    summary = (
+    rate = f" ({report.spans_per_second:,.0f} spans/s)" if report.seconds > 0 else ""
+    summary = Text(  # two lines, each wrapped to the console width (a long archive path wraps last)
         f"ingested {format_count(report.spans_inserted)} new spans from {report.files_read} file(s) "
-        f"into {db} in {report.seconds:.1f}s ({rate}); "
+        f"in {report.seconds:.1f}s{rate} into {db}\n"
         f"{format_count(report.duplicate_spans)} duplicate spans, {report.files_skipped} file(s) already ingested, "
         f"{format_count(report.rejected)} record(s) rejected"
     )
     if quiet:
-        console.print(summary)
+        console.print(summary, soft_wrap=False)
         return
     if report.files:
         table = Table(title="Files", show_lines=False)
@@ -46,11 +52,12 @@ def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = Fa
     if report.skipped:
         console.print(f"[dim]skipped (already ingested): {', '.join(report.skipped[:10])}"
                       f"{' …' if len(report.skipped) > 10 else ''}[/dim]")
-    console.print(summary)
+    console.print(summary, soft_wrap=False)
     if report.repaired:
         console.print(f"[yellow]{report.repaired} record(s) had invalid UTF-8 replaced and were kept[/yellow]")
     if report.rejected:
-        console.print(f"[yellow]{report.rejected} rejected record(s): see `tracemine stats --quarantine`[/yellow]")
+        console.print(Text(f"{report.rejected} rejected record(s); list them with:", style="yellow"), soft_wrap=False)
+        console.print(Text("  " + command("stats", "--quarantine", db=db), style="cyan"), soft_wrap=True)
         for record in report.quarantine[:5]:
             console.print(f"  [dim]{escape(safe_line(f'{record.file}:{record.locator}: {record.reason}'))}[/dim]")
 
@@ -174,7 +181,7 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
     table.add_column("leaves", justify="right")
     table.add_column("keywords / exemplar", overflow="fold")
     for node in parents[:top]:
-        exemplar = safe_line(node.exemplar_texts[0], 160) if node.exemplar_texts else ""
+        exemplar = safe_line(readable(node.exemplar_texts[0]), 160) if node.exemplar_texts else ""  # no <num>
         tools = safe_line(", ".join(t for t, _ in node.tools[:3])) if node.tools else ""
         text = f"[bold]{escape(safe_line(', '.join(node.keywords[:6])))}[/bold]"
         if tools:
@@ -187,129 +194,270 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
     console.print(table)
 
 
-def print_findings(console: Console, result: Any) -> None:
-    """The ranked findings of a ``mine`` run as a table, then the run's figures and report files."""
-    from tracemine.report.markdown import (
-        format_ms,
-        format_share,
-        format_usd,
-        llm_usage_text,
-        text_sparkline,
-        window_text,
-    )
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+STATUS_STYLE = {"new": "bold magenta", "regressed": "bold red", "resolved": "green"}
+SHORT_SEVERITY = {"critical": "crit", "high": "high", "medium": "med", "low": "low"}
+WIDE = 100
+"""From this width on, severity and status are spelled out and fingerprints shown whole."""
+WIDER = 140
+"""From this width on, every waste figure is shown (tokens, latency, cost), not only the key one."""
+_COUNTS = re.compile(r"\s*\(\d[\d,]* traces?(?:, [<\d.,]+ ?%)?\)\s*$")
+
+
+def short_title(title: str) -> str:
+    """A title for one terminal line: no Markdown backticks, no trailing ``(N traces, x %)`` (the row shows
+    the count in its own column), whitespace collapsed."""
+    return " ".join(_COUNTS.sub("", title.replace("`", "")).split())
+
+
+def waste_figures(impact: Any, every: bool = True) -> list[str]:
+    """What a finding wasted: tokens, latency and cost; with ``every=False`` only the key figure (cost
+    from a cent, else latency, else tokens)."""
+    from tracemine.report.markdown import format_usd
+
+    figures = {
+        "cost": format_usd(impact.cost_wasted_usd) if impact.cost_wasted_usd >= 0.0001 else "",
+        "latency": format_ms(impact.latency_wasted_ms) if impact.latency_wasted_ms >= 1 else "",
+        "tokens": f"{_compact(impact.tokens_wasted)} tok" if impact.tokens_wasted else "",
+    }
+    if every:
+        return [figures[k] for k in ("tokens", "latency", "cost") if figures[k]]
+    if impact.cost_wasted_usd >= 0.01:
+        return [figures["cost"]]
+    return [next((figures[k] for k in ("latency", "tokens", "cost") if figures[k]), "—")]
+
+
+def _compact(count: int | float) -> str:
+    """``980``, ``25.2k``, ``1.3M``: a count in at most six characters."""
+    if count >= 999_500:
+        return f"{count / 1e6:.1f}M"
+    if count >= 10_000:
+        return f"{count / 1e3:.1f}k"
+    return f"{count:,.0f}"
+
+
+def _wrapped(console: Console, text: str | Text, indent: int = 0, style: str = "") -> None:
+    """Prose wrapped to the console width (the console is soft-wrapping by default)."""
+    line = text if isinstance(text, Text) else Text(text, style=style)
+    if not indent:
+        console.print(line, soft_wrap=False)
+        return
+    for part in line.wrap(console, max(console.width - indent, 20)):
+        part.rstrip()
+        console.print(Text(" " * indent) + part, soft_wrap=True)
+
+
+def _hint(console: Console, label: str, commands: Sequence[str]) -> None:
+    """A label, then each command on its own line, never broken (so it can be pasted whole)."""
+    _wrapped(console, label, style="dim")
+    for cmd in commands:
+        console.print(Text("  " + cmd, style="cyan"), soft_wrap=True)
+
+
+def print_findings(console: Console, result: Any, details: bool = False) -> None:
+    """The ranked findings of a ``mine`` run, one line each (fitted to the console width: more columns
+    when it is wider), its themes above them, then the run's figures, report files and the commands that
+    open a finding or a trace. ``details`` adds each finding's full title, where it happens and its fix."""
+    from tracemine.report.markdown import format_share, llm_usage_text, text_sparkline
 
     ctx = result.context
     findings = result.findings
-    console.print(
-        f"[bold]tracemine[/bold] — {format_count(ctx.traces)} traces, {format_count(ctx.spans)} spans, "
-        f"window {escape(window_text(ctx))}"
-    )
+    width = console.width
+    wide = width >= WIDE
+    header = Text()
+    header.append("tracemine", style="bold")
+    header.append(f" — {format_count(ctx.traces)} traces, {format_count(ctx.spans)} spans, "
+                  f"window {_window(ctx)}")
+    _wrapped(console, header)
     if not findings:
-        console.print("[green]No recurring failures found in this window.[/green]")
+        _wrapped(console, "No recurring failures found in this window.", style="green")
     else:
-        _print_themes(console, ctx, findings)
-        table = Table(show_lines=False, expand=True)
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("finding", ratio=6)
-        table.add_column("traces", justify="right", no_wrap=True)
-        table.add_column("trend", no_wrap=True)
-        table.add_column("waste", justify="right", ratio=1)
-        table.add_column("fingerprint", no_wrap=True)
-        colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+        ranks = {f.fingerprint: rank for rank, f in enumerate(findings, 1)}
+        _print_themes(console, ctx, ranks, details)
+        ids = {f.fingerprint: f.fingerprint for f in findings} if wide else short_ids([f.fingerprint for f in findings])
+        columns = [Col("#", "right"), Col("severity" if wide else "sev"), Col("status"), Col("traces", "right"),
+                   Col("share", "right", drop=3), Col("trend", drop=4), Col("waste", "right"),
+                   Col("finding", flex=True, min_width=max(32, width // 2)), Col("kinds", drop=5), Col("id" if not wide else "fingerprint")]
+        rows = []
         for rank, f in enumerate(findings, 1):
-            impact = f.impact
-            waste = []
-            if impact.tokens_wasted:
-                waste.append(f"{format_count(impact.tokens_wasted)} tok")
-            if impact.latency_wasted_ms:
-                waste.append(format_ms(impact.latency_wasted_ms))
-            if impact.cost_wasted_usd:
-                waste.append(format_usd(impact.cost_wasted_usd))
-            colour = colours.get(f.severity, "white")
-            status_colour = {"new": "bold magenta", "regressed": "bold red"}.get(f.status, "dim")
             shares = [share for _, share in ctx.history_of(f.fingerprint)]
-            table.add_row(
-                str(rank), f"[{colour}]{escape(f.severity)}[/{colour}]\n[{status_colour}]{escape(f.status)}[/]",
-                f"{escape(f.title)}\n[dim]{escape(', '.join(f.kinds))} · {escape(', '.join(f.tools[:3]) or '—')}[/dim]",
-                f"{format_count(impact.traces)}\n[dim]{format_share(impact.trace_share)}[/dim]",
-                escape(text_sparkline(shares)) if len(shares) > 1 else "[dim]first run[/dim]",
-                "\n".join(waste) or "—", escape(f.fingerprint),
-            )
-        console.print(table)
+            rows.append([
+                str(rank),
+                Text(f.severity if wide else SHORT_SEVERITY.get(f.severity, f.severity),
+                     style=SEVERITY_STYLE.get(f.severity, "")),
+                Text(f.status, style=STATUS_STYLE.get(f.status, "dim")),  # spelled out: people grep for it
+                format_count(f.impact.traces), format_share(f.impact.trace_share),
+                Text(text_sparkline(shares)) if len(shares) > 1 else Text("first run", style="dim"),
+                ", ".join(waste_figures(f.impact, every=width >= WIDER)) or "—",
+                short_title(f.title), Text(", ".join(f.kinds), style="dim"), Text(ids[f.fingerprint], style="dim"),
+            ])
+        for line in layout(columns, rows, width):
+            console.print(line, soft_wrap=True)
+        if details:
+            _print_details(console, findings, ctx)
         if ctx.overview:
-            console.print(escape(ctx.overview))
+            overview = ctx.overview if details else _first_sentence(ctx.overview)
+            _wrapped(console, overview)
     for f in result.resolved:
-        console.print(f"[green]resolved[/green] {escape(f.fingerprint)} {escape(f.title)}")
+        line = Text()
+        line.append("resolved ", style="green")
+        line.append(f"{f.fingerprint} {short_title(f.title)}")
+        line.truncate(width, overflow="ellipsis")
+        console.print(line, soft_wrap=True)
     stats = result.stats
     more = stats.get("findings", 0) - stats.get("reported", 0)
     citations = stats.get("citations", {})
     stage_text = ", ".join(f"{k} {v:.1f}s" for k, v in stats.get("stages", {}).items())
-    console.print(
-        f"{format_count(stats.get('signals', 0))} signals → {format_count(stats.get('findings', 0))} findings"
-        + (f" ({more} more below the cut: --max-findings)" if more > 0 else "")
-        + f"; {format_count(citations.get('verified', 0))} cited spans verified in the archive"
-        + (f", {citations.get('dropped')} dropped (not in the archive)" if citations.get("dropped") else "")
-    )
-    console.print(f"{escape(llm_usage_text(ctx))}; {stage_text}")
+    # one clause a line: each fits 80 columns, so a phrase is never broken across lines
+    _wrapped(console,
+             f"{format_count(stats.get('signals', 0))} signals → {format_count(stats.get('findings', 0))} findings"
+             + (f" ({more} more below the cut: --max-findings)" if more > 0 else ""))
+    if stats.get("signals_outside_window"):
+        _wrapped(console, f"{format_count(stats['signals_outside_window'])} signals outside the window left out "
+                          "(traces crossing its edge)")
+    _wrapped(console, f"{format_count(citations.get('verified', 0))} cited spans verified in the archive"
+             + (f", {citations.get('dropped')} dropped (not in the archive)" if citations.get("dropped") else ""))
+    _wrapped(console, llm_usage_text(ctx))
+    _wrapped(console, f"stages: {stage_text}", style="dim")
     for kind, path in result.outputs.items():
-        console.print(f"{kind}: {escape(str(path))}")
-    if result.findings:
-        console.print(f"[dim]verify a citation: tracemine show TRACE_ID --db {escape(ctx.archive)}; "
-                      f"a finding: tracemine show FINGERPRINT[/dim]")
+        console.print(Text(f"{kind}: {path}"), soft_wrap=True)
+    if findings:
+        top = findings[0]
+        commands = [command("show", top.fingerprint, db=ctx.archive)]
+        if top.exemplars:
+            commands.append(command("show", top.exemplars[0].trace_id, db=ctx.archive))
+        what = "#1 and a trace it cites" if top.exemplars else "#1"
+        ids_text = "any id above works" if wide else "the short ids above work too"
+        _hint(console, f"open {what} ({ids_text}{'' if details else '; mine --details shows all'}):", commands)
 
 
-def _print_themes(console: Console, ctx: Any, findings: list[Any]) -> None:
-    """Themes above the findings table: id, title, the ranks of its findings, the shared fix."""
+def _window(ctx: Any) -> str:
+    """The window as ``2026-10-25 → 2026-11-01`` (minutes when a bound is not midnight; ``all time``)."""
+    if ctx.since_ns is None and ctx.until_ns is None:
+        return "all time"
+    bounds = [format_ns(ctx.since_ns)[:16], format_ns(ctx.until_ns)[:16]]
+    if all(b.endswith(" 00:00") for b in bounds):
+        bounds = [b[:10] for b in bounds]
+    return " → ".join(bounds)
+
+
+def _first_sentence(text: str) -> str:
+    head = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return head
+
+
+def _print_details(console: Console, findings: Sequence[Any], ctx: Any) -> None:
+    """``mine --details``: per finding its full title, figures, where it happens, its fix and its ``show``."""
+    from tracemine.report.markdown import format_share
+
+    for rank, f in enumerate(findings, 1):
+        console.print()
+        head = Text()
+        head.append(f"#{rank} ", style="bold")
+        head.append(f.severity, style=SEVERITY_STYLE.get(f.severity, ""))
+        head.append(" · ")
+        head.append(f.status, style=STATUS_STYLE.get(f.status, "dim"))
+        head.append(f" · {f.fingerprint}", style="dim")
+        _wrapped(console, head)
+        _wrapped(console, Text(f.title.replace("`", ""), style="bold"), indent=3)
+        facts = (f"{format_count(f.impact.traces)} of {format_count(f.impact.window_traces)} traces "
+                 f"({format_share(f.impact.trace_share)}), {format_count(f.impact.signals)} "
+                 f"signal{'' if f.impact.signals == 1 else 's'}; wasted "
+                 f"{', '.join(waste_figures(f.impact)) or 'nothing measured'}; kinds {', '.join(f.kinds)}")
+        _wrapped(console, Text(facts, style="dim"), indent=3)
+        where = "; ".join(f"{label} {', '.join(values[:5])}" + (f" +{len(values) - 5}" if len(values) > 5 else "")
+                          for label, values in (("tools", f.tools), ("agents", f.agents), ("models", f.models))
+                          if values)
+        if where:
+            _wrapped(console, Text(where, style="dim"), indent=3)
+        if f.recommended_fix:
+            _wrapped(console, Text("fix: " + f.recommended_fix.replace("`", "")), indent=3)
+        console.print(Text("   " + command("show", f.fingerprint, db=ctx.archive), style="cyan"), soft_wrap=True)
+
+
+def _print_themes(console: Console, ctx: Any, ranks: dict[str, int], details: bool = False) -> None:
+    """Themes above the findings, one line each: number, its findings' ranks, title, traces (and the
+    theme id when there is room); ``details`` adds each theme's shared fix."""
     if not ctx.themes:
         return
-    ranks = {f.fingerprint: rank for rank, f in enumerate(findings, 1)}
-    console.print("[bold]Themes[/bold] (one mechanism in several findings; each finding is one fix)")
+    _wrapped(console, Text("Themes (one mechanism in several findings; each finding is one fix)", style="bold"))
+    rows = []
     for n, theme in enumerate(ctx.themes, 1):
-        members = ", ".join(f"#{ranks[fp]}" for fp in theme.findings if fp in ranks)
-        console.print(f"T{n} [dim]{escape(theme.theme_id)}[/dim] {escape(theme.title)} — findings {members}")
-        if theme.recommended_fix:
-            console.print(f"   [dim]fix: {escape(theme.recommended_fix[:300])}[/dim]")
+        members = [f"#{ranks[fp]}" for fp in theme.findings if fp in ranks]
+        shown = members if len(members) <= 5 else [*members[:4], f"+{len(members) - 4}"]
+        rows.append([f"T{n}", " ".join(shown), short_title(theme.title), format_count(theme.traces),
+                     Text(theme.theme_id, style="dim")])
+    columns = [Col("", "left"), Col("findings"), Col("theme", flex=True, min_width=44), Col("traces", "right"),
+               Col("id", drop=1)]
+    for line in layout(columns, rows, console.width):
+        console.print(line, soft_wrap=True)
+    if details:
+        for n, theme in enumerate(ctx.themes, 1):
+            if theme.recommended_fix:
+                fix = theme.recommended_fix.replace("`", "").removeprefix("One change for all of them: ")
+                _wrapped(console, Text(f"T{n} fix: {fix}", style="dim"), indent=1)
 
 
-def print_runs(console: Console, runs: list[Any]) -> None:
-    """``tracemine runs``: one row per mine run, newest first."""
+def print_runs(console: Console, runs: list[Any], db: str | None = None) -> None:
+    """``tracemine runs``: one line per mine run, newest first, fitted to the console width (the window's
+    start, status counts, LLM calls and duration are shown when there is room)."""
     if not runs:
-        console.print("no mine runs in this archive yet: run `tracemine mine`")
+        _hint(console, "no mine runs in this archive yet; run:", [command("mine", "PATH", db=db)])
         return
-    table = Table()
-    for name, justify in (("run", "right"), ("started", "left"), ("window", "left"), ("traces", "right"),
-                          ("signals", "right"), ("findings", "right"), ("new", "right"), ("recurring", "right"),
-                          ("regressed", "right"), ("resolved", "right"), ("LLM calls", "right"), ("seconds", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    width = console.width
+    full = width >= 120
+    notes = any(getattr(r, "note", None) for r in runs)
+    columns = [Col("run", "right"), Col("started"), Col("window", drop=5), Col("days", "right", drop=8),
+               Col("traces", "right"), Col("signals", "right", drop=6), Col("found", "right"),
+               Col("reported" if full else "rep", "right"), Col("new", "right"), Col("recurring" if full else "recur", "right", drop=4),
+               Col("regressed" if full else "regr", "right"), Col("resolved" if full else "gone", "right", drop=3),
+               Col("LLM calls" if full else "LLM", "right", drop=7), Col("seconds" if full else "s", "right", drop=9)]
+    if notes:
+        columns.append(Col("note", flex=True, min_width=16))
+    rows = []
     for r in runs:
-        window = f"{format_ns(r.since_ns)[:16]} → {format_ns(r.until_ns)[:16]}" if r.since_ns or r.until_ns else "all"
-        table.add_row(str(r.run_id), format_ns(r.started_ns)[:19], escape(window), format_count(r.traces),
-                      format_count(r.signals), "empty" if r.status == "empty" else f"{r.reported}/{r.findings}",
-                      str(r.statuses["new"]),
-                      str(r.statuses["recurring"]), str(r.statuses["regressed"]), str(r.statuses["resolved"]),
-                      str(r.llm_calls), f"{r.seconds:.1f}")
-    console.print(table)
+        bounded = r.since_ns is not None and r.until_ns is not None
+        window = _window(r) if r.since_ns is not None or r.until_ns is not None else "all"
+        empty = getattr(r, "status", "ok") == "empty"
+        row: list[Text | str] = [
+            str(r.run_id), format_ns(r.started_ns)[:16], window,
+            f"{(r.until_ns - r.since_ns) / 86_400e9:.1f}" if bounded else "—", format_count(r.traces),
+            format_count(r.signals), Text("empty", style="yellow") if empty else format_count(r.findings),
+            "" if empty else format_count(r.reported), str(r.statuses["new"]), str(r.statuses["recurring"]), str(r.statuses["regressed"]),
+            str(r.statuses["resolved"]), str(r.llm_calls), f"{r.seconds:.1f}"]
+        if notes:
+            row.append(Text(getattr(r, "note", None) or "", style="dim"))
+        rows.append(row)
+    for line in layout(columns, rows, width):
+        console.print(line, soft_wrap=True)
 
 
 def print_diff(console: Console, diff: Any) -> None:
-    """``tracemine diff A B``: findings that appeared, disappeared, and changed share between two runs."""
+    """``tracemine diff A B``: findings that appeared, disappeared, and changed share between two runs, one
+    line each, fitted to the console width."""
     from tracemine.report.markdown import format_share
 
-    console.print(f"[bold]run {diff.run_a} → run {diff.run_b}[/bold]: {len(diff.appeared)} appeared, "
-                  f"{len(diff.disappeared)} disappeared, {len(diff.changed)} in both")
+    width = console.width
+    _wrapped(console, Text(f"run {diff.run_a} → run {diff.run_b}: {len(diff.appeared)} appeared, "
+                           f"{len(diff.disappeared)} disappeared, {len(diff.changed)} in both", style="bold"))
+    rows = []
     for label, colour, items in (("appeared", "magenta", diff.appeared), ("disappeared", "green", diff.disappeared)):
         for f in items:
-            console.print(f"[{colour}]{label:11s}[/{colour}] {escape(f.fingerprint)} [{escape(f.severity)}] "
-                          f"{escape(f.title)} ({format_count(f.impact.traces)} traces, "
-                          f"{format_share(f.impact.trace_share)})")
+            rows.append([Text(label, style=colour), f.fingerprint, f.severity, format_count(f.impact.traces),
+                         format_share(f.impact.trace_share), short_title(f.title)])
+    if rows:
+        columns = [Col(""), Col("fingerprint"), Col("severity", drop=1), Col("traces", "right"),
+                   Col("share", "right"), Col("finding", flex=True, min_width=24)]
+        for line in layout(columns, rows, width):
+            console.print(line, soft_wrap=True)
     if diff.changed:
-        table = Table(title="in both runs")
-        for name in ("fingerprint", "finding", f"share run {diff.run_a}", f"share run {diff.run_b}", "change"):
-            table.add_column(name)
+        _wrapped(console, Text("in both runs", style="bold"))
+        both = []
         for a, b in diff.changed:
             delta = b.impact.trace_share - a.impact.trace_share
-            table.add_row(escape(b.fingerprint), escape(b.title), format_share(a.impact.trace_share),
-                          format_share(b.impact.trace_share),
-                          ("+" if delta >= 0 else "−") + format_share(abs(delta)))
-        console.print(table)
+            both.append([b.fingerprint, format_share(a.impact.trace_share), format_share(b.impact.trace_share),
+                         ("+" if delta >= 0 else "−") + format_share(abs(delta)), short_title(b.title)])
+        columns = [Col("fingerprint"), Col(f"run {diff.run_a}", "right"), Col(f"run {diff.run_b}", "right"),
+                   Col("change", "right"), Col("finding", flex=True, min_width=24)]
+        for line in layout(columns, both, width):
+            console.print(line, soft_wrap=True)

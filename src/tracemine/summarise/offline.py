@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracemine.placeholders import readable
 from tracemine.report.format import format_ms
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.facts import default_redactor
@@ -138,7 +139,7 @@ class _Writer:
             clean = redact_cut(raw, 2000, self.redactor, ellipsis="")
         except Exception:
             return ""
-        clean = _SPACES.sub(" ", clean.replace("`", "'")).strip()
+        clean = _SPACES.sub(" ", readable(clean).replace("`", "'")).strip()  # no <num> placeholders
         if not clean:
             return ""
         if len(clean) > limit:
@@ -159,16 +160,24 @@ class _Writer:
         return f"{signals} in {_plural(self.traces, 'trace')}"
 
     # ---- subjects
+    def distinct(self, nouns: str, shown: int) -> int:
+        """How many different ``nouns`` (tools, models, agents) the members have: the exact count from
+        ``facts["distinct"]`` (a brief lists only the most common names), never fewer than ``shown``."""
+        counts = self.facts.get("distinct")
+        exact = counts.get(nouns) if isinstance(counts, Mapping) else None
+        return max(exact, shown) if isinstance(exact, int) and not isinstance(exact, bool) else shown
+
     def subject(self, pairs: Sequence[tuple[str, int]], noun: str, nouns: str, fallback: str) -> _Subject:
         names = [name for name, _ in pairs if name]
         if not names:
             return _Subject(fallback, True, [])
         total = sum(max(c, 0) for _, c in pairs) or 1
         top_name, top_count = pairs[0]
-        if len(names) == 1 or top_count / total >= DOMINANT:
+        count = self.distinct(nouns, len(names))
+        if count == 1 or top_count / total >= DOMINANT:
             return _Subject(self.q(top_name, 48), False, names)
         most = "mostly" if top_count / total >= 0.5 else "most often"
-        return _Subject(f"{len(names)} {nouns} ({most} {self.q(top_name, 48)})", True, names)
+        return _Subject(f"{count:,} {nouns} ({most} {self.q(top_name, 48)})", True, names)
 
     def tools(self, fallback: str = "Tool calls") -> _Subject:
         pairs = _pairs(self.brief.tools) if self.brief.tools else []
@@ -203,15 +212,19 @@ class _Writer:
         return str(m.get("text") or "")
 
     def top_message(self, limit: int = TITLE_QUOTE) -> str:
-        """The most common message quoted, prefixed ``such as`` when fewer than half the members share it."""
+        """The most common message, quoted ("" when there is none)."""
         found = self.messages()
-        if not found:
+        return self.q(self.message_text(found[0]), limit) if found else ""
+
+    def message_clause(self, lead: str = ": ", minor: str = ", e.g. ", limit: int = TITLE_QUOTE) -> str:
+        """The most common message joined to a title: ``lead`` + quote when at least half the members
+        share it, else ``minor`` + quote (one example among several); "" when there is none."""
+        quoted = self.top_message(limit)
+        if not quoted:
             return ""
-        quoted = self.q(self.message_text(found[0]), limit)
-        count = found[0].get("count")
-        if quoted and isinstance(count, int) and self.signals and count * 2 < self.signals:
-            return f"such as {quoted}"
-        return quoted
+        count = self.messages()[0].get("count")
+        common = not (isinstance(count, int) and self.signals and count * 2 < self.signals)
+        return f"{lead if common else minor}{quoted}"
 
     def message_list(self, k: int = 3, label: str = "Most common messages") -> str:
         found = self.messages()[:k]
@@ -374,6 +387,7 @@ def _silent(w: _Writer, mechanism: str | None) -> _Parts:
     status_note = (" The span status was " + ", ".join(f"{s.upper()} in {c}" for s, c in statuses) + "."
                    if statuses else "")
     if mechanism in ("max_turns_exit", "timeout_exit"):
+        named = w.top_tools()  # "" when the members name no tool: the fix then names none
         subject = w.agents()
         ended = _pairs(w.facts.get("ended_at"))
         ended_total = sum(c for _, c in ended) or 1
@@ -383,15 +397,16 @@ def _silent(w: _Writer, mechanism: str | None) -> _Parts:
             reason = "the agent ran out of turns before a final answer"
             fix = ("Treat a turn-limit exit as a failure: set the agent span status to ERROR and return an explicit "
                    "'incomplete' result to the caller. Then find why runs need so many turns (often a loop or a "
-                   f"tool that keeps failing, e.g. around {tools}) and fix that, or raise the limit for long tasks.")
+                   f"tool that keeps failing{', e.g. around ' + named if named else ''}) and fix that, or raise the "
+                   "limit for long tasks.")
         else:
             event = _verb(subject, "times out", "time out")
             reason = "the run hit its time limit"
             fix = ("Treat a timeout exit as a failure: set the agent span status to ERROR and tell the caller the "
                    "answer is partial. Put per-tool timeouts below the run budget, and look at the slow or polling "
-                   f"steps the runs ended on ({tools}).")
+                   f"steps the runs ended on{f' ({named})' if named else ''}.")
         title = f"{subject.text} {event}{after} yet {_verb(subject, 'reports', 'report')} success"
-        title += f": {msg} {counts}" if msg else f" {counts}"
+        title += f"{w.message_clause()} {counts}"
         runs = w.facts.get("runs") if isinstance(w.facts.get("runs"), Mapping) else {}
         steps = f" after a median of {_n(runs['median_steps'])} steps" if isinstance(
             runs.get("median_steps"), int | float) else ""
@@ -418,10 +433,9 @@ def _silent(w: _Writer, mechanism: str | None) -> _Parts:
     subject = w.tools()
     verb = _SILENT_VERBS.get(mechanism or "", "while its result shows a failure")
     status = _status_phrase(w, subject)
-    title = f"{subject.text} {status} {verb}"
-    title += f" {msg} {counts}" if msg else f" {counts}"
-    if mechanism in ("success_false", "swallowed_child_error") and msg:
-        title = f"{subject.text} {status} {verb} with {msg} {counts}"
+    joined = w.message_clause(" with ", ", e.g. with ") if mechanism in ("success_false", "swallowed_child_error") \
+        else w.message_clause()
+    title = f"{subject.text} {status} {verb}{joined} {counts}"
     what = (f"{_cap(subject.text)} finished without an error status although {_verb(subject, 'its', 'their')} "
             f"{'child span' if mechanism == 'swallowed_child_error' else 'result'} shows a failure: "
             f"{w.how_often()}.{status_note}")
@@ -650,9 +664,7 @@ def _argument(w: _Writer, mechanism: str | None) -> _Parts:
                "the call.")
         return _Parts(title, what, mech, fix, details)
     # validation_error_result and anything else the argument detector reports
-    msg = w.top_message()
-    title = f"{subject.text} {_verb(subject, 'rejects its', 'reject their')} arguments" + (
-        f": {msg}" if msg else "") + f" {counts}"
+    title = f"{subject.text} {_verb(subject, 'rejects its', 'reject their')} arguments{w.message_clause()} {counts}"
     what = f"{_cap(subject.text)} returned a validation error for the arguments the model sent: {w.how_often()}."
     mech = ("The arguments pass the declared schema (or there is none) but break a rule the tool enforces "
             "itself — a format, a range, an allowed value — that the model was never told about.")
@@ -787,9 +799,8 @@ def _generic(w: _Writer, mechanism: str | None, kind: str) -> _Parts:
         subject = w.models(fallback="")
     if not subject.names:
         subject = w.agents()
-    msg = w.top_message()
     label = w.q((mechanism or kind or "signal").replace("`", ""), 40)
-    title = f"{subject.text}: {label}" + (f" — {msg}" if msg else "") + f" {counts}"
+    title = f"{subject.text}: {label}{w.message_clause(' — ', ' — e.g. ')} {counts}"
     frame = w.brief.frame if isinstance(w.brief.frame, str) else ""
     what = f"A detector reported {label} for {subject.text}: {w.how_often()}." + (
         f" Detector sentence: {w.q(frame, 160)}." if frame else "")
@@ -916,8 +927,8 @@ class OfflineSummariser:
         summary = " ".join(s.strip() for s in sentences if s and s.strip())
         agents = [name for name, _ in _pairs(w.brief.agents)]
         title = _cap(parts.title)
-        if len(agents) == 1 and w.brief.level == "finding":
-            title = f"{w.q(agents[0], 48)}: {title}"  # one fix: say whose
+        if len(agents) == 1 and w.brief.level == "finding" and not title.startswith(w.q(agents[0], 48) + " "):
+            title = f"{w.q(agents[0], 48)}: {title}"  # one fix: say whose (unless the title starts with it)
         return Summary(
             title=_fit(title, 240),
             summary=summary,
@@ -939,8 +950,8 @@ class OfflineSummariser:
         tools = [name for name, _ in _pairs(w.brief.tools)]
         findings = _int(w.facts.get("findings")) or len(w.brief.children or ())
         label = f"{kind.replace('_', ' ')} — {(mechanism or 'same mechanism').replace('_', ' ')}"
-        reach = ", ".join(x for x in (_plural(len(agents), "agent") if agents else "",
-                                      _plural(len(tools), "tool") if tools else "") if x)
+        reach = ", ".join(x for x in (_plural(w.distinct("agents", len(agents)), "agent") if agents else "",
+                                      _plural(w.distinct("tools", len(tools)), "tool") if tools else "") if x)
         title = f"{w.q(label, 60)} in {reach or _plural(findings, 'finding')} ({w.count_phrase()})"
         children = list(w.brief.children or ())
         listed = []
@@ -956,7 +967,7 @@ class OfflineSummariser:
             if agents else "",
             ("Tools: " + ", ".join(f"{w.q(n, 40)} ({c})" for n, c in _pairs(w.brief.tools)[:6]) + ".")
             if tools else "",
-            ("Its findings: " + "; ".join(f"{k}) {t}" for k, (_, _, t) in enumerate(listed[:5], 1)) + ".")
+            ("Its findings, largest first: " + "; ".join(t for _, _, t in listed[:5]) + ".")
             if listed else "",
             w.impact(),
         ]
@@ -975,7 +986,7 @@ class OfflineSummariser:
         brief = w.brief
         children = list(brief.children or ())
         summaries = list(brief.child_summaries or ())
-        items: list[tuple[int, int, str, str]] = []  # (traces, order, title, fix)
+        items: list[tuple[int, int, str, str]] = []  # (traces, rank order, title, fix)
         for i, summary in enumerate(summaries):
             child = children[i] if i < len(children) else None
             traces = child.traces if child is not None and isinstance(child.traces, int) else 0
@@ -988,7 +999,7 @@ class OfflineSummariser:
                 kind = (child.kinds or ["failures"])[0] if isinstance(child.kinds, list) else "failures"
                 items.append((child.traces if isinstance(child.traces, int) else 0, i,
                               f"{w.q(kind, 40)} ({_plural(child.traces or 0, 'trace')})", ""))
-        items.sort(key=lambda t: (-t[0], t[1]))
+        items.sort(key=lambda t: t[1])  # the children come ranked: #1 is the top finding everywhere
         count = len(children) or len(items)
         if not count:
             scope = f" in {w.window:,} traces" if w.window else ""
@@ -1003,19 +1014,19 @@ class OfflineSummariser:
         affected = f" in {w.count_phrase()}" if w.traces else ""
         title = f"{_plural(count, 'failure mode')}{affected}"
         top = items[:3]
-        biggest = "; ".join(f"{k}) {t}" for k, (_, _, t, _) in enumerate(top, start=1))
+        biggest = "; ".join(f"#{i + 1} {t}" for _, i, t, _ in top)
         kinds = _pairs(w.facts.get("kinds")) or [(k, 0) for k in brief.kinds or () if isinstance(k, str)]
         kinds_text = ", ".join(f"{name.replace('_', ' ')} {c}" if c else name.replace("_", " ")
                                for name, c in kinds[:6])
         sentences = [f"{_plural(count, 'finding')} affect {w.how_often().split(' in ', 1)[-1]}."
                      if w.traces else f"{_plural(count, 'finding')}.",
-                     f"The biggest: {biggest}." if biggest else "",
+                     f"The top-ranked findings: {biggest}." if biggest else "",
                      f"Signals by kind: {kinds_text}." if kinds_text else "", w.impact()]
-        fixes = [f"{k}) {fx}" for k, (_, _, _, fx) in enumerate(top, start=1) if fx]
+        fixes = [f"#{i + 1} {fx}" for _, i, _, fx in top if fx]
         return Summary(
             title=title,
             summary=" ".join(s for s in sentences if s),
-            mechanism=("Several independent failure modes; the largest are listed first. "
+            mechanism=("Several independent failure modes; the highest-ranked are listed first. "
                        + (f"Most signals are {kinds[0][0].replace('_', ' ')}." if kinds else "")).strip(),
             recommended_fix=("Fix in order of impact: " + " ".join(fixes)) if fixes
             else "Open the largest findings first.",
