@@ -188,6 +188,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another run holding the archive before giving up.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--details", is_flag=True,
+              help="After the one-line-per-finding table, each finding's full title, figures, fix and `show` command.")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Who runs ingest, detect and embed per trace shard: this process, or Ray tasks (pip install "
                    "'tracemine[ray]'). The findings are the same.")
@@ -198,10 +200,9 @@ def mine(
     ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
     out_dir: str, llm: str | None, max_findings: int | None, trackers: tuple[str, ...], dry_run: bool,
     fail_on: tuple[str, ...], wait: float, quiet: bool, backend: str = "local", ray_address: str | None = None,
+    details: bool = False,
 ) -> None:
     """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
-@click.option("--details", is_flag=True,
-              help="After the one-line-per-finding table, each finding's full title, figures, fix and `show` command.")
 
     Prints the ranked findings and writes findings.json, report.md and report.html to --out. Each finding
     cites the trace and span ids it came from (checked against the archive): open one with
@@ -212,7 +213,6 @@ def mine(
     key), or the archive is held by another run; 3 a --fail-on condition was met; 4 publishing failed for
     at least one finding; 5 empty run: the window held no traces or the input no trace record (recorded
     as `empty`, not compared with other runs); 6 the reports could not be written (e.g. a full disk; the
-    details: bool = False,
     previous reports are left whole).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
