@@ -180,8 +180,8 @@ def run_mine(
     outputs: dict[str, Path] = {}
     if out_dir is not None:
         started = time.perf_counter()
-        outputs = write_reports(reported, context, Path(out_dir), run.progress)
         _cited_traces(store, reported, context, redactor, extra.get("report") or {})
+        outputs = write_reports(reported, context, Path(out_dir), run.progress)
         run.timed("report", started)
     stats = {
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
@@ -242,8 +242,6 @@ def check_llm(settings: Settings, llm: str | None = None, llm_options: dict[str,
         raise MineError(str(exc)) from None
 
 
-def _start_backend(spec: Any, settings: Any) -> Any:
-    """The backend named by ``spec`` (or ``spec`` itself), started: Ray missing or unreachable fails here,
 def _cited_traces(store: Store, reported: list[Finding], context: Any, redactor: Any,
                   report_settings: dict[str, Any]) -> None:
     """The reported findings' cited traces for report.html: sections as ``tracemine show`` prints them, and
@@ -255,6 +253,8 @@ def _cited_traces(store: Store, reported: list[Finding], context: Any, redactor:
     context.cited_spans = cited_spans(store, reported)
 
 
+def _start_backend(spec: Any, settings: Any) -> Any:
+    """The backend named by ``spec`` (or ``spec`` itself), started: Ray missing or unreachable fails here,
     before any work."""
     from tracemine.backends import get_backend
 
@@ -449,21 +449,21 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
             overview_summary = offline.summarise(overview)
     run.progress("summarise", total, total)
     text = redactor.redact(overview_summary.summary) if overview_summary is not None else ""
-    return usage, stats, text
-
-
-def _apply_theme(candidate: Any, summary: Any, redactor: Any) -> None:
-    theme = candidate.theme
     if text:
         from tracemine.placeholders import readable
 
         text = readable(text)
+    return usage, stats, text
+
+
+def _apply_theme(candidate: Any, summary: Any, redactor: Any) -> None:
+    from tracemine.placeholders import readable
+
+    theme = candidate.theme
     theme.title = readable(redactor.redact(summary.title))
     theme.summary = readable(redactor.redact(summary.summary))
     theme.recommended_fix = readable(redactor.redact(summary.recommended_fix))
     theme.summariser = summary.summariser
-    from tracemine.placeholders import readable
-
 
 
 def _summary_of(candidate: Any) -> Any:
@@ -476,13 +476,13 @@ def _summary_of(candidate: Any) -> Any:
 def _apply(candidate: Any, summary: Any, redactor: Any) -> None:
     """Put a summary's wording on the finding (redacted again: an LLM may echo what it was shown) and
     move the exemplars the summary relies on to the front."""
+    from tracemine.placeholders import readable  # an LLM may echo the <num> placeholders it was shown
+
     f = candidate.finding
     f.title = readable(redactor.redact(summary.title))
     f.summary = readable(redactor.redact(summary.summary))
     f.mechanism = readable(redactor.redact(summary.mechanism))
     f.recommended_fix = readable(redactor.redact(summary.recommended_fix))
-    from tracemine.placeholders import readable  # an LLM may echo the <num> placeholders it was shown
-
     f.summariser = summary.summariser
     refs = {e.ref: i for i, e in enumerate(candidate.brief.exemplars)}
     cited = [refs[r] for r in summary.exemplar_refs if r in refs and refs[r] < len(f.exemplars)]

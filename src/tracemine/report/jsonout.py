@@ -59,6 +59,11 @@ class ReportContext:
     """A short paragraph on the run as a whole (the summariser's overview of the reported findings)."""
     themes: Sequence[Theme] = ()
     """Cross-cutting patterns over the reported findings, best first."""
+    trace_sections: Mapping[str, str] = field(default_factory=dict)
+    """Cited traces as ``tracemine show`` prints them (redacted plain text), by trace id: report.html gives each
+    its own section and links the trace's ids there (see :mod:`tracemine.report.trace_sections`)."""
+    cited_spans: Mapping[str, Sequence[tuple[str, Sequence[str]]]] = field(default_factory=dict)
+    """Per finding fingerprint, its cited span ids grouped by trace: ``[(trace_id, [span_id, …]), …]``."""
 
     def __post_init__(self) -> None:
         if not self.version:
@@ -90,11 +95,6 @@ def check_trace_url(template: str) -> None:
     """Raise ``ValueError`` unless ``template`` is an http(s) URL with a ``{trace_id}`` placeholder."""
     if "{trace_id}" not in template:
         raise ValueError(f"trace_url {template!r} must contain {{trace_id}}")
-    trace_sections: Mapping[str, str] = field(default_factory=dict)
-    """Cited traces as ``tracemine show`` prints them (redacted plain text), by trace id: report.html gives each
-    its own section and links the trace's ids there (see :mod:`tracemine.report.trace_sections`)."""
-    cited_spans: Mapping[str, Sequence[tuple[str, Sequence[str]]]] = field(default_factory=dict)
-    """Per finding fingerprint, its cited span ids grouped by trace: ``[(trace_id, [span_id, …]), …]``."""
     parts = urlsplit(template.replace("{trace_id}", "x").replace("{span_id}", "y"))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"trace_url {template!r} must be an http:// or https:// URL")
