@@ -37,8 +37,8 @@ from tracemine.report.markdown import (
 )
 
 MAX_CHART_BARS = 25
-SEVERITY_COLOURS = {"critical": "#b3123b", "high": "#d9480f", "medium": "#c99700", "low": "#1c7ed6"}
 BAR_LABEL_CHARS = 46
+SEVERITY_COLOURS = {"critical": "#b3123b", "high": "#d9480f", "medium": "#c99700", "low": "#1c7ed6"}
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 CSS = """
@@ -82,11 +82,11 @@ padding:16px 18px;margin:18px 0}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 ul.ids{columns:3 260px;margin:6px 0;padding-left:18px}
-details{margin:8px 0}summary{cursor:pointer;color:var(--accent)}
 ul.spans{margin:6px 0;padding-left:18px}ul.spans li{margin:2px 0}
 .traces article{border-top:1px solid var(--line);padding-top:8px;margin-top:12px}
 .traces pre{max-height:480px;white-space:pre;word-break:normal}
 a.sec{text-decoration:none}
+details{margin:8px 0}summary{cursor:pointer;color:var(--accent)}
 .filters{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}
 .filters input,.filters select{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px}
 svg.chart{max-width:100%;height:auto}
@@ -152,7 +152,6 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
-def _link(ctx: ReportContext, trace_id: str, span_id: str | None = None) -> str:
 def trace_anchor(trace_id: str) -> str:
     """The HTML id of a trace's section: ``t-`` and the id (a hash is added when characters were replaced)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "-", trace_id)[:96] or "x"
@@ -161,12 +160,13 @@ def trace_anchor(trace_id: str) -> str:
     return "t-" + safe
 
 
-    label = f'<span class="id">{esc(span_id if span_id is not None else trace_id)}</span>'
+def _link(ctx: ReportContext, trace_id: str, span_id: str | None = None) -> str:
     """A trace (or span) id that links to the trace: ``report.trace_url`` when configured (with a ``§`` link
     to the trace's section in this report beside a trace id), else the section itself; a plain id when the
     trace has no section."""
-    url = ctx.trace_link(trace_id, span_id)
+    label = f'<span class="id">{esc(span_id if span_id is not None else trace_id)}</span>'
     section = f"#{trace_anchor(trace_id)}" if trace_id in ctx.trace_sections else None
+    url = ctx.trace_link(trace_id, span_id)
     if url:
         outside = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
         if section and span_id is None:
@@ -197,7 +197,6 @@ def _badges(f: Finding) -> str:
 # -- charts ------------------------------------------------------------------------------------------------
 
 
-def bar_chart(ordered: Sequence[Finding]) -> str:
 def bar_labels(findings: Sequence[Finding], limit: int = BAR_LABEL_CHARS) -> dict[str, str]:
     """A short name per finding, distinct within ``findings``, at most ``limit`` characters: what fails,
     where and whose (``write repeat · charge_card · travel-agent``) from its fix key, else its title; a
@@ -224,6 +223,7 @@ def bar_labels(findings: Sequence[Finding], limit: int = BAR_LABEL_CHARS) -> dic
     return labels
 
 
+def bar_chart(ordered: Sequence[Finding]) -> str:
     """Horizontal bars: traces affected per finding (top :data:`MAX_CHART_BARS`), coloured by severity, each
     labelled by its rank and its own short name (:func:`bar_labels`)."""
     shown = list(ordered[:MAX_CHART_BARS])
@@ -330,8 +330,8 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
         body += _breakdown(ordered)
         for rank, f in enumerate(ordered, 1):
             body += _card(rank, f, ctx)
-    body += _footer(ctx)
         body += _trace_sections(ordered, ctx)
+    body += _footer(ctx)
     title = f"tracemine report — {len(ordered)} finding(s), {window_text(ctx)}"
     return "\n".join(
         [
@@ -493,8 +493,6 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
     return lines
 
 
-def _themes(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]:
-    """Cross-cutting patterns above the findings, each linking to its findings."""
 def _cited_spans(f: Finding, ctx: ReportContext) -> list[str]:
     """"All cited spans", one line per trace: the trace id (linked) and the spans cited in it."""
     groups = [(t, list(spans)) for t, spans in ctx.cited_spans.get(f.fingerprint, ())]
@@ -553,6 +551,8 @@ def _trace_sections(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]
     return out
 
 
+def _themes(ordered: Sequence[Finding], ctx: ReportContext) -> list[str]:
+    """Cross-cutting patterns above the findings, each linking to its findings."""
     if not ctx.themes:
         return []
     ranks = {f.fingerprint: rank for rank, f in enumerate(ordered, 1)}

@@ -17,10 +17,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
-from tracemine.report.format import format_count, format_ns
 from tracemine.placeholders import unmask
-from tracemine.summarise.redact import Redactor
+from tracemine.report.format import format_count, format_ns
 from tracemine.report.hints import command
+from tracemine.summarise.redact import Redactor
 
 #: Characters of an argument, result or message shown without ``--full``.
 TRIM_CHARS = 200
