@@ -78,6 +78,8 @@ class CitationCheck:
     missing: list[tuple[str, str]] = field(default_factory=list)
     agents: dict[str, str] = field(default_factory=dict)
     spans: dict[tuple[str, str], SpanFacts] = field(default_factory=dict)
+    outside_window: int = 0
+    """Signals left out because their symptom lies outside the run's window (see :func:`build_candidates`)."""
 
     @property
     def verified(self) -> int:
@@ -293,6 +295,7 @@ class _Context:
     exemplars: int
     leaf_exemplars: int
     max_leaf_briefs: int
+    window: tuple[int | None, int | None] | None = None
 
 
 def build_candidates(
@@ -305,8 +308,15 @@ def build_candidates(
     leaf_exemplars: int = 4,
     min_traces: int = 1,
     max_leaf_briefs: int = 4,
+    window: tuple[int | None, int | None] | None = None,
 ) -> tuple[list[Candidate], CitationCheck]:
     """One candidate per :func:`fix_key` of ``signals``, citations verified against ``store``.
+
+    ``window`` (``(since_ns, until_ns)``, ``None`` bounds open) keeps the signals whose symptom lies in it
+    (:func:`signal_time`; a signal of unknown time is kept): detection reads whole traces, so a trace
+    crossing the window's edge brings signals from outside it, which must not count in a finding's
+    signals, traces, first/last seen or timeline. Times of cited spans outside the window are not
+    counted in first/last seen either.
 
     ``clusters`` (a signal clustering of ``signals``, optional) gives each finding its leaves: a finding
     spread over several leaves gets a child brief for each of its ``max_leaf_briefs`` largest (the
@@ -317,7 +327,7 @@ def build_candidates(
     redactor = redactor or Redactor()
     keys = [signal_keys(s) for s in signals]
     ctx = _Context(signals, keys, verify_citations(store, signals), window_traces, redactor, exemplars,
-                   leaf_exemplars, max_leaf_briefs)
+                   leaf_exemplars, max_leaf_briefs, window)
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
     fixes: dict[tuple[str, ...], dict[str, str]] = {}
     fix_keys = []
@@ -327,6 +337,9 @@ def build_candidates(
         fix_keys.append(fix_key(signal, keys[i], ctx.check.agents.get(signal.trace_id), symptom))
     _settle_families(fix_keys)
     for i, key in enumerate(fix_keys):
+        if window is not None and not _in_window(signal_time(signals[i], ctx.check), window):
+            ctx.check.outside_window += 1
+            continue
         token = tuple(key[p] for p in FIX_PARTS)
         fixes.setdefault(token, key)
         groups[token].append(i)
@@ -335,6 +348,21 @@ def build_candidates(
     candidates = _without_explained_correlations(candidates)
     kept = [c for c in candidates if c.finding.impact.traces >= min_traces and c.finding.trace_ids]
     return kept, ctx.check
+
+
+def signal_time(signal: Signal, check: CitationCheck) -> int | None:
+    """When a signal happened: the earliest time of its symptom spans found in the archive (``None`` unknown)."""
+    known = [t for s in signal.span_ids if (facts := check.spans.get((signal.trace_id, s))) is not None
+             and (t := facts.time_ns) is not None]
+    return min(known) if known else None
+
+
+def _in_window(time_ns: int | None, window: tuple[int | None, int | None] | None) -> bool:
+    """Whether ``time_ns`` lies in ``[since, until)`` (an unknown time or no window: ``True``)."""
+    if time_ns is None or window is None:
+        return True
+    since, until = window
+    return (since is None or time_ns >= since) and (until is None or time_ns < until)
 
 
 EXPLAINED_SHARE = 0.8
@@ -413,7 +441,7 @@ def _candidate(ctx: _Context, key: dict[str, str], members: list[int], leaves: l
                 seen_spans.add((signal.trace_id, span_id))
                 span_ids.append(span_id)
                 facts = ctx.check.spans[(signal.trace_id, span_id)]
-                if facts.time_ns is not None:
+                if facts.time_ns is not None and _in_window(facts.time_ns, ctx.window):
                     times.append(facts.time_ns)
         for cause in _cause(signal):
             if (signal.trace_id, cause) in ctx.check.spans and cause not in causes:

@@ -1,8 +1,10 @@
 """Run history in the archive: every ``mine`` run (window, counts, settings, LLM usage, duration) and its
 findings keyed by fingerprint, so ``tracemine show FINGERPRINT`` and later runs can find them again.
 
-A finding is stored as its ``findings.json`` item (:func:`tracemine.report.jsonout.to_dict`), beside the
-columns that queries need (fingerprint, rank, score, severity, status, traces, share).
+A run stores every finding it found, in rank order, with its ``rank`` and whether it was ``reported``
+(above the ``--max-findings`` cut), as its ``findings.json`` item (:func:`tracemine.report.jsonout.to_dict`)
+beside the columns that queries need (fingerprint, rank, score, severity, status, traces, share); the
+findings it resolves are stored after them with status ``resolved``, no rank and ``reported`` false.
 
 A run has a ``status``: ``ok``, or ``empty`` when its window held no traces or its input had no trace
 record (no files, all rejected). An empty run stores no findings and is left out of every comparison:
@@ -90,18 +92,22 @@ def _counted(store: Any) -> str:
 
 
 def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int) -> int:
-    """Store one run and its findings (in rank order) in one transaction; returns the run id."""
+    """Store one run in one transaction and return its id: ``findings`` are what it found in rank order
+    (the first ``reported`` of them above the report cut), then those it resolves (status ``resolved``:
+    stored without a rank, not counted as found)."""
     from tracemine.report.jsonout import to_dict
 
     ensure_tables(store)
     con = store.con
+    found = [f for f in findings if f.status != "resolved"]
+    ranks = [i + 1 if f.status != "resolved" else None for i, f in enumerate(findings)]
     con.execute("BEGIN TRANSACTION")
     try:
         run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs").fetchone()[0])
         con.execute(
             f"INSERT INTO mine_runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
             [run_id, record.started_ns, time.time_ns(), record.since_ns, record.until_ns, record.traces,
-             record.spans, record.signals, record.detect_id, len(findings), reported,
+             record.spans, record.signals, record.detect_id, len(found), min(reported, len(found)),
              orjson.dumps(record.settings, default=str).decode(),
              orjson.dumps(record.llm_usage).decode() if record.llm_usage is not None else None,
              orjson.dumps(record.stages).decode(), (time.time_ns() - record.started_ns) / 1e9,
@@ -111,15 +117,15 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
             con.register("finding_batch", pa.table({
                 "run_id": [run_id] * len(findings),
                 "fingerprint": [f.fingerprint for f in findings],
-                "rank": list(range(1, len(findings) + 1)),
-                "reported": [i < reported for i in range(len(findings))],
+                "rank": pa.array(ranks, pa.int64()),
+                "reported": [r is not None and r <= reported for r in ranks],
                 "score": [float(f.score) for f in findings],
                 "severity": [f.severity for f in findings],
                 "status": [f.status for f in findings],
                 "traces": [f.impact.traces for f in findings],
                 "window_traces": [f.impact.window_traces for f in findings],
                 "trace_share": [f.impact.trace_share for f in findings],
-                "data": [orjson.dumps(to_dict(f, i + 1)).decode() for i, f in enumerate(findings)],
+                "data": [orjson.dumps(to_dict(f, r)).decode() for f, r in zip(findings, ranks, strict=True)],
                 "inherited_from": [f.inherited_from for f in findings],
             }))
             con.execute("INSERT INTO findings BY NAME SELECT * FROM finding_batch")
@@ -148,7 +154,8 @@ def run_findings(store: Any, run_id: int | None = None, reported_only: bool = Fa
     if run_id is None:
         return []
     where = " AND (reported OR status = 'resolved')" if reported_only else ""
-    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} ORDER BY rank", [run_id]).fetchall()
+    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} ORDER BY rank NULLS LAST",
+                             [run_id]).fetchall()
     return [from_dict(orjson.loads(r[0])) for r in rows]
 
 
@@ -207,6 +214,7 @@ class _Seen:
     run_id: int
     status: str
     share: float
+    reported: bool = False
 
 
 def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]], set[str]]:
@@ -219,10 +227,11 @@ def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]], set[str
         f"SELECT run_id FROM mine_runs WHERE {_counted(store)} ORDER BY run_id").fetchall()]
     seen: dict[str, list[_Seen]] = {}
     continued: set[str] = set()
-    for run_id, fingerprint, status, share, inherited in store.con.execute(
-        "SELECT run_id, fingerprint, status, trace_share, inherited_from FROM findings ORDER BY run_id, rank"
+    for run_id, fingerprint, status, share, inherited, reported in store.con.execute(
+        "SELECT run_id, fingerprint, status, trace_share, inherited_from, reported FROM findings "
+        "ORDER BY run_id, rank NULLS LAST"
     ).fetchall():
-        seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0)))
+        seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0), bool(reported)))
         if inherited:
             continued.add(inherited)
     return runs, seen, continued
@@ -243,14 +252,17 @@ def _heirs(findings: list[Finding], seen: dict[str, list[_Seen]], continued: set
 
 def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettings | None = None) -> list[Finding]:
     """Set each finding's ``status`` against the earlier runs in ``store`` and return the findings that
-    this run resolves (as they were last seen, with status ``resolved``).
+    this run resolves (as they were last found, with status ``resolved``; :func:`resolutions` says when).
 
-    * **new** — its fingerprint was never reported before;
-    * **regressed** — it was resolved and is back, or its share of traces grew beyond
-      ``regressed_factor`` × its share when last seen;
-    * **recurring** — seen before at a similar level (also after a gap shorter than the resolution);
-    * **resolved** — absent from ``resolved_after_runs`` consecutive non-empty runs (this one included)
-      after it was last seen, and not already marked resolved.
+    * **new** — no earlier run reported it (above its ``--max-findings`` cut); it may have been found
+      below the cut before;
+    * **regressed** — reported before, and resolved since and back, or its share of traces grew beyond
+      ``regressed_factor`` × its share when last found;
+    * **recurring** — reported before, found again at a similar level (also after a gap shorter than the
+      resolution, and also when this run ranks it below the cut);
+    * **resolved** — reported by an earlier run and not found (above or below the cut) in
+      ``resolved_after_runs`` consecutive non-empty runs (this one included), and not already marked
+      resolved. A finding never reported is never resolved: it was never shown, so it is dropped silently.
 
     A finding split by the one-fix model (its ``legacy_fingerprint`` was reported, it was not) keeps
     that history on its largest child (:func:`_heirs`); the earlier fingerprint is then never resolved.
@@ -264,25 +276,52 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     for f in findings:
         marks = seen.get(f.fingerprint) or seen.get(f.inherited_from or "", [])
         past = [x for x in marks if x.status != "resolved"]
-        if not past:
+        if not any(x.reported for x in marks):
             f.status = "new"
             continue
-        back = bool(marks) and marks[-1].status == "resolved"
+        back = marks[-1].status == "resolved"
         grew = f.impact.trace_share > s.regressed_factor * past[-1].share and f.impact.traces > 1
         f.status = "regressed" if back or grew else "recurring"
     resolved: list[Finding] = []
     for fingerprint, marks in sorted(seen.items()):
-        if fingerprint in current or fingerprint in continued or marks[-1].status == "resolved":
+        if (fingerprint in current or fingerprint in continued or marks[-1].status == "resolved"
+                or not any(x.reported for x in marks)):
             continue
         last = marks[-1]
-        absent_runs = 1 + sum(1 for r in runs if r > last.run_id)  # this run, plus earlier runs without it
-        if absent_runs >= s.resolved_after_runs:
+        if _absent_runs(runs, last.run_id) >= s.resolved_after_runs:
             data = store.con.execute("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
                                      [last.run_id, fingerprint]).fetchone()[0]
             finding = from_dict(orjson.loads(data))
             finding.status = "resolved"
             resolved.append(finding)
     return resolved
+
+
+def _absent_runs(runs: list[int], last_run_id: int) -> int:
+    """Non-empty runs without a finding last found in ``last_run_id``: this run plus the later stored ones."""
+    return 1 + sum(1 for r in runs if r > last_run_id)
+
+
+def resolutions(store: Any, resolved: list[Finding]) -> list[Any]:
+    """What the reports say of each finding this run resolves (:func:`assign_statuses`): the run that last
+    found it, when, its last signal and for how many non-empty runs (this one included) it has been absent,
+    as :class:`tracemine.report.jsonout.ResolvedNote`."""
+    from tracemine.report.jsonout import ResolvedNote
+
+    if not resolved:
+        return []
+    runs, _, _ = _appearances(store)
+    started = dict(store.con.execute("SELECT run_id, started_ns FROM mine_runs").fetchall())
+    notes = []
+    for f in resolved:
+        row = store.con.execute("SELECT max(run_id) FROM findings WHERE fingerprint = ? AND status != 'resolved'",
+                                [f.fingerprint]).fetchone()
+        last = int(row[0])
+        notes.append(ResolvedNote(
+            fingerprint=f.fingerprint, title=f.title, severity=f.severity, kinds=list(f.kinds),
+            last_run=last, last_run_started_ns=started.get(last), last_seen_ns=f.last_seen_ns,
+            absent_runs=_absent_runs(runs, last), traces=f.impact.traces, trace_share=f.impact.trace_share))
+    return notes
 
 
 def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list[tuple[str, float]]]:
@@ -319,7 +358,9 @@ def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list
 
 @dataclass
 class RunSummary:
-    """One row of ``tracemine runs``."""
+    """One row of ``tracemine runs``: ``findings`` counts what the run found (above and below the report
+    cut), ``reported`` those above it; ``statuses`` counts the reported findings that were ``new``,
+    ``recurring`` and ``regressed``, and the earlier findings the run ``resolved`` (never counted as found)."""
 
     run_id: int
     started_ns: int | None
@@ -343,8 +384,11 @@ def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
     if not _has_tables(store):
         return []
     status = "r.status, r.note" if _has_status(store) else "NULL, NULL"
-    sql = f"""SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals, r.findings,
-                    r.reported, r.llm_usage, r.seconds, {status},
+    # found and reported are counted from the stored findings: archives written before resolved findings
+    # were told apart counted them as found in ``mine_runs.findings``
+    sql = f"""SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals,
+                    count(*) FILTER (WHERE f.status != 'resolved'),
+                    count(*) FILTER (WHERE f.status != 'resolved' AND f.reported), r.llm_usage, r.seconds, {status},
                     count(*) FILTER (WHERE f.status = 'new' AND f.reported),
                     count(*) FILTER (WHERE f.status = 'recurring' AND f.reported),
                     count(*) FILTER (WHERE f.status = 'regressed' AND f.reported),
@@ -368,24 +412,50 @@ def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
 
 @dataclass
 class RunDiff:
-    """What changed between two runs: findings only in B, only in A, and in both with their shares."""
+    """What changed between two runs, by what each run *found* (above and below its report cut):
+    ``appeared`` (found in B only) and ``disappeared`` (found in A only), in rank order, and ``changed``
+    (found in both, largest change of trace share first). Apart from that, ``rose`` and ``fell`` are the
+    findings found in both that crossed the report cut: reported in B but not A (rose above the cut), and
+    in A but not B (dropped below it). ``ranks_a``/``ranks_b`` give each found fingerprint its rank and
+    whether it was reported."""
 
     run_a: int
     run_b: int
     appeared: list[Finding]
     disappeared: list[Finding]
     changed: list[tuple[Finding, Finding]]
+    rose: list[tuple[Finding, Finding]] = field(default_factory=list)
+    fell: list[tuple[Finding, Finding]] = field(default_factory=list)
+    ranks_a: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    ranks_b: dict[str, tuple[int, bool]] = field(default_factory=dict)
+
+
+def _found(store: Any, run_id: int) -> tuple[dict[str, Finding], dict[str, tuple[int, bool]]]:
+    """What a run found, in rank order (resolved rows left out), and each fingerprint's (rank, reported)."""
+    from tracemine.report.jsonout import from_dict
+
+    found: dict[str, Finding] = {}
+    ranks: dict[str, tuple[int, bool]] = {}
+    for fingerprint, rank, reported, data in store.con.execute(
+            "SELECT fingerprint, rank, reported, data FROM findings WHERE run_id = ? AND status != 'resolved' "
+            "ORDER BY rank NULLS LAST, fingerprint", [run_id]).fetchall():
+        found[fingerprint] = from_dict(orjson.loads(data))
+        ranks[fingerprint] = (int(rank or 0), bool(reported))
+    return found, ranks
 
 
 def diff_runs(store: Any, run_a: int, run_b: int) -> RunDiff:
-    """Compare the reported findings of two runs by fingerprint (``changed`` is every finding in both,
-    largest change of trace share first)."""
+    """Compare what two runs found by fingerprint, with what crossed the report cut told apart (see
+    :class:`RunDiff`)."""
     for run_id in (run_a, run_b):
         if not _has_tables(store) or not store.con.execute(
                 "SELECT 1 FROM mine_runs WHERE run_id = ?", [run_id]).fetchone():
             raise LookupError(f"no run {run_id} in the archive (see `tracemine runs`)")
-    a = {f.fingerprint: f for f in run_findings(store, run_a, reported_only=True) if f.status != "resolved"}
-    b = {f.fingerprint: f for f in run_findings(store, run_b, reported_only=True) if f.status != "resolved"}
+    a, ranks_a = _found(store, run_a)
+    b, ranks_b = _found(store, run_b)
     both = [(a[k], b[k]) for k in a if k in b]
+    rose = [(x, y) for x, y in both if ranks_b[y.fingerprint][1] and not ranks_a[x.fingerprint][1]]
+    fell = [(x, y) for x, y in both if ranks_a[x.fingerprint][1] and not ranks_b[y.fingerprint][1]]
     both.sort(key=lambda p: (-abs(p[1].impact.trace_share - p[0].impact.trace_share), p[1].fingerprint))
-    return RunDiff(run_a, run_b, [f for k, f in b.items() if k not in a], [f for k, f in a.items() if k not in b], both)
+    return RunDiff(run_a, run_b, [f for k, f in b.items() if k not in a], [f for k, f in a.items() if k not in b],
+                   both, rose, fell, ranks_a, ranks_b)

@@ -108,7 +108,7 @@ def run_mine(
     ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests).
     ``backend`` runs ingest, detect and embed: ``"local"``, ``"ray"`` or a
     :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`)."""
-    from tracemine.history import HistorySettings, RunRecord, assign_statuses, save_run, trends
+    from tracemine.history import HistorySettings, RunRecord, assign_statuses, resolutions, save_run, trends
     from tracemine.report.jsonout import ReportContext, order_findings
     from tracemine.summarise.redact import Redactor
 
@@ -153,7 +153,7 @@ def run_mine(
     started = time.perf_counter()
     run.progress("findings", 0, None)
     signals = detect.signals + _trajectory_signals(store, resolved, trajectory_clusters, mine_settings)
-    candidates, citations = _candidates(run, signals, clusters, archive.traces, redactor, mine_settings)
+    candidates, citations = _candidates(run, signals, clusters, archive.traces, redactor, mine_settings, resolved)
     _timelines(candidates, resolved, archive)
     _lifts(store, resolved, candidates, mine_settings)
     gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
@@ -176,6 +176,7 @@ def run_mine(
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
         trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
         history=trends(store, reported, history_settings.trend_runs), themes=[t.theme for t in themes],
+        resolved=resolutions(store, gone),
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
@@ -189,6 +190,7 @@ def run_mine(
         "findings": len(ranked), "reported": len(reported), "resolved": len(gone), "themes": len(themes),
         "statuses": {s: sum(1 for f in reported if f.status == s) for s in ("new", "recurring", "regressed")},
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
+        "signals_outside_window": citations.outside_window,
         "clusters": clusters.stats if clusters is not None else {}, "summaries": summary_stats,
         "llm_usage": llm_usage, "detector_errors": dict(detect.errors),
     }
@@ -325,7 +327,9 @@ def _trajectory_signals(store: Store, window: Window, clusters: Any, mine_settin
 
 
 def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int, redactor: Any,
-                mine_settings: dict[str, Any]) -> tuple[list[Any], Any]:
+                mine_settings: dict[str, Any], window: Window | None = None) -> tuple[list[Any], Any]:
+    """The findings' candidates, from the signals whose symptom lies in ``window`` (a trace crossing the
+    window's edge brings its spans outside it: their signals are left out)."""
     from tracemine.findings import CitationCheck, build_candidates
 
     if not signals:
@@ -333,7 +337,8 @@ def _candidates(run: _Run, signals: list[Any], clusters: Any, window_traces: int
     return build_candidates(
         run.store, signals, clusters, window_traces, redactor,
         exemplars=int(mine_settings.get("exemplars", 5)), min_traces=int(mine_settings.get("min_traces", 1)),
-        max_leaf_briefs=int(mine_settings.get("max_leaf_briefs", 4)))
+        max_leaf_briefs=int(mine_settings.get("max_leaf_briefs", 4)),
+        window=(window.since_ns, window.until_ns) if window is not None else None)
 
 
 def _score(run: _Run, candidates: list[Any]) -> None:

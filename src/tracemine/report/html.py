@@ -32,6 +32,7 @@ from tracemine.report.markdown import (
     format_share,
     format_usd,
     llm_usage_text,
+    resolved_text,
     truncate,
     window_text,
 )
@@ -331,6 +332,7 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
         for rank, f in enumerate(ordered, 1):
             body += _card(rank, f, ctx)
         body += _trace_sections(ordered, ctx)
+    body += _resolved(ctx)
     body += _footer(ctx)
     title = f"tracemine report — {len(ordered)} finding(s), {window_text(ctx)}"
     return "\n".join(
@@ -588,6 +590,19 @@ def _breakdown(ordered: Sequence[Finding]) -> list[str]:
                           "trace(s)" for r in rows[key])
         out.append(f"<dt>{label}</dt><dd>{items or '—'}</dd>")
     out.append("</dl></section>")
+    return out
+
+
+def _resolved(ctx: ReportContext) -> list[str]:
+    """The findings this run resolves, once each: when they were last found and for how many runs not."""
+    if not ctx.resolved:
+        return []
+    out = ['<section class="panel resolved" id="resolved"><h2>Resolved</h2>',
+           '<p class="meta">Reported by earlier runs and not found since (listed in this report only).</p><ul>']
+    for note in ctx.resolved:
+        out.append(f'<li id="{anchor(note.fingerprint)}"><span class="badge status status-resolved">resolved</span> '
+                   f"<code>{esc(note.fingerprint)}</code> {_inline(note.title)} — {esc(resolved_text(note))}</li>")
+    out.append("</ul></section>")
     return out
 
 

@@ -26,11 +26,40 @@ from urllib.parse import quote, urlsplit
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Theme
 from tracemine.report.atomic import make_dir, write_text
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = "findings.schema.json"
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("new", "recurring", "regressed", "resolved")
 NO_FINDINGS = "No recurring failures found in this window."
+
+
+@dataclass(slots=True)
+class ResolvedNote:
+    """A finding an earlier run reported that this run resolves (see :func:`tracemine.history.assign_statuses`):
+    listed once, in the reports of the run that resolves it. ``last_run`` is the run that last found it
+    (started at ``last_run_started_ns``), ``last_seen_ns`` its last signal then, ``absent_runs`` the
+    non-empty runs since without it (this one included); ``traces``/``trace_share`` as last found."""
+
+    fingerprint: str
+    title: str
+    severity: str
+    kinds: list[str]
+    last_run: int
+    last_run_started_ns: int | None
+    last_seen_ns: int | None
+    absent_runs: int
+    traces: int
+    trace_share: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``resolved[]`` item of ``findings.json``."""
+        return {
+            "fingerprint": self.fingerprint, "title": self.title, "severity": self.severity,
+            "kinds": list(self.kinds), "status": "resolved", "last_run": self.last_run,
+            "last_run_started": iso_ns(self.last_run_started_ns), "last_run_started_ns": self.last_run_started_ns,
+            "last_seen": iso_ns(self.last_seen_ns), "last_seen_ns": self.last_seen_ns,
+            "absent_runs": self.absent_runs, "traces": int(self.traces), "trace_share": _finite(self.trace_share),
+        }
 
 
 @dataclass(slots=True)
@@ -42,6 +71,8 @@ class ReportContext:
     was used. ``trace_url`` is a click-through template containing ``{trace_id}`` (and optionally
     ``{span_id}``), e.g. ``https://phoenix.example/traces/{trace_id}``; only http(s) URLs are accepted.
     ``history`` maps a fingerprint to its trace share in recent runs, oldest first: ``[(run_label, share)]``.
+    ``resolved`` lists the earlier findings this run resolves (each report lists them once, apart from the
+    ranked findings).
     """
 
     since_ns: int | None = None
@@ -59,6 +90,7 @@ class ReportContext:
     """A short paragraph on the run as a whole (the summariser's overview of the reported findings)."""
     themes: Sequence[Theme] = ()
     """Cross-cutting patterns over the reported findings, best first."""
+    resolved: Sequence[ResolvedNote] = ()
     trace_sections: Mapping[str, str] = field(default_factory=dict)
     """Cited traces as ``tracemine show`` prints them (redacted plain text), by trace id: report.html gives each
     its own section and links the trace's ids there (see :mod:`tracemine.report.trace_sections`)."""
@@ -293,6 +325,7 @@ def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str,
         "themes": [theme_to_dict(t, rank) for rank, t in enumerate(ctx.themes, 1)],
         "breakdown": breakdown(ordered),
         "findings": items,
+        "resolved": [note.as_dict() for note in ctx.resolved],
     }
 
 

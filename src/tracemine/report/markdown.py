@@ -19,6 +19,7 @@ from tracemine.report.format import format_count, format_ms, format_ns
 from tracemine.report.jsonout import (
     NO_FINDINGS,
     ReportContext,
+    ResolvedNote,
     anchor,
     llm_usage_dict,
     order_findings,
@@ -105,11 +106,19 @@ def truncate(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
 
 
 STATUS_LEGEND = (
-    ("new", "first seen in this run"),
-    ("recurring", "seen in earlier runs at a similar level"),
-    ("regressed", "seen before and grown, or back after being resolved"),
-    ("resolved", "seen in earlier runs, absent from this window"),
+    ("new", "no earlier run reported it (it may have been found below an earlier report's cut)"),
+    ("recurring", "reported by an earlier run, found again at a similar level"),
+    ("regressed", "reported before, and grown or back after being resolved"),
+    ("resolved", "reported by an earlier run, not found in the last runs; listed once, under Resolved"),
 )
+
+
+def resolved_text(note: ResolvedNote) -> str:
+    """``last found by run 3 (started 2026-11-02 02:30Z; last signal 2026-11-01 23:10Z), absent for 2 runs``."""
+    started = f"started {format_ns(note.last_run_started_ns)}; " if note.last_run_started_ns is not None else ""
+    seen = f"last signal {format_ns(note.last_seen_ns)}" if note.last_seen_ns is not None else "last signal unknown"
+    runs = "run" if note.absent_runs == 1 else "runs"
+    return f"last found by run {note.last_run} ({started}{seen}), absent for {note.absent_runs} {runs}"
 
 
 # -- escaping -----------------------------------------------------------------------------------------------
@@ -222,6 +231,7 @@ def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
         lines += _breakdown(ordered)
         for rank, finding in enumerate(ordered, 1):
             lines += _section(rank, finding, ctx)
+    lines += _resolved(ctx)
     lines += _footer(ordered, ctx)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -233,6 +243,18 @@ def write_markdown(findings: Iterable[Finding], ctx: ReportContext, path: str | 
     make_dir(out.parent)
     write_text(out, render_markdown(findings, ctx))
     return out
+
+
+def _resolved(ctx: ReportContext) -> list[str]:
+    """The findings this run resolves, once each: when they were last found and for how many runs not."""
+    if not ctx.resolved:
+        return []
+    lines = ["## Resolved", "", "Reported by earlier runs and not found since (listed in this report only):", ""]
+    for note in ctx.resolved:
+        lines.append(f"- {md_code(note.fingerprint)} {md_prose(note.title, cell=True)} — "
+                     f"{md_text(resolved_text(note))}")
+    lines.append("")
+    return lines
 
 
 def _summary_table(ordered: list[Finding]) -> list[str]:

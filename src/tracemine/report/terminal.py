@@ -298,12 +298,14 @@ def print_findings(console: Console, result: Any, details: bool = False) -> None
         if ctx.overview:
             overview = ctx.overview if details else _first_sentence(ctx.overview)
             _wrapped(console, overview)
-    for f in result.resolved:
+    from tracemine.report.markdown import resolved_text
+
+    for note in getattr(ctx, "resolved", ()):
         line = Text()
         line.append("resolved ", style="green")
-        line.append(f"{f.fingerprint} {short_title(f.title)}")
-        line.truncate(width, overflow="ellipsis")
-        console.print(line, soft_wrap=True)
+        line.append(f"{note.fingerprint} {short_title(note.title)}")
+        _wrapped(console, line)
+        _wrapped(console, Text(resolved_text(note), style="dim"), indent=9)
     stats = result.stats
     more = stats.get("findings", 0) - stats.get("reported", 0)
     citations = stats.get("citations", {})
@@ -433,27 +435,48 @@ def print_runs(console: Console, runs: list[Any], db: str | None = None) -> None
 
 
 def print_diff(console: Console, diff: Any) -> None:
-    """``tracemine diff A B``: findings that appeared, disappeared, and changed share between two runs, one
-    line each, fitted to the console width."""
+    """``tracemine diff A B``: what the runs *found* (above and below their report cut) compared — findings
+    that appeared and disappeared, those found in both that crossed the report cut (rose above it, dropped
+    below it), and the change of share of those found in both and reported by either; one line each, each
+    count printed once, fitted to the console width."""
     from tracemine.report.markdown import format_share
 
     width = console.width
+    ranks_a, ranks_b = getattr(diff, "ranks_a", {}), getattr(diff, "ranks_b", {})
+    rose, fell = getattr(diff, "rose", []), getattr(diff, "fell", [])
+
+    def rank(ranks: dict[str, tuple[int, bool]], fingerprint: str) -> str:
+        if fingerprint not in ranks:
+            return "—"
+        number, reported = ranks[fingerprint]
+        return f"#{number}" if reported else f"#{number} (cut)"
+
     _wrapped(console, Text(f"run {diff.run_a} → run {diff.run_b}: {len(diff.appeared)} appeared, "
-                           f"{len(diff.disappeared)} disappeared, {len(diff.changed)} in both", style="bold"))
+                           f"{len(diff.disappeared)} disappeared, {len(diff.changed)} in both ({len(rose)} rose "
+                           f"above the report cut, {len(fell)} dropped below it)", style="bold"))
+    _wrapped(console, "compared by what each run found, above and below its report cut (--max-findings); "
+                      "#N (cut): found at rank N, below the cut", style="dim")
     rows = []
-    for label, colour, items in (("appeared", "magenta", diff.appeared), ("disappeared", "green", diff.disappeared)):
-        for f in items:
-            rows.append([Text(label, style=colour), f.fingerprint, f.severity, format_count(f.impact.traces),
+    for label, colour, items in (("appeared", "magenta", [(None, f) for f in diff.appeared]),
+                                 ("disappeared", "green", [(f, None) for f in diff.disappeared]),
+                                 ("above cut", "magenta", rose), ("below cut", "yellow", fell)):
+        for a, b in items:
+            f = b or a
+            rows.append([Text(label, style=colour), f.fingerprint, rank(ranks_a, f.fingerprint),
+                         rank(ranks_b, f.fingerprint), f.severity, format_count(f.impact.traces),
                          format_share(f.impact.trace_share), short_title(f.title)])
     if rows:
-        columns = [Col(""), Col("fingerprint"), Col("severity", drop=1), Col("traces", "right"),
-                   Col("share", "right"), Col("finding", flex=True, min_width=24)]
+        columns = [Col(""), Col("fingerprint"), Col(f"run {diff.run_a}", "right", drop=1),
+                   Col(f"run {diff.run_b}", "right", drop=1), Col("severity", drop=2), Col("traces", "right"),
+                   Col("share", "right", drop=3), Col("finding", flex=True, min_width=24)]
         for line in layout(columns, rows, width):
             console.print(line, soft_wrap=True)
-    if diff.changed:
-        _wrapped(console, Text("in both runs", style="bold"))
+    shown = [(a, b) for a, b in diff.changed
+             if ranks_a.get(a.fingerprint, (0, True))[1] or ranks_b.get(b.fingerprint, (0, True))[1]]
+    if shown:
+        _wrapped(console, Text("in both runs, reported by either (share of traces)", style="bold"))
         both = []
-        for a, b in diff.changed:
+        for a, b in shown:
             delta = b.impact.trace_share - a.impact.trace_share
             both.append([b.fingerprint, format_share(a.impact.trace_share), format_share(b.impact.trace_share),
                          ("+" if delta >= 0 else "−") + format_share(abs(delta)), short_title(b.title)])
@@ -461,3 +484,6 @@ def print_diff(console: Console, diff: Any) -> None:
                    Col("change", "right"), Col("finding", flex=True, min_width=24)]
         for line in layout(columns, both, width):
             console.print(line, soft_wrap=True)
+    hidden = len(diff.changed) - len(shown)
+    if hidden:
+        _wrapped(console, Text(f"{hidden} more found in both runs, below the report cut in both", style="dim"))
