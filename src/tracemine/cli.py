@@ -24,8 +24,9 @@ HIGH = ("high", "critical")
 
 
 def fail_matches(finding: Any, conditions: tuple[str, ...]) -> bool:
-    """Whether a reported finding meets a ``--fail-on`` condition: ``new`` / ``regressed`` (status),
-    ``new-high`` (new or regressed, severity high or critical), ``high`` (any high or critical), ``any``."""
+    """Whether a reported finding meets a ``--fail-on`` condition: ``new`` / ``regressed`` (status: ``new`` is
+    never reported by an earlier run, see :func:`tracemine.history.assign_statuses`), ``new-high`` (new or
+    regressed, severity high or critical), ``high`` (any high or critical), ``any``."""
     fresh = finding.status in ("new", "regressed")
     checks = {
         "new": finding.status == "new",
@@ -310,7 +311,8 @@ def _empty_run(result: Any, db: str) -> None:
 @db_option
 @click.option("--limit", type=int, default=20, show_default=True, help="Runs to list (0 = all).")
 def runs(db: str, limit: int) -> None:
-    """List earlier `tracemine mine` runs of the archive: window, counts, statuses, LLM calls, duration."""
+    """List earlier `tracemine mine` runs of the archive: window, findings found and reported (above the
+    --max-findings cut), reported new / recurring / regressed, findings resolved, LLM calls, duration."""
     from tracemine.history import list_runs
     from tracemine.report.terminal import print_runs
 
@@ -325,7 +327,8 @@ def runs(db: str, limit: int) -> None:
 @click.argument("run_b", type=int)
 @db_option
 def diff(run_a: int, run_b: int, db: str) -> None:
-    """Compare the findings of two runs (see `tracemine runs`): appeared, disappeared, changed share."""
+    """Compare what two runs found (see `tracemine runs`), above and below their report cut: appeared,
+    disappeared, rose above or dropped below the report cut (--max-findings), changed share."""
     from tracemine.history import diff_runs
     from tracemine.report.terminal import print_diff
 
