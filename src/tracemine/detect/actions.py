@@ -400,7 +400,7 @@ class LoopParams:
     max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
     paraphrase_similarity: float = 0.5  # [paraphrase_similarity] reworded arguments (0 disables) count as the
     # same question when their results have the same content (see :func:`args_similarity`)
-    same_data_similarity: float = 0.15  # [same_data_similarity] back to back, calls whose answers carry the
+    same_data_similarity: float = 0.05  # [same_data_similarity] back to back, calls whose answers carry the
     # same non-empty data (same ids and values) need only this much in common: asked again, told the same
 
     @classmethod
