@@ -53,6 +53,16 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
+def _check_paths(paths: tuple[str, ...]) -> None:
+    """Fail on a path that names nothing before the archive is opened (no empty archive left behind)."""
+    from tracemine.ingest.sources import SourceError, check_paths
+
+    try:
+        check_paths(paths)
+    except SourceError as exc:
+        _fail(str(exc))
+
+
 def _redactor(ctx: click.Context) -> Any:
     """The configured :class:`~tracemine.summarise.redact.Redactor` (the ``redact`` section)."""
     from tracemine.summarise.redact import Redactor
@@ -152,6 +162,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
     settings = _settings(ctx).ingest
     if workers is not None:
         settings = settings.model_copy(update={"workers": max(workers, 0)})
+    _check_paths(paths)
     console = _console()
     try:
         with _open_store(db) as store, Progress(
@@ -226,6 +237,7 @@ def mine(
 
     if not paths and not Path(db).exists():
         _fail(f"no archive at {db}: give trace files to read, or run `{command('ingest', 'PATH', db=db)}` first")
+    _check_paths(paths)
     if ray_address and backend != "ray":
         _fail("--ray-address needs --backend ray")
     try:
@@ -466,6 +478,7 @@ def detect(
         _fail(str(exc.args[0]))
     if not paths and not Path(db).exists():
         _fail(f"no archive at {db}: give trace files to read, or run `{command('ingest', 'PATH', db=db)}` first")
+    _check_paths(paths)
     console = _console()
     with _open_store(db) as store:
         if paths:

@@ -22,6 +22,12 @@ class IngestSettings(BaseModel):
     parallel_min_bytes: int = Field(16 * 1024 * 1024, ge=0)
     max_field_chars: int = Field(1_000_000, ge=1000)
     max_attr_chars: int = Field(8192, ge=100)
+    # bounds on decompressed input (tracemine.ingest.limits): one record (a JSON-lines line, a zip member)
+    # and one compressed or whole-read file (a JSON document); what is over goes to the quarantine
+    max_record_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
+    max_file_bytes: int = Field(2 * 1024 * 1024 * 1024, ge=1024 * 1024)
+    # spans timed more than this far after the ingest's start are quarantined (as are times before 2000)
+    future_tolerance_seconds: int = Field(86400, ge=0)
     # a trace whose root span has status error counts as a failure when nothing else gives its outcome
     # (off: errors are what detectors report, so outcome lift would be circular; tracemine.ingest.outcome)
     outcome_from_root_error: bool = False

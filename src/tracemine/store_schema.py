@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from tracemine.ingest.limits import NestingError, is_too_deep
 from tracemine.model import Span, SpanKind, Status, StatusSource
 
 SCHEMA_VERSION = 1
@@ -126,7 +127,9 @@ def _dump(value: Any) -> str | None:
         return None
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
+    except TypeError as exc:
+        if is_too_deep(exc):  # the span is rejected, with the reason, rather than stored as a repr
+            raise NestingError(str(exc)) from None
         return orjson.dumps(repr(value)).decode()
 
 

@@ -47,7 +47,7 @@ def parse_instant(text: str) -> int:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raw += "T00:00:00Z"
     value = to_ns(raw)
-    if value is None:
+    if value is None or value <= 0:  # to_ns returns impossible times (negative, tiny) for ingest to reject
         raise WindowError(f"cannot read time {text!r}: use ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z")
     return value
 

@@ -30,6 +30,8 @@ class ReadContext:
     file: str
     reject_fn: RejectFn
     counters: dict[str, int] = field(default_factory=dict)
+    # longest record a reader may load whole (a zip member, say): ingest.max_record_bytes
+    max_record_bytes: int = 64 * 1024 * 1024
 
     def reject(self, locator: str, reason: str, excerpt: Any = None) -> None:
         """Quarantine one record: it is counted and listed with file, locator and reason. The reason and

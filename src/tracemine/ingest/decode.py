@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from tracemine.ingest.limits import NestingError, is_too_deep
+
 MAX_LITERAL_EVAL_CHARS = 200_000
 MAX_DEPTH = 4
 
@@ -64,7 +66,9 @@ def as_text(value: Any) -> str | None:
         return bytes(value).decode("utf-8", errors="replace")
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
+    except TypeError as exc:
+        if is_too_deep(exc):
+            raise NestingError(str(exc)) from None
         return str(value)
 
 
@@ -74,7 +78,9 @@ def as_json_text(value: Any) -> str | None:
         return None
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
+    except TypeError as exc:
+        if is_too_deep(exc):
+            raise NestingError(str(exc)) from None
         return orjson.dumps(str(value)).decode()
 
 

@@ -8,6 +8,8 @@ archive as it arrives, with at most ``workers + 1`` tasks in flight, and finishe
 (see :class:`tracemine.store.Store` for how an interrupted ingest is undone).
 Python's cyclic garbage collector is paused while a task builds spans: spans hold no cycles, and its
 full scans of millions of young objects cost a third of the parse time.
+Reader processes die with the ingest process (:mod:`tracemine.ingest.workers`). Spans with impossible
+times (before 2000, or beyond ``future_tolerance_seconds`` after the ingest started) are quarantined.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from tracemine.config import IngestSettings
 from tracemine.ingest.base import EXCERPT_CHARS
 from tracemine.ingest.decode import as_json_text
 from tracemine.ingest.fast import fast_path
+from tracemine.ingest.limits import MIN_TIME_NS, ReadLimits, depth_reason, is_too_deep, time_problem
 from tracemine.ingest.outcome import RootOutcome, derived_trace_rows, root_outcome
 from tracemine.ingest.read import read_file
 from tracemine.ingest.sources import expand_paths, fingerprint
 from tracemine.ingest.tasks import Task, plan_tasks
+from tracemine.ingest.workers import die_with_parent
 from tracemine.model import Span, TraceInfo
 from tracemine.store import QuarantineRecord, Store
 from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
@@ -96,7 +100,17 @@ def run_task(
 
     batch = SpanBatch(ingest_id, fallback_time_ns, settings.max_field_chars, settings.max_attr_chars)
     fast = fast_path(batch)
-    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line, fast)
+    reader = read_file(Path(task.path), reject, task.byte_range, task.first_line, fast,
+                       ReadLimits.from_settings(settings))
+    now = max(fallback_time_ns, time.time_ns())  # the ingest's start, or this clock if that is behind
+    earliest, latest = MIN_TIME_NS, now + settings.future_tolerance_seconds * 1_000_000_000
+
+    def impossible(start: int | None, end: int | None, fmt: str | None, locator: str | None, name: Any) -> None:
+        """Quarantine a span whose times are impossible (never stored at another time)."""
+        reject(task.path, locator or "span", time_problem(start, end, latest) or "impossible time", str(name))
+        if fmt and reader.formats.get(fmt, 0) > 0:
+            reader.formats[fmt] -= 1
+
     roots: list[RootOutcome] = []
     fast_roots = fast.rows.pending_roots if fast is not None else {}
     tables: list[pa.Table] = []
@@ -121,6 +135,12 @@ def run_task(
     try:
         for record in reader:
             if type(record) is tuple:  # a row from the fast path
+                start, end = record[5], record[6]
+                if ((start is not None and not earliest <= start <= latest)
+                        or (end is not None and not earliest <= end <= latest)):
+                    fast_roots.pop(id(record), None)
+                    impossible(start, end, record[-4], record[-2], record[3])
+                    continue
                 if record[2] is None and fast_roots:  # a root span: as for Span records below
                     found = fast_roots.pop(id(record), None)
                     if found is not None:
@@ -132,21 +152,37 @@ def run_task(
                     flush()
                     pending = 0
             elif isinstance(record, Span):
+                source = record.source
+                start, end = record.start_ns, record.end_ns
+                if ((start is not None and not earliest <= start <= latest)
+                        or (end is not None and not earliest <= end <= latest)):
+                    impossible(start, end, source.format if source else None, source.locator if source else None,
+                               record.name)
+                    continue
+                try:
+                    add(record)
+                except Exception as exc:  # e.g. values nested too deeply to store: this span, not the file
+                    values = (record.attributes, record.events, record.resource)
+                    reject(task.path, source.locator if source else "span", _unstorable(exc, values), record.name)
+                    continue
                 if record.parent_span_id is None:  # what the trace's outcome may come from (ingest/outcome.py)
                     found = root_outcome(
                         record.trace_id, record.name, record.status.value, record.attributes,
-                        record.source.format if record.source else "", record.source.file if record.source else "",
+                        source.format if source else "", source.file if source else "",
                     )
                     if found is not None:
                         roots.append(found)
-                add(record)
                 spans += 1
                 pending += 1
                 if pending >= batch_spans:
                     flush()
                     pending = 0
             elif isinstance(record, TraceInfo):
-                traces.append(_trace_row(record, ingest_id))
+                try:
+                    traces.append(_trace_row(record, ingest_id))
+                except Exception as exc:
+                    reject(task.path, record.source.locator if record.source else "trace",
+                           _unstorable(exc, record.labels), record.trace_id)
     except Exception as exc:  # a reader bug must cost one file, not the run
         reject(task.path, "file", f"reading stopped: {type(exc).__name__}: {exc}", None)
     finally:
@@ -158,6 +194,13 @@ def run_task(
         task.path, tables, spill_files, traces, quarantine, dict(reader.formats), spans, reader.repaired, task.size,
         roots,
     )
+
+
+def _unstorable(exc: Exception, values: Any) -> str:
+    """Why a record could not be stored; ``values`` are what was being written (for the depth)."""
+    if is_too_deep(exc):
+        return depth_reason(values)
+    return f"record cannot be stored: {type(exc).__name__}: {exc}"
 
 
 def _to_arrow(batch: SpanBatch, reject: Callable[..., None], path: str) -> pa.Table:
@@ -201,7 +244,9 @@ def _results(
     # pyarrow imports pandas on its first conversion of Python values (~0.2 s of CPU); the archive's
     # process does that anyway, so doing it before the reader processes fork spares each of them the import
     pa.array([""], pa.string())
-    with ProcessPoolExecutor(max_workers=min(workers, len(first))) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(first)), initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[TaskResult]] = deque(
             pool.submit(run_task, task, settings, ingest_id, fallback_time_ns, spill_dir)
             for task in itertools.islice(tasks, workers + 1)
@@ -280,7 +325,9 @@ def ingest_paths(
     settings = settings or IngestSettings()
     started = time.perf_counter()
     report = IngestReport()
-    files = expand_paths(list(paths), report.ignored)
+    unreadable: list[tuple[Path, str]] = []
+    files = expand_paths(list(paths), report.ignored, unreadable)
+    report.quarantine.extend(QuarantineRecord(str(path), "file", redact(reason)) for path, reason in unreadable)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracemine-hash") as hasher:
         fresh, prints = _fresh_files(files, store, report, hasher)
         per_file: dict[str, dict[str, Any]] = {

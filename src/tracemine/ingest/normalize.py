@@ -192,24 +192,32 @@ def _parse_iso(text: str) -> int | None:
     return (base + sec - offset) * 1_000_000_000 + nanos
 
 
+_BEYOND = 2**63  # an infinite time: past any bound (ingest quarantines it), and not an int64
+
+
 def _scale_number(number: float | int) -> int | None:
-    """Guess the unit of an epoch number by magnitude (s, ms, µs, ns) and return nanoseconds."""
-    if number != number or number <= 0:  # NaN or non-positive
+    """Guess the unit of an epoch number by magnitude (s, ms, µs, ns) and return nanoseconds.
+
+    Zero (OTLP's "unset") and NaN are ``None``. A negative number, or one too small to be an epoch time
+    in any unit, is returned (as nanoseconds) rather than dropped, so ingest can quarantine the span
+    instead of timing it otherwise (:func:`tracemine.ingest.limits.time_problem`)."""
+    if number != number or number == 0:  # NaN or unset
         return None
     magnitude = abs(number)
     if magnitude >= 1e17:
-        return int(number)
+        return int(number) if magnitude < 1e30 else (_BEYOND if number > 0 else -_BEYOND)
     if magnitude >= 1e14:
         return int(number * 1_000)
     if magnitude >= 1e11:
         return int(number * 1_000_000)
     if magnitude >= 1e8:
         return round(number * 1_000_000_000)
-    return None
+    return int(number)
 
 
 def to_ns(value: Any) -> int | None:
-    """Parse a timestamp (ns/µs/ms/s number, numeric string, ISO-8601 text) to epoch nanoseconds."""
+    """Parse a timestamp (ns/µs/ms/s number, numeric string, ISO-8601 text) to epoch nanoseconds;
+    ``None`` when there is none (or it is not a time at all). Impossible values come back as they are."""
     if type(value) is str and value.isdigit():  # the common OTLP case, before the general checks
         return _scale_number(int(value))
     if value is None or isinstance(value, bool):

@@ -4,12 +4,18 @@ Formats are detected per parsed value, so a JSON-lines file may mix shapes line 
 reader claims is unwrapped once when it is a list or a ``{"spans": [...]}``-style wrapper, and its
 elements are detected one by one. Nothing here raises on bad input: every rejected record goes to
 ``ctx.reject`` with a locator (``line 12``, ``$.spans[3]``) and a reason.
+
+Input is bounded (:class:`tracemine.ingest.limits.ReadLimits`): a JSON-lines record longer than
+``max_record_bytes`` is skipped as it streams past (never held whole), and a compressed file is
+decompressed, and a JSON document or binary file read whole, up to ``max_file_bytes``. A record nested
+too deeply for the parser, the JSON writer or Python's recursion is rejected on its own; the records
+around it are read.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -20,7 +26,15 @@ import orjson
 
 from tracemine.ingest.base import EXCERPT_SOURCE, ReadContext, Reader, Record, RejectFn
 from tracemine.ingest.detect_format import detect, detect_binary
-from tracemine.ingest.sources import open_binary, read_head, stream_error
+from tracemine.ingest.limits import ReadLimits, depth_reason, is_too_deep, size_text
+from tracemine.ingest.sources import (
+    is_gzip,
+    open_binary,
+    open_regular,
+    read_head,
+    stream_error,
+    stream_limited,
+)
 from tracemine.model import Span
 
 # orjson turns integers beyond 64 bits into floats; ids written as 128-bit decimals need the stdlib parser
@@ -39,13 +53,15 @@ class FileReader:
         byte_range: tuple[int, int] | None = None,
         first_line: int = 1,
         fast: Any = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.path = path
+        self.limits = limits or ReadLimits()
         # tracemine.ingest.fast.FastPath (rows for regular OTLP / flat records) or None
         self.fast = fast
         self.byte_range = byte_range
         self.first_line = first_line
-        self.ctx = ReadContext(file=str(path), reject_fn=reject)
+        self.ctx = ReadContext(file=str(path), reject_fn=reject, max_record_bytes=self.limits.max_record_bytes)
         self.formats: Counter[str] = Counter()
         self.repaired = 0
         self._readers: dict[type[Reader], Reader] = {}
@@ -76,7 +92,7 @@ class FileReader:
         if layout == "lines":
             yield from self._read_lines()
         elif layout == "document":
-            yield from self._read_document()
+            yield from self._read_document(head)
         else:
             self.ctx.reject("file", "not a JSON trace file (no JSON found at the start)", head[:EXCERPT_SOURCE])
             return
@@ -87,45 +103,52 @@ class FileReader:
             try:
                 yield from self._checked(reader.finish(), reader.format, "end of file")
             except Exception as exc:
-                self.ctx.reject("end of file", f"{reader.format} reader failed: {type(exc).__name__}: {exc}")
+                self.ctx.reject("end of file", _failure(reader.format, exc))
 
     # -- modes -------------------------------------------------------------------------------------
 
-    def _read_binary(self, reader_cls: type[Any]) -> Iterator[Record]:
+    def _read_whole(self) -> bytes | None:
+        """The decompressed file, or ``None`` (rejected) when it cannot be read or is over ``max_file_bytes``."""
+        limit = self.limits.max_file_bytes
         try:
-            with open_binary(self.path) as fh:
+            if not is_gzip(self.path) and os.stat(self.path).st_size > limit:
+                self.ctx.reject("file", _too_big(limit))
+                return None
+            with open_binary(self.path, limit) as fh:
                 data = fh.read()
+                error, limited = stream_error(fh), stream_limited(fh)
         except (OSError, EOFError) as exc:
             self.ctx.reject("file", f"cannot read file: {exc}")
+            return None
+        if limited:
+            self.ctx.reject("file", _too_big(limit))
+            return None
+        if error:
+            self.ctx.reject("file", f"file ends early: {error}")
+        return data
+
+    def _read_binary(self, reader_cls: type[Any]) -> Iterator[Record]:
+        data = self._read_whole()
+        if data is None:
             return
         try:
             yield from self._checked(reader_cls().read(data, self.ctx), reader_cls.format, "file")
         except Exception as exc:
-            self.ctx.reject("file", f"{reader_cls.format} reader failed: {type(exc).__name__}: {exc}")
+            self.ctx.reject("file", _failure(reader_cls.format, exc))
 
     def _lines(self, fh: BinaryIO) -> Iterator[bytes]:
-        plain = isinstance(getattr(fh, "raw", None), io.FileIO)
         if self.byte_range is None:
-            yield from _split_blocks(fh, None) if plain else fh
+            yield from _split_blocks(fh, None, self.limits.max_record_bytes)
             return
         start, end = self.byte_range
         fh.seek(start)
-        if plain:
-            yield from _split_blocks(fh, end - start)
-            return
-        position = start
-        while position < end:
-            line = fh.readline()
-            if not line:
-                return
-            position += len(line)
-            yield line
+        yield from _split_blocks(fh, end - start, self.limits.max_record_bytes)
 
     def _sample(self) -> bytes:
         """The first 64 KB of what this reader reads (its byte range, or the decompressed file)."""
         if self.byte_range is None:
             return read_head(self.path)
-        with open(self.path, "rb") as fh:
+        with open_regular(self.path) as fh:
             fh.seek(self.byte_range[0])
             return fh.read(min(65536, self.byte_range[1] - self.byte_range[0]))
 
@@ -134,10 +157,12 @@ class FileReader:
         try:
             self._exact_ints = bool(_BIG_INT.search(self._sample()))
             exact, loads, parse = self._exact_ints, orjson.loads, self._parse
-            with open_binary(self.path) as fh:
+            with open_binary(self.path, self.limits.max_file_bytes) as fh:
                 for number, line in enumerate(self._lines(fh), start=self.first_line):
                     stripped = line.strip()
                     if not stripped:
+                        if type(line) is _TooLong:  # checked here, where only blank lines come: free per line
+                            self.ctx.reject(f"line {number}", line.reason(self.limits.max_record_bytes), line.head)
                         continue
                     locator = f"line {number}"
                     if exact:
@@ -148,23 +173,26 @@ class FileReader:
                         except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError):  # _parse repeats the parse and handles the error
                             obj = parse(stripped, locator)
                     if obj is not None:
-                        yield from self._consume(obj, locator, 0)
+                        try:
+                            yield from self._consume(obj, locator, 0)
+                        except Exception as exc:  # costs this record, not the rest of the file
+                            self.ctx.reject(locator, _failure("record", exc))
                 error = stream_error(fh)
                 if error:
-                    self.ctx.reject(f"line {number + 1}", f"file ends early: {error}")
+                    reason = error if stream_limited(fh) else f"file ends early: {error}"
+                    self.ctx.reject(f"line {number + 1}", reason)
         except (EOFError, OSError) as exc:
             self.ctx.reject(f"line {number + 1}", f"file ends early: {exc}")
 
-    def _read_document(self) -> Iterator[Record]:
-        try:
-            with open_binary(self.path) as fh:
-                data = fh.read()
-                error = stream_error(fh)
-        except (EOFError, OSError) as exc:
-            self.ctx.reject("file", f"file ends early (compressed stream truncated): {exc}")
+    def _read_document(self, head: bytes) -> Iterator[Record]:
+        if _first_line_unfinished(head) and self._over_file_limit():
+            # one line longer than the sample: JSON-lines with a long first record, or a one-line
+            # document; read as lines, each bounded by max_record_bytes, instead of whole
+            yield from self._read_lines()
             return
-        if error:
-            self.ctx.reject("file", f"file ends early: {error}")
+        data = self._read_whole()
+        if data is None:
+            return
         obj = self._parse(data, "document", quiet=True)
         if obj is None:
             if b"\n" in data.strip() and _any_line_is_json(data):
@@ -172,9 +200,19 @@ class FileReader:
                 return
             self.ctx.reject("document", _json_error(data), data[:EXCERPT_SOURCE])
             return
-        yield from self._consume(obj, "$", 0)
+        try:
+            yield from self._consume(obj, "$", 0)
+        except Exception as exc:
+            self.ctx.reject("$", _failure("document", exc))
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _over_file_limit(self) -> bool:
+        """A plain file too big to read whole (a compressed one is cut at the limit as it is read)."""
+        try:
+            return not is_gzip(self.path) and os.stat(self.path).st_size > self.limits.max_file_bytes
+        except OSError:
+            return False
 
     def _parse(self, data: bytes, locator: str, quiet: bool = False) -> Any:
         try:
@@ -182,6 +220,10 @@ class FileReader:
                 return json.loads(data)
             return orjson.loads(data)
         except (orjson.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            if is_too_deep(exc):
+                if not quiet:
+                    self.ctx.reject(locator, depth_reason(), data[:EXCERPT_SOURCE].decode("utf-8", "replace"))
+                return None
             if "utf-8" in str(exc).lower():
                 try:
                     value = orjson.loads(data.decode("utf-8", errors="replace"))
@@ -214,14 +256,17 @@ class FileReader:
         try:
             yield from self._checked(reader.feed(obj, locator), reader.format, locator)
         except Exception as exc:
-            self.ctx.reject(locator, f"{reader.format} reader failed: {type(exc).__name__}: {exc}")
+            self.ctx.reject(locator, depth_reason(obj) if is_too_deep(exc) else _failure(reader.format, exc))
 
     def _unwrapped(self, obj: Any, locator: str, depth: int) -> Iterator[Record]:
         if depth < _MAX_UNWRAP_DEPTH:
             elements = _unwrap(obj, locator)
             if elements is not None:
                 for element_locator, element in elements:
-                    yield from self._consume(element, element_locator, depth + 1)
+                    try:
+                        yield from self._consume(element, element_locator, depth + 1)
+                    except Exception as exc:  # costs this element, not the others
+                        self.ctx.reject(element_locator, _failure("record", exc))
                 return
         self.ctx.reject(locator, _unrecognised(obj), _excerpt(obj))
 
@@ -248,28 +293,80 @@ class FileReader:
             yield record
 
 
-_BLOCK = 1 << 20
+_BLOCK = 1 << 20  # ingest.max_record_bytes is at least this, so a line inside one block is never too long
 
 
-def _split_blocks(fh: BinaryIO, size: int | None) -> Iterator[bytes]:
+class _TooLong(bytes):
+    """Stands (empty) for a line over the record limit in the stream of lines; keeps its size and start."""
+
+    size: int
+    head: str
+
+    def reason(self, limit: int) -> str:
+        return f"record of {size_text(self.size)} is over ingest.max_record_bytes ({size_text(limit)}): skipped"
+
+
+def _too_long(size: int, start: bytes) -> _TooLong:
+    marker = _TooLong()
+    marker.size = size
+    marker.head = start.decode("utf-8", "replace")
+    return marker
+
+
+def _split_blocks(fh: BinaryIO, size: int | None, max_line: int) -> Iterator[bytes]:
     """The lines (split at ``\\n``, as iterating the file does) of the next ``size`` bytes of ``fh`` (all
     of it when ``None``), read 1 MB at a time: several times cheaper than a ``readline`` per line. A last
-    line cut by ``size`` is read to its end, as ``readline`` would."""
-    carry = b""
+    line cut by ``size`` is read to its end, as ``readline`` would. A line longer than ``max_line`` is
+    not kept: a :class:`_TooLong` marker takes its place once it ends. A last line cut by a compressed
+    stream's size limit is dropped (the stream's error reports it)."""
+    parts: list[bytes] = []  # the unfinished line's pieces (dropped once it is over max_line)
+    length = 0  # its length so far
+    start = b""  # its first bytes, for the quarantine excerpt
     remaining = size
+
+    def add(piece: bytes) -> None:
+        nonlocal parts, length, start
+        if not length:
+            start = piece[:EXCERPT_SOURCE]
+        length += len(piece)
+        if length <= max_line:
+            parts.append(piece)
+        else:
+            parts = []
+
     while True:
         block = fh.read(_BLOCK if remaining is None else min(_BLOCK, remaining))
         if not block:
             break
         if remaining is not None:
             remaining -= len(block)
-        lines = (carry + block if carry else block).split(b"\n")
-        carry = lines.pop()
+        lines = block.split(b"\n")
+        if len(lines) == 1:  # no line ends in this block
+            add(block)
+            continue
+        if length:
+            add(lines[0])
+            lines[0] = b"".join(parts) if length <= max_line else _too_long(length, start)
+        tail = lines.pop()
         yield from lines
-    if carry and remaining is not None:
-        carry += fh.readline()
-    if carry:
-        yield carry
+        parts, length, start = [], 0, b""
+        if tail:
+            add(tail)
+    if length and remaining is not None:
+        while True:
+            more = fh.readline(_BLOCK)
+            if not more:
+                break
+            add(more)
+            if more.endswith(b"\n"):
+                break
+    if length and not stream_limited(fh):
+        yield b"".join(parts) if length <= max_line else _too_long(length, start)
+
+
+def _first_line_unfinished(head: bytes) -> bool:
+    """Whether the sample ends inside its first non-blank line (a line longer than the sample)."""
+    return len(head) >= 65536 and b"\n" not in head.lstrip()
 
 
 def _unwrap(obj: Any, locator: str) -> list[tuple[str, Any]] | None:
@@ -294,9 +391,24 @@ def _unrecognised(obj: Any) -> str:
 
 def _excerpt(obj: Any) -> str:
     try:
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()[:200]
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()[:EXCERPT_SOURCE]
     except TypeError:
-        return repr(obj)[:200]
+        try:
+            return repr(obj)[:EXCERPT_SOURCE]
+        except RecursionError:
+            return f"({type(obj).__name__} nested too deeply to show)"
+
+
+def _failure(fmt: str, exc: Exception) -> str:
+    """The quarantine reason for a reader (of format ``fmt``, or ``record``/``document``) that raised."""
+    if is_too_deep(exc):
+        return depth_reason()
+    what = f"reading the {fmt}" if fmt in ("record", "document") else f"{fmt} reader"
+    return f"{what} failed: {type(exc).__name__}: {exc}"
+
+
+def _too_big(limit: int) -> str:
+    return f"file not read: it is (or decompresses to) more than ingest.max_file_bytes ({size_text(limit)})"
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -325,8 +437,8 @@ def _layout(head: bytes) -> str:
         try:
             orjson.loads(stripped)
             return "lines"
-        except orjson.JSONDecodeError:
-            return "document"
+        except orjson.JSONDecodeError as exc:
+            return "lines" if is_too_deep(exc) else "document"
     return "other"
 
 
@@ -346,6 +458,8 @@ def _json_error(data: bytes) -> str:
     try:
         orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if is_too_deep(exc):
+            return depth_reason()
         reason = f"invalid JSON document: {exc}"
         if "end of data" in str(exc) or data.rstrip()[-1:] not in (b"}", b"]"):
             reason += " (file looks truncated)"
@@ -354,10 +468,15 @@ def _json_error(data: bytes) -> str:
 
 
 def read_file(
-    path: Path, reject: RejectFn, byte_range: tuple[int, int] | None = None, first_line: int = 1, fast: Any = None
+    path: Path,
+    reject: RejectFn,
+    byte_range: tuple[int, int] | None = None,
+    first_line: int = 1,
+    fast: Any = None,
+    limits: ReadLimits | None = None,
 ) -> FileReader:
     """A :class:`FileReader` for ``path`` (or a line-aligned byte range of it): iterate it for records.
 
     With ``fast`` (a :class:`tracemine.ingest.fast.FastPath`), regular OTLP and flat spans come as
-    archive rows (tuples) instead of ``Span`` objects."""
-    return FileReader(path, reject, byte_range, first_line, fast)
+    archive rows (tuples) instead of ``Span`` objects. ``limits`` bound what is read (defaults otherwise)."""
+    return FileReader(path, reject, byte_range, first_line, fast, limits)

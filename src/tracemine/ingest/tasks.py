@@ -18,6 +18,7 @@ from tracemine.ingest.detect_format import detect
 from tracemine.ingest.sources import is_gzip
 
 _COUNT_BLOCK = 1 << 22
+_LINE_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +46,28 @@ def count_newlines(path: Path, start: int, end: int) -> int:
     return lines
 
 
+def _line_end(path: Path, position: int) -> int:
+    """The offset just after the first newline at or after ``position`` (the file's end if none), found
+    1 MB at a time so a very long line is never held in memory."""
+    with open(path, "rb") as fh:
+        fh.seek(position)
+        while True:
+            block = fh.read(_LINE_BLOCK)
+            if not block:
+                return fh.tell()
+            found = block.find(b"\n")
+            if found >= 0:
+                return position + found + 1
+            position += len(block)
+
+
 def line_aligned_ranges(path: Path, chunk_bytes: int) -> Iterator[tuple[tuple[int, int], int]]:
     """``((start, end), first_line)`` ranges of about ``chunk_bytes`` ending on newlines, counted lazily."""
     size = path.stat().st_size
     start, line = 0, 1
     while start < size:
         target = min(start + chunk_bytes, size)
-        end = size
-        if target < size:
-            with open(path, "rb") as fh:
-                fh.seek(target)
-                fh.readline()
-                end = min(fh.tell(), size)
+        end = size if target >= size else min(_line_end(path, target), size)
         yield (start, end), line
         line += count_newlines(path, start, end)
         start = end

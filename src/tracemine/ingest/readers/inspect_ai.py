@@ -22,6 +22,7 @@ import orjson
 
 from tracemine.ingest.base import BinaryReader, ReadContext, Reader, Record
 from tracemine.ingest.decode import as_text
+from tracemine.ingest.limits import depth_reason, is_too_deep, size_text
 from tracemine.ingest.mappers import finish_span
 from tracemine.ingest.mappers.common import merge_tool_definitions, normalize_tool_definitions
 from tracemine.ingest.normalize import (
@@ -657,10 +658,17 @@ class InspectEvalZipReader(BinaryReader):
 
     @staticmethod
     def _load(archive: zipfile.ZipFile, member: str, ctx: ReadContext) -> Any:
+        limit = ctx.max_record_bytes
         try:
-            return orjson.loads(archive.read(member))
+            with archive.open(member) as fh:  # decompressed as read: a zip bomb stops at the limit
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                ctx.reject(member, f"zip member decompresses to more than ingest.max_record_bytes "
+                                   f"({size_text(limit)}): skipped")
+                return None
+            return orjson.loads(data)
         except (orjson.JSONDecodeError, zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError) as exc:
-            ctx.reject(member, f"unreadable zip member: {exc}")
+            ctx.reject(member, depth_reason() if is_too_deep(exc) else f"unreadable zip member: {exc}")
             return None
 
 
