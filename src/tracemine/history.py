@@ -154,8 +154,8 @@ def run_findings(store: Any, run_id: int | None = None, reported_only: bool = Fa
     if run_id is None:
         return []
     where = " AND (reported OR status = 'resolved')" if reported_only else ""
-    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} ORDER BY rank NULLS LAST",
-                             [run_id]).fetchall()
+    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} "
+                             "ORDER BY rank NULLS LAST, fingerprint", [run_id]).fetchall()
     return [from_dict(orjson.loads(r[0])) for r in rows]
 
 
