@@ -321,6 +321,9 @@ class Store:
     def _record_quarantine(self, ingest_id: int, quarantine: list[QuarantineRecord]) -> None:
         if not quarantine:
             return
+        # DuckDB refuses register() while a result is pending (a fetchone() leaves one, e.g. when no file
+        # was read and only unreadable paths were quarantined); any statement read to the end ends it
+        self.con.execute("SELECT 1").fetchall()
         self.con.register("quarantine_batch", pa.table({
             "ingest_id": [ingest_id] * len(quarantine),
             "file": [q.file for q in quarantine],
