@@ -63,6 +63,26 @@ def _check_paths(paths: tuple[str, ...]) -> None:
         _fail(str(exc))
 
 
+def _resolve_window(ctx: click.Context, store: Any, spec: Any) -> Any:
+    """``spec`` (a :class:`~tracemine.timewindow.WindowSpec`) resolved against the archive's window anchor:
+    its newest span not beyond now + ingest.future_tolerance_seconds; one warning when spans beyond that
+    were ignored. Raises :class:`~tracemine.timewindow.WindowError`."""
+    from tracemine.timewindow import find_anchor
+
+    anchor = find_anchor(store, _settings(ctx).ingest.future_tolerance_seconds)
+    resolved = spec.resolve(anchor)
+    if spec.uses_anchor:
+        _warn_anchor(anchor)
+    return resolved
+
+
+def _warn_anchor(anchor: Any) -> None:
+    """The anchor's warning on stderr, when it ignored spans (see :func:`tracemine.timewindow.find_anchor`)."""
+    text = anchor.warning() if anchor is not None else None
+    if text:
+        click.echo(f"Warning: {text}", err=True)
+
+
 def _redactor(ctx: click.Context) -> Any:
     """The configured :class:`~tracemine.summarise.redact.Redactor` (the ``redact`` section)."""
     from tracemine.summarise.redact import Redactor
@@ -290,6 +310,8 @@ def mine(
             from tracemine.report.terminal import print_ingest_report
 
             print_ingest_report(console, result.ingest, db, quiet=True)
+        if spec.uses_anchor:
+            _warn_anchor(result.anchor)
         if result.status == "empty":
             _empty_run(result, db)
         print_findings(console, result, details=details)
@@ -391,18 +413,23 @@ def prune(db: str, older_than: str, dry_run: bool, wait: float) -> None:
 @click.option("--quarantine", "show_quarantine", is_flag=True, help="List rejected records with file, line and reason.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows of quarantine to list (0 = all).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
 def stats(
-    db: str, window: str | None, since: str | None, until: str | None, show_quarantine: bool, limit: int, as_json: bool
+    ctx: click.Context, db: str, window: str | None, since: str | None, until: str | None, show_quarantine: bool,
+    limit: int, as_json: bool,
 ) -> None:
-    """Show what the archive holds: spans, traces, formats, time range, quarantined records."""
+    """Show what the archive holds: spans, traces, formats, time range, quarantined records, and the window
+    anchor (where --window ends without --until: the newest span not beyond now +
+    ingest.future_tolerance_seconds; spans timed beyond it are counted and ignored)."""
     from tracemine.report.terminal import print_quarantine, print_stats, stats_as_dict
-    from tracemine.timewindow import WindowError, WindowSpec
+    from tracemine.timewindow import WindowError, WindowSpec, find_anchor
 
     if not Path(db).exists():
         _fail(f"no archive at {db}: run `{command('ingest', 'PATH', db=db)}` first")
     with _open_store(db, read_only=True) as store:
+        anchor = find_anchor(store, _settings(ctx).ingest.future_tolerance_seconds)
         try:
-            resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+            resolved = WindowSpec(window, since, until).resolve(anchor)
         except WindowError as exc:
             _fail(str(exc))
             return
@@ -411,7 +438,8 @@ def stats(
     if as_json:
         import orjson
 
-        payload = stats_as_dict(archive, resolved)
+        _warn_anchor(anchor)
+        payload = stats_as_dict(archive, resolved, anchor)
         if show_quarantine:
             from tracemine.report.redacted import quarantine_record
 
@@ -419,7 +447,7 @@ def stats(
         click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return
     console = _console()
-    print_stats(console, archive, resolved, db)
+    print_stats(console, archive, resolved, db, anchor)
     if show_quarantine:
         print_quarantine(console, records, archive.quarantined)
 
@@ -484,7 +512,7 @@ def detect(
         if paths:
             _ingest_quietly(ctx, paths, store, console)
         try:
-            resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+            resolved = _resolve_window(ctx, store, WindowSpec(window, since, until))
         except WindowError as exc:
             _fail(str(exc))
             return
@@ -546,7 +574,7 @@ def cluster(
     with _open_store(db) as store:
         if window or since or until:
             try:
-                resolved = WindowSpec(window, since, until).resolve(store.newest_ns())
+                resolved = _resolve_window(ctx, store, WindowSpec(window, since, until))
             except WindowError as exc:
                 _fail(str(exc))
                 return
@@ -676,7 +704,9 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
               help="Folder (or filesystem URL, e.g. s3://bucket/prefix) for the Parquet partitions.")
 @click.option("--shards", type=click.IntRange(min=1), default=16, show_default=True,
               help="Trace shards (hash of the trace id): one trace's spans are always in one shard.")
-def export(db: str, window: str | None, since: str | None, until: str | None, parquet_dir: str, shards: int) -> None:
+@click.pass_context
+def export(ctx: click.Context, db: str, window: str | None, since: str | None, until: str | None, parquet_dir: str,
+           shards: int) -> None:
     """Write the archive (whole traces touching the window; all without one) as Parquet partitions by day
     and trace shard: DIR/spans/day=YYYY-MM-DD/shard=N/*.parquet and DIR/traces/shard=N/*.parquet.
 
@@ -692,7 +722,11 @@ def export(db: str, window: str | None, since: str | None, until: str | None, pa
     except WindowError as exc:
         _fail(str(exc))
     with _open_store(db, read_only=True) as store:
-        resolved = spec.resolve(store.newest_ns())
+        try:
+            resolved = _resolve_window(ctx, store, spec)
+        except WindowError as exc:
+            _fail(str(exc))
+            return
         try:
             report = export_parquet(store, parquet_dir, None if resolved.is_open else resolved, shards=shards)
         except (PartitionError, OSError) as exc:

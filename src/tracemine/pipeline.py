@@ -20,7 +20,7 @@ from typing import Any, overload
 from tracemine.config import Settings, load_settings
 from tracemine.model import Finding, Theme
 from tracemine.store import DEFAULT_DB, Store
-from tracemine.timewindow import Window, WindowSpec
+from tracemine.timewindow import Anchor, Window, WindowSpec, find_anchor
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, done, total)``; ``total`` is ``None`` while unknown."""
@@ -53,6 +53,9 @@ class MineResult(Sequence[Finding]):
     """``ok``, or ``empty``: the window held no traces or the input no trace record (``note`` says which);
     nothing was mined or written, and the run is left out of later comparisons (:mod:`tracemine.history`)."""
     note: str | None = None
+    anchor: Anchor | None = None
+    """Where ``--window`` ended without ``--until`` (:func:`tracemine.timewindow.find_anchor`): the newest span
+    not beyond now + ``ingest.future_tolerance_seconds``, and the spans beyond it that were ignored."""
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -130,7 +133,8 @@ def run_mine(
     engine = _start_backend(backend, extra.get("backend"))
     try:
         ingest_report = _ingest(run, paths, engine) if paths else None
-        resolved = (window or WindowSpec()).resolve(store.newest_ns())
+        anchor = find_anchor(store, settings.ingest.future_tolerance_seconds)
+        resolved = (window or WindowSpec()).resolve(anchor)
         archive = store.stats(resolved)
         empty = empty_reason(ingest_report, archive.traces, resolved)
         if empty is None:
@@ -148,7 +152,8 @@ def run_mine(
         return MineResult(findings=[], all_findings=[], context=ReportContext(
             since_ns=resolved.since_ns, until_ns=resolved.until_ns, archive=store.path, traces=archive.traces,
             spans=archive.spans), run_id=save_run(store, record, [], 0), window=resolved,
-            stats={"stages": run.stages}, ingest=ingest_report, status="empty", note=empty)
+            stats={"stages": run.stages, "anchor": anchor.as_dict()}, ingest=ingest_report, status="empty",
+            note=empty, anchor=anchor)
 
     started = time.perf_counter()
     run.progress("findings", 0, None)
@@ -192,7 +197,7 @@ def run_mine(
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
         "signals_outside_window": citations.outside_window,
         "clusters": clusters.stats if clusters is not None else {}, "summaries": summary_stats,
-        "llm_usage": llm_usage, "detector_errors": dict(detect.errors),
+        "llm_usage": llm_usage, "detector_errors": dict(detect.errors), "anchor": anchor.as_dict(),
     }
     record = RunRecord(
         since_ns=resolved.since_ns, until_ns=resolved.until_ns, traces=archive.traces, spans=archive.spans,
@@ -203,7 +208,7 @@ def run_mine(
     run_id = save_run(store, record, ranked + gone, len(reported))
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
                       outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone,
-                      themes=[t.theme for t in themes])
+                      themes=[t.theme for t in themes], anchor=anchor)
 
 
 def empty_reason(ingest: Any, window_traces: int, window: Window) -> str | None:

@@ -1,13 +1,18 @@
 """Time windows: ``--window 7d``, ``--since``, ``--until`` → a half-open ``[since, until)`` range in ns.
 
-Without ``--until`` a window ends at the newest span in the store (for a live archive that is about
-now; for an old archive it is "the last 7 days of data", which is what an investigation wants).
+Without ``--until`` a window ends at its *anchor*: the newest span in the store not beyond now +
+``ingest.future_tolerance_seconds`` (for a live archive that is about now; for an old archive it is "the
+last 7 days of data", which is what an investigation wants). Spans timed beyond that (a clock set years
+ahead, stored before the ingest limits existed or with a larger tolerance) are ignored by the anchor, with
+a warning (:func:`find_anchor`), so one of them cannot pull every window into the future.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from tracemine.ingest.normalize import to_ns
 
@@ -91,9 +96,15 @@ class WindowSpec:
         if self.until:
             parse_instant(self.until)
 
-    def resolve(self, newest_ns: int | None) -> Window:
-        """The concrete window; ``newest_ns`` (newest span time in the store) anchors ``--window``."""
+    @property
+    def uses_anchor(self) -> bool:
+        """Whether the window ends at the anchor (``--window`` without ``--until``)."""
+        return bool(self.window) and not self.until
+
+    def resolve(self, newest: int | Anchor | None) -> Window:
+        """The concrete window; ``newest`` (the :class:`Anchor`, or a span time) anchors ``--window``."""
         self.validate()
+        newest_ns = newest.ns if isinstance(newest, Anchor) else newest
         until = parse_instant(self.until) if self.until else None
         since = parse_instant(self.since) if self.since else None
         if self.window:
@@ -106,3 +117,49 @@ class WindowSpec:
         if since is not None and until is not None and since >= until:
             raise WindowError("the window is empty: --since must be before --until")
         return Window(since, until)
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where ``--window`` ends without ``--until``: ``ns``, the newest span time not beyond ``limit_ns``
+    (now + ``ingest.future_tolerance_seconds``; ``None`` for an empty archive), and the spans beyond it."""
+
+    ns: int | None
+    limit_ns: int
+    tolerance_seconds: int
+    ignored_spans: int = 0
+    ignored_traces: int = 0
+    ignored_newest_ns: int | None = None
+
+    def warning(self) -> str | None:
+        """One line on the spans the anchor ignored, or ``None`` when there are none."""
+        if not self.ignored_spans:
+            return None
+        from tracemine.ingest.limits import time_text
+
+        anchor = time_text(self.ns) if self.ns is not None else "none (no span is before it)"
+        return (f"window anchor: ignored {self.ignored_spans:,} span(s) of {self.ignored_traces:,} trace(s) timed "
+                f"after {time_text(self.limit_ns)} (now + ingest.future_tolerance_seconds = "
+                f"{self.tolerance_seconds:,}s), the newest at {time_text(self.ignored_newest_ns or 0)}; "
+                f"--window ends at the newest span before that: {anchor}")
+
+    def as_dict(self) -> dict[str, Any]:
+        from tracemine.ingest.limits import time_text
+
+        return {"ns": self.ns, "at": time_text(self.ns) if self.ns is not None else None, "limit_ns": self.limit_ns,
+                "tolerance_seconds": self.tolerance_seconds, "ignored_spans": self.ignored_spans,
+                "ignored_traces": self.ignored_traces, "ignored_newest_ns": self.ignored_newest_ns}
+
+
+def find_anchor(store: Any, tolerance_seconds: int, now_ns: int | None = None) -> Anchor:
+    """The :class:`Anchor` of ``store``'s spans: the newest ``time_ns`` not after ``now_ns`` (default: now)
+    + ``tolerance_seconds`` — the bound ingest quarantines beyond (:mod:`tracemine.ingest.limits`)."""
+    limit = (now_ns if now_ns is not None else time.time_ns()) + int(tolerance_seconds) * 1_000_000_000
+    rows = store.con.execute(
+        """SELECT max(time_ns) FILTER (WHERE time_ns <= $1), count(*) FILTER (WHERE time_ns > $1),
+                  count(DISTINCT trace_id) FILTER (WHERE time_ns > $1), max(time_ns) FROM spans""",
+        [limit],
+    ).fetchall()
+    newest, spans, traces, newest_all = rows[0] if rows else (None, 0, 0, None)
+    return Anchor(newest, limit, int(tolerance_seconds), int(spans or 0), int(traces or 0),
+                  newest_all if spans else None)

@@ -62,19 +62,23 @@ def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = Fa
             console.print(f"  [dim]{escape(safe_line(f'{record.file}:{record.locator}: {record.reason}'))}[/dim]")
 
 
-def stats_as_dict(stats: Any, window: Window) -> dict[str, Any]:
+def stats_as_dict(stats: Any, window: Window, anchor: Any = None) -> dict[str, Any]:
     data = asdict(stats) if is_dataclass(stats) else dict(stats)
     data["window"] = {"since_ns": window.since_ns, "until_ns": window.until_ns}
+    if anchor is not None:
+        data["anchor"] = anchor.as_dict()
     data["first"] = format_ns(stats.first_ns)
     data["last"] = format_ns(stats.last_ns)
     return data
 
 
-def print_stats(console: Console, stats: Any, window: Window, db: str) -> None:
+def print_stats(console: Console, stats: Any, window: Window, db: str, anchor: Any = None) -> None:
     table = Table(title=f"Archive {db}", show_header=False)
     table.add_column("what")
     table.add_column("value", overflow="fold")
     table.add_row("window", window.describe())
+    if anchor is not None:
+        table.add_row("window anchor", _anchor_text(anchor))
     table.add_row("spans", format_count(stats.spans))
     table.add_row("traces", format_count(stats.traces))
     table.add_row("error spans", format_count(stats.error_spans))
@@ -87,6 +91,17 @@ def print_stats(console: Console, stats: Any, window: Window, db: str) -> None:
         quarantined += " — " + ", ".join(f"{k} ({v:,})" for k, v in list(stats.quarantine_reasons.items())[:5])
     table.add_row("quarantined records", quarantined)
     console.print(table)
+
+
+def _anchor_text(anchor: Any) -> Text:
+    """Where --window ends without --until, and the future-dated spans it ignored (in yellow)."""
+    text = Text(format_ns(anchor.ns) if anchor.ns is not None else "none (no spans)")
+    text.append(" (newest span not after now + ingest.future_tolerance_seconds)", style="dim")
+    if anchor.ignored_spans:
+        text.append(f"; ignored {anchor.ignored_spans:,} span(s) of {anchor.ignored_traces:,} trace(s) timed after "
+                    f"{format_ns(anchor.limit_ns)}, the newest at {format_ns(anchor.ignored_newest_ns)}",
+                    style="yellow")
+    return text
 
 
 def print_quarantine(console: Console, records: list[Any], total: int) -> None:
