@@ -281,8 +281,7 @@ def print_findings(console: Console, result: Any, details: bool = False) -> None
     wide = width >= WIDE
     header = Text()
     header.append("tracemine", style="bold")
-    header.append(f" — {format_count(ctx.traces)} traces, {format_count(ctx.spans)} spans, "
-                  f"window {_window(ctx)}")
+    header.append(f" — {format_count(ctx.traces)} traces, {format_count(ctx.spans)} spans, {_window(ctx)}")
     _wrapped(console, header)
     if not findings:
         _wrapped(console, "No recurring failures found in this window.", style="green")
@@ -344,8 +343,9 @@ def print_findings(console: Console, result: Any, details: bool = False) -> None
         if top.exemplars:
             commands.append(command("show", top.exemplars[0].trace_id, db=ctx.archive))
         what = "#1 and a trace it cites" if top.exemplars else "#1"
-        ids_text = "any id above works" if wide else "the short ids above work too"
-        _hint(console, f"open {what} ({ids_text}{'' if details else '; mine --details shows all'}):", commands)
+        more_text = "" if details else "--details, or "
+        _hint(console, f"details: {more_text}open {what} ({'any id above works' if wide else 'short ids work too'}):",
+              commands)
 
 
 def _window(ctx: Any) -> str:

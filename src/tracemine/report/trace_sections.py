@@ -2,7 +2,8 @@
 HTML report can link a trace id to its own section), and each finding's cited spans grouped by trace.
 
 Both are read from the archive once, after ranking, for the reported findings only, and bounded: at most
-``limit`` traces get a section — every exemplar trace first (in rank order), then the other cited traces.
+``limit`` traces get a section — the findings' exemplar traces first (each finding's first, then each one's
+second …), then the other cited traces.
 """
 
 from __future__ import annotations
@@ -16,18 +17,22 @@ from rich.console import Console
 from tracemine.model import Finding
 from tracemine.summarise.redact import Redactor
 
-MAX_TRACE_SECTIONS = 100
-"""Traces shown in full in report.html (exemplars first); the others stay plain ids there."""
+MAX_TRACE_SECTIONS = 50
+"""Traces shown in full in report.html (exemplars first, round-robin over the findings); the others stay
+plain ids there (rendering one takes ~20 ms)."""
 SECTION_WIDTH = 140
 """Characters per line of a trace section (it is shown in a scrolling ``<pre>``)."""
 
 
 def section_order(findings: Sequence[Finding], limit: int = MAX_TRACE_SECTIONS) -> list[str]:
-    """The traces to show, at most ``limit``: the exemplars of every finding (rank order), then the rest."""
+    """The traces to show, at most ``limit``: every finding's first exemplar (rank order), then every
+    finding's second, and so on; then the other cited traces."""
     ordered: dict[str, None] = {}
-    for f in findings:
-        for ex in f.exemplars:
-            ordered.setdefault(ex.trace_id)
+    depth = max((len(f.exemplars) for f in findings), default=0)
+    for n in range(depth):
+        for f in findings:
+            if n < len(f.exemplars):
+                ordered.setdefault(f.exemplars[n].trace_id)
     for f in findings:
         for trace_id in f.trace_ids:
             ordered.setdefault(trace_id)
@@ -37,19 +42,35 @@ def section_order(findings: Sequence[Finding], limit: int = MAX_TRACE_SECTIONS) 
 def trace_sections(store: Any, findings: Sequence[Finding], redactor: Redactor,
                    limit: int = MAX_TRACE_SECTIONS) -> dict[str, str]:
     """``{trace_id: text}``: each selected trace rendered as ``tracemine show TRACE`` prints it (redacted,
-    plain text, :data:`SECTION_WIDTH` columns)."""
-    from tracemine.report.show import print_trace, trace_outcome, trace_signals
+    plain text, :data:`SECTION_WIDTH` columns), with the flags of the latest detection run — the run that
+    found these findings, whose window holds every trace they cite. Spans and signals are read in one
+    query each."""
+    from tracemine.report.show import print_trace, trace_outcome
+    from tracemine.store import row_to_span
 
+    ids = section_order(findings, limit)
+    if not ids:
+        return {}
+    spans: dict[str, list[Any]] = {}
+    rows = store.con.sql("SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?))", params=[ids])
+    for row in rows.to_arrow_table().to_pylist():
+        spans.setdefault(row["trace_id"], []).append(row_to_span(row))
+    detect_id = store.latest_detect_id()
+    flags: dict[str, list[Any]] = {}
+    if detect_id is not None:
+        wanted = set(ids)
+        for signal in store.signals(detect_id):
+            if signal.trace_id in wanted:
+                flags.setdefault(signal.trace_id, []).append(signal)
     out: dict[str, str] = {}
-    for trace_id in section_order(findings, limit):
-        spans = store.spans_of(trace_id)
-        if not spans:
+    for trace_id in ids:
+        if not spans.get(trace_id):
             continue
         buffer = io.StringIO()
         console = Console(file=buffer, width=SECTION_WIDTH, color_system=None, highlight=False, soft_wrap=True,
                           emoji=False, force_terminal=False)
-        detect_id, signals = trace_signals(store, trace_id)
-        print_trace(console, spans, signals, redactor, detect_id=detect_id, outcome=trace_outcome(store, trace_id))
+        print_trace(console, spans[trace_id], flags.get(trace_id, []), redactor, detect_id=detect_id,
+                    outcome=trace_outcome(store, trace_id))
         out[trace_id] = buffer.getvalue().rstrip() + "\n"
     return out
 
