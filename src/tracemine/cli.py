@@ -383,8 +383,9 @@ def diff(run_a: int, run_b: int, db: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Count what would be dropped, drop nothing.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for a run holding the archive.")
 def prune(db: str, older_than: str, dry_run: bool, wait: float) -> None:
-    """Drop spans older than --older-than (from now), keeping the run history and every trace cited by a
-    finding of a run within that period (and of the latest run), so recent findings stay verifiable."""
+    """Drop whole traces older than --older-than (from now), keeping the run history, every trace cited by
+    a finding of a run within that period (and of the latest run with findings) and the detection runs
+    `tracemine show` takes kept traces' flags from, so kept findings stay verifiable."""
     from tracemine.retention import prune as prune_store
     from tracemine.timewindow import WindowError, parse_duration
 
@@ -397,14 +398,7 @@ def prune(db: str, older_than: str, dry_run: bool, wait: float) -> None:
         _fail(f"no archive at {db}")
     with _open_store(db, wait=wait) as store:
         report = prune_store(store, age, dry_run=dry_run)
-    from tracemine.report.format import format_count, format_ns
-
-    verb = "would drop" if dry_run else "dropped"
-    click.echo(f"{verb} {format_count(report.spans_deleted)} span(s) older than {format_ns(report.cutoff_ns)}"
-               + ("" if dry_run else f" ({format_count(report.traces_deleted)} trace(s), "
-                  f"{report.detect_runs_deleted} old detection run(s))")
-               + f"; kept {format_count(report.spans_kept_for_citations)} older span(s) of "
-               f"{format_count(report.cited_traces)} trace(s) cited by recent findings; run history kept")
+    click.echo("\n".join(report.lines()))
 
 
 @main.command()
@@ -617,7 +611,9 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
     of either (at least 8 characters for traces). Trace text is redacted before it is printed.
     """
     from tracemine.report.show import (
+        citing_finding,
         find_trace,
+        missing_traces,
         print_candidates,
         print_finding,
         print_trace,
@@ -656,7 +652,19 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
                 _fail(f"{exc}; give more characters")
         if finding is not None:
             print_finding(console, finding, redactor, db=db)
+            gone = missing_traces(store, finding.trace_ids)
+            if gone:
+                console.print(f"{len(gone)} of its {len(finding.trace_ids)} cited trace(s) are no longer in the "
+                              "archive: `tracemine prune` dropped them (it keeps the traces cited by runs since its "
+                              "cutoff and by the latest run with findings)", style="dim")
             return
+        cited = citing_finding(store, ident.strip())
+    if cited is not None:
+        import shlex
+
+        where = "" if db == DEFAULT_DB else f" --db {shlex.quote(db)}"
+        _fail(f"trace {ident.strip()!r} is no longer in {db}: `tracemine prune` dropped it; finding {cited[0]} of "
+              f"mine run #{cited[1]} cites it (`tracemine show {cited[0]}{where}` prints the finding as stored)")
     _fail(f"no trace or finding matches {ident!r} in {db}")
 
 

@@ -81,9 +81,8 @@ def _has_tables(store: Any) -> bool:
 
 def _has_status(store: Any) -> bool:
     """Whether ``mine_runs`` has its ``status`` column (an archive written before it, opened read-only, has not)."""
-    row = store.con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mine_runs' "
-                            "AND column_name = 'status'").fetchone()
-    return bool(row and row[0])
+    return bool(store.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mine_runs' "
+                             "AND column_name = 'status'"))
 
 
 def _counted(store: Any) -> str:
@@ -103,7 +102,7 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
     ranks = [i + 1 if f.status != "resolved" else None for i, f in enumerate(findings)]
     con.execute("BEGIN TRANSACTION")
     try:
-        run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs").fetchone()[0])
+        run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs"))
         con.execute(
             f"INSERT INTO mine_runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
             [run_id, record.started_ns, time.time_ns(), record.since_ns, record.until_ns, record.traces,
@@ -141,8 +140,8 @@ def latest_run_id(store: Any) -> int | None:
     """The latest run that was not :data:`EMPTY` (``None`` when there is none)."""
     if not _has_tables(store):
         return None
-    row = store.con.execute(f"SELECT max(run_id) FROM mine_runs WHERE {_counted(store)}").fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+    latest = store.scalar(f"SELECT max(run_id) FROM mine_runs WHERE {_counted(store)}")
+    return int(latest) if latest is not None else None
 
 
 def run_findings(store: Any, run_id: int | None = None, reported_only: bool = False) -> list[Finding]:
@@ -166,9 +165,7 @@ def load_finding(store: Any, fingerprint: str) -> Finding | None:
 
     if not fingerprint or not _has_tables(store):
         return None
-    exact = store.con.execute(
-        "SELECT data FROM findings WHERE fingerprint = ? ORDER BY run_id DESC LIMIT 1", [fingerprint]
-    ).fetchone()
+    exact = store.one("SELECT data FROM findings WHERE fingerprint = ? ORDER BY run_id DESC LIMIT 1", [fingerprint])
     if exact:
         return from_dict(orjson.loads(exact[0]))
     prefixes = [fingerprint] if fingerprint.startswith("tm-") else [fingerprint, f"tm-{fingerprint}"]
@@ -289,8 +286,8 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
             continue
         last = marks[-1]
         if _absent_runs(runs, last.run_id) >= s.resolved_after_runs:
-            data = store.con.execute("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
-                                     [last.run_id, fingerprint]).fetchone()[0]
+            data = store.scalar("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
+                                [last.run_id, fingerprint])
             finding = from_dict(orjson.loads(data))
             finding.status = "resolved"
             resolved.append(finding)
@@ -314,9 +311,8 @@ def resolutions(store: Any, resolved: list[Finding]) -> list[Any]:
     started = dict(store.con.execute("SELECT run_id, started_ns FROM mine_runs").fetchall())
     notes = []
     for f in resolved:
-        row = store.con.execute("SELECT max(run_id) FROM findings WHERE fingerprint = ? AND status != 'resolved'",
-                                [f.fingerprint]).fetchone()
-        last = int(row[0])
+        last = int(store.scalar("SELECT max(run_id) FROM findings WHERE fingerprint = ? AND status != 'resolved'",
+                                [f.fingerprint]))
         notes.append(ResolvedNote(
             fingerprint=f.fingerprint, title=f.title, severity=f.severity, kinds=list(f.kinds),
             last_run=last, last_run_started_ns=started.get(last), last_seen_ns=f.last_seen_ns,
@@ -448,8 +444,7 @@ def diff_runs(store: Any, run_a: int, run_b: int) -> RunDiff:
     """Compare what two runs found by fingerprint, with what crossed the report cut told apart (see
     :class:`RunDiff`)."""
     for run_id in (run_a, run_b):
-        if not _has_tables(store) or not store.con.execute(
-                "SELECT 1 FROM mine_runs WHERE run_id = ?", [run_id]).fetchone():
+        if not _has_tables(store) or not store.one("SELECT 1 FROM mine_runs WHERE run_id = ?", [run_id]):
             raise LookupError(f"no run {run_id} in the archive (see `tracemine runs`)")
     a, ranks_a = _found(store, run_a)
     b, ranks_b = _found(store, run_b)

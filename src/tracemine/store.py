@@ -74,12 +74,32 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    # -- results -------------------------------------------------------------------------------------
+    # DuckDB keeps the result of execute() open until a fetch returns no more rows; while it is open,
+    # relational calls (sql(), register()) on the connection fail with "unfinished result". The archive's
+    # own queries therefore read their results whole (one(), fetchall()) and never use fetchone().
+
+    def one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of ``sql`` (``None`` when it has none), its result read whole and released."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first column of :meth:`one` (``None`` without a row)."""
+        row = self.one(sql, params)
+        return row[0] if row else None
+
+    def release(self) -> None:
+        """End a result someone else left unfinished (e.g. a ``fetchone()``), so the next relational
+        call on the connection does not fail; a no-op when there is none."""
+        self.con.complete()
+
     # -- schema --------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
         for statement in DDL + MIGRATIONS:
             self.con.execute(statement)
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
         if row is None:
             self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         elif int(row[0]) > SCHEMA_VERSION:
@@ -101,10 +121,9 @@ class Store:
     def begin_ingest(self, paths: list[str]) -> int:
         """Register an ingest; returns its id."""
         if self._threads_before is None:
-            self._threads_before = str(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+            self._threads_before = str(self.scalar("SELECT current_setting('threads')"))
             self.con.execute(f"SET threads = {self.INGEST_THREADS}")
-        row = self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()
-        ingest_id = int(row[0]) if row else 1
+        ingest_id = int(self.scalar("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests") or 1)
         self.con.execute(
             "INSERT INTO ingests (ingest_id, started_ns, paths) VALUES (?, ?, ?)",
             [ingest_id, time.time_ns(), orjson.dumps(paths).decode()],
@@ -158,6 +177,7 @@ class Store:
 
     def insert_spans(self, table: pa.Table) -> None:
         """Append an Arrow batch of spans (columns as in :data:`SPAN_COLUMNS`)."""
+        self.release()
         if not self._in_batch_txn:
             self.con.execute("BEGIN TRANSACTION")
             self._in_batch_txn = True
@@ -180,6 +200,7 @@ class Store:
     def insert_traces(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        self.release()
         if not self._in_batch_txn:
             self.con.execute("BEGIN TRANSACTION")
             self._in_batch_txn = True
@@ -267,17 +288,17 @@ class Store:
         return int(inserted), int(read - inserted)
 
     def _count_spans(self, ingest_id: int) -> int:
-        return int(self.con.execute("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]).fetchone()[0])
+        return int(self.scalar("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]))
 
     def _drop_duplicates(self, ingest_id: int) -> None:
         """Delete this ingest's spans seen earlier in it or stored by an earlier ingest, and the same for
         trace records. Duplicates are rare, so they are counted with a hash aggregate before deleting."""
         con = self.con
-        within = con.execute(
+        within = self.scalar(
             """SELECT count(*) FROM (SELECT 1 FROM spans WHERE ingest_id = ?
                GROUP BY trace_id, span_id HAVING count(*) > 1)""",
             [ingest_id],
-        ).fetchone()[0]
+        )
         if within:
             con.execute(
                 """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
@@ -287,7 +308,7 @@ class Store:
                        WHERE rn > 1)""",
                 [ingest_id],
             )
-        if con.execute("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]).fetchone()[0]:
+        if self.scalar("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]):
             con.execute(
                 """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
                        SELECT s.rowid FROM spans s SEMI JOIN spans t
@@ -344,7 +365,7 @@ class Store:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            detect_id = con.execute("SELECT coalesce(max(detect_id), 0) + 1 FROM detect_runs").fetchone()[0]
+            detect_id = self.scalar("SELECT coalesce(max(detect_id), 0) + 1 FROM detect_runs")
             con.execute(
                 "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [detect_id, time.time_ns(), window.since_ns if window else None, window.until_ns if window else None,
@@ -382,8 +403,7 @@ class Store:
         return len(rows) == len(set(names))
 
     def latest_detect_id(self) -> int | None:
-        row = self.con.execute("SELECT max(detect_id) FROM detect_runs").fetchone()
-        return row[0] if row else None
+        return self.scalar("SELECT max(detect_id) FROM detect_runs")
 
     def signals(self, detect_id: int | None = None, trace_id: str | None = None) -> list[Signal]:
         """Signals of a detection run (the latest when ``detect_id`` is None), of one trace when given."""
@@ -401,33 +421,32 @@ class Store:
 
     def _has_columns(self, table: str, *columns: str) -> bool:
         """Whether ``table`` has every one of ``columns`` (an archive opened read-only is not migrated)."""
-        rows = self.con.execute(
+        found = self.scalar(
             "SELECT count(DISTINCT column_name) FROM information_schema.columns WHERE table_name = ? "
             "AND column_name IN (SELECT unnest(?))",
             [table, list(columns)],
-        ).fetchone()
-        return bool(rows) and rows[0] == len(set(columns))
+        )
+        return found == len(set(columns))
 
     # -- queries -------------------------------------------------------------------------------------
 
     def newest_ns(self) -> int | None:
-        row = self.con.execute("SELECT max(time_ns) FROM spans").fetchone()
-        return row[0] if row else None
+        return self.scalar("SELECT max(time_ns) FROM spans")
 
     def stats(self, window: Window | None = None) -> ArchiveStats:
         where, params = window_clause(window)
         con = self.con
-        spans, traces, first, last, errors = con.execute(
+        spans, traces, first, last, errors = self.one(
             f"""SELECT count(*), count(DISTINCT trace_id), min(coalesce(start_ns, time_ns)), max(time_ns),
                        count(*) FILTER (WHERE status = 'error') FROM spans {where}""",
             params,
-        ).fetchone()
+        ) or (0, 0, None, None, 0)
         formats = dict(
             con.execute(f"SELECT source_format, count(*) FROM spans {where} GROUP BY 1 ORDER BY 2 DESC", params).fetchall()
         )
         kinds = dict(con.execute(f"SELECT kind, count(*) FROM spans {where} GROUP BY 1 ORDER BY 2 DESC", params).fetchall())
-        files = con.execute("SELECT count(*) FROM files").fetchone()[0]
-        quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        files = self.scalar("SELECT count(*) FROM files")
+        quarantined = self.scalar("SELECT count(*) FROM quarantine")
         reasons = dict(
             con.execute(
                 "SELECT regexp_replace(reason, ':.*', ''), count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
@@ -456,6 +475,7 @@ class Store:
     def iter_traces(self, window: Window | None = None, batch_traces: int = 2000) -> Iterator[Trace]:
         """Whole traces touching ``window``, in trace-id order, fetched in bounded batches."""
         ids = self.trace_ids(window)
+        self.release()
         outcomes = dict(self.con.execute("SELECT trace_id, outcome FROM traces").fetchall())
         for start in range(0, len(ids), batch_traces):
             chunk = ids[start:start + batch_traces]
@@ -474,6 +494,7 @@ class Store:
                 yield Trace(current_id or "", current, _outcome(outcomes.get(current_id)))
 
     def spans_of(self, trace_id: str) -> list[Span]:
+        self.release()
         rows = self.con.sql("SELECT * FROM spans WHERE trace_id = ?", params=[trace_id]).to_arrow_table().to_pylist()
         return [row_to_span(r) for r in rows]
 

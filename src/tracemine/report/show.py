@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from rich.console import Console, Group
 from rich.text import Text
 from rich.tree import Tree
@@ -70,7 +71,7 @@ def find_trace(store: Any, ident: str) -> TraceLookup:
         return TraceLookup("none")
     con = store.con
     for candidate in dict.fromkeys((ident, ident.lower())):
-        if con.execute("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1", [candidate]).fetchone():
+        if store.one("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1", [candidate]):
             return TraceLookup("trace_id", candidate)
     rows = con.execute("SELECT DISTINCT trace_id FROM spans WHERE raw_trace_id = ? LIMIT 2", [ident]).fetchall()
     if len(rows) == 1:
@@ -119,20 +120,23 @@ def print_candidates(console: Console, ident: str, candidates: Sequence[TraceCan
         console.print(line)
 
 
+#: The detection run whose flags ``show`` prints for a trace: the latest whose window holds one of its spans
+#: (:mod:`tracemine.retention` keeps that run for every trace it keeps).
+COVERING_DETECT_RUN = """SELECT max(r.detect_id) FROM detect_runs r
+   WHERE EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = ?
+                 AND (r.since_ns IS NULL OR s.time_ns >= r.since_ns)
+                 AND (r.until_ns IS NULL OR s.time_ns < r.until_ns))"""
+
+
 def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
     """The signals of ``trace_id`` from the latest detection run whose window covered the trace (the
     latest run overall when none did), with that run's ``detect_id``; ``(None, [])`` without runs."""
     import duckdb
 
     try:
-        row = store.con.execute(
-            """SELECT max(r.detect_id) FROM detect_runs r
-               WHERE EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = ?
-                             AND (r.since_ns IS NULL OR s.time_ns >= r.since_ns)
-                             AND (r.until_ns IS NULL OR s.time_ns < r.until_ns))""",
-            [trace_id],
-        ).fetchone()
-        detect_id = row[0] if row and row[0] is not None else store.latest_detect_id()
+        detect_id = store.scalar(COVERING_DETECT_RUN, [trace_id])
+        if detect_id is None:
+            detect_id = store.latest_detect_id()
         if detect_id is None:
             return None, []
         return int(detect_id), store.signals(detect_id, trace_id)
@@ -140,9 +144,27 @@ def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
         return None, []
 
 
+def missing_traces(store: Any, trace_ids: Sequence[str]) -> list[str]:
+    """The ``trace_ids`` the archive no longer holds (a finding's citations dropped by ``tracemine prune``)."""
+    if not trace_ids:
+        return []
+    held = {r[0] for r in store.con.execute(
+        "SELECT DISTINCT trace_id FROM spans WHERE trace_id IN (SELECT unnest(?))", [list(trace_ids)]).fetchall()}
+    return [t for t in trace_ids if t not in held]
+
+
+def citing_finding(store: Any, trace_id: str) -> tuple[str, int] | None:
+    """``(fingerprint, run_id)`` of the newest stored finding that cites ``trace_id``; ``None`` when none does."""
+    if not trace_id or not store.has_tables("findings"):
+        return None
+    row = store.one("SELECT fingerprint, run_id FROM findings WHERE contains(data, ?) ORDER BY run_id DESC LIMIT 1",
+                    [orjson.dumps(trace_id).decode()])
+    return (row[0], int(row[1])) if row else None
+
+
 def trace_outcome(store: Any, trace_id: str) -> str | None:
     try:
-        row = store.con.execute("SELECT outcome FROM traces WHERE trace_id = ? LIMIT 1", [trace_id]).fetchone()
+        row = store.one("SELECT outcome FROM traces WHERE trace_id = ? LIMIT 1", [trace_id])
     except Exception:  # the outcome is decoration; an old archive may lack the table
         return None
     return row[0] if row and row[0] and row[0] != "unknown" else None
