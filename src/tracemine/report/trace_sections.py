@@ -52,6 +52,7 @@ def trace_sections(store: Any, findings: Sequence[Finding], redactor: Redactor,
     if not ids:
         return {}
     spans: dict[str, list[Any]] = {}
+    store.con.execute("SELECT 1").fetchall()  # ends an unfinished execute() result: DuckDB refuses sql() after one
     rows = store.con.sql("SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?))", params=[ids])
     for row in rows.to_arrow_table().to_pylist():
         spans.setdefault(row["trace_id"], []).append(row_to_span(row))
