@@ -124,10 +124,12 @@ def content_signature(call: ToolCall, scores: bool = True) -> str:
     rephrasings of one question that returned the same content (same ids, same values). ``scores=False``
     also masks fractional numbers (the relevance scores a reworded query changes)."""
     echoes = frozenset(_argument_strings(call.args, set()))
-    decoded = decode_value(call.result) if call.result is not None else None
+    if call.result is None or (scores and (not echoes or isinstance(call.result, str))):
+        return result_signature(call)
+    decoded = decode_value(call.result)
     if not scores and isinstance(decoded, str) and decoded.strip():
         return _text_signature(call, decoded, echoes)
-    if (not echoes and scores) or decoded is None or isinstance(decoded, str):
+    if decoded is None or isinstance(decoded, str):
         return result_signature(call)
     error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
     value = _echo_free(strip_volatile(decoded), echoes)
