@@ -170,14 +170,17 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | None, quiet: bool) -> None:
     """Read trace files (files, directories, globs; .gz too) into the archive.
 
-    Formats are detected per file and per JSON-lines record. Files already ingested (same content) are
+    Formats are detected per file and per JSON-lines record. Parquet partitions written by `tracemine
+    export --parquet` (a folder, files, globs or a filesystem URL) are read back as the rows they were
+    written from, as `tracemine mine DIR` reads them. Files already ingested (same content) are
     skipped, duplicate spans are stored once, and every rejected record is kept in the quarantine
     (see `tracemine stats --quarantine`).
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from tracemine.ingest.loader import ingest_paths
+    from tracemine.backends import LocalBackend
     from tracemine.ingest.sources import SourceError
+    from tracemine.pipeline import MineError
 
     settings = _settings(ctx).ingest
     if workers is not None:
@@ -194,8 +197,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = ingest_paths(list(paths), store, settings, progress)
-    except SourceError as exc:
+            report = LocalBackend().ingest(list(paths), store, settings, progress)
+    except (SourceError, MineError) as exc:
         _fail(str(exc))
         return
     from tracemine.report.terminal import print_ingest_report
@@ -447,14 +450,16 @@ def stats(
 
 
 def _ingest_quietly(ctx: click.Context, paths: tuple[str, ...], store: Any, console: Any) -> None:
-    """Ingest ``paths`` before another command runs on the archive (one summary line)."""
-    from tracemine.ingest.loader import ingest_paths
+    """Ingest ``paths`` before another command runs on the archive (one summary line), as `tracemine
+    ingest` does."""
+    from tracemine.backends import LocalBackend
     from tracemine.ingest.sources import SourceError
+    from tracemine.pipeline import MineError
     from tracemine.report.terminal import print_ingest_report
 
     try:
-        report = ingest_paths(list(paths), store, _settings(ctx).ingest)
-    except SourceError as exc:
+        report = LocalBackend().ingest(list(paths), store, _settings(ctx).ingest)
+    except (SourceError, MineError) as exc:
         _fail(str(exc))
         return
     print_ingest_report(console, report, store.path, quiet=True)
@@ -718,7 +723,8 @@ def export(ctx: click.Context, db: str, window: str | None, since: str | None, u
     """Write the archive (whole traces touching the window; all without one) as Parquet partitions by day
     and trace shard: DIR/spans/day=YYYY-MM-DD/shard=N/*.parquet and DIR/traces/shard=N/*.parquet.
 
-    The partitions are input for `tracemine mine DIR` and `tracemine mine s3://… --backend ray`."""
+    The partitions are input for `tracemine ingest DIR`, `tracemine mine DIR` and `tracemine mine s3://…
+    --backend ray` (read back as the same span rows)."""
     from tracemine.export import PartitionError, export_parquet
     from tracemine.timewindow import WindowError, WindowSpec
 

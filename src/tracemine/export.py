@@ -14,8 +14,10 @@ Reading: :func:`list_files` and :func:`read_table` accept local paths and URLs o
 pyarrow knows (``s3://``, ``gs://``, ``hdfs://``, ``file://``) or, when ``fsspec`` is installed, any
 fsspec protocol (``memory://``, ``az://`` with adlfs, ...). :func:`import_partitions` loads Parquet
 partitions into an archive as one ingest (file fingerprints make a re-import a no-op; duplicates are
-dropped as for any ingest); :func:`fetch_files` copies remote JSON-lines partitions to a local folder
-for the ordinary readers.
+dropped, and spans with impossible times quarantined, as for any ingest); it is how every ingest reads
+Parquet (``tracemine ingest DIR`` and ``tracemine mine DIR`` alike, through
+:func:`tracemine.ingest.loader.ingest_paths`), so an export reads back as the same span rows.
+:func:`fetch_files` copies remote JSON-lines partitions to a local folder for the ordinary readers.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from tracemine.timewindow import Window
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
+    from tracemine.config import IngestSettings
     from tracemine.ingest.loader import IngestReport
     from tracemine.store import Store
 
@@ -111,8 +114,13 @@ def list_files(location: str, suffixes: Sequence[str] | None = None) -> list[str
 
 
 def file_identity(location: str) -> tuple[str, int]:
-    """``(fingerprint, size)`` of one file: SHA-256 of its location, size and modification time (a
-    remote file is not read twice to be recognised; a changed file gets a new fingerprint)."""
+    """``(fingerprint, size)`` of one file. A local file: SHA-256 of its bytes, as for every ingested file
+    (the same partition is recognised wherever it was copied). A remote one: SHA-256 of its location,
+    size and modification time (not read twice to be recognised; a changed file gets a new fingerprint)."""
+    if "://" not in location:
+        from tracemine.ingest.sources import fingerprint
+
+        return fingerprint(location), Path(location).stat().st_size
     fs, path = filesystem(location)
     info = fs.get_file_info(path)
     size = int(info.size or 0)
@@ -159,17 +167,46 @@ def table_kind(table: pa.Table) -> str | None:
     return None
 
 
-def read_partition(location: str) -> tuple[str | None, pa.Table]:
-    """One partition file read and conformed to the archive's span or trace schema: ``(kind, table)``
-    (``(None, empty)`` for a Parquet file of something else). The stage function of a Parquet import,
-    run in-process by the local backend and as a Ray task by the Ray backend."""
-    table = read_table(location)
-    kind = table_kind(table)
-    if kind == "spans":
-        return kind, conform(table, SPAN_ARROW_SCHEMA)
-    if kind == "traces":
-        return kind, conform(table, TRACE_ARROW_SCHEMA)
-    return None, table.slice(0, 0)
+def read_partition(location: str) -> tuple[str | None, pa.Table | None, str | None]:
+    """One partition file read and conformed to the archive's span or trace schema: ``(kind, table,
+    None)``; ``(None, None, None)`` for a Parquet file of something else and ``(None, None, reason)`` for
+    one that cannot be read (never raises for bad input). The stage function of a Parquet import, run
+    in-process by the local backend and as a Ray task by the Ray backend."""
+    try:
+        table = read_table(location)
+        kind = table_kind(table)
+        if kind == "spans":
+            return kind, conform(table, SPAN_ARROW_SCHEMA), None
+        if kind == "traces":
+            return kind, conform(table, TRACE_ARROW_SCHEMA), None
+    except (PartitionError, pa.ArrowException, ValueError) as exc:
+        return None, None, f"unreadable Parquet file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return None, None, None
+
+
+def impossible_times(table: pa.Table, location: str, latest_ns: int) -> tuple[pa.Table, list[Any]]:
+    """``table`` without the spans whose times are impossible (before 2000, or after ``latest_ns``), and
+    their quarantine records (``row N`` of the file, 1-based) — the ingest limits of every other file
+    (:mod:`tracemine.ingest.limits`)."""
+    import pyarrow.compute as pc
+
+    from tracemine.ingest.limits import MIN_TIME_NS, time_problem
+    from tracemine.store import QuarantineRecord
+    from tracemine.summarise.redact import redact_cut
+
+    bad = None
+    for column in ("start_ns", "end_ns"):
+        values = table.column(column)
+        outside = pc.fill_null(pc.or_(pc.less(values, MIN_TIME_NS), pc.greater(values, latest_ns)), False)
+        bad = outside if bad is None else pc.or_(bad, outside)
+    if bad is None or not pc.any(bad).as_py():
+        return table, []
+    rows = pc.indices_nonzero(bad).to_pylist()
+    picked = table.take(rows).select(["start_ns", "end_ns", "name"]).to_pylist()
+    records = [QuarantineRecord(location, f"row {i + 1}", time_problem(r["start_ns"], r["end_ns"], latest_ns)
+                                or "impossible time", redact_cut(str(r["name"]), 300))
+               for i, r in zip(rows, picked, strict=True)]
+    return table.filter(pc.invert(bad)), records
 
 
 def import_partitions(
@@ -177,42 +214,55 @@ def import_partitions(
     locations: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
     reader: Callable[[Callable[[str], Any], list[str]], Iterable[Any]] = map,
+    settings: IngestSettings | None = None,
 ) -> IngestReport:
     """Load Parquet partition files into ``store`` as one ingest (spans and trace records; the files'
-    fingerprints recorded so the same files are skipped next time; duplicate spans dropped).
+    fingerprints recorded so the same files are skipped next time; duplicate spans dropped; spans with
+    impossible times and unreadable files quarantined, with file and row, under ``settings``' limits).
 
-    ``reader(read_partition, files)`` yields the files' ``(kind, table)`` in order: the builtin ``map``
-    in-process, or a parallel map (the Ray backend's)."""
+    ``reader(read_partition, files)`` yields the files' ``(kind, table, problem)`` in order: the builtin
+    ``map`` in-process, or a parallel map (the Ray backend's)."""
+    from tracemine.config import IngestSettings
     from tracemine.ingest.loader import IngestReport
+    from tracemine.store import QuarantineRecord
+    from tracemine.summarise.redact import redact
 
+    settings = settings or IngestSettings()
     started = time.perf_counter()
     report = IngestReport()
     identities = {loc: file_identity(loc) for loc in locations}
     known = store.known_fingerprints([fp for fp, _ in identities.values()])
     fresh = []
     for loc in locations:
-        if identities[loc][0] in known:
+        fp = identities[loc][0]
+        if fp in known:
             report.files_skipped += 1
             report.skipped.append(loc)
         else:
+            known.add(fp)  # a copy of it later in this import is skipped too
             fresh.append(loc)
     total = sum(identities[loc][1] for loc in fresh)
     ingest_id = store.begin_ingest(list(locations))
     report.ingest_id = ingest_id
+    latest = time.time_ns() + settings.future_tolerance_seconds * 1_000_000_000
     files = []
     try:
-        for loc, (kind, table) in zip(fresh, reader(read_partition, fresh), strict=True):
+        for loc, (kind, table, problem) in zip(fresh, reader(read_partition, fresh), strict=True):
             fp, size = identities[loc]
-            spans = 0
+            spans, rejected = 0, []
             if kind == "spans":
+                table, rejected = impossible_times(table, loc, latest)
                 store.insert_spans(conform(table, SPAN_ARROW_SCHEMA, ingest_id))
                 spans = table.num_rows
             elif kind == "traces":
                 store.insert_traces(conform(table, TRACE_ARROW_SCHEMA, ingest_id).to_pylist())
+            elif problem is not None:
+                rejected = [QuarantineRecord(loc, "file", redact(problem))]
             else:
                 report.ignored.append(Path(loc))
             files.append({"fingerprint": fp, "path": loc, "size": size, "formats": {"parquet": spans},
-                          "spans": spans, "rejected": 0})
+                          "spans": spans, "rejected": len(rejected)})
+            report.quarantine.extend(rejected)
             report.spans_read += spans
             report.bytes_read += size
             report.formats["parquet"] += spans
@@ -223,8 +273,9 @@ def import_partitions(
         raise
     report.files_read = len(fresh)
     report.files = files
+    report.rejected = len(report.quarantine)
     inserted, duplicates = store.commit_ingest(
-        ingest_id, files, [], {"files_read": report.files_read, "files_skipped": report.files_skipped})
+        ingest_id, files, report.quarantine, {"files_read": report.files_read, "files_skipped": report.files_skipped})
     report.spans_inserted, report.duplicate_spans = inserted, duplicates
     report.seconds = time.perf_counter() - started
     return report

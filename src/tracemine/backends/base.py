@@ -83,24 +83,22 @@ class Backend:
                progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Ingest ``paths``: trace files, folders and globs (the ordinary readers), Parquet partitions
         (``tracemine export --parquet`` output or any Parquet file of archive spans) and filesystem URLs
-        (``s3://bucket/day=…/``: Parquet read in place, JSON-lines copied to a temporary folder first)."""
-        from tracemine.export import fetch_files, import_partitions
+        (``s3://bucket/day=…/``: Parquet read in place, JSON-lines copied to a temporary folder first),
+        all through :func:`tracemine.ingest.loader.ingest_paths` as ``tracemine ingest`` reads them."""
+        from tracemine.export import fetch_files
 
         local, parquet, remote = plan_inputs(paths)
-        reports = []
         with tempfile.TemporaryDirectory(prefix="tracemine-fetch-") as tmp:
             readable = list(local) + [str(p) for p in fetch_files(remote, tmp)]
-            if readable or not parquet:
-                reports.append(self.ingest_files(readable, store, settings, progress))
-            if parquet:
-                reports.append(import_partitions(store, parquet, progress, reader=self.map))
-        return combine_reports(reports)
+            return self.ingest_files(readable, store, settings, progress, partitions=parquet)
 
     def ingest_files(self, paths: list[str], store: Store, settings: IngestSettings | None,
-                     progress: Callable[[int, int], None] | None) -> IngestReport:
+                     progress: Callable[[int, int], None] | None, partitions: Sequence[str] = ()) -> IngestReport:
+        """:func:`tracemine.ingest.loader.ingest_paths` of local ``paths`` (Parquet files among them
+        imported as tables) and of ``partitions`` (Parquet URLs), partition reads through :meth:`map`."""
         from tracemine.ingest.loader import ingest_paths
 
-        return ingest_paths(paths, store, settings, progress)
+        return ingest_paths(paths, store, settings, progress, partitions=partitions, map_partitions=self.map)
 
     def detect(self, store: Store, window: Window | None, names: list[str] | None = None,
                settings: dict[str, dict[str, Any]] | None = None, progress: DetectProgress | None = None,
@@ -216,9 +214,10 @@ def _detect_task(args: tuple[str, int, Any]) -> tuple[list[Any], DetectReport]:
 
 
 def plan_inputs(paths: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """``(paths for the readers, Parquet partition files, remote text files)`` from what the user gave."""
+    """``(local paths, remote Parquet partition files, remote text files)`` from what the user gave. Local
+    paths are classified by :func:`tracemine.ingest.loader.ingest_paths` (Parquet files among them are
+    imported as partitions, as ``tracemine ingest`` does); URLs are listed here."""
     from tracemine.export import TEXT_SUFFIXES, list_files
-    from tracemine.ingest.sources import expand_paths
 
     local: list[str] = []
     parquet: list[str] = []
@@ -232,32 +231,6 @@ def plan_inputs(paths: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
             parquet += [f for f in files if f.lower().endswith(".parquet")]
             remote += [f for f in files if f.lower().endswith(TEXT_SUFFIXES)]
             continue
-        path = Path(raw)
-        if path.is_file() and path.suffix.lower() == ".parquet":
-            parquet.append(str(path))
-        elif path.is_dir():
-            found = list_files(str(path), (".parquet",))
-            parquet += found
-            if not found or expand_paths([raw], []):
-                local.append(raw)
-        else:
-            local.append(raw)
+        local.append(raw)
     return local, parquet, remote
 
-
-def combine_reports(reports: list[IngestReport]) -> IngestReport:
-    """One report for several ingests (counts added)."""
-    if len(reports) == 1:
-        return reports[0]
-    from tracemine.ingest.loader import IngestReport
-
-    out = IngestReport()
-    for r in reports:
-        out.ingest_id = r.ingest_id
-        for name in ("files_read", "files_skipped", "spans_read", "spans_inserted", "duplicate_spans", "rejected",
-                     "repaired", "seconds", "bytes_read"):
-            setattr(out, name, getattr(out, name) + getattr(r, name))
-        out.formats.update(r.formats)
-        for name in ("files", "skipped", "ignored", "quarantine"):
-            getattr(out, name).extend(getattr(r, name))
-    return out

@@ -26,7 +26,7 @@ import os
 import tempfile
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -153,15 +153,17 @@ class RayBackend(Backend):
         return tempfile.mkdtemp(prefix=".tracemine-shards-", dir=self.staging)
 
     def ingest_files(self, paths: list[str], store: Store, settings: IngestSettings | None,
-                     progress: Callable[[int, int], None] | None) -> IngestReport:
-        """:func:`tracemine.ingest.loader.ingest_paths` with its file tasks run as Ray tasks."""
+                     progress: Callable[[int, int], None] | None, partitions: Sequence[str] = ()) -> IngestReport:
+        """:func:`tracemine.ingest.loader.ingest_paths` with its file tasks and Parquet partitions run as
+        Ray tasks."""
         from tracemine.ingest import loader
 
         def ray_results(tasks: Iterable[Any], total: int, settings: Any, ingest_id: int, fallback_time_ns: int,
                         spill_dir: str) -> Iterator[Any]:
             return self.map(_run_ingest_task, ((task, settings, ingest_id, fallback_time_ns) for task in tasks))
 
-        return loader.ingest_paths(paths, store, settings, progress, results=ray_results)
+        return loader.ingest_paths(paths, store, settings, progress, results=ray_results, partitions=partitions,
+                                   map_partitions=self.map)
 
     def embedder(self, embedder: Any) -> Any:
         return _RayEncoder(embedder, self)

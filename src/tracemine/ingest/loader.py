@@ -10,6 +10,7 @@ Python's cyclic garbage collector is paused while a task builds spans: spans hol
 full scans of millions of young objects cost a third of the parse time.
 Reader processes die with the ingest process (:mod:`tracemine.ingest.workers`). Spans with impossible
 times (before 2000, or beyond ``future_tolerance_seconds`` after the ingest started) are quarantined.
+Parquet files (archive partitions) are imported as tables by :func:`tracemine.export.import_partitions`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,17 +317,64 @@ def ingest_paths(
     settings: IngestSettings | None = None,
     progress: Callable[[int, int], None] | None = None,
     results: ResultsFn | None = None,
+    partitions: Sequence[str] = (),
+    map_partitions: Callable[[Callable[[str], Any], list[str]], Iterable[Any]] = map,
 ) -> IngestReport:
     """Ingest ``paths`` (files, directories, globs) into ``store``; already-seen files are skipped.
+
+    Trace files go to the readers; Parquet files (walked, globbed or named: archive partitions written by
+    ``tracemine export --parquet``), with ``partitions`` (further Parquet locations, e.g. URLs), are
+    imported as tables by :func:`tracemine.export.import_partitions` (through ``map_partitions``) as an
+    ingest of their own, so they read back as the rows they were written from. This is the one path of
+    ``tracemine ingest``, ``detect PATHS`` and ``mine PATHS`` (every backend).
 
     ``progress(done_bytes, total_bytes)`` is called as tasks finish; ``results`` runs the read tasks
     (:data:`ResultsFn`; local processes by default).
     """
     settings = settings or IngestSettings()
+    parquet: list[Path] = []
+    report = _ingest_files(paths, store, settings, progress, results, parquet)
+    located = [str(p) for p in parquet] + list(partitions)
+    if not located:
+        return report
+    from tracemine.export import import_partitions
+
+    imported = import_partitions(store, located, progress, reader=map_partitions, settings=settings)
+    return combine_reports([report, imported])
+
+
+def combine_reports(reports: list[IngestReport]) -> IngestReport:
+    """One report for several ingests (counts added, lists joined; the last ingest's id)."""
+    if len(reports) == 1:
+        return reports[0]
+    out = IngestReport()
+    for r in reports:
+        out.ingest_id = r.ingest_id
+        for name in ("files_read", "files_skipped", "spans_read", "spans_inserted", "duplicate_spans", "rejected",
+                     "repaired", "seconds", "bytes_read"):
+            setattr(out, name, getattr(out, name) + getattr(r, name))
+        out.formats.update(r.formats)
+        for name in ("files", "skipped", "ignored", "quarantine"):
+            getattr(out, name).extend(getattr(r, name))
+    return out
+
+
+def _ingest_files(
+    paths: list[str] | tuple[str, ...],
+    store: Store,
+    settings: IngestSettings,
+    progress: Callable[[int, int], None] | None,
+    results: ResultsFn | None,
+    parquet: list[Path],
+) -> IngestReport:
+    """Read the trace files of ``paths`` into ``store`` as one ingest; Parquet files found go to
+    ``parquet``. When ``paths`` hold Parquet files and nothing to read or reject, no ingest is recorded."""
     started = time.perf_counter()
     report = IngestReport()
     unreadable: list[tuple[Path, str]] = []
-    files = expand_paths(list(paths), report.ignored, unreadable)
+    files = expand_paths(list(paths), report.ignored, unreadable, parquet)
+    if parquet and not files and not unreadable:
+        return report
     report.quarantine.extend(QuarantineRecord(str(path), "file", redact(reason)) for path, reason in unreadable)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracemine-hash") as hasher:
         fresh, prints = _fresh_files(files, store, report, hasher)

@@ -21,7 +21,9 @@ from typing import BinaryIO
 from tracemine.ingest.limits import size_text
 
 GZIP_MAGIC = b"\x1f\x8b"
-SKIP_SUFFIXES = {".duckdb", ".wal", ".pyc", ".lock", ".parquet", ".png", ".jpg", ".md", ".html", ".yaml", ".yml"}
+PARQUET_SUFFIX = ".parquet"
+"""Parquet files are archive partitions (``tracemine export --parquet``), imported as tables, not read as traces."""
+SKIP_SUFFIXES = {".duckdb", ".wal", ".pyc", ".lock", PARQUET_SUFFIX, ".png", ".jpg", ".md", ".html", ".yaml", ".yml"}
 SKIP_NAMES = {"labels.jsonl"}
 
 
@@ -36,8 +38,11 @@ def _is_glob(raw: str) -> bool:
 def check_paths(paths: list[str] | tuple[str, ...]) -> None:
     """Raise :class:`SourceError` for the first path that names nothing (checked before the archive is
     opened, so a typo leaves no archive file behind). Special files and dangling symlinks exist: they
-    are reported when read (:func:`expand_paths`)."""
+    are reported when read (:func:`expand_paths`). A filesystem URL (``s3://…``) must name something."""
     for raw in paths:
+        if "://" in raw:
+            _check_url(raw)
+            continue
         if os.path.lexists(raw):
             continue
         if _is_glob(raw):
@@ -45,6 +50,21 @@ def check_paths(paths: list[str] | tuple[str, ...]) -> None:
                 raise SourceError(f"no files match {raw!r}")
             continue
         raise SourceError(f"no such file or directory: {raw!r}")
+
+
+def _check_url(location: str) -> None:
+    """:class:`SourceError` when the filesystem URL ``location`` cannot be opened or names nothing."""
+    import pyarrow.fs as pafs
+
+    from tracemine.export import PartitionError, filesystem
+
+    try:
+        fs, path = filesystem(location)
+        missing = fs.get_file_info(path).type == pafs.FileType.NotFound
+    except (PartitionError, OSError) as exc:
+        raise SourceError(str(exc)) from exc
+    if missing:
+        raise SourceError(f"no such file or directory: {location!r}")
 
 
 def not_regular(path: Path | str) -> str | None:
@@ -68,10 +88,16 @@ def not_regular(path: Path | str) -> str | None:
     return f"not a regular file: {kind}{via}; skipped, never opened"
 
 
+def is_parquet(path: Path | str) -> bool:
+    """Whether ``path`` names a Parquet file (by its suffix, as ``tracemine export`` writes them)."""
+    return str(path).lower().endswith(PARQUET_SUFFIX)
+
+
 def expand_paths(
     paths: list[str] | tuple[str, ...],
     ignored: list[Path] | None = None,
     unreadable: list[tuple[Path, str]] | None = None,
+    partitions: list[Path] | None = None,
 ) -> list[Path]:
     """Regular files named by ``paths``: files as given, directories recursively (following symlinks,
     each directory once), glob patterns expanded.
@@ -79,7 +105,8 @@ def expand_paths(
     Directory walks skip hidden entries, the store's own files and known non-trace files
     (``labels.jsonl`` ground truth, images, reports), appending them to ``ignored``; explicitly
     named files are always read. Paths that are not regular files (dangling symlinks, FIFOs, sockets,
-    devices) go to ``unreadable`` with the reason, wherever they were found.
+    devices) go to ``unreadable`` with the reason, wherever they were found. With ``partitions``, Parquet
+    files (walked, globbed or named) go there instead, for :func:`tracemine.export.import_partitions`.
     """
     ignored = ignored if ignored is not None else []
     unreadable = unreadable if unreadable is not None else []
@@ -94,12 +121,12 @@ def expand_paths(
         resolved = path.resolve()
         if resolved not in seen:
             seen.add(resolved)
-            found.append(path)
+            (partitions if partitions is not None and is_parquet(path) else found).append(path)
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for file in _walk(path, ignored):
+            for file in _walk(path, ignored, partitions is not None):
                 add(file)
         elif os.path.lexists(path):  # a file, or a special file or dangling symlink add() reports
             add(path)
@@ -110,7 +137,7 @@ def expand_paths(
             for match in matches:
                 match_path = Path(match)
                 if match_path.is_dir():
-                    for file in _walk(match_path, ignored):
+                    for file in _walk(match_path, ignored, partitions is not None):
                         add(file)
                 else:
                     add(match_path)
@@ -119,7 +146,7 @@ def expand_paths(
     return found
 
 
-def _walk(root: Path, ignored: list[Path]) -> Iterator[Path]:
+def _walk(root: Path, ignored: list[Path], with_parquet: bool = False) -> Iterator[Path]:
     visited: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -131,7 +158,8 @@ def _walk(root: Path, ignored: list[Path]) -> Iterator[Path]:
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            if name in SKIP_NAMES or Path(name).suffix.lower() in SKIP_SUFFIXES:
+            if name in SKIP_NAMES or (Path(name).suffix.lower() in SKIP_SUFFIXES
+                                      and not (with_parquet and is_parquet(name))):
                 ignored.append(Path(dirpath) / name)
                 continue
             yield Path(dirpath) / name
