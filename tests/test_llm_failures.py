@@ -228,11 +228,11 @@ def test_a_blocked_call_is_abandoned_after_timeout_s() -> None:
     summariser = llm(hook, timeout_s=0.2, retries=0, max_consecutive_failures=2, deadline_s=None)
     try:
         (_summaries, stats), elapsed = run_bounded(
-            lambda: summarise_tree([brief(f"f{i}") for i in range(4)], summariser, Offline()), 20)
+            lambda: summarise_tree([brief(f"f{i}") for i in range(4)], summariser, Offline()), 60)
     finally:
         hook.release.set()
     assert hook.calls == 2 and stats.fallbacks == {"call failed": 2, "circuit open": 2}
-    assert elapsed < 4 and "LLMTimeout" in stats.errors[0]
+    assert elapsed < 12 and "LLMTimeout" in stats.errors[0]  # blocked for good without the timeout
 
 
 def test_the_deadline_bounds_the_whole_llm_stage(caplog: pytest.LogCaptureFixture) -> None:
@@ -241,10 +241,10 @@ def test_the_deadline_bounds_the_whole_llm_stage(caplog: pytest.LogCaptureFixtur
     try:
         with caplog.at_level(logging.WARNING):
             (summaries, stats), elapsed = run_bounded(
-                lambda: summarise_tree([brief(f"f{i}") for i in range(5)], summariser, Offline()), 20)
+                lambda: summarise_tree([brief(f"f{i}") for i in range(5)], summariser, Offline()), 60)
     finally:
         hook.release.set()
-    assert elapsed < 1 + 2.5  # the deadline plus slack for a loaded machine
+    assert elapsed < 1 + 12  # the deadline plus slack for a loaded machine (blocked for good without it)
     assert stats.fallbacks == {"deadline passed": 5} and stats.budget_reached == "deadline_s"
     assert all(s.summariser == "offline (fallback: deadline passed)" for s in summaries)
     assert sum("deadline passed" in r.getMessage() for r in caplog.records) == 1
@@ -256,8 +256,8 @@ def test_the_deadline_with_an_endpoint_that_never_answers() -> None:
         summariser = llm(model="openai/fake", api_base=server.url, timeout_s=600, deadline_s=1,
                          max_consecutive_failures=None)
         (_summaries, stats), elapsed = run_bounded(
-            lambda: summarise_tree([brief(f"f{i}") for i in range(3)], summariser, Offline()), 20)
-    assert elapsed < 1 + 2.5 and server.requests == 1 and stats.fallbacks == {"deadline passed": 3}
+            lambda: summarise_tree([brief(f"f{i}") for i in range(3)], summariser, Offline()), 60)
+    assert elapsed < 1 + 12 and server.requests == 1 and stats.fallbacks == {"deadline passed": 3}
 
 
 # --------------------------------------------------------------------------------- end to end: mine
@@ -324,4 +324,4 @@ def test_mine_with_an_endpoint_that_never_answers_ends_by_the_deadline(archive: 
         duckdb.connect(str(db)).close()
     with duckdb.connect(str(db), read_only=True) as con:
         stages = json.loads(con.execute("SELECT stages FROM mine_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0])
-    assert stages["summarise"] < deadline + 2.5
+    assert stages["summarise"] < deadline + 30  # a blocked call alone would take timeout_s (600 s)
