@@ -142,6 +142,8 @@ def test_printed_hints_work_when_pasted(in_tmp: dict, tmp_path: Path, monkeypatc
         assert shown.exit_code == 0, (args, shown.output)
         for inner in _pasted(shown.output, "tracemine show"):  # the finding's own hints too
             assert runner.invoke(main, inner).exit_code == 0, inner
+    unknown = runner.invoke(main, ["diff", "1", "99", "--db", str(mined["db"])])
+    assert unknown.exit_code == 2 and f"`tracemine runs --db {shlex.quote(str(mined['db']))}`" in unknown.output
     # a rejected record points to the quarantine of *this* archive
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"not": "a span"}\n')

@@ -374,8 +374,8 @@ def diff(run_a: int, run_b: int, db: str) -> None:
     with _open_store(db, read_only=True) as store:
         try:
             result = diff_runs(store, run_a, run_b)
-        except LookupError as exc:
-            _fail(str(exc.args[0]))
+        except LookupError as exc:  # a run it does not know: the hint names this archive
+            _fail(str(exc.args[0]).replace("`tracemine runs`", f"`{command('runs', db=db)}`"))
             return
     print_diff(_console(), result)
 
