@@ -370,7 +370,7 @@ def export_parquet(
         for d in (spans_dir, traces_dir):
             if d.exists():
                 shutil.rmtree(d)
-        report.spans = int(con.execute("SELECT count(*) FROM _tm_export").fetchone()[0])
+        report.spans = int(con.execute("SELECT count(*) FROM _tm_export").fetchall()[0][0])
         if report.spans:
             con.execute(
                 f"""COPY (SELECT {columns}{extra}{day}, {shard_sql(shards)} AS shard FROM _tm_export
@@ -379,7 +379,7 @@ def export_parquet(
                     COMPRESSION {compression})""")
             trace_cols = ", ".join(f.name for f in TRACE_ARROW_SCHEMA)
             report.traces = int(con.execute(
-                "SELECT count(*) FROM traces WHERE trace_id IN (SELECT DISTINCT trace_id FROM _tm_export)").fetchone()[0])
+                "SELECT count(*) FROM traces WHERE trace_id IN (SELECT DISTINCT trace_id FROM _tm_export)").fetchall()[0][0])
             if report.traces:
                 con.execute(
                     f"""COPY (SELECT {trace_cols}, {shard_sql(shards)} AS shard FROM traces
@@ -390,7 +390,7 @@ def export_parquet(
                 f"SELECT DISTINCT {shard_sql(shards)} FROM _tm_export").fetchall())
             if by_day:
                 report.days = int(con.execute(
-                    "SELECT count(DISTINCT (coalesce(time_ns, 0) // 1000 // 86400000000)) FROM _tm_export").fetchone()[0])
+                    "SELECT count(DISTINCT (coalesce(time_ns, 0) // 1000 // 86400000000)) FROM _tm_export").fetchall()[0][0])
     finally:
         con.execute("DROP VIEW IF EXISTS _tm_export")
     report.files = sum(1 for _ in local_root.rglob("*.parquet"))

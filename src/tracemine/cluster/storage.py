@@ -42,7 +42,7 @@ def save_clusters(store: Any, result: ClusterResult, detect_id: int | None = Non
     nodes = list(result.nodes.values())
     con.execute("BEGIN TRANSACTION")
     try:
-        run_id = int(con.execute("SELECT coalesce(max(cluster_run_id), 0) + 1 FROM cluster_runs").fetchone()[0])
+        run_id = int(con.execute("SELECT coalesce(max(cluster_run_id), 0) + 1 FROM cluster_runs").fetchall()[0][0])
         con.execute(
             "INSERT INTO cluster_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, time.time_ns(), result.subject, detect_id, model, result.n_items, len(result.leaves),
@@ -85,11 +85,10 @@ def load_clusters(store: Any, cluster_run_id: int | None = None, subject: str = 
     if not store.has_tables("cluster_runs"):
         return None
     if cluster_run_id is None:
-        row = store.con.execute(
-            "SELECT result FROM cluster_runs WHERE subject = ? ORDER BY cluster_run_id DESC LIMIT 1", [subject]
-        ).fetchone()
+        row = store.one(
+            "SELECT result FROM cluster_runs WHERE subject = ? ORDER BY cluster_run_id DESC LIMIT 1", [subject])
     else:
-        row = store.con.execute("SELECT result FROM cluster_runs WHERE cluster_run_id = ?", [cluster_run_id]).fetchone()
+        row = store.one("SELECT result FROM cluster_runs WHERE cluster_run_id = ?", [cluster_run_id])
     if row is None:
         return None
     return ClusterResult.from_json(orjson.loads(row[0]))

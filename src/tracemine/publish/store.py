@@ -56,10 +56,10 @@ def _exists(store: Any) -> bool:
 def get_issue(store: Any, tracker: str, target: str, fingerprint: str) -> IssueRecord | None:
     if not _exists(store):
         return None
-    row = store.con.execute(
+    row = store.one(
         f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE tracker = ? AND target = ? AND fingerprint = ?",
         [tracker, target, fingerprint],
-    ).fetchone()
+    )
     return IssueRecord(*row) if row else None
 
 
