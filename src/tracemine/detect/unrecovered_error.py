@@ -12,7 +12,12 @@ itself ended in ERROR; a root in ERROR with no failing step is flagged on its ow
 is a failing unit only when no step inside it failed: otherwise its error is the step's, propagated.
 
 A read whose error says there is no such thing and names it (``order 'ORD-9' not found``) has answered
-(``not_found_is_answer``): reporting it, or asking the user, is what the agent should do.
+(``not_found_is_answer``): reporting it, or asking the user, is what the agent should do. A bare
+``404 Not Found`` names nothing (the endpoint may be wrong) and has answered only when a later model turn
+or the final answer tells the user nothing was found (``handled_miss_is_answer``).
+
+A call failing inside a cycle of tools (A → B → A → B …, :mod:`tracemine.detect.loop`) is the cycle's
+finding, not an unrecovered error; one call retried again and again until the run gave up stays one.
 
 A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
 how the OpenAI Agents SDK and many frameworks report a failed tool) counts as an error here when the
