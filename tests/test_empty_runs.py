@@ -101,3 +101,22 @@ def test_all_rejected_input_on_the_default_archive(tmp_path: Path, monkeypatch) 
     assert Path(DEFAULT_DB).exists()
     empty = tracemine.mine("bad.jsonl", db="api.duckdb")  # the Python API says so too
     assert empty.status == "empty" and len(empty) == 0 and "rejected" in (empty.note or "")
+
+
+def test_publishing_an_empty_run_says_it_was_empty(tmp_path: Path, fake: FakeTrackers, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    config = tmp_path / "publish.yaml"
+    config.write_text(yaml.safe_dump(settings(fake, min_severity="low")))
+    db = tmp_path / "h.duckdb"
+    with Store(db) as store:
+        found = [finding("tm-a", 10)]
+        assign_statuses(store, found)
+        save_run(store, RunRecord(None, None, 100, 1000, 10, None), found, 1)
+        save_run(store, RunRecord(None, None, 0, 0, 0, None, status="empty", note="no traces in the window"), [], 0)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(config), "publish", "--db", str(db), "--run", "2", "--dry-run"])
+    assert result.exit_code == 2
+    assert "mine run 2 was empty (no traces in the window)" in result.output and "latest run with findings is 1" \
+        in result.output
+    result = runner.invoke(main, ["--config", str(config), "publish", "--db", str(db), "--run", "7", "--dry-run"])
+    assert result.exit_code == 2 and "no mine run 7" in result.output

@@ -689,7 +689,7 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
 
     Exit codes: 0 done; 2 bad settings or options; 4 publishing failed for at least one finding.
     """
-    from tracemine.history import latest_run_id
+    from tracemine.history import EMPTY, latest_run_id, run_status
     from tracemine.publish import PublishConfigError, load_publish_settings, publish_run
 
     try:
@@ -703,8 +703,13 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
         latest = latest_run_id(store)
         if latest is None:
             _fail(f"no mine run in {db}: run `{command('mine', 'PATH', db=db)}` first")
-        if run_id is not None and run_id > latest:
+        stored = run_status(store, run_id) if run_id is not None else None
+        if run_id is not None and stored is None:
             _fail(f"no mine run {run_id} in {db} (the latest is {latest})")
+        if stored is not None and stored[0] == EMPTY:
+            why = f" ({stored[1]})" if stored[1] else ""
+            _fail(f"mine run {run_id} was empty{why}: it found nothing to publish; the latest run with "
+                  f"findings is {latest}")
         report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console)
     if not report.ok:
         sys.exit(EXIT_PUBLISH)

@@ -136,6 +136,15 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
     return run_id
 
 
+def run_status(store: Any, run_id: int) -> tuple[str, str | None] | None:
+    """``(status, note)`` of a stored run, ``None`` when there is no such run."""
+    if not _has_tables(store):
+        return None
+    columns = "coalesce(status, 'ok'), note" if _has_status(store) else "'ok', NULL"
+    row = store.one(f"SELECT {columns} FROM mine_runs WHERE run_id = ?", [run_id])
+    return (str(row[0]), row[1]) if row else None
+
+
 def latest_run_id(store: Any) -> int | None:
     """The latest run that was not :data:`EMPTY` (``None`` when there is none)."""
     if not _has_tables(store):
