@@ -24,24 +24,13 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
+from test_bad_input import T0, _span  # 2025-11-01; one flat OpenInference tool span
 from tracemine.cli import main
 from tracemine.ingest.limits import ReadLimits
 from tracemine.ingest.read import read_file
 from tracemine.store import Store
 
-T0 = 1_761_955_200_000_000_000  # 2025-11-01
 DEEP = "@@DEEP@@"
-
-
-def _span(i: int, **overrides) -> dict:
-    record = {
-        "trace_id": f"{i + 1:032x}", "span_id": f"{i + 1:016x}", "parent_span_id": "", "name": f"step {i}",
-        "kind": "SPAN_KIND_INTERNAL", "start_time": T0 + i, "end_time": T0 + i + 1000,
-        "status": {"code": "STATUS_CODE_OK", "message": ""},
-        "attributes": {"openinference.span.kind": "TOOL", "tool.name": "lookup", "input.value": '{"k": 1}'},
-    }
-    record.update(overrides)
-    return record
 
 
 def _deep_span(i: int, levels: int) -> bytes:

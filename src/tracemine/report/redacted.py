@@ -7,10 +7,9 @@ when ``None``) and never raises: a value the redactor cannot handle becomes a pl
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from tracemine.summarise.redact import Redactor, redact_cut
+from tracemine.summarise.redact import Redactor, default_redactor, redact_cut
 
 __all__ = ["QUARANTINE_EXCERPT_CHARS", "line", "quarantine_record", "signal_record"]
 
@@ -19,12 +18,7 @@ QUARANTINE_EXCERPT_CHARS = 300
 
 
 def _r(redactor: Redactor | None) -> Redactor:
-    return redactor if redactor is not None else _default()
-
-
-@cache
-def _default() -> Redactor:
-    return Redactor()
+    return redactor if redactor is not None else default_redactor()
 
 
 def signal_record(signal: Any, redactor: Redactor | None = None) -> dict[str, Any]:

@@ -46,16 +46,11 @@ def trace_sections(store: Any, findings: Sequence[Finding], redactor: Redactor,
     found these findings, whose window holds every trace they cite. Spans and signals are read in one
     query each."""
     from tracemine.report.show import print_trace, trace_outcome
-    from tracemine.store import row_to_span
 
     ids = section_order(findings, limit)
     if not ids:
         return {}
-    spans: dict[str, list[Any]] = {}
-    store.con.execute("SELECT 1").fetchall()  # ends an unfinished execute() result: DuckDB refuses sql() after one
-    rows = store.con.sql("SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?))", params=[ids])
-    for row in rows.to_arrow_table().to_pylist():
-        spans.setdefault(row["trace_id"], []).append(row_to_span(row))
+    spans = store.spans_of_traces(ids)
     detect_id = store.latest_detect_id()
     flags: dict[str, list[Any]] = {}
     if detect_id is not None:

@@ -44,7 +44,7 @@ from typing import Any
 from tracemine.detect.textmask import mask
 from tracemine.model import Signal
 from tracemine.render import error_class
-from tracemine.summarise.redact import Redactor, redact_cut
+from tracemine.summarise.redact import Redactor, default_redactor, redact_cut
 
 __all__ = ["MESSAGE_FIELDS", "TEXT_CHARS", "collect_facts", "default_redactor", "message_of"]
 
@@ -60,17 +60,6 @@ _RECOVERED_FIELDS = ("later_success", "recovered")
 _UNITS = {"latency": "ms", "duration": "ms", "cost": "usd", "input_tokens": "tokens",
           "output_tokens": "tokens", "total_tokens": "tokens"}
 _SPACES = re.compile(r"\s+")
-
-
-_default: Redactor | None = None
-
-
-def default_redactor() -> Redactor:
-    """A shared :class:`Redactor` with the default rules (built on first use)."""
-    global _default
-    if _default is None:
-        _default = Redactor()
-    return _default
 
 
 def _trim(text: str, limit: int = TEXT_CHARS) -> str:

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUT_MARGIN", "DEFAULT_RULES", "Redactor", "Rule", "placeholder", "redact", "redact_cut", "redact_value"]
+__all__ = ["CUT_MARGIN", "DEFAULT_RULES", "Redactor", "Rule", "default_redactor", "placeholder", "redact", "redact_cut", "redact_value"]
 
 _MARK = "[REDACTED:"
 
@@ -872,7 +872,8 @@ def _to_text(text: Any) -> str:
 _default: Redactor | None = None
 
 
-def _default_redactor() -> Redactor:
+def default_redactor() -> Redactor:
+    """A shared :class:`Redactor` with the default rules (built on first use)."""
     global _default
     if _default is None:
         _default = Redactor()
@@ -881,12 +882,12 @@ def _default_redactor() -> Redactor:
 
 def redact(text: Any) -> str:
     """Redact ``text`` with the default rules (a shared :class:`Redactor`)."""
-    return _default_redactor().redact(text)
+    return default_redactor().redact(text)
 
 
 def redact_value(obj: Any) -> Any:
     """Redact a nested JSON-like value with the default rules (a shared :class:`Redactor`)."""
-    return _default_redactor().redact_value(obj)
+    return default_redactor().redact_value(obj)
 
 
 CUT_MARGIN = 1024
@@ -905,7 +906,7 @@ def redact_cut(text: Any, limit: int, redactor: Redactor | None = None, ellipsis
     one. A long token (16+ key-like characters) split by the cut, and a placeholder split by it, are
     dropped rather than shown in part. Never raises; ``redactor`` defaults to the shared default one.
     """
-    r = redactor if redactor is not None else _default_redactor()
+    r = redactor if redactor is not None else default_redactor()
     source = _to_text(text)
     limit = max(0, int(limit))
     red = r.redact(source[: limit + CUT_MARGIN])
