@@ -141,6 +141,9 @@ class LoopDetector(Detector):
         turns: list[LlmTurn] = loop.steps  # type: ignore[assignment]
         evidence: dict[str, Any] = {
             "mechanism": "llm_repeat",
+            # the agent loop feeds a reply back as if it were progress: the guard belongs in the agent's loop
+            # and prompt, whichever model wrote the reply
+            "fix_subject": "",
             "cycle": ["llm"] * loop.period,
             "period": loop.period,
             "repeats": loop.repeats,

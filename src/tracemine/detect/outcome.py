@@ -701,8 +701,10 @@ def _part_texts(value: Any) -> list[str]:
 
 
 _ADMITS_FAILURE = re.compile(
-    r"\b(?:sorry|unfortunately|apologi[sz]e|couldn'?t|could not|can(?:no|')t (?:complete|finish|process|do)"
-    r"|unable to|not able to|failed|failure|went wrong|try again later|an error|error occurred)\b",
+    r"\b(?:sorry|unfortunately|apolog(?:y|ies|i[sz]e[sd]?)|couldn['’]?t|could not|can(?:no|['’])t|unable to"
+    r"|not able to|failed|failure|went wrong|try again later|an error|error occurred|timed out"
+    r"|not (?:responding|reachable|available)|(?:is|was|are|were) (?:currently |temporarily )?(?:down|unavailable"
+    r"|unreachable)|have to stop|had to stop)\b",
     re.IGNORECASE,
 )
 

@@ -6,8 +6,11 @@ small enums) and which *shape* the strings had (ISO date, UUID, ``ABC-123`` ids,
 character-class template such as ``aAa:9.9``). The counts are plain counters, so statistics built on
 different trace shards merge by addition. :meth:`InferredSchemas.check` then reports the deviations of
 one call from the rules that have enough support: a key present in ≥ 99 % of calls is required, a type
-seen in ≥ 99 % of calls is expected, a small closed set of identifier-like values is an enum, a shape
-shared by ≥ 99 % of values is a pattern. Fields holding free text never get enum or shape rules.
+seen in ≥ 90 % of calls is expected (a fraction where only whole numbers were seen breaks it; ≥ 80 % suffices
+against a value not even written as that type, such as ``"200 units"`` where numbers belong), a small closed set of identifier-like values is an enum (holding one
+spelling per word), a named format (ISO date, UUID, e-mail, URL) shared by ≥ 80 % of many distinct values
+is the field's format, other shapes need ≥ 90–99 %. Fields holding free text never get enum or shape rules.
+The shares leave room for the bad calls that are part of every window.
 """
 
 from __future__ import annotations
@@ -82,6 +85,21 @@ def value_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return "string"
+
+
+def written_as(value: Any, expected: str) -> bool:
+    """Whether ``value`` is ``expected`` written another way (``"12"`` for a number, ``"true"`` for a boolean,
+    an integer for a string): a serialisation slip, unlike ``"200 units"`` or ``"two pallets"``."""
+    if expected in ("integer", "number"):
+        return isinstance(value, str) and bool(_NUMBER.match(value.strip()))
+    if expected == "boolean":
+        return isinstance(value, str) and value.strip().lower() in ("true", "false", "0", "1")
+    if expected == "string":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return False
+
+
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 
 
 def _compatible(expected: str, actual: str) -> bool:
@@ -220,7 +238,11 @@ class Rules:
     min_support: int = 30
     required_share: float = 0.99
     type_share: float = 0.9
+    foreign_type_share: float = 0.8
+    """A type held this often is expected against values not even written as that type (``"two pallets"``)."""
     shape_share: float = 0.9
+    format_share: float = 0.8
+    """A named format (date, UUID, e-mail, URL) over many distinct values: strong evidence, contaminated windows."""
     template_share: float = 0.99
     """Bare letter/digit templates, letter case and characters (weaker evidence than a named family)."""
     enum_max_values: int = 12
@@ -279,7 +301,7 @@ class ToolSchemaStats:
             if stats is None:
                 continue
             kind = value_type(value)
-            problem = self._type_problem(path, stats, kind, rules)
+            problem = self._type_problem(path, stats, value, kind, rules)
             if problem:
                 violations.append(problem)
                 continue
@@ -293,14 +315,25 @@ class ToolSchemaStats:
         return violations
 
     @staticmethod
-    def _type_problem(path: str, stats: PathStats, kind: str, rules: Rules) -> dict[str, Any] | None:
+    def _type_problem(path: str, stats: PathStats, value: Any, kind: str, rules: Rules) -> dict[str, Any] | None:
+        """A value of another JSON type than the field's usual one. Integers and numbers are one type, except
+        that a fraction is foreign to a field holding only whole numbers (``12.5`` items)."""
         if stats.present < rules.min_support:
             return None
         types = Counter(stats.types)
-        if types.get("integer") and types.get("number"):
+        whole = types.get("integer", 0)
+        if whole and types.get("number"):
             types["number"] += types.pop("integer")
         expected, count = types.most_common(1)[0]
-        if not rules.holds(count, stats.present, rules.type_share) or _compatible(expected, kind):
+        if expected == "number" and rules.holds(whole, stats.present, rules.type_share):
+            expected, count = "integer", whole
+        if kind == "number" and expected == "integer":
+            kind = "number (a fraction)"
+        elif _compatible(expected, kind):
+            return None
+        close = kind.startswith("number") or written_as(value, expected)
+        share = rules.type_share if close else rules.foreign_type_share
+        if not rules.holds(count, stats.present, share):
             return None
         return _violation(path, "type", f"expected {expected} (seen in {count} of {stats.present} calls), got {kind}",
                           expected=expected)
@@ -338,7 +371,7 @@ class ToolSchemaStats:
             return None
         if stats.families:  # a named family (dates, e-mails, ids) holding for most values is no free text
             name, count = stats.families.most_common(1)[0]
-            if rules.holds(count, stats.strings, rules.shape_share):
+            if rules.holds(count, stats.strings, family_share(stats, name, rules)):
                 validator, regex = _FAMILY_BY_NAME[name]
                 if regex.match(text):
                     return self._case_problem(path, stats, text, rules)
@@ -395,6 +428,23 @@ class ToolSchemaStats:
         return None
 
 
+def family_share(stats: PathStats, name: str, rules: Rules) -> float:
+    """How often a named family must hold: a *format* (date, UUID, e-mail, URL) seen over many distinct values
+    is strong evidence and holds at ``format_share``; other families at ``shape_share``."""
+    validator, _regex = _FAMILY_BY_NAME[name]
+    distinct = stats.values_overflow or sum(1 for v in stats.values if family(v) == name) >= rules.template_min_distinct
+    return rules.format_share if validator == "format" and distinct else rules.shape_share
+
+
+def spelling(value: str) -> str:
+    """A value reduced to lower-case letters and digits: ``Platform Team``, ``platform-team`` and
+    ``platform_team`` are one word spelled three ways."""
+    return _NON_ALNUM.sub("", value.lower())
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
 def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
     """The closed set of identifier-like values of a field, or ``None`` when it is not an enum.
 
@@ -402,17 +452,17 @@ def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
     identifier-like tokens, at most ``enum_max_values`` of them were seen twice or more, and values seen
     only once (other than re-spellings of frequent values) make up at most ``enum_rare_share`` of the calls
     (a Good–Turing estimate of the chance that the next value is a new one). Of several spellings of one
-    word only the most frequent belongs to the enum."""
+    word (letter case, separators: :func:`spelling`) only the most frequent belongs to the enum."""
     if (stats.values_overflow or stats.strings < rules.enum_min_calls
             or stats.spaced > rules.rare(stats.strings, 1 - rules.free_text_share)):
         return None
-    by_case: dict[str, str] = {}
+    by_spelling: dict[str, str] = {}
     for value, count in stats.values.most_common():
         if count >= 2:
-            by_case.setdefault(value.lower(), value)  # an enum does not hold two spellings of one word
-    core = set(by_case.values())
+            by_spelling.setdefault(spelling(value) or value, value)  # an enum does not hold two spellings of one word
+    core = set(by_spelling.values())
     # values seen once that are not just another spelling of a frequent value: evidence of an open set
-    rare = sum(c for v, c in stats.values.items() if c < 2 and v.lower() not in by_case)
+    rare = sum(c for v, c in stats.values.items() if c < 2 and (spelling(v) or v) not in by_spelling)
     if not core or len(core) > rules.enum_max_values or rare > rules.enum_rare_share * stats.strings:
         return None
     if not all(_ENUM_TOKEN.match(v) for v in core):
