@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -515,3 +515,55 @@ def test_synth_outliers(synth_scores: dict[str, Any]) -> None:
     result = synth_scores["outlier"]
     assert result.labels >= 15
     assert result.precision >= 0.9 and result.recall >= 0.8, (result.missed, result.false_positives)
+
+
+def _contaminated(bad: list[Any], good: Callable[[int], Any], total: int = 100) -> InferredSchemas:
+    """A window of ``total`` calls of one tool whose field ``v`` holds ``good(i)`` except the ``bad`` values
+    (the bad calls are part of the window the rules are learned from)."""
+    schemas = InferredSchemas()
+    for i in range(total - len(bad)):
+        schemas.add("t", {"v": good(i)})
+    for value in bad:
+        schemas.add("t", {"v": value})
+    return schemas
+
+
+def _validators(schemas: InferredSchemas, value: Any) -> list[str]:
+    stats = schemas.get("t")
+    assert stats is not None
+    return [v["validator"] for v in stats.check({"v": value}, Rules())]
+
+
+def test_inferred_rules_hold_in_a_contaminated_window() -> None:
+    """15 % bad calls in the window: a type still holds against values not written as that type, a named
+    format over many distinct values still holds; serialisation slips need the stricter share."""
+    bad_quantities = ["200 units", "two pallets", "3 cases"] * 5
+    quantities = _contaminated(bad_quantities, lambda i: 6 + i % 40)
+    assert _validators(quantities, "12 units") == ["type"]
+    assert _validators(quantities, 12) == []
+    assert _validators(quantities, "12") == []  # a number written as a string: needs 90 %
+    bad_dates = ["30/06/2025", "June 30th", "end of June"] * 5
+    dates = _contaminated(bad_dates, lambda i: f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}")
+    assert _validators(dates, "July 1st") == ["format"]
+    assert _validators(dates, "2025-07-01") == []
+    # one value repeated is no format: a field holding a handful of dates keeps the stricter share
+    few = _contaminated(bad_dates, lambda i: ("2025-01-01", "2025-02-01")[i % 2])
+    assert _validators(few, "July 1st") == []
+
+
+def test_inferred_whole_numbers_and_mixed_fields() -> None:
+    whole = _contaminated([], lambda i: 1 + i % 50)
+    assert _validators(whole, 12.5) == ["type"]  # a fraction where only whole numbers were seen
+    assert _validators(whole, 12.0) == []
+    prices = _contaminated([], lambda i: 10 + i % 7 + (0.5 if i % 3 else 0))
+    assert _validators(prices, 12.25) == []  # fractions are usual here
+    mixed = _contaminated(["Acme Corp"] * 30, lambda i: 1000 + i)  # ids or names, 30 %: no type rule
+    assert _validators(mixed, "Globex") == []
+
+
+def test_inferred_enum_holds_one_spelling_per_word() -> None:
+    teams = ["platform-team", "payments-team", "data-team", "mobile-team"]
+    enum = _contaminated(["Platform Team", "platform_team"] * 4, lambda i: teams[i % 4])
+    assert _validators(enum, "Platform Team") == ["enum"]
+    assert _validators(enum, "payments_team") == ["enum"]
+    assert _validators(enum, "data-team") == []

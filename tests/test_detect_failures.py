@@ -179,6 +179,10 @@ def test_output_text_and_failure_admission() -> None:
     assert output_text("plain answer") == "plain answer"
     assert admits_failure("I'm sorry, I couldn't complete that. Please try again later.")
     assert not admits_failure("Your order ships tomorrow.")
+    for said in ("Apologies — the requisition service timed out.", "I can’t reach the WMS, please retry.",
+                 "The ATS is not responding; I have to stop here.", "The booking system is currently down."):
+        assert admits_failure(said), said
+    assert not admits_failure("No candidates match. Want me to drop the location filter?")
 
 
 def test_binomial_cdf() -> None:

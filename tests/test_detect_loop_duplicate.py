@@ -207,6 +207,7 @@ def test_llm_repeating_itself_without_observation_is_a_loop() -> None:
     e = signal.evidence
     assert signal.span_ids == ids and e["cycle"] == ["llm"] and e["repeats"] == 4 and e["tokens"] == 200
     assert e["mechanism"] == "llm_repeat" and e["tool"] is None
+    assert e["fix_subject"] == ""  # the agent loop's fix, whichever model wrote the reply
 
 
 def test_llm_near_same_outputs_count_and_call_ids_are_ignored() -> None:
