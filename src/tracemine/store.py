@@ -1,8 +1,9 @@
 """The embedded DuckDB archive: spans, traces, ingested files, quarantine; windows and statistics.
 
 An ingest is one transaction: Arrow batches are appended to ``spans`` as they arrive (each row written
-once), then the duplicates (same ``(trace_id, span_id)``, first occurrence wins) are deleted and the
-file fingerprints recorded before the commit. An interrupted ingest therefore leaves the archive as it
+once), then the duplicates (same ``(trace_id, span_id)`` and the same content, first occurrence wins)
+are deleted, spans that share an id with a *different* span are kept under a derived id, and the file
+fingerprints recorded before the commit. An interrupted ingest therefore leaves the archive as it
 was, and the same file read again is recognised by its fingerprint and skipped.
 """
 
@@ -19,10 +20,28 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import DDL, MIGRATIONS, SCHEMA_VERSION, TRACE_ARROW_SCHEMA
+from tracemine.store_schema import DDL, MIGRATIONS, SCHEMA_VERSION, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
+
+# What makes two stored spans the same span: every column but its ids, the ingest-time ``time_ns`` and
+# where it was read from. The original id (``raw_span_id``, else ``span_id``) is part of it, so a span
+# kept under a derived id compares equal to the record it was read from.
+_NOT_CONTENT = frozenset({"trace_id", "span_id", "raw_span_id", "time_ns", "source_format", "source_file",
+                          "source_locator", "ingest_id"})
+
+
+def _content_sql(alias: str = "") -> str:
+    """SQL for a span row's content digest (see :data:`_NOT_CONTENT`)."""
+    prefix = f"{alias}." if alias else ""
+    parts = [f"coalesce({prefix}raw_span_id, {prefix}span_id)"] + [
+        f"coalesce(CAST({prefix}{name} AS VARCHAR), chr(0))" for name in SPAN_COLUMN_NAMES if name not in _NOT_CONTENT
+    ]
+    return f"md5(concat_ws(chr(31), {', '.join(parts)}))"
+
+
+_CONTENT_SQL = _content_sql()
 
 
 @dataclass
@@ -260,9 +279,11 @@ class Store:
         quarantine: list[QuarantineRecord],
         counters: dict[str, int],
     ) -> tuple[int, int]:
-        """Drop duplicate spans (first occurrence wins), record files and quarantine, commit.
+        """Drop duplicate spans (same id and content; first occurrence wins), keep spans that share an id
+        with a different span under a derived id, record files and quarantine, commit.
 
-        Returns ``(spans inserted, duplicate spans dropped)``.
+        Returns ``(spans inserted, duplicate spans dropped)``; :meth:`id_clashes` tells how many spans
+        were kept under a derived id.
         """
         con = self.con
         self.flush()
@@ -270,16 +291,17 @@ class Store:
         con.execute("BEGIN TRANSACTION")
         try:
             read = self._count_spans(ingest_id)
-            self._drop_duplicates(ingest_id)
+            clashes = self._drop_duplicates(ingest_id)
             inserted = self._count_spans(ingest_id)
             now = time.time_ns()
             self._record_files(ingest_id, files, now)
             self._record_quarantine(ingest_id, quarantine)
             con.execute(
                 """UPDATE ingests SET finished_ns = ?, files_read = ?, files_skipped = ?, spans_read = ?,
-                   spans_inserted = ?, duplicate_spans = ?, rejected = ?, repaired = ? WHERE ingest_id = ?""",
+                   spans_inserted = ?, duplicate_spans = ?, id_clashes = ?, rejected = ?, repaired = ?
+                   WHERE ingest_id = ?""",
                 [now, counters.get("files_read", 0), counters.get("files_skipped", 0), read, inserted,
-                 read - inserted, len(quarantine), counters.get("repaired", 0), ingest_id],
+                 read - inserted, clashes, len(quarantine), counters.get("repaired", 0), ingest_id],
             )
             con.execute("COMMIT")
         except Exception:
@@ -287,35 +309,39 @@ class Store:
             raise
         return int(inserted), int(read - inserted)
 
+    def id_clashes(self, ingest_id: int) -> int:
+        """Spans of a finished ingest kept under a derived id: they shared ``(trace_id, span_id)`` with a
+        span of different content (in the same ingest or an earlier one)."""
+        return int(self.scalar("SELECT coalesce(id_clashes, 0) FROM ingests WHERE ingest_id = ?", [ingest_id]) or 0)
+
     def _count_spans(self, ingest_id: int) -> int:
         return int(self.scalar("SELECT count(*) FROM spans WHERE ingest_id = ?", [ingest_id]))
 
-    def _drop_duplicates(self, ingest_id: int) -> None:
-        """Delete this ingest's spans seen earlier in it or stored by an earlier ingest, and the same for
-        trace records. Duplicates are rare, so they are counted with a hash aggregate before deleting."""
+    def _drop_duplicates(self, ingest_id: int) -> int:
+        """Settle this ingest's spans whose ``(trace_id, span_id)`` repeats within it or was stored by an
+        earlier ingest; returns how many were kept under a derived id.
+
+        A duplicate is the same span with the same content (every column but the id, the ingest-time
+        ``time_ns`` and where it was read from): only its first occurrence is kept. A span that shares its
+        id with a different span is kept under ``derived_span_id`` (a hash of its id and content, so
+        reading the same record again finds it again), its original id in ``raw_span_id``; the first of
+        its id in this ingest keeps the id unless an earlier ingest stored it. Such clashes are rare, so
+        candidates are found with a hash aggregate first and only they are compared. Trace records: first
+        occurrence wins, as before."""
         con = self.con
         within = self.scalar(
             """SELECT count(*) FROM (SELECT 1 FROM spans WHERE ingest_id = ?
                GROUP BY trace_id, span_id HAVING count(*) > 1)""",
             [ingest_id],
         )
-        if within:
-            con.execute(
-                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                       SELECT rowid FROM (
-                           SELECT rowid, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS rn
-                           FROM spans WHERE ingest_id = $1)
-                       WHERE rn > 1)""",
-                [ingest_id],
-            )
-        if self.scalar("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]):
-            con.execute(
-                """DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
-                       SELECT s.rowid FROM spans s SEMI JOIN spans t
-                       ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
-                       WHERE s.ingest_id = $1)""",
-                [ingest_id],
-            )
+        earlier = bool(self.scalar("SELECT count(*) FROM spans WHERE ingest_id < ?", [ingest_id]))
+        across = earlier and self.scalar(
+            """SELECT count(*) FROM spans s SEMI JOIN spans t
+               ON t.trace_id = s.trace_id AND t.span_id = s.span_id AND t.ingest_id < $1
+               WHERE s.ingest_id = $1""",
+            [ingest_id],
+        )
+        clashes = self._settle_clashes(ingest_id, bool(within), bool(across)) if within or across else 0
         con.execute(
             """DELETE FROM traces WHERE ingest_id = $1 AND rowid IN (
                    SELECT rowid FROM (
@@ -326,6 +352,54 @@ class Store:
                    ON t.trace_id = s.trace_id AND t.ingest_id < $1 WHERE s.ingest_id = $1)""",
             [ingest_id],
         )
+        return clashes
+
+    def _settle_clashes(self, ingest_id: int, within: bool, across: bool) -> int:
+        """:meth:`_drop_duplicates` for the candidate spans (ids repeated ``within`` this ingest, or
+        stored ``across`` ingests): delete duplicates, rename clashes; returns the renamed count."""
+        con = self.con
+        where = []
+        if within:
+            where.append("""(trace_id, span_id) IN (SELECT trace_id, span_id FROM spans WHERE ingest_id = $1
+                              GROUP BY trace_id, span_id HAVING count(*) > 1)""")
+        if across:
+            where.append("""(trace_id, span_id) IN (SELECT trace_id, span_id FROM spans WHERE ingest_id < $1)""")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE clash_candidates AS
+                SELECT rowid AS rid, trace_id, span_id, {_CONTENT_SQL} AS content,
+                       substr(md5(span_id || chr(31) || {_CONTENT_SQL}), 1, 16) AS derived
+                FROM spans WHERE ingest_id = $1 AND ({" OR ".join(where)})""",
+            [ingest_id],
+        )
+        try:
+            # duplicates: an earlier ingest stored the same content under the id or its derived id, or
+            # an earlier row of this ingest has the same id and content
+            con.execute(
+                f"""DELETE FROM spans WHERE ingest_id = $1 AND rowid IN (
+                        SELECT c.rid FROM clash_candidates c WHERE EXISTS (
+                            SELECT 1 FROM spans t WHERE t.ingest_id < $1 AND t.trace_id = c.trace_id
+                            AND (t.span_id = c.derived OR (t.span_id = c.span_id AND {_content_sql("t")} = c.content)))
+                        UNION ALL
+                        SELECT rid FROM (SELECT rid, row_number() OVER (
+                            PARTITION BY trace_id, span_id, content ORDER BY rid) AS copy FROM clash_candidates)
+                        WHERE copy > 1)""",
+                [ingest_id],
+            )
+            # clashes: all but the first left of an id in this ingest, and that one too when an earlier
+            # ingest holds the id
+            renamed = con.execute(
+                """UPDATE spans SET span_id = r.derived, raw_span_id = coalesce(spans.raw_span_id, spans.span_id)
+                   FROM (SELECT c.rid, c.derived, row_number() OVER (
+                             PARTITION BY c.trace_id, c.span_id ORDER BY c.rid) AS rn,
+                             EXISTS (SELECT 1 FROM spans t WHERE t.ingest_id < $1 AND t.trace_id = c.trace_id
+                                     AND t.span_id = c.span_id) AS stored
+                         FROM clash_candidates c SEMI JOIN spans s ON s.rowid = c.rid AND s.ingest_id = $1) r
+                   WHERE spans.rowid = r.rid AND (r.rn > 1 OR r.stored)""",
+                [ingest_id],
+            ).fetchall()
+        finally:
+            con.execute("DROP TABLE IF EXISTS clash_candidates")
+        return int(renamed[0][0]) if renamed else 0
 
     def _record_files(self, ingest_id: int, files: list[dict[str, Any]], now: int) -> None:
         if not files:

@@ -112,6 +112,7 @@ DDL = [
 ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("signals", "cause_span_id", "VARCHAR"),
     ("signals", "agent", "VARCHAR"),
+    ("ingests", "id_clashes", "BIGINT"),
 ]
 MIGRATIONS = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql}" for table, column, sql in ADDED_COLUMNS]
 

@@ -73,6 +73,8 @@ class IngestReport:
     spans_read: int = 0
     spans_inserted: int = 0
     duplicate_spans: int = 0
+    id_clashes: int = 0
+    """Spans kept under a derived id: they shared ``(trace_id, span_id)`` with a span of different content."""
     rejected: int = 0
     repaired: int = 0
     seconds: float = 0.0
@@ -340,6 +342,8 @@ def ingest_paths(
     from tracemine.export import import_partitions
 
     imported = import_partitions(store, located, progress, reader=map_partitions, settings=settings)
+    if imported.ingest_id is not None:
+        imported.id_clashes = store.id_clashes(imported.ingest_id)
     return combine_reports([report, imported])
 
 
@@ -350,8 +354,8 @@ def combine_reports(reports: list[IngestReport]) -> IngestReport:
     out = IngestReport()
     for r in reports:
         out.ingest_id = r.ingest_id
-        for name in ("files_read", "files_skipped", "spans_read", "spans_inserted", "duplicate_spans", "rejected",
-                     "repaired", "seconds", "bytes_read"):
+        for name in ("files_read", "files_skipped", "spans_read", "spans_inserted", "duplicate_spans", "id_clashes",
+                     "rejected", "repaired", "seconds", "bytes_read"):
             setattr(out, name, getattr(out, name) + getattr(r, name))
         out.formats.update(r.formats)
         for name in ("files", "skipped", "ignored", "quarantine"):
@@ -418,6 +422,7 @@ def _ingest_files(
     )
     report.spans_inserted = inserted
     report.duplicate_spans = duplicates
+    report.id_clashes = store.id_clashes(ingest_id)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -23,10 +23,12 @@ from tracemine.timewindow import Window
 
 def print_ingest_report(console: Console, report: Any, db: str, quiet: bool = False) -> None:
     rate = f" ({report.spans_per_second:,.0f} spans/s)" if report.seconds > 0 else ""
-    summary = Text(  # two lines, each wrapped to the console width (a long archive path wraps last)
+    summary = Text(  # three lines, each wrapped to the console width (a long archive path wraps last)
         f"ingested {format_count(report.spans_inserted)} new spans from {report.files_read} file(s) "
         f"in {report.seconds:.1f}s{rate} into {db}\n"
-        f"{format_count(report.duplicate_spans)} duplicate spans, {report.files_skipped} file(s) already ingested, "
+        f"{format_count(report.duplicate_spans)} duplicate spans, "
+        f"{format_count(getattr(report, 'id_clashes', 0))} reused-id spans kept apart\n"
+        f"{report.files_skipped} file(s) already ingested, "
         f"{format_count(report.rejected)} record(s) rejected"
     )
     if quiet:
