@@ -1,8 +1,10 @@
 """Read one file into spans: decide JSON document vs JSON-lines vs binary, detect formats, quarantine.
 
 Formats are detected per parsed value, so a JSON-lines file may mix shapes line by line. A value no
-reader claims is unwrapped once when it is a list or a ``{"spans": [...]}``-style wrapper, and its
-elements are detected one by one. Nothing here raises on bad input: every rejected record goes to
+reader claims is unwrapped once when it is a list, a ``{"spans": [...]}``-style wrapper or a single-key
+envelope (``{"result": {...}}``), and its elements are detected one by one. A file that is neither one
+JSON document nor JSON-lines but has JSON values starting its lines (console exporter output between
+other prints) is read as text: each such value is a record, the lines between them are skipped. Nothing here raises on bad input: every rejected record goes to
 ``ctx.reject`` with a locator (``line 12``, ``$.spans[3]``) and a reason.
 
 Input is bounded (:class:`tracemine.ingest.limits.ReadLimits`): a JSON-lines record longer than
@@ -93,6 +95,8 @@ class FileReader:
             yield from self._read_lines()
         elif layout == "document":
             yield from self._read_document(head)
+        elif layout == "text":
+            yield from self._read_text(None)
         else:
             self.ctx.reject("file", "not a JSON trace file (no JSON found at the start)", head[:EXCERPT_SOURCE])
             return
@@ -198,12 +202,34 @@ class FileReader:
             if b"\n" in data.strip() and _any_line_is_json(data):
                 yield from self._read_lines()
                 return
+            if _starts_with_json_value(data):  # JSON values with text between them (console output)
+                yield from self._read_text(data)
+                return
             self.ctx.reject("document", _json_error(data), data[:EXCERPT_SOURCE])
             return
         try:
             yield from self._consume(obj, "$", 0)
         except Exception as exc:
             self.ctx.reject("$", _failure("document", exc))
+
+    def _read_text(self, data: bytes | None) -> Iterator[Record]:
+        """Text with JSON values in it, one or many lines each (an SDK's console exporter between other
+        output): each value that starts a line is read; the lines between values are not records and are
+        skipped. A value that starts a line with ``{`` but does not parse is rejected with its line, and the
+        lines indented under it are skipped with it."""
+        if data is None:
+            data = self._read_whole()
+            if data is None:
+                return
+        found = False
+        for locator, value in _text_values(data, self.ctx):
+            found = True
+            try:
+                yield from self._consume(value, locator, 0)
+            except Exception as exc:  # costs this value, not the rest of the file
+                self.ctx.reject(locator, _failure("record", exc))
+        if not found:
+            self.ctx.reject("file", "not a JSON trace file (no JSON value starts a line)", data[:EXCERPT_SOURCE])
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -370,6 +396,9 @@ def _first_line_unfinished(head: bytes) -> bool:
 
 
 def _unwrap(obj: Any, locator: str) -> list[tuple[str, Any]] | None:
+    """The elements of a list or of a ``{"spans": [...]}``-style wrapper, or the one value of an envelope:
+    ``{"result": {...}}`` (grpc-gateway responses such as Jaeger API v3) or any other single-key object
+    whose value is an object."""
     if isinstance(obj, list):
         if not any(isinstance(item, dict | list) for item in obj):
             return None  # a list of scalars is one unrecognised record, not many
@@ -379,7 +408,70 @@ def _unwrap(obj: Any, locator: str) -> list[tuple[str, Any]] | None:
             value = obj.get(key)
             if isinstance(value, list) and value:
                 return [(f"{locator}.{key}[{i}]", item) for i, item in enumerate(value)]
+        envelope = obj.get("result") if len(obj) <= 2 and "result" in obj else None
+        if envelope is None and len(obj) == 1:
+            envelope = next(iter(obj.values()))
+        if isinstance(envelope, dict) and envelope:
+            key = "result" if "result" in obj else next(iter(obj))
+            return [(f"{locator}.{key}", envelope)]
     return None
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _text_values(data: bytes, ctx: ReadContext) -> Iterator[tuple[str, Any]]:
+    """``(line N, value)`` for each JSON value that starts a line of ``data`` (see ``_read_text``)."""
+    text = data.decode("utf-8", "replace")
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.lstrip()
+        if stripped[:1] not in ("{", "["):
+            index += 1
+            continue
+        start = offsets[index] + len(line) - len(stripped)
+        try:
+            value, end = _DECODER.raw_decode(text, start)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if stripped[:1] == "{":
+                reason = depth_reason() if isinstance(exc, RecursionError) else f"invalid JSON block: {exc}"
+                ctx.reject(f"line {index + 1}", reason, text[start:start + EXCERPT_SOURCE])
+                index = _after_block(lines, index)
+            else:
+                index += 1  # a log line such as "[INFO] ..." starts with a bracket too
+            continue
+        yield f"line {index + 1}", value
+        while index < len(lines) and offsets[index] + len(lines[index]) < end:
+            index += 1
+        index += 1
+
+
+def _after_block(lines: list[str], index: int) -> int:
+    """The line after a broken block starting at ``index``: past the lines indented deeper than it."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    index += 1
+    while index < len(lines):
+        line = lines[index]
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        index += 1
+    return index
+
+
+def _starts_with_json_value(data: bytes) -> bool:
+    """Whether ``data`` opens with a whole JSON value (followed by something else)."""
+    text = data.decode("utf-8", "replace")
+    start = len(text) - len(text.lstrip())
+    try:
+        _DECODER.raw_decode(text, start)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
 
 
 def _unrecognised(obj: Any) -> str:
@@ -426,20 +518,29 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def _layout(head: bytes) -> str:
-    """``lines`` (JSON-lines), ``document`` (one JSON value over many lines) or ``other`` (not JSON)."""
+    """``lines`` (JSON-lines), ``document`` (one JSON value over many lines), ``text`` (JSON values between
+    lines of text) or ``other`` (not JSON)."""
     for line in head.split(b"\n"):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped[:1] not in (b"{", b"["):
-            # junk before JSON-lines records still reads line by line; plain text is rejected whole
-            return "lines" if _any_line_is_json(head) else "other"
+            # junk before JSON-lines records still reads line by line; text with JSON blocks in it (a
+            # console exporter's output) is scanned for them; plain text is rejected whole
+            if _any_line_is_json(head):
+                return "lines"
+            return "text" if _opens_block(head) else "other"
         try:
             orjson.loads(stripped)
             return "lines"
         except orjson.JSONDecodeError as exc:
             return "lines" if is_too_deep(exc) else "document"
     return "other"
+
+
+def _opens_block(data: bytes) -> bool:
+    """Whether a line of ``data`` is a lone ``{`` or ``[`` (the start of a pretty-printed JSON value)."""
+    return any(line.strip() in (b"{", b"[") for line in data.split(b"\n"))
 
 
 def _any_line_is_json(data: bytes) -> bool:
