@@ -20,6 +20,8 @@ READER_MODULES = (
     "inspect_ai",
     "swe_agent",
     "tau_bench",
+    "jaeger",
+    "zipkin",
 )
 
 
