@@ -22,6 +22,7 @@ READER_MODULES = (
     "tau_bench",
     "jaeger",
     "zipkin",
+    "atif",
 )
 
 
