@@ -40,7 +40,7 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,15 +126,23 @@ def one_fix_violations(findings: list) -> int:
     return bad
 
 
-def negatives_cited(findings: list, negatives: list[tuple[str, str, set[str]]]) -> dict[str, tuple[int, int]]:
-    cited = {(t, s) for f in findings for t in f.trace_ids for s in f.span_ids}
-    cited_spans = {s for f in findings for s in f.span_ids}
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+def negatives_cited(findings: list, negatives: list[tuple[str, str, set[str]]]
+                    ) -> dict[str, tuple[int, int, Counter[str]]]:
+    """Per look-alike mode: instances cited by a finding, instances, and the kinds of the citing findings
+    (which detector mistook it: a score, not a look at the traces)."""
+    citing: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for f in findings:
+        for t in f.trace_ids:
+            for s in f.span_ids:
+                citing[(t, s)].add(f.kinds[0])
+    out: dict[str, list] = defaultdict(lambda: [0, 0, Counter()])
     for mode, trace, spans in negatives:
         out[mode][1] += 1
-        if spans & cited_spans and any((trace, s) in cited for s in spans):
+        kinds = {k for s in spans for k in citing.get((trace, s), ())}
+        if kinds:
             out[mode][0] += 1
-    return {m: (v[0], v[1]) for m, v in sorted(out.items())}
+            out[mode][2].update(kinds)
+    return {m: (v[0], v[1], v[2]) for m, v in sorted(out.items())}
 
 
 def make_synth(out: Path, traces: int, seed: int) -> str:
@@ -168,7 +176,7 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
     settings = load_settings()
     summary: dict[tuple, list[dict]] = defaultdict(list)
     kinds: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
-    negatives: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    negatives: dict[str, list] = defaultdict(lambda: [0, 0, Counter()])
     violations = 0
     outcome_rows: list[tuple[int, int, int]] = []
     for seed in seeds:
@@ -187,9 +195,10 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             rows = score_bugs(findings, labels.bugs)
             for kind, value in kind_scores(findings, labels).items():
                 kinds[kind].append(value)
-            for mode, (hit, total) in negatives_cited(findings, labels.negatives).items():
+            for mode, (hit, total, by_kind) in negatives_cited(findings, labels.negatives).items():
                 negatives[mode][0] += hit
                 negatives[mode][1] += total
+                negatives[mode][2].update(by_kind)
             violations += one_fix_violations(findings)
         print(f"\n== {name} seed {seed} ({fmt}, {traces:,} traces): {len(findings)} findings, "
               f"{len(result.themes)} themes in {seconds:.1f}s")
@@ -222,7 +231,8 @@ def report(name: str, scores: dict) -> None:
         print(f"{kind:20s} {_mean([v[0] for v in values]):>7s} {_mean([v[1] for v in values]):>9s} "
               f"{sum(v[2] for v in values):8d}")
     print("hard negatives whose spans a finding cites: " + (", ".join(
-        f"{mode} {hit}/{total}" for mode, (hit, total) in sorted(scores["negatives"].items())) or "none labelled"))
+        f"{mode} {hit}/{total}" + (f" ({', '.join(f'{k} {n}' for k, n in by_kind.most_common())})" if hit else "")
+        for mode, (hit, total, by_kind) in sorted(scores["negatives"].items())) or "none labelled"))
     print(f"findings naming two agents or two tools (outside one cycle): {scores['violations']}")
     rows = scores["outcome"]
     print(f"outcome-derived findings (contrast, trajectory): {sum(r[0] for r in rows)}; "

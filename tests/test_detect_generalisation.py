@@ -756,3 +756,44 @@ def test_a_latency_many_times_the_median_is_an_outlier_even_in_a_window_full_of_
     detector.finalize()
     flagged = {s.trace_id for view in views for s in detector.detect(view)}
     assert flagged == {f"t{i}" for i in range(0, 120, 4)}
+
+
+def test_back_to_back_searches_in_other_words_told_the_same_events_are_a_loop() -> None:
+    """The wordings share no word ("heating down", "BOILER-2 error"), the hits come back re-ranked with new
+    scores and the resolved time window moves; the events never change: no new information, a loop. Other
+    numbers (another device, another day) are another question."""
+    events = [{"ts": "2025-04-08T04:27:08Z", "device": "BOILER-1", "level": "WARN", "msg": "burner lockout"},
+              {"ts": "2025-04-08T18:25:24Z", "device": "CIRC-PUMP-3", "level": "INFO", "msg": "pump restarted"}]
+    run = Run(answer="The event log doesn't show what went wrong.")
+    for n, q in enumerate(["BOILER-2 error", "device:BOILER-2 level:ERROR", "heating down", "why no heat tonight"]):
+        hits = [{**e, "_score": round(8.1 - 3.3 * i + 0.7 * n, 4)} for i, e in enumerate(events)]
+        hits.sort(key=lambda h: -h["_score"] if n % 2 else h["_score"])
+        run.call("search_event_log", {"q": q, "building_id": "PRG-401"},
+                 {"query": {"text": q, "from": f"2025-04-08T05:0{n}:11Z"}, "total": 2, "hits": hits})
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 4
+    other = Run(answer="Nothing about either device.")
+    for q in ("BOILER-2 error", "BOILER-3 error", "PUMP-4 error"):
+        other.call("search_event_log", {"q": q, "building_id": "PRG-401"}, {"total": 2, "hits": events})
+    assert detect(LoopDetector(), other) == []
+
+
+def test_an_empty_answer_in_the_tools_second_shape_is_not_a_failure() -> None:
+    """A tool answering in two shapes (two backends): an empty answer in the less common one is still the
+    tool's own "nothing found", not a foreign body."""
+    detector = SilentFailureDetector()
+    views = []
+    for k in range(60):
+        run = Run(answer="Here is what I found.")
+        body = ({"matched": 2, "events": [{"id": k}, {"id": k + 1}]} if k % 3 else
+                {"total": 2, "max_score": 3.5, "hits": [{"id": k}]})
+        run.call("search_event_log", {"q": f"boiler {k}"}, body)
+        views.append(run.view())
+    empty = Run(answer="No errors; the boiler only logged routine events.")
+    empty.call("search_event_log", {"q": "level:ERROR heating"}, {"total": 0, "max_score": None, "hits": []})
+    empty.call("search_event_log", {"q": "heating"}, {"total": 1, "max_score": 2.0, "hits": [{"id": 7}]})
+    views.append(empty.view())
+    for view in views:
+        detector.observe(view)
+    detector.finalize()
+    assert [s for view in views for s in detector.detect(view)] == []

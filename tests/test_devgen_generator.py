@@ -314,5 +314,5 @@ def test_bug_rates(tmp_path: Path) -> None:
         share = len(traces_by_mode[mode]) / per_agent
         if info["kind"] != "lookalike":
             assert 0.006 <= share <= 0.06, (mode, share)
-        else:
-            assert share > 0.02, (mode, share)
+        else:  # an agent's look-alikes share LOOK_RATE: ten of them still make ≥ 1 % of its traces each
+            assert share > 0.01, (mode, share)

@@ -75,11 +75,16 @@ TOOLS = [
          "required": ["vendor_id"]}},
     {"name": "message_tenant", "description": "Send the tenant a text message."},
     {"name": "get_building_alarms", "description": "Active building-management alarms (heating, lifts, water)."},
+    {"name": "search_event_log", "description": "Search the building-management system's event log.",
+     "parameters": {"type": "object", "properties": {
+         "q": {"type": "string"}, "building_id": {"type": "string", "enum": BUILDINGS},
+         "since": {"type": "string", "enum": ["1h", "6h", "24h", "7d"]}}, "required": ["q", "building_id"]}},
 ]
 
 LAT = {"search_work_orders": (90, 450), "get_unit": (30, 160), "get_tenant": (30, 140), "create_work_order": (200, 700),
        "search_vendors": (150, 900), "assign_vendor": (180, 650), "schedule_visit": (250, 900),
-       "get_vendor_calendar": (120, 500), "message_tenant": (300, 1100), "get_building_alarms": (60, 260)}
+       "get_vendor_calendar": (120, 500), "message_tenant": (300, 1100), "get_building_alarms": (60, 260),
+       "search_event_log": (200, 1400)}
 
 
 def call_id(rng: random.Random, seq: int) -> str:
@@ -188,7 +193,55 @@ def flow_alarms(run: Run) -> None:
     run.say("No active alarms." if not alarms else "Lift 2 has a minor door alarm.")
 
 
-FLOWS = [flow_repair, flow_repair, flow_status, flow_alarms]
+DEVICES = {"heating": ["BOILER-1", "BOILER-2", "CIRC-PUMP-3"], "lifts": ["LIFT-1", "LIFT-2"],
+           "water": ["BOOSTER-PUMP-1", "LEAK-SENSOR-B2"], "air": ["AHU-1", "AHU-3"]}
+EVENT_TEXT = {
+    "heating": ["flow temperature below setpoint", "burner lockout, fault F28", "circulation pump restarted",
+                "setback schedule started", "return temperature sensor out of range"],
+    "lifts": ["door reopen count exceeded", "car stopped between floors", "maintenance mode on", "door closed"],
+    "water": ["pressure below 1.2 bar", "leak detected", "pump cycle completed", "pressure restored"],
+    "air": ["supply air temperature high", "filter differential pressure high", "fan speed reduced"],
+}
+SYSTEMS = list(DEVICES)
+
+
+def bms_events(rng: random.Random, day: str, system: str, n: int) -> list[dict]:
+    """``n`` event-log lines of one building system on ``day``, oldest first."""
+    stamps = sorted(f"{day}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+                    for _ in range(n))
+    return [{"ts": ts, "device": rng.choice(DEVICES[system]), "level": rng.choice(["INFO", "WARN", "WARN", "ERROR"]),
+             "msg": rng.choice(EVENT_TEXT[system])} for ts in stamps]
+
+
+def event_log_body(rng: random.Random, shape: str, q: str, day: str, events: list[dict], k: int = 0) -> object:
+    """The event-log service's answer in one of its shapes: a JSON envelope with the resolved time window
+    (it moves with the clock between calls), plain text lines, or hits with relevance scores."""
+    start = f"{day}T{5 + k // 60:02d}:{k % 60:02d}:{rng.randint(0, 59):02d}Z"
+    end = f"{day}T23:{k % 60:02d}:{rng.randint(0, 59):02d}Z"
+    if shape == "window":
+        return {"query": {"text": q, "from": start, "to": end}, "matched": len(events), "events": events,
+                "took_ms": rng.randint(40, 900)}
+    if shape == "text":
+        lines = [f"{e['ts']} {e['level']:<5} {e['device']} {e['msg']}" for e in events]
+        return f"{len(events)} events matching \"{q}\" between {start} and {end}:\n" + "\n".join(lines)
+    scored = [{**e, "_score": round(rng.uniform(0.5, 9.0), 4)} for e in events]
+    scored.sort(key=lambda e: -e["_score"])
+    return {"total": len(events), "max_score": scored[0]["_score"] if scored else None, "hits": scored}
+
+
+def flow_event_log(run: Run) -> None:
+    job = Job(run.rng)
+    system = run.pick(SYSTEMS)
+    run.begin("event_log", f"What happened with the {system} in {job.building} on {job.day}?")
+    events = bms_events(run.rng, job.day, system, run.rng.randint(2, 7))
+    q = run.pick([f"{system} {job.building}", f"{system} events", f"device:{events[0]['device']}"])
+    shape = run.pick(["window", "text", "scored"])
+    run.call("search_event_log", {"q": q, "building_id": job.building, "since": run.pick(["24h", "7d"])},
+             event_log_body(run.rng, shape, q, job.day, events))
+    run.say(f"{len(events)} {system} events that day; the last was '{events[-1]['msg']}' on {events[-1]['device']}.")
+
+
+FLOWS = [flow_repair, flow_repair, flow_status, flow_alarms, flow_event_log]
 
 
 # -- bugs ----------------------------------------------------------------------------------------------------
@@ -219,6 +272,31 @@ def bug_search_echo_loop(run: Run) -> str:
                        "There is no open order for that problem as far as I can find."]))
     return (f"search_work_orders re-run {n} times with reworded queries; each answer echoed its query and "
             f"re-scored the same {len(hits)} closed order(s)")
+
+
+def bug_event_log_loop(run: Run) -> str:
+    m = "facilities/event_log_search_reworded_loop"
+    job = Job(run.rng)
+    system = run.pick(SYSTEMS)
+    device = run.pick(DEVICES[system])
+    run.begin("event_log", f"Find out why the {system} failed in {job.building} on {job.day}.")
+    queries = [f"{system} failure {job.building}", f"{system} fault", f"device:{device} level:ERROR",
+               f"{device} error", f"why did the {system} fail", f"{system} outage {job.day}", f"{device} fault code",
+               f"level:ERROR {system}", f"{system} down"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(4, 6)
+    events = bms_events(run.rng, job.day, system, run.rng.randint(2, 5))  # routine lines, never the fault
+    shape = run.pick(["window", "text", "scored"])
+    since = run.pick(["24h", "7d"])
+    for k, q in enumerate(queries[:n]):
+        run.call("search_event_log", {"q": q, "building_id": job.building, "since": since},
+                 event_log_body(run.rng, shape, q, job.day, events, k), tag=m,
+                 think=run.pick([None, "Nothing about the failure yet, let me phrase it differently.",
+                                 "Let me search the log another way."]))
+    run.stop(run.pick([f"I couldn't find the cause of the {system} failure in the event log.",
+                       "The event log doesn't show what went wrong, as far as I can find."]))
+    return (f"search_event_log re-run {n} times with reworded queries ({shape} answers); each returned the same "
+            f"{len(events)} routine events, with the time window and echo moving")
 
 
 def bug_calendar_cycle(run: Run) -> str:
@@ -385,6 +463,8 @@ def bug_trade_respelled(run: Run) -> str:
 BUGS = [
     Variant("facilities/work_order_search_reworded_loop", "loop", "search_work_orders", bug_search_echo_loop,
             terminal=True),
+    Variant("facilities/event_log_search_reworded_loop", "loop", "search_event_log", bug_event_log_loop,
+            terminal=True),
     Variant("facilities/calendar_schedule_cycle", "loop", "get_vendor_calendar", bug_calendar_cycle, terminal=True,
             tools=("get_vendor_calendar", "schedule_visit")),
     Variant("facilities/priority_rejected_then_fixed", "argument_error", "create_work_order", bug_priority_422),
@@ -439,6 +519,42 @@ def look_search_broadened(run: Run) -> str:
                                                 "score": 8.4}], "took_ms": run.rng.randint(3, 40)}, tag=m)
     run.say(f"{job.wo} covers it and is already scheduled.")
     return "an empty filtered search, then a broader one that found the order"
+
+
+def look_event_log_narrowed(run: Run) -> str:
+    m = "facilities/lookalike_event_log_narrowed"
+    job = Job(run.rng)
+    system = run.pick(SYSTEMS)
+    run.begin("event_log", f"Anything odd with the {system} in {job.building} on {job.day}?")
+    events = bms_events(run.rng, job.day, system, run.rng.randint(5, 9))
+    shape = run.pick(["window", "text", "scored"])
+    q = f"{system} {job.building}"
+    run.call("search_event_log", {"q": q, "building_id": job.building, "since": "24h"},
+             event_log_body(run.rng, shape, q, job.day, events), tag=m)
+    device = events[-1]["device"]
+    narrowed = [e for e in events if e["device"] == device]
+    q2 = f"device:{device} level:WARN"
+    run.call("search_event_log", {"q": q2, "building_id": job.building, "since": "24h"},
+             event_log_body(run.rng, shape, q2, job.day, narrowed, 1), tag=m)
+    run.say(f"{device} logged {len(narrowed)} event(s); the latest: '{narrowed[-1]['msg']}'.")
+    return "a broad event-log search, then one narrowed to a device (a subset): drilling down, not a loop"
+
+
+def look_event_log_empty_then_broad(run: Run) -> str:
+    m = "facilities/lookalike_event_log_empty_then_broadened"
+    job = Job(run.rng)
+    system = run.pick(SYSTEMS)
+    run.begin("event_log", f"Did the {system} in {job.building} log any errors on {job.day}?")
+    shape = run.pick(["window", "text", "scored"])
+    q = f"level:ERROR {system}"
+    run.call("search_event_log", {"q": q, "building_id": job.building, "since": "24h"},
+             event_log_body(run.rng, shape, q, job.day, []), tag=m)
+    events = bms_events(run.rng, job.day, system, run.rng.randint(2, 4))
+    q2 = f"{system} {job.building}"
+    run.call("search_event_log", {"q": q2, "building_id": job.building, "since": "7d"},
+             event_log_body(run.rng, shape, q2, job.day, events, 1), tag=m)
+    run.say(f"No errors; {len(events)} routine {system} events in the week.")
+    return "no error events, then a broader search that found the routine ones: a legitimately empty search"
 
 
 def look_vendors_none_nearby(run: Run) -> str:
@@ -524,4 +640,7 @@ LOOKS = [
     Variant("facilities/lookalike_schedule_transient_retry", "lookalike", "schedule_visit", look_schedule_retry_503),
     Variant("facilities/lookalike_search_pages", "lookalike", "search_work_orders", look_search_pages),
     Variant("facilities/lookalike_second_unit_number", "lookalike", "get_unit", look_two_units),
+    Variant("facilities/lookalike_event_log_narrowed", "lookalike", "search_event_log", look_event_log_narrowed),
+    Variant("facilities/lookalike_event_log_empty_then_broadened", "lookalike", "search_event_log",
+            look_event_log_empty_then_broad),
 ]

@@ -22,6 +22,7 @@ import orjson
 
 from tracemine.detect.args import normalize_value
 from tracemine.detect.outcome import HAS_DATA, emptiness, result_failure
+from tracemine.detect.schema_infer import walk
 from tracemine.detect.textmask import mask
 from tracemine.detect.tool_roles import words
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
@@ -113,7 +114,11 @@ def _scores_masked(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _scores_masked(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scores_masked(v) for v in value]
+        items = [_scores_masked(v) for v in value]
+        if items and all(isinstance(v, dict) for v in items):  # re-scored hits come back re-ranked
+            items.sort(key=lambda v: orjson.dumps(v, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+                                                  default=str))
+        return items
     if isinstance(value, float) and not value.is_integer():
         return "<score>"
     return value
@@ -215,8 +220,15 @@ def _trigrams(text: str) -> frozenset[str]:
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
-def _numbers(text: str) -> list[str]:
-    return [m.replace(",", "") for m in _NUMBER.findall(text)]
+def _numbers(text: str, context: frozenset[str] = frozenset()) -> list[str]:
+    """The numbers a text states, without dates and times (a time qualifier, like a moved time window) and
+    without the ``context`` numbers (those the call's other arguments state: ``KGR-12`` beside
+    ``building_id: KGR-12`` restates the call, it asks nothing new)."""
+    text = _DATE_TIME.sub(" ", text)
+    return [n for m in _NUMBER.findall(text) if (n := m.replace(",", "")) not in context]
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
 def _same_number(x: str, y: str) -> bool:
@@ -232,13 +244,14 @@ def _covered(small: list[str], big: list[str]) -> bool:
     return all(any(_same_number(x, y) for y in big) for x in small)
 
 
-def _numbers_conflict(a: str, b: str) -> bool:
-    """Both texts state numbers (dates, ids, amounts) and neither's numbers are all among the other's."""
-    na, nb = _numbers(a), _numbers(b)
+def _numbers_conflict(a: str, b: str, context: frozenset[str] = frozenset()) -> bool:
+    """Both texts state numbers (ids, amounts; see :func:`_numbers`) and neither's are all among the other's."""
+    na, nb = _numbers(a, context), _numbers(b, context)
     return bool(na) and bool(nb) and not (_covered(na, nb) or _covered(nb, na))
 
 
-def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> float:
+def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset(),
+                    context: frozenset[str] = frozenset()) -> float:
     """How alike two free texts are, 0..1: the larger of the token-set Jaccard and the character-trigram
     Jaccard of their content words (case, punctuation, stop words, plural/verb endings, bare numbers and
     the ``ignore`` words — a tool's own name words, which restate its domain rather than the question —
@@ -248,7 +261,7 @@ def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> flo
     ta, tb = _content_tokens(a), _content_tokens(b)
     if ta == tb:
         return 1.0
-    if _numbers_conflict(a, b):
+    if _numbers_conflict(a, b, context):
         return 0.0
     sa = frozenset(t for t in ta if not t.isdigit()) - ignore
     sb = frozenset(t for t in tb if not t.isdigit()) - ignore
@@ -257,25 +270,35 @@ def text_similarity(a: str, b: str, ignore: frozenset[str] = frozenset()) -> flo
     return max(jaccard(sa, sb), jaccard(_trigrams(" ".join(sorted(sa))), _trigrams(" ".join(sorted(sb)))))
 
 
-def _value_similarity(a: Any, b: Any, key: str = "", ignore: frozenset[str] = frozenset()) -> float:
+def _value_similarity(a: Any, b: Any, key: str = "", ignore: frozenset[str] = frozenset(),
+                      context: frozenset[str] = frozenset()) -> float:
     """The least similarity of corresponding values (1.0 equal, 0.0 incompatible). Keys must match;
-    identifiers, single words, numbers and paging arguments must be equal; free text may be reworded."""
+    identifiers, single words, numbers and paging arguments must be equal; free text may be reworded
+    (:data:`REWORDED` when nothing but the numbers it states is shared)."""
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return 0.0
-        return min((_value_similarity(a[k], b[k], str(k), ignore) for k in a), default=1.0)
+        return min((_value_similarity(a[k], b[k], str(k), ignore, context) for k in a), default=1.0)
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return 0.0
-        return min((_value_similarity(x, y, key, ignore) for x, y in zip(a, b, strict=True)), default=1.0)
+        return min((_value_similarity(x, y, key, ignore, context) for x, y in zip(a, b, strict=True)), default=1.0)
     if isinstance(a, str) and isinstance(b, str):
         ta, tb = _TOKEN.findall(a.casefold()), _TOKEN.findall(b.casefold())
         if ta == tb:
             return 1.0  # only case, spacing or punctuation differ
         if min(len(ta), len(tb)) < 2 or any(w in PAGING_WORDS for w in words(key)):
             return 0.0  # identifiers, single words and cursors must match
-        return text_similarity(a, b, ignore)
+        similar = text_similarity(a, b, ignore, context)
+        if similar == 0.0 and not _numbers_conflict(a, b, context):
+            return REWORDED  # free text in other words entirely: still possibly the same question
+        return similar
     return 1.0 if a == b else 0.0
+
+
+REWORDED = 0.01
+"""The similarity of two free texts with no content word in common (and no conflicting numbers): above the
+0.0 of values that must match (identifiers, single words, cursors, other numbers), below any real overlap."""
 
 
 def _facts(text: str) -> frozenset[str]:
@@ -332,7 +355,16 @@ def args_similarity(a: ToolCall, b: ToolCall, optional_keys: bool = False) -> fl
             if not any(isinstance(x[k], str) and len(_TOKEN.findall(x[k])) >= 2 for k in common):
                 return 0.0
             x, y = {k: x[k] for k in common}, {k: y[k] for k in common}
-    return _value_similarity(x, y, ignore=tool_words)
+    return _value_similarity(x, y, ignore=tool_words, context=_shared_numbers(x, y))
+
+
+def _shared_numbers(x: Any, y: Any) -> frozenset[str]:
+    """Numbers of the argument values both calls pass unchanged (a building id, a year): the context both
+    questions are asked in, which their free text may restate."""
+    def leaves(value: Any) -> set[tuple[str, str]]:
+        return {(path, str(leaf)) for path, leaf in walk(value)
+                if isinstance(leaf, str | int | float) and not isinstance(leaf, bool)}
+    return frozenset(n.replace(",", "") for _path, leaf in leaves(x) & leaves(y) for n in _NUMBER.findall(leaf))
 
 
 def _near_same_value(a: Any, b: Any, threshold: float) -> bool:
@@ -402,8 +434,9 @@ class LoopParams:
     max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
     paraphrase_similarity: float = 0.5  # [paraphrase_similarity] reworded arguments (0 disables) count as the
     # same question when their results have the same content (see :func:`args_similarity`)
-    same_data_similarity: float = 0.05  # [same_data_similarity] back to back, calls whose answers carry the
-    # same non-empty data (same ids and values) need only this much in common: asked again, told the same
+    same_data_similarity: float = REWORDED  # [same_data_similarity] back to back, calls whose answers carry
+    # the same non-empty data (same ids and values) need only this much in common — by default any rewording
+    # of the free text (identifiers and numbers still match): asked again, told the same
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> LoopParams:

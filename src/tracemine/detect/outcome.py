@@ -596,17 +596,27 @@ class ResultBaseline:
         return self.calls, empties
 
     def well_formed(self, result: Any) -> bool:
-        """An empty result in the tool's usual shape (same type; for objects, one of its usual keys): the
-        way the tool says "nothing found", as opposed to a bare ``{}``/``""``/``null`` or a foreign body."""
+        """An empty result in one of the tool's own shapes: the way the tool says "nothing found", as opposed
+        to a bare ``{}``/``""``/``null`` or a foreign body. Its type is one the tool's results with data take
+        at least :data:`FAMILIAR_SHARE` of the time (a tool may answer in two shapes); an object also shares
+        a key with most of them, or uses only keys they use often."""
         if not self.shapes:
             return False
-        usual = max(self.shapes, key=lambda k: self.shapes[k])
-        if result_shape(result) != usual:
+        shape = result_shape(result)
+        seen = sum(self.shapes.values())
+        if self.shapes.get(shape, 0) < max(FAMILIAR_SHARE * seen, 1):
             return False
         if isinstance(result, dict):
             objects = self.shapes.get("object", 0)
-            return any(self.keys.get(str(k), 0) * 2 >= objects for k in result)
+            keys = [str(k) for k in result]
+            usual = any(self.keys.get(k, 0) * 2 >= objects for k in keys)
+            familiar = bool(keys) and all(self.keys.get(k, 0) >= FAMILIAR_SHARE * objects for k in keys)
+            return usual or familiar
         return True
+
+
+FAMILIAR_SHARE = 0.1
+"""A result shape, or an object key, the tool's results with data use at least this often is its own."""
 
 
 # --- spans -------------------------------------------------------------------------------------------
@@ -701,10 +711,11 @@ def _part_texts(value: Any) -> list[str]:
 
 
 _ADMITS_FAILURE = re.compile(
-    r"\b(?:sorry|unfortunately|apolog(?:y|ies|i[sz]e[sd]?)|couldn['’]?t|could not|can(?:no|['’])t|unable to"
+    r"\b(?:sorry|unfortunately|apolog(?:y|ies|i[sz]e[sd]?)|couldn['’]?t|could not|unable to"
+    r"|can(?:no|['’])t (?:complete|finish|process|do|reach|connect|access|load|retrieve|list|get through)"
     r"|not able to|failed|failure|went wrong|try again later|an error|error occurred|timed out"
-    r"|not (?:responding|reachable|available)|(?:is|was|are|were) (?:currently |temporarily )?(?:down|unavailable"
-    r"|unreachable)|have to stop|had to stop)\b",
+    r"|not (?:responding|reachable)|(?:is|was|are|were) (?:currently |temporarily )?(?:down|unreachable)"
+    r"|(?:currently|temporarily) unavailable|have to stop|had to stop)\b",
     re.IGNORECASE,
 )
 
