@@ -283,7 +283,7 @@ class Store:
         with a different span under a derived id, record files and quarantine, commit.
 
         Returns ``(spans inserted, duplicate spans dropped)``; :meth:`id_clashes` tells how many spans
-        were kept under a derived id.
+        were kept under a derived id (here, plus ``counters["id_clashes"]``: those the readers gave one).
         """
         con = self.con
         self.flush()
@@ -301,7 +301,7 @@ class Store:
                    spans_inserted = ?, duplicate_spans = ?, id_clashes = ?, rejected = ?, repaired = ?
                    WHERE ingest_id = ?""",
                 [now, counters.get("files_read", 0), counters.get("files_skipped", 0), read, inserted,
-                 read - inserted, clashes, len(quarantine), counters.get("repaired", 0), ingest_id],
+                 read - inserted, clashes + counters.get("id_clashes", 0), len(quarantine), counters.get("repaired", 0), ingest_id],
             )
             con.execute("COMMIT")
         except Exception:

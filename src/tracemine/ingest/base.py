@@ -20,6 +20,9 @@ RejectFn = Callable[[str, str, str, str | None], None]
 EXCERPT_CHARS = 300
 """Longest quarantine excerpt, after redaction; callers pass up to :data:`EXCERPT_SOURCE` characters."""
 EXCERPT_SOURCE = 4096
+ID_CLASHES = "id_clashes"
+"""Counter (in :attr:`ReadContext.counters`) of spans a reader gave a derived id because another record
+of the file shares theirs; the archive adds the clashes it settles itself (``Store.commit_ingest``)."""
 """``reject(file, locator, reason, excerpt)``"""
 
 
@@ -41,6 +44,11 @@ class ReadContext:
             text = excerpt if isinstance(excerpt, str) else repr(excerpt)
             text = redact_cut(text, EXCERPT_CHARS)
         self.reject_fn(self.file, locator, redact(reason), text)
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``name`` (e.g. :data:`ID_CLASHES`)."""
+        if n:
+            self.counters[name] = self.counters.get(name, 0) + n
 
     def source(self, fmt: str, locator: str) -> SourceRef:
         return SourceRef(format=fmt, file=self.file, locator=locator)

@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from tracemine.config import IngestSettings
-from tracemine.ingest.base import EXCERPT_CHARS
+from tracemine.ingest.base import EXCERPT_CHARS, ID_CLASHES
 from tracemine.ingest.decode import as_json_text
 from tracemine.ingest.fast import fast_path
 from tracemine.ingest.limits import MIN_TIME_NS, ReadLimits, depth_reason, is_too_deep, time_problem
@@ -61,6 +61,8 @@ class TaskResult:
     size: int
     roots: list[RootOutcome] = field(default_factory=list)
     """Root spans with outcome-like attributes or an error status (:func:`tracemine.ingest.outcome.root_outcome`)."""
+    id_clashes: int = 0
+    """Spans its readers gave a derived id (RPC halves sharing one id, :mod:`tracemine.ingest.tagged`)."""
 
 
 @dataclass
@@ -195,7 +197,7 @@ def run_task(
         flush()
     return TaskResult(
         task.path, tables, spill_files, traces, quarantine, dict(reader.formats), spans, reader.repaired, task.size,
-        roots,
+        roots, reader.ctx.counters.get(ID_CLASHES, 0),
     )
 
 
@@ -418,7 +420,8 @@ def _ingest_files(
         ingest_id,
         report.files,
         report.quarantine,
-        {"files_read": report.files_read, "files_skipped": report.files_skipped, "repaired": report.repaired},
+        {"files_read": report.files_read, "files_skipped": report.files_skipped, "repaired": report.repaired,
+         ID_CLASHES: report.id_clashes},
     )
     report.spans_inserted = inserted
     report.duplicate_spans = duplicates
@@ -434,5 +437,6 @@ def _count_result(report: IngestReport, entry: dict[str, Any], result: TaskResul
     report.quarantine.extend(result.quarantine)
     report.spans_read += result.spans
     report.repaired += result.repaired
+    report.id_clashes += result.id_clashes
     report.formats.update(result.formats)
     report.bytes_read += result.size

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tracemine.ingest.base import Reader, Record
+from tracemine.ingest.base import ID_CLASHES, Reader, Record
 from tracemine.ingest.normalize import to_float, to_int, to_text
 from tracemine.ingest.otel import make_span
 from tracemine.ingest.tagged import Half, content_digest, separate_shared_halves, tag_status
@@ -162,7 +162,7 @@ class JaegerReader(Reader):
             half = self._span(raw, resource, locator)
             if half is not None:
                 halves.append(half)
-        separate_shared_halves(halves)
+        self.ctx.count(ID_CLASHES, separate_shared_halves(halves))
         for half in halves:
             yield half.span
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tracemine.ingest.base import Reader, Record
+from tracemine.ingest.base import ID_CLASHES, Reader, Record
 from tracemine.ingest.normalize import to_int, to_text
 from tracemine.ingest.otel import make_span
 from tracemine.ingest.tagged import Half, content_digest, separate_shared_halves, tag_status
@@ -96,7 +96,7 @@ class ZipkinReader(Reader):
         for raws in traces.values():
             names = {str(raw["id"]): raw["name"] for raw, _ in raws if to_text(raw.get("name"))}
             halves = [self._span(raw, locator, names) for raw, locator in raws]
-            separate_shared_halves(halves)
+            self.ctx.count(ID_CLASHES, separate_shared_halves(halves))
             for half in halves:
                 yield half.span
 
