@@ -31,7 +31,7 @@ def _rows(store: Store) -> list[tuple]:
 
 
 def test_same_id_same_content_is_a_duplicate_different_content_is_kept(tmp_path: Path) -> None:
-    one = _jsonl(tmp_path / "one.jsonl", [_flat("b" * 16), _flat("b" * 16), _flat("b" * 16, "other"), _flat("c" * 16)])
+    one = _jsonl(tmp_path / "one.jsonl", [_flat("b" * 16), _flat("b" * 16), _flat("b" * 16, "other"), _flat("c" * 16, "next")])
     with Store(tmp_path / "a.duckdb") as store:
         report = ingest_paths([str(one)], store)
         assert (report.spans_read, report.spans_inserted, report.duplicate_spans, report.id_clashes) == (4, 3, 1, 1)
