@@ -797,3 +797,46 @@ def test_an_empty_answer_in_the_tools_second_shape_is_not_a_failure() -> None:
         detector.observe(view)
     detector.finalize()
     assert [s for view in views for s in detector.detect(view)] == []
+
+
+def test_an_empty_answer_in_a_foreign_shape_is_an_answer_when_the_agent_takes_it_as_nothing_found() -> None:
+    """A log search that usually answers ``{"lines": [...]}`` answers ``[]``: reported to the user as nothing
+    found, or followed by a broader search, it was believed and handled; carried on as if data came back,
+    it is a silent failure."""
+    def judge(answer: str, broaden: bool) -> list[Signal]:
+        detector = SilentFailureDetector()
+        views = []
+        for k in range(40):
+            run = Run(answer="Here is what the logs show.")
+            run.call("query_logs", {"q": f"timeout api-{k}"}, {"lines": [f"api-{k} timeout after 30s"]})
+            views.append(run.view())
+        probe = Run(answer=answer)
+        probe.call("query_logs", {"q": "oom killer payments"}, [])
+        if broaden:
+            probe.call("query_logs", {"q": "payments"}, {"lines": ["payments restarted"]})
+        views.append(probe.view())
+        for view in views:
+            detector.observe(view)
+        detector.finalize()
+        return [s for view in views for s in detector.detect(view)]
+
+    assert judge("I couldn't find any OOM events for payments in the logs.", broaden=False) == []
+    assert judge("Payments restarted once; nothing else.", broaden=True) == []
+    (signal,) = judge("The payments service is healthy.", broaden=False)
+    assert signal.evidence["mechanism"] == "empty_result"
+
+
+def test_looking_further_back_or_asking_for_more_with_the_same_answer_is_a_loop() -> None:
+    """A log search re-run with a wider relative window (``15m`` → ``1h`` → ``last 24 hours``) and a larger
+    limit, told the same lines each time; a cursor or an offset that moves is paging, never this."""
+    lines = {"lines": ["10:02:11 ERROR payments pool exhausted", "10:02:19 WARN payments retrying"]}
+    run = Run(answer="The logs only show the pool warnings.")
+    for q, window, limit in (("payments errors", "15m", 20), ("errors in payments", "1h", 50),
+                             ("payments error logs", "last 24 hours", 100)):
+        run.call("search_logs", {"query": q, "window": window, "limit": limit}, lines)
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 3
+    pages = Run(answer="Done.")
+    for q, offset in (("payments errors", 0), ("errors in payments", 50), ("payments error logs", 100)):
+        pages.call("search_logs", {"query": q, "offset": offset}, lines)
+    assert detect(LoopDetector(), pages) == []

@@ -325,14 +325,31 @@ def same_facts(a: ToolCall, b: ToolCall) -> bool:
     return a.tool == b.tool and _same_facts(normalize_value(a.args), normalize_value(b.args))
 
 
-_TIME_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-                         r"|^now-\d+[smhd]$|^-?\d+[smhd]$")
+_TIME_VALUE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"  # a point in time
+    r"|^(?:now\s*)?-?\s*\d+\s*(?:s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$"  # 15m, now-1h
+    r"|^(?:last|past)\s+(?:\d+\s+)?(?:seconds?|minutes?|hours?|days?|weeks?)$"  # last 24 hours, past day
+    r"|^P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$",  # ISO 8601 durations: PT1H, P7D
+    re.IGNORECASE)
+_TIME_KEY_WORDS = frozenset({"since", "until", "from", "to", "start", "end", "after", "before", "window", "range",
+                             "lookback", "last", "past", "period", "interval", "timeframe", "time", "duration", "ago"})
+_UNIT_KEY_WORDS = frozenset({"seconds", "secs", "minutes", "mins", "hours", "hrs", "days", "weeks"})
+_SIZE_KEY_WORDS = frozenset({"limit", "size", "top", "k", "max", "count", "results", "per", "n"})
 
 
 def _moved_window(key: Any, a: Any, b: Any) -> bool:
-    """A time-window argument (a paging-like key holding times: ``since``, ``from``, ``until``) that moved."""
-    return (a != b and any(w in PAGING_WORDS for w in words(str(key)))
-            and all(isinstance(v, str) and _TIME_VALUE.match(v.strip()) for v in (a, b)))
+    """An argument that only moves or widens what a call looks at, not what it asks: a time window
+    (``since``, ``window``, ``lookback_minutes`` holding times or durations: ``2025-03-01T10:00Z``, ``15m``,
+    ``last 24 hours``, ``PT1H``) or a result size (``limit``, ``top_k``, ``max_results``). Compared only for
+    calls whose answers have exactly the same content: looking further back or asking for more, and being
+    told the same, brought nothing new."""
+    if a == b:
+        return False
+    key_words = set(words(str(key)))
+    if key_words & _TIME_KEY_WORDS and all(isinstance(v, str) and _TIME_VALUE.match(v.strip()) for v in (a, b)):
+        return True
+    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (a, b))
+    return numbers and bool(key_words & (_UNIT_KEY_WORDS | _SIZE_KEY_WORDS))
 
 
 def args_similarity(a: ToolCall, b: ToolCall, optional_keys: bool = False) -> float:
