@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from tracemine.detect.argument_error import ArgumentErrorDetector
 from tracemine.detect.loop import LoopDetector
@@ -801,8 +802,8 @@ def test_an_empty_answer_in_the_tools_second_shape_is_not_a_failure() -> None:
 
 def test_an_empty_answer_in_a_foreign_shape_is_an_answer_when_the_agent_takes_it_as_nothing_found() -> None:
     """A log search that usually answers ``{"lines": [...]}`` answers ``[]``: reported to the user as nothing
-    found, or followed by a broader search, it was believed and handled; carried on as if data came back,
-    it is a silent failure."""
+    found, it was believed and handled; carried on as if data came back, it is a silent failure (a next
+    search for something else is no sign either way)."""
     def judge(answer: str, broaden: bool) -> list[Signal]:
         detector = SilentFailureDetector()
         views = []
@@ -821,9 +822,9 @@ def test_an_empty_answer_in_a_foreign_shape_is_an_answer_when_the_agent_takes_it
         return [s for view in views for s in detector.detect(view)]
 
     assert judge("I couldn't find any OOM events for payments in the logs.", broaden=False) == []
-    assert judge("Payments restarted once; nothing else.", broaden=True) == []
     (signal,) = judge("The payments service is healthy.", broaden=False)
     assert signal.evidence["mechanism"] == "empty_result"
+    assert len(judge("Payments restarted once; nothing else.", broaden=True)) == 1
 
 
 def test_looking_further_back_or_asking_for_more_with_the_same_answer_is_a_loop() -> None:
@@ -840,3 +841,37 @@ def test_looking_further_back_or_asking_for_more_with_the_same_answer_is_a_loop(
     for q, offset in (("payments errors", 0), ("errors in payments", 50), ("payments error logs", 100)):
         pages.call("search_logs", {"query": q, "offset": offset}, lines)
     assert detect(LoopDetector(), pages) == []
+
+
+SDK_REJECTIONS = ["Invalid category: Water Damage", "Unsupported category 'Water Damage'",
+                  "Bad Request: unknown payout category 'Water Damage'", "HTTP 400: category invalid",
+                  "expected one of ['water_damage', 'fire'] for category, got 'Water Damage'",
+                  "error: value 'Water Damage' not allowed for field category"]
+
+
+@pytest.mark.parametrize("message", SDK_REJECTIONS)
+def test_a_rejection_returned_as_text_with_no_error_status_is_an_argument_error(message: str) -> None:
+    """Agent SDKs hand a tool's error back to the model as its result, status unset: a short text that
+    rejects one of the call's own arguments by name is an argument error, corrected or not."""
+    for corrected in (True, False):
+        run = Run(answer="Estimate created." if corrected else "I could not create the estimate.")
+        run.call("estimate_payout", {"claim_id": "CLM-1001", "category": "Water Damage"}, message)
+        if corrected:
+            run.call("estimate_payout", {"claim_id": "CLM-1001", "category": "water_damage"}, {"estimate": 1200})
+        (signal,) = detect(ArgumentErrorDetector(), run)
+        assert signal.span_ids == ["c2"]
+
+
+def test_a_miss_corrected_by_respelling_is_an_argument_error_but_a_checking_tools_verdict_is_data() -> None:
+    run = Run(answer="Alerts listed.")
+    run.call("list_alerts", {"team_slug": "Platform Team"}, "No team with slug 'Platform Team'")
+    run.call("list_alerts", {"team_slug": "platform-team"}, {"alerts": [{"id": "A-1"}]})
+    (signal,) = detect(ArgumentErrorDetector(), run)
+    assert "corrected_after_rejection" in signal.evidence["mechanisms"]
+    other = Run(answer="Alerts listed for the other team.")
+    other.call("list_alerts", {"team_slug": "platform-team"}, "No team with slug 'platform-team'")
+    other.call("list_alerts", {"team_slug": "payments-team"}, {"alerts": [{"id": "A-2"}]})
+    assert detect(ArgumentErrorDetector(), other) == []  # another team after a miss: the next item
+    verdict = Run(answer="That postcode is not valid; please check it.")
+    verdict.call("validate_address", {"postcode": "XX1"}, "Invalid postcode: XX1")
+    assert detect(ArgumentErrorDetector(), verdict) == []

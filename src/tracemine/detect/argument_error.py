@@ -51,6 +51,7 @@ from tracemine.detect.outcome import (
     norm_key,
     not_found_failure,
     result_failure,
+    says_missing,
 )
 from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
 from tracemine.detect.tool_roles import is_write_tool, words
@@ -75,6 +76,8 @@ _VALIDATION_PATTERNS = re.compile(
     r"|\bfield\s+required\b|\b(?:field|argument|parameter|param|property|value|input)s?\s+['\"`]?[\w.\[\]-]{0,60}['\"`]?"
     r"\s+(?:is|are)\s+required\b"
     r"|\bnot\s+a\s+valid\b|\bis\s+not\s+one\s+of\b|\bnot\s+(?:an?\s+)?(?:allowed|permitted|accepted)\s+value\b"
+    r"|\bexpected\s+one\s+of\b|\bnot\s+(?:allowed|permitted|accepted)\s+for\s+(?:the\s+)?(?:field|argument|parameter"
+    r"|param|property|key)\b"
     r"|\b(?:should|must)\s+(?:match|equal)\b"
     r"|\b(?:should|must)\s+be\s+(?:a\s+valid|an?\s+(?:string|integer|number|array|object|list|boolean|date|valid)"
     r"|one\s+of|either|of\s+type|between|at\s+(?:least|most)|greater|less|positive|non-?negative|non-?empty"
@@ -193,7 +196,8 @@ _GENERIC_KEY_WORDS = frozenset({"error", "errors", "message", "data", "request",
 
 def names_rejected_argument(text: str, args: Any) -> str | None:
     """The phrase in an error text that rejects one of the call's own arguments by name, in any style:
-    ``unknown_trade``, ``Invalid team slug``, ``category is not supported``, ``team_slug: not a valid``.
+    ``unknown_trade``, ``Invalid team slug``, ``unknown payout category`` (one qualifying word may stand
+    before the name), ``category is not supported``, ``team_slug: not a valid``.
     "Not found" is not a rejection: a lookup that finds nothing has answered."""
     if not text or not isinstance(args, dict):
         return None
@@ -204,7 +208,7 @@ def names_rejected_argument(text: str, args: Any) -> str | None:
             continue  # "unexpected error" says nothing about an argument named error
         name = r"[\s_-]+".join(re.escape(w) for w in key_words)
         pattern = (rf"\b(?:{_REJECTING})(?:[\s_-]+(?:value|values|input)(?:[\s_-]+(?:for|of))?)?[\s_-]+"
-                   rf"(?:the[\s_-]+)?(?:{name})(?![a-z])|(?<![a-z])(?:{name})['\"`]?[\s_:-]+(?:is[\s_-]+|was[\s_-]+)?"
+                   rf"(?:the[\s_-]+)?(?:[a-z]{{3,20}}[\s_-]+)?(?:{name})(?![a-z])|(?<![a-z])(?:{name})['\"`]?[\s_:-]+(?:is[\s_-]+|was[\s_-]+)?"
                    rf"(?:{_REJECTING})\b")
         match = re.search(pattern, head, re.IGNORECASE)
         if match:
@@ -215,7 +219,8 @@ def names_rejected_argument(text: str, args: Any) -> str | None:
 _STRICT_VALIDATION = re.compile(
     r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+(?:failed|errors?)\s*(?:for\b|on\b|:)"
     r"|\binvalid[\s_-](?:value|argument|parameter|param|input|format|choice|option)s?\s*(?:for\b|['\"`:])"
-    r"|\b(?:must|should)\s+be\s+one\s+of\b|\bis\s+not\s+one\s+of\b"
+    r"|\b(?:must|should)\s+be\s+one\s+of\b|\bis\s+not\s+one\s+of\b|\bexpected\s+one\s+of\b"
+    r"|\bnot\s+(?:allowed|permitted|accepted)\s+for\s+(?:the\s+)?(?:field|argument|parameter|param|property|key)\b"
     r"|\bis\s+not\s+a\s+valid\s+\w+"
     r"|\bexpected\s+(?:an?\s+)?(?:type\s+)?['\"`]?\w{1,20}['\"`]?,?\s+(?:but\s+)?(?:got|received)\b"
     r"|\brequired\s+(?:field|argument|parameter|property)\s+['\"`]|\bis\s+a\s+required\s+(?:property|field)\b"
@@ -227,8 +232,9 @@ _STRICT_VALIDATION = re.compile(
 
 def accepted_complaint(call: ToolCall, max_chars: int = 400) -> str | None:
     """A short result that is *itself* a complaint about a named argument although the call was not marked
-    failed (``"Invalid value 'X' for cabin: must be one of …"`` with status OK). Only plain text or a small
-    flat object (a message, a code) is read this way, never data that merely mentions such words."""
+    failed (``"Invalid value 'X' for cabin: must be one of …"``, ``"Unsupported category 'X'"`` with status
+    OK, as agent SDKs return tool errors). Only plain text or a small flat object (a message, a code) is read
+    this way, never data that merely mentions such words, and never a checking tool's verdict."""
     result = call.result
     if isinstance(result, dict):
         if len(result) > 4 or any(isinstance(v, dict | list) for v in result.values()):
@@ -242,7 +248,15 @@ def accepted_complaint(call: ToolCall, max_chars: int = 400) -> str | None:
     if not text or len(text) > max_chars:
         return None
     match = _STRICT_VALIDATION.search(text[:200])
-    return match.group(0) if match else None
+    if match:
+        return match.group(0)
+    if _CHECKING_WORDS & set(words(call.tool)):
+        return None  # a checking tool's answer about its input ("invalid postcode") is the data it was asked for
+    return names_rejected_argument(text, call.args)
+
+
+_CHECKING_WORDS = frozenset({"validate", "validator", "validation", "check", "checker", "verify", "verifier", "lint",
+                             "linter", "test", "audit", "inspect", "evaluate", "assess", "review"})
 
 
 def rejects_arguments(call: ToolCall) -> bool:
@@ -754,32 +768,38 @@ class ArgumentErrorDetector(Detector):
     def _rejected_then_corrected(self, call: ToolCall, found: dict[str, Any],
                                  later: list[tuple[ToolCall, dict[str, Any]]]) -> bool:
         """``corrected_after_rejection`` (see the module docstring); records the mechanism in ``found``."""
-        if not found.get("failed") or not later or not self.setting("check_corrections", True):
+        if not later or not self.setting("check_corrections", True):
             return False
+        shown = result_failure(call.result, call.result_text)
+        # "no such team 'Platform Team'" as the answer's body: a miss, corrected only by a respelled value
+        missing = shown is None and says_missing(call.result, call.span.tool_result, None, found.get("args"))
+        if not found.get("failed") and shown is None and not missing:
+            return False  # neither the status nor the body says the call failed
         following, following_found = later[0]
         if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
             return False
         if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
             return False
         _, error_text = error_context(call)
-        shown = result_failure(call.result, call.result_text)
-        if not explicit_error(call.span) and shown is None:
+        if not explicit_error(call.span) and shown is None and not missing:
             return False  # only an exception event: the agent never saw a rejection to correct
         if TRANSIENT.search(error_text):
             return False
         mine, theirs = found["args"], following_found["args"]
-        if not (isinstance(mine, dict) and isinstance(theirs, dict)) or not _leaves(mine) & _leaves(theirs):
+        if not (isinstance(mine, dict) and isinstance(theirs, dict)):
             return False
         changed = sorted(k for k in set(mine) | set(theirs)
                          if normalize_value(mine.get(k)) != normalize_value(theirs.get(k)))
-        if not changed or 2 * len(changed) > len(set(mine) | set(theirs)):
+        # the same value spelled another way ("heating-engineer" → "heating_engineer"): a corrected format,
+        # whatever the rejection said, even "not found"; another value after a not-found is the next item
+        respelled = bool(changed) and all(respelling(mine.get(k), theirs.get(k)) for k in changed)
+        if not respelled and not _leaves(mine) & _leaves(theirs):
+            return False  # nothing kept: another call altogether
+        if not changed or (2 * len(changed) > len(set(mine) | set(theirs)) and not respelled):
             return False  # most of the call changed: another question, not a corrected one
         if all(any(w in PAGING_WORDS for w in words(k)) for k in changed):
             return False  # the next page, not a correction
-        # the same value spelled another way ("heating-engineer" → "heating_engineer"): a corrected format,
-        # whatever the rejection said, even "not found"; another value after a not-found is the next item
-        respelled = all(respelling(mine.get(k), theirs.get(k)) for k in changed)
-        if not respelled and not_found_failure(shown, call.result, found["args"]):
+        if not respelled and (missing or not_found_failure(shown, call.result, found["args"])):
             return False
         said = (error_text or call.result_text).casefold()
         named = [k for k in changed if any(w in said for w in words(k) if len(w) >= 3)

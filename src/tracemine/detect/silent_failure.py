@@ -298,7 +298,7 @@ class SilentFailureDetector(Detector):
         else:
             return None
         if not well_formed and view is not None and _handled_empty(view, call):
-            return None  # whatever its shape, the agent took it as "nothing found": reported it or asked otherwise
+            return None  # whatever its shape, the agent took it as "nothing found" and said so
         corroboration = "unusual_shape" if not well_formed else _empty_corroboration(view, call)
         if corroboration is None:
             return None  # "nothing found" in the tool's own shape, believed by the agent: a valid answer
@@ -495,12 +495,9 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
 
 
 def _handled_empty(view: TraceView, call: ToolCall) -> bool:
-    """The agent treated an empty answer as "nothing found": it told the user so (a later model turn or the
-    final answer), or its next call asked the same tool something else (broadened, reworded the search)."""
-    if reports_miss(view, call):
-        return True
-    following = view.tool_calls[call.index + 1] if call.index + 1 < len(view.tool_calls) else None
-    return following is not None and following.tool == call.tool and following.args_key != call.args_key
+    """The agent took an empty answer as "nothing found": it told the user so (a later model turn or the
+    final answer). Asking the same tool something else next is no sign: it may be the next item."""
+    return reports_miss(view, call)
 
 
 def _next_of_tool(view: TraceView, call: ToolCall) -> ToolCall | None:
