@@ -788,5 +788,39 @@ def synth(n_traces: int, out_dir: str, seed: int, fmt: str, days: int, rates: tu
     print_synth_result(console, result, Path(out_dir))
 
 
+@main.group("config")
+def config_group() -> None:
+    """Show or check settings: the packaged defaults (configs/default.yaml) overlaid by a user YAML file.
+    An unknown or mistyped setting fails with its dotted path (exit 2)."""
+
+
+@config_group.command("show")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="YAML settings to overlay (default: tracemine --config or TRACEMINE_CONFIG).")
+@click.pass_context
+def config_show(ctx: click.Context, config_path: str | None) -> None:
+    """Print the effective settings as YAML (values that could be credentials masked)."""
+    from tracemine.config import effective_yaml
+
+    settings = _settings(ctx)
+    if config_path:
+        try:
+            settings = load_settings(config_path)
+        except ConfigError as exc:
+            _fail(str(exc))
+    click.echo(effective_yaml(settings), nl=False)
+
+
+@config_group.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def config_check(path: str) -> None:
+    """Validate a settings file against the defaults: exit 0 when it loads, 2 (naming the setting) when not."""
+    try:
+        load_settings(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    click.echo(f"{path}: ok")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

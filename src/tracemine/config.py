@@ -1,16 +1,42 @@
 """Settings: the packaged ``configs/default.yaml``, overlaid by a user YAML file (``--config`` or
-``TRACEMINE_CONFIG``). Validated with pydantic so a typo fails early with a clear message."""
+``TRACEMINE_CONFIG``).
+
+The packaged defaults are the schema of record: every key in them is valid, and a user file may set only
+keys that exist there (nested), with a value of the default's type (an integer where a float is expected;
+anything where the default is ``null``). A few sections are checked by the models their stage uses
+(``ingest``: :class:`IngestSettings`, ``summarise.llm``: :class:`~tracemine.summarise.llm.LLMSettings`,
+``publish``: :class:`~tracemine.publish.settings.PublishSettings`), so their bounds fail at load too.
+Open maps (:data:`OPEN_PATHS`) take any keys. A typo fails at load with its dotted path and the closest
+valid name: ``unknown setting 'mine.max_finding' — did you mean 'mine.max_findings'?``.
+"""
 
 from __future__ import annotations
 
+import copy
+import difflib
 import os
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.yaml"
+
+OPEN_PATHS: dict[str, str] = {
+    "detect.argument_error.schemas": "tool name → JSON Schema of its arguments",
+    "redact.rules": "redaction rule name or label → its setting",
+}
+"""Mappings whose keys are the user's own names (any key accepted, values unchecked). Besides these,
+``detect.<name>`` of an installed third-party detector (entry point ``tracemine.detectors``) is open."""
+
+FLOAT_PATHS: frozenset[str] = frozenset({
+    "detect.outlier.medium_ratio", "detect.outlier.high_ratio", "detect.outlier.critical_ratio",
+})
+"""Settings written as integers in the defaults that the code reads as floats (any number accepted)."""
 
 
 class IngestSettings(BaseModel):
@@ -34,6 +60,8 @@ class IngestSettings(BaseModel):
 
 
 class Settings(BaseModel):
+    """The effective settings, as the stages read them (validated by :func:`load_settings` first)."""
+
     model_config = ConfigDict(extra="allow")
 
     ingest: IngestSettings = IngestSettings()
@@ -46,14 +74,165 @@ class Settings(BaseModel):
 
 
 class ConfigError(ValueError):
-    """The configuration file cannot be read or does not validate."""
+    """The configuration file cannot be read or does not validate (one line, naming the setting)."""
+
+
+# ------------------------------------------------------------------------------------------ schema
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+_LATE_SECTIONS = ("summarise.llm", "publish")
+"""Sections checked by their stage's model, imported only when the user file sets them (the defaults pass;
+importing ``tracemine.publish`` would cost every command a fifth of a second)."""
+
+
+def _late_model(path: str) -> type[BaseModel]:
+    if path == "publish":
+        from tracemine.publish.settings import PublishSettings
+
+        return PublishSettings
+    from tracemine.summarise.llm import LLMSettings
+
+    return LLMSettings
+
+
+def _leaf_type(path: str, default: Any) -> Any:
+    if default is None:
+        return Any
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, int):
+        return float if path in FLOAT_PATHS else int
+    if isinstance(default, float):
+        return float
+    if isinstance(default, str):
+        return str
+    if isinstance(default, list):
+        return list[Any]
+    raise TypeError(f"default {path} has an unsupported type {type(default).__name__}")
+
+
+def _model_for(path: str, defaults: dict[str, Any]) -> type[BaseModel]:
+    """A strict model of one mapping of the defaults: fields by key (as aliases: keys may shadow
+    ``BaseModel`` attributes), nested mappings as nested models, open maps as ``dict[str, Any]``."""
+    fields: dict[str, Any] = {}
+    for i, (key, default) in enumerate(defaults.items()):
+        sub = f"{path}.{key}" if path else str(key)
+        if sub == "ingest":
+            kind: Any = IngestSettings
+        elif sub in OPEN_PATHS or sub in _LATE_SECTIONS:
+            kind = dict[str, Any]
+        elif isinstance(default, dict):
+            if not default:
+                raise TypeError(f"default {sub} is an empty mapping: declare it in OPEN_PATHS or give it keys")
+            kind = _model_for(sub, default)
+        else:
+            kind = _leaf_type(sub, default)
+        fields[f"f{i}"] = (kind, Field(None, alias=str(key)))
+    name = "Settings_" + (re.sub(r"\W", "_", path) or "root")
+    return create_model(name, __config__=_STRICT, **fields)
+
+
+@cache
+def _schema() -> tuple[type[BaseModel], dict[str, Any]]:
+    """The strict settings model built from the packaged defaults, and the defaults themselves."""
+    defaults = _read_yaml(DEFAULT_CONFIG)
+    return _model_for("", defaults), defaults
+
+
+def _names_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Valid keys of the mapping at ``loc`` (empty when ``loc`` is not a model)."""
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        by_key = {f.alias or name: f.annotation for name, f in current.model_fields.items()}
+        current = by_key.get(str(part))
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _problem(model: type[BaseModel], error: Any, section: tuple[str, ...] = ()) -> str:
+    """One validation error of ``model`` (the settings, or the ``section`` at that path) as a phrase naming
+    the dotted setting (never its value: it may be a secret)."""
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(p) for p in section + loc)
+    if error["type"] == "extra_forbidden":
+        valid = _names_at(model, loc[:-1])
+        prefix = ".".join(str(p) for p in section + loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        if close:
+            return f"unknown setting '{dotted}' — did you mean '{prefix + '.' if prefix else ''}{close[0]}'?"
+        where = f"under '{prefix}'" if prefix else "at the top level"
+        return f"unknown setting '{dotted}' (valid {where}: {', '.join(valid)})"
+    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return f"setting '{dotted}' must be a mapping, not {type(error['input']).__name__}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    got = error.get("input")
+    hint = ""
+    if isinstance(got, str) and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", got.strip()):
+        hint = " (YAML reads 1e-3 as text: write 1.0e-3)"
+    return f"setting '{dotted}': {message[:1].lower()}{message[1:]} (got {type(got).__name__}){hint}"
+
+
+def _third_party_detectors(detect: Any, known: dict[str, Any]) -> set[str]:
+    """Keys of ``detect`` naming an installed detector that is not in the defaults (their settings are open)."""
+    if not isinstance(detect, dict) or not set(detect) - set(known):
+        return set()
+    from tracemine.detect.registry import available
+
+    return (set(detect) - set(known)) & set(available())
+
+
+def _get(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def validate_settings(data: dict[str, Any], source: str = "configuration", user: dict[str, Any] | None = None) -> None:
+    """Check merged settings ``data`` (the defaults overlaid by ``user``) against the schema;
+    :class:`ConfigError` (one line, every problem) otherwise."""
+    model, defaults = _schema()
+    checked = dict(data)
+    detect = data.get("detect")
+    open_detectors = _third_party_detectors(detect, defaults.get("detect") or {})
+    if open_detectors:
+        problems = [f"setting 'detect.{n}' must be a mapping" for n in sorted(open_detectors)
+                    if not isinstance(detect[n], dict)]
+        if problems:
+            raise ConfigError(f"{source}: {'; '.join(problems)}")
+        checked["detect"] = {k: v for k, v in detect.items() if k not in open_detectors}
+    problems: list[str] = []
+    try:
+        model.model_validate(checked, strict=True)
+    except ValidationError as exc:
+        problems = [_problem(model, e) for e in exc.errors()]
+    for path in _LATE_SECTIONS:
+        if _get(user, path) is None or not isinstance(_get(data, path), dict):
+            continue
+        section = _late_model(path)
+        try:
+            section.model_validate(_get(data, path), strict=True)
+        except ValidationError as exc:
+            problems += [_problem(section, e, tuple(path.split("."))) for e in exc.errors()]
+    if problems:
+        raise ConfigError(f"{source}: {'; '.join(problems)}")
+
+
+# ------------------------------------------------------------------------------------------ loading
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on ``base``; an empty (``null``) override of a mapping keeps the mapping."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value)
+        elif value is None and isinstance(merged.get(key), dict):
+            continue  # `detect:` with every line commented out
         else:
             merged[key] = value
     return merged
@@ -63,19 +242,70 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        raise ConfigError(f"cannot read config {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping at the top level")
     return data
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Defaults overlaid by ``path`` (or ``$TRACEMINE_CONFIG``)."""
-    data = _read_yaml(DEFAULT_CONFIG)
+    """Defaults overlaid by ``path`` (or ``$TRACEMINE_CONFIG``), validated (see the module docstring)."""
+    data = copy.deepcopy(_schema()[1])  # the cached defaults stay untouched by whoever edits the settings
     user = path or os.environ.get("TRACEMINE_CONFIG")
-    if user:
-        data = _deep_merge(data, _read_yaml(Path(user)))
+    overlay = _read_yaml(Path(user)) if user else None
+    if overlay:
+        data = _deep_merge(data, overlay)
+    validate_settings(data, f"config {user}" if user else "default configuration", overlay)
     try:
         return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid configuration: {exc}") from exc
+    except ValidationError as exc:  # the schema covers these sections: a mismatch is a bug, said plainly
+        raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())}") from exc
+
+
+# ------------------------------------------------------------------------------------------ showing
+
+_SECRET_NAME = re.compile(r"(^|_)(token|secret|password|passwd|credentials?|api_?key|access_?key|private_?key)$",
+                          re.IGNORECASE)
+_URL_PATH_SECRET = frozenset({"publish.webhook.url"})  # webhook URLs often carry their secret in the path
+MASK = "***"
+
+
+def _mask_url(value: str, whole_path: bool) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return MASK
+    if not parts.scheme or not parts.netloc:
+        return value
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username or parts.password:
+        host = f"{MASK}@{host}"
+    path = "/" + MASK if whole_path and parts.path.strip("/") else parts.path
+    query = "&".join(f"{kv.split('=', 1)[0]}={MASK}" if "=" in kv else kv
+                     for kv in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, host, path, query, ""))
+
+
+def mask_secrets(value: Any, path: str = "") -> Any:
+    """``value`` (settings) with anything that could be a credential replaced by ``***``: values of keys
+    named like one (``token``, ``api_key``, ``password`` …; not ``*_env`` names), credentials and query
+    values in URLs, and the path of a webhook URL."""
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, path) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if _SECRET_NAME.search(path.rsplit(".", 1)[-1]):
+        return MASK
+    if isinstance(value, str) and "://" in value:
+        return _mask_url(value, path in _URL_PATH_SECRET)
+    return value
+
+
+def effective_yaml(settings: Settings) -> str:
+    """The effective settings as YAML (defaults overlaid by the user file), secrets masked."""
+    data = mask_secrets(settings.model_dump(mode="json"))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
