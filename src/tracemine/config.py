@@ -154,13 +154,14 @@ def _names_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _problem(model: type[BaseModel], error: Any, section: tuple[str, ...] = ()) -> str:
+def _problem(model: type[BaseModel], error: Any, section: tuple[str, ...] = (),
+             more_names: dict[tuple[Any, ...], list[str]] | None = None) -> str:
     """One validation error of ``model`` (the settings, or the ``section`` at that path) as a phrase naming
     the dotted setting (never its value: it may be a secret)."""
     loc = tuple(error["loc"])
     dotted = ".".join(str(p) for p in section + loc)
     if error["type"] == "extra_forbidden":
-        valid = _names_at(model, loc[:-1])
+        valid = _names_at(model, loc[:-1]) + (more_names or {}).get(loc[:-1], [])
         prefix = ".".join(str(p) for p in section + loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
         if close:
@@ -177,13 +178,14 @@ def _problem(model: type[BaseModel], error: Any, section: tuple[str, ...] = ()) 
     return f"setting '{dotted}': {message[:1].lower()}{message[1:]} (got {type(got).__name__}){hint}"
 
 
-def _third_party_detectors(detect: Any, known: dict[str, Any]) -> set[str]:
-    """Keys of ``detect`` naming an installed detector that is not in the defaults (their settings are open)."""
+def _third_party_detectors(detect: Any, known: dict[str, Any]) -> list[str]:
+    """Installed detectors that are not in the defaults (their settings are open), looked up only when
+    ``detect`` names something the defaults do not."""
     if not isinstance(detect, dict) or not set(detect) - set(known):
-        return set()
+        return []
     from tracemine.detect.registry import available
 
-    return (set(detect) - set(known)) & set(available())
+    return [name for name in available() if name not in known]
 
 
 def _get(data: Any, path: str) -> Any:
@@ -198,7 +200,8 @@ def validate_settings(data: dict[str, Any], source: str = "configuration", user:
     model, defaults = _schema()
     checked = dict(data)
     detect = data.get("detect")
-    open_detectors = _third_party_detectors(detect, defaults.get("detect") or {})
+    third_party = _third_party_detectors(detect, defaults.get("detect") or {})
+    open_detectors = set(third_party) & set(detect or {})
     if open_detectors:
         problems = [f"setting 'detect.{n}' must be a mapping" for n in sorted(open_detectors)
                     if not isinstance(detect[n], dict)]
@@ -209,7 +212,7 @@ def validate_settings(data: dict[str, Any], source: str = "configuration", user:
     try:
         model.model_validate(checked, strict=True)
     except ValidationError as exc:
-        problems = [_problem(model, e) for e in exc.errors()]
+        problems = [_problem(model, e, more_names={("detect",): third_party}) for e in exc.errors()]
     for path in _LATE_SECTIONS:
         if _get(user, path) is None or not isinstance(_get(data, path), dict):
             continue
