@@ -128,13 +128,13 @@ def one_fix_violations(findings: list) -> int:
 
 def negatives_cited(findings: list, negatives: list[tuple[str, str, set[str]]]
                     ) -> dict[str, tuple[int, int, Counter[str]]]:
-    """Per look-alike mode: instances cited by a finding, instances, and the kinds of the citing findings
-    (which detector mistook it: a score, not a look at the traces)."""
+    """Per look-alike mode: instances cited by a finding, instances, and the kind/mechanism of the citing
+    findings (which detector mistook it, and how: a score, not a look at the traces)."""
     citing: dict[tuple[str, str], set[str]] = defaultdict(set)
     for f in findings:
         for t in f.trace_ids:
             for s in f.span_ids:
-                citing[(t, s)].add(f.kinds[0])
+                citing[(t, s)].add(f"{f.kinds[0]}/{f.key.get('mechanism') or '?'}" if f.key else f.kinds[0])
     out: dict[str, list] = defaultdict(lambda: [0, 0, Counter()])
     for mode, trace, spans in negatives:
         out[mode][1] += 1

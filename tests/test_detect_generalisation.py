@@ -875,3 +875,13 @@ def test_a_miss_corrected_by_respelling_is_an_argument_error_but_a_checking_tool
     verdict = Run(answer="That postcode is not valid; please check it.")
     verdict.call("validate_address", {"postcode": "XX1"}, "Invalid postcode: XX1")
     assert detect(ArgumentErrorDetector(), verdict) == []
+
+
+def test_a_search_whose_summary_quotes_each_wording_and_finds_the_same_lines_is_a_loop() -> None:
+    lines = ["10:02:11 ERROR payments pool exhausted", "10:02:19 WARN payments retrying"]
+    run = Run(answer="Only pool warnings in the logs.")
+    for q in ("payments errors", "errors in payments service", "payment failures"):
+        run.call("search_logs", {"query": q}, {"summary": f"2 lines matching \"{q}\" in the last hour",
+                                               "lines": lines})
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 3

@@ -79,15 +79,23 @@ def strip_volatile(value: Any) -> Any:
 
 
 def _echo_free(value: Any, echoes: frozenset[str]) -> Any:
-    """``value`` with strings that repeat one of the call's own argument strings replaced by a placeholder
-    (a search result echoing its query must not make two rephrasings of one search look different). Only
-    the envelope is read: items of a list are the data found, even when one happens to equal the query."""
+    """``value`` with strings that repeat one of the call's own free-text arguments replaced by a
+    placeholder, and short messages quoting one with the quote masked (a search result echoing its query
+    must not make two rephrasings of one search look different). Only the envelope is read: items of a
+    list are the data found, even when one happens to equal the query."""
     if not echoes:
         return value
     if isinstance(value, dict):
         return {k: _echo_free(v, echoes) for k, v in value.items()}
-    if isinstance(value, str) and _words_of(value) in echoes:
-        return "<argument>"
+    if isinstance(value, str):
+        flat = _words_of(value)
+        if flat in echoes:
+            return "<argument>"
+        if len(value) <= 500:  # a short message quoting the query: "3 matches for 'disk full' in the last hour"
+            for echo in sorted(echoes, key=len, reverse=True):
+                at = f" {flat} ".find(f" {echo} ")
+                if at >= 0:
+                    return flat[:at] + "<argument>" + flat[at + len(echo):]
     return value
 
 

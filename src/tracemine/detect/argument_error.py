@@ -584,8 +584,9 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 def respelling(old: Any, new: Any) -> bool:
     """``new`` is ``old`` written another way: the same letters and digits up to case and separators
-    (``Heating Engineer`` → ``heating_engineer``, ``V1234`` → ``V-1234``)."""
-    if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+    (``Heating Engineer`` → ``heating_engineer``, ``V1234`` → ``V-1234``), into an identifier (no spaces):
+    a free-text query losing its brackets (``ML Engineer (Lisbon)`` → ``ML Engineer Lisbon``) is rewording."""
+    if not (isinstance(old, str) and isinstance(new, str)) or old == new or any(c.isspace() for c in new.strip()):
         return False
     loose_old, loose_new = _NON_ALNUM.sub("", old.lower()), _NON_ALNUM.sub("", new.lower())
     return len(loose_old) >= 3 and loose_old == loose_new

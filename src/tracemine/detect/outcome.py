@@ -736,9 +736,12 @@ def gave_up_after(view: Any, call: Any) -> bool:
 
 
 _TELLS_MISS = re.compile(
-    r"\bcan(?:no|')?t\s+(?:seem\s+to\s+)?(?:find|locate)\b|\bcould\s*n[o']?t\s+(?:find|locate)\b"
+    r"\bcan(?:no|['’])?t\s+(?:seem\s+to\s+)?(?:find|locate)\b|\bcould\s*n?[o'’]?t\s+(?:find|locate)\b"
+    r"|\bdid\s*(?:n['’]?t|\s+not)\s+(?:find|locate|turn\s+up|return\s+any)\b"
     r"|\bno\s+(?:[\w-]+\s+){1,3}(?:on|in)\s+(?:record|file|our\s+records|the\s+system)\b"
-    r"|\bthere(?:'s|\s+is)\s+no\b|\bnothing\s+(?:was\s+)?found\b|\bno\s+longer\s+exists?\b",
+    r"|\bthere(?:'s|’s|\s+is|\s+are|\s+were|\s+was)\s+no\b|\bnothing\s+(?:was\s+)?(?:found|matched|came\s+up)\b"
+    r"|\b(?:found|returned|shows?|showed|has|had)\s+(?:no|nothing|zero)\b|\b(?:zero|0)\s+(?:results|matches|hits)\b"
+    r"|\bno\s+matching\s+\w+|\bno\s+(?:[\w-]+\s+){0,2}(?:were|was)\s+found\b|\bno\s+longer\s+exists?\b",
     re.IGNORECASE,
 )
 
