@@ -201,12 +201,12 @@ def validate_settings(data: dict[str, Any], source: str = "configuration", user:
     checked = dict(data)
     detect = data.get("detect")
     third_party = _third_party_detectors(detect, defaults.get("detect") or {})
-    open_detectors = set(third_party) & set(detect or {})
-    if open_detectors:
-        problems = [f"setting 'detect.{n}' must be a mapping" for n in sorted(open_detectors)
+    if third_party and isinstance(detect, dict):
+        open_detectors = set(third_party) & set(detect)
+        not_maps = [f"setting 'detect.{n}' must be a mapping" for n in sorted(open_detectors)
                     if not isinstance(detect[n], dict)]
-        if problems:
-            raise ConfigError(f"{source}: {'; '.join(problems)}")
+        if not_maps:
+            raise ConfigError(f"{source}: {'; '.join(not_maps)}")
         checked["detect"] = {k: v for k, v in detect.items() if k not in open_detectors}
     problems: list[str] = []
     try:
