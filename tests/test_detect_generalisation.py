@@ -872,6 +872,10 @@ def test_a_miss_corrected_by_respelling_is_an_argument_error_but_a_checking_tool
     other.call("list_alerts", {"team_slug": "platform-team"}, "No team with slug 'platform-team'")
     other.call("list_alerts", {"team_slug": "payments-team"}, {"alerts": [{"id": "A-2"}]})
     assert detect(ArgumentErrorDetector(), other) == []  # another team after a miss: the next item
+    again = Run(answer="No hotels in Berlin for those dates.")
+    for city in ("Berlin", "Berlin?", '"Berlin"'):
+        again.call("search_hotels", {"city": city, "guests": 3}, {"hotels": []})
+    assert detect(ArgumentErrorDetector(), again) == []  # respelled and still nothing: no correction
     verdict = Run(answer="That postcode is not valid; please check it.")
     verdict.call("validate_address", {"postcode": "XX1"}, "Invalid postcode: XX1")
     assert detect(ArgumentErrorDetector(), verdict) == []
@@ -885,3 +889,18 @@ def test_a_search_whose_summary_quotes_each_wording_and_finds_the_same_lines_is_
                                                "lines": lines})
     (signal,) = detect(LoopDetector(), run)
     assert signal.evidence["repeats"] == 3
+
+
+def test_nothing_found_reported_after_a_failed_call_underneath_is_still_a_silent_failure() -> None:
+    """The search's HTTP call failed (500) and the tool answered an empty list; the agent told the user
+    nothing was found. The miss is explained by the failure: a silent failure, not a handled miss."""
+    run = Run(answer="I found no recent sources on sparse mixture of experts.")
+    tool_id = run.call("web_search", {"query": "sparse mixture of experts latest"}, {"results": [], "page": 1})
+    run.spans.append(Span(trace_id="g", span_id="http", parent_span_id=tool_id, name="GET", kind=SpanKind.OTHER,
+                          start_ns=run.clock + MS, end_ns=run.clock + 2 * MS, status=Status.ERROR,
+                          status_message="500 Internal Server Error"))
+    (signal,) = detect(SilentFailureDetector(), run)
+    assert signal.evidence["mechanism"] == "swallowed_child_error"
+    clean = Run(answer="I found no recent sources on sparse mixture of experts.")
+    clean.call("web_search", {"query": "sparse mixture of experts latest"}, {"results": [], "page": 1})
+    assert detect(SilentFailureDetector(), clean) == []

@@ -779,6 +779,8 @@ class ArgumentErrorDetector(Detector):
         following, following_found = later[0]
         if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
             return False
+        if missing and says_missing(following.result, following.span.tool_result, None, following_found.get("args")):
+            return False  # the respelled value found nothing either: no correction, the same miss again
         if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
             return False
         _, error_text = error_context(call)

@@ -739,8 +739,8 @@ _TELLS_MISS = re.compile(
     r"\bcan(?:no|['’])?t\s+(?:seem\s+to\s+)?(?:find|locate)\b|\bcould\s*n?[o'’]?t\s+(?:find|locate)\b"
     r"|\bdid\s*(?:n['’]?t|\s+not)\s+(?:find|locate|turn\s+up|return\s+any)\b"
     r"|\bno\s+(?:[\w-]+\s+){1,3}(?:on|in)\s+(?:record|file|our\s+records|the\s+system)\b"
-    r"|\bthere(?:'s|’s|\s+is|\s+are|\s+were|\s+was)\s+no\b|\bnothing\s+(?:was\s+)?(?:found|matched|came\s+up)\b"
-    r"|\b(?:found|returned|shows?|showed|has|had)\s+(?:no|nothing|zero)\b|\b(?:zero|0)\s+(?:results|matches|hits)\b"
+    r"|\bthere(?:'s|’s|\s+is)\s+no\b|\bnothing\s+(?:was\s+)?(?:found|matched|came\s+up)\b"
+    r"|\b(?:found|returned)\s+(?:no|nothing|zero)\b|\b(?:zero|0)\s+(?:results|matches|hits)\b"
     r"|\bno\s+matching\s+\w+|\bno\s+(?:[\w-]+\s+){0,2}(?:were|was)\s+found\b|\bno\s+longer\s+exists?\b",
     re.IGNORECASE,
 )
@@ -768,6 +768,19 @@ def reports_miss(view: Any, call: Any) -> bool:
     stopping, reporting it) makes it an answer; using the value anyway is ``ignored_not_found``."""
     after = [t.output_text for t in view.llm_turns if span_order_key(t.span) > span_order_key(call.span)]
     texts = [output_text(text) for text in after] + [final_answer(view)]
+    return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
+
+
+def reports_miss_next(view: Any, call: Any) -> bool:
+    """The agent said nothing was found right after the call: a model turn between it and the next tool
+    call, or the final answer when no tool call follows (a miss reported later may be another call's)."""
+    start = span_order_key(call.span)
+    following = [c for c in view.tool_calls if span_order_key(c.span) > start]
+    end = span_order_key(following[0].span) if following else None
+    texts = [output_text(t.output_text) for t in view.llm_turns
+             if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)]
+    if end is None:
+        texts.append(final_answer(view))
     return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
 
 

@@ -74,6 +74,7 @@ from tracemine.detect.outcome import (
     output_text,
     reported_status,
     reports_miss,
+    reports_miss_next,
     result_failure,
     says_missing,
 )
@@ -204,8 +205,11 @@ class SilentFailureDetector(Detector):
         write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
         answered = not write and not_found_failure(failure, call.result, call.args)  # a write that misses failed
         if not write and self.cfg("handled_miss_is_answer") and not answered \
-                and says_missing(call.result, span.tool_result, failure, call.args) and reports_miss(view, call):
-            return None  # a lookup that found nothing, and the agent told the user so: an answer
+                and says_missing(call.result, span.tool_result, failure, call.args) and reports_miss(view, call) \
+                and not (self.cfg("check_swallowed_children") and swallowed_errors(view, span)):
+            # a lookup that found nothing, and the agent told the user so: an answer — unless a call under
+            # it failed, which explains the "nothing" (the agent believed a broken tool)
+            return None
         if failure is not None and not answered:
             if self.cfg("defer_argument_errors") and (is_argument_rejection(failure, call.result)
                                                        or rejects_arguments(call)):
@@ -495,9 +499,10 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
 
 
 def _handled_empty(view: TraceView, call: ToolCall) -> bool:
-    """The agent took an empty answer as "nothing found": it told the user so (a later model turn or the
-    final answer). Asking the same tool something else next is no sign: it may be the next item."""
-    return reports_miss(view, call)
+    """The agent took an empty answer as "nothing found": it said so right after the call (before its next
+    tool call, or in the final answer if none follows). Asking the same tool something else next is no
+    sign: it may be the next item."""
+    return reports_miss_next(view, call)
 
 
 def _next_of_tool(view: TraceView, call: ToolCall) -> ToolCall | None:
