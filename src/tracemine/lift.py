@@ -1,4 +1,5 @@
-"""Outcome lift: do traces with a finding fail more often than traces without it? (DESIGN.md §2.7)
+"""Outcome lift: do traces with a finding fail more often than traces without it? (see ARCHITECTURE.md,
+'Where concepts live')
 
 Where the archive knows trace outcomes (τ-bench rewards, Langfuse scores, Inspect AI scores, SWE-agent
 exit statuses: the ``traces.outcome`` column), each finding gets the failure rate of the window's traces

@@ -1,4 +1,5 @@
-"""Core vocabulary: spans, traces, signals, clusters and findings (DESIGN.md §3).
+"""Core vocabulary: spans, traces, signals, clusters and findings (see ARCHITECTURE.md,
+'Where concepts live').
 
 Spans are plain slotted dataclasses rather than pydantic models: ingest creates millions of them and
 validation happens once, in the mappers, where raw values are normalised.

@@ -1,4 +1,5 @@
-"""The ``mine`` pipeline: the only place that knows the order of the stages (DESIGN.md §2).
+"""The ``mine`` pipeline: the only place that knows the order of the stages (see ARCHITECTURE.md,
+'Stages and data flow').
 
 ingest → detect → embed + cluster → findings (impact, citations checked against the store) → rank →
 summarise (offline, or an LLM for the reported findings) → reports → run history.

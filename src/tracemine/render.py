@@ -1,4 +1,5 @@
-"""Short, normalised texts to embed, and the exact grouping keys kept beside them (DESIGN.md §2.4, §7).
+"""Short, normalised texts to embed, and the exact grouping keys kept beside them (see ARCHITECTURE.md,
+'Stages and data flow').
 
 * :func:`signal_text` — the failure on its own: the detector's sentence with tool, model, agent,
   argument and host names replaced by placeholders (tool identity is an exact key, not something to

@@ -1,4 +1,4 @@
-"""Themes: cross-cutting patterns above findings (DESIGN.md §2.7).
+"""Themes: cross-cutting patterns above findings (see ARCHITECTURE.md, 'Where concepts live').
 
 A finding is one fix (one agent, one tool or cycle or model, one mechanism, one violated constraint or
 error family: :mod:`tracemine.findings`). A theme gathers the findings of one detector mechanism across

@@ -1,5 +1,6 @@
 """Trajectory findings: clusters of failing runs whose paths fail far more often than the window's other
-runs, named by the steps that set them apart from successful runs (DESIGN.md §2.7, outcome-aware).
+runs, named by the steps that set them apart from successful runs (outcome-aware; see ARCHITECTURE.md,
+'Where concepts live').
 
 The clustering stage already groups failing trajectories (``mine.trajectories``: each flagged or failed
 trace as its compressed sequence of steps, embedded and clustered; :mod:`tracemine.render`). Where the

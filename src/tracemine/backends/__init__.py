@@ -1,4 +1,4 @@
-"""Execution backends: who runs the per-shard stage functions (DESIGN.md §5).
+"""Execution backends: who runs the per-shard stage functions (see ARCHITECTURE.md, 'Backends and shards').
 
 Ingest, detect and embed run per unit of work — an input file or byte range, a Parquet partition, a
 trace shard, a chunk of unique texts — through *the same stage functions* whatever the backend:

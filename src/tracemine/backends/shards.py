@@ -1,4 +1,5 @@
-"""Trace shards (DESIGN.md §5): the unit of parallel work is a hash of the trace id.
+"""Trace shards (see ARCHITECTURE.md, 'Backends and shards'): the unit of parallel work is a hash of the
+trace id.
 
 ``shard_of`` (Python) and ``shard_sql`` (DuckDB) compute the same number — the first 32 bits of the
 MD5 of the trace id, modulo the shard count — so partitions written by DuckDB and shards computed by a

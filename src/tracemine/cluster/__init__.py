@@ -1,4 +1,4 @@
-"""Clustering signals and failing trajectories into a hierarchy (DESIGN.md §2.5).
+"""Clustering signals and failing trajectories into a hierarchy (see ARCHITECTURE.md, 'Stages and data flow').
 
 ``cluster_signals`` / ``cluster_trajectories`` take vectors (numpy, one unit row per item) and return a
 :class:`ClusterResult`: leaves, parent groups, kinds and a root, as nodes and as a ``networkx`` tree;

@@ -1,4 +1,4 @@
-"""Deterministic failure detectors (DESIGN.md §2.3): loops, duplicate tool calls, silent failures,
+"""Deterministic failure detectors (ARCHITECTURE.md, 'Adding a detector'): loops, duplicate tool calls, silent failures,
 tool-argument errors, unrecovered errors and cost/latency outliers."""
 
 from tracemine.detect.base import SEVERITIES, Detector

@@ -1,4 +1,4 @@
-"""``contrast``: tool-call features over-represented in failed traces (DESIGN.md §2.7, outcome-aware).
+"""``contrast``: tool-call features over-represented in failed traces (outcome-aware; ARCHITECTURE.md, 'Where concepts live').
 
 Where traces carry an outcome (``Trace.outcome``: rewards, eval scores, feedback, exit statuses), the
 first pass counts, over the window's traces with a known outcome, how many carry each *feature* and how

@@ -1,4 +1,5 @@
-"""Summarising clusters into findings (DESIGN.md §2.6), and the redaction applied before any text leaves.
+"""Summarising clusters into findings (see ARCHITECTURE.md, 'Stages and data flow'), and the redaction
+applied before any text leaves.
 
 ``redact`` removes secrets and personal data from every text before it reaches an LLM prompt or a report.
 """

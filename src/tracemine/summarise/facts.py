@@ -1,4 +1,5 @@
-"""Facts about a group of signals, aggregated from their detector evidence (DESIGN.md §2.6).
+"""Facts about a group of signals, aggregated from their detector evidence (see ARCHITECTURE.md,
+'Adding a detector').
 
 :func:`collect_facts` turns the ``evidence`` dicts of a cluster's members into small, JSON-ready counts
 that a summariser (offline templates or an LLM prompt) can state without reading every member: which

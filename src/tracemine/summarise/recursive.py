@@ -1,4 +1,5 @@
-"""The recursive, budgeted summarisation walk over the finding hierarchy (DESIGN.md §2.6).
+"""The recursive, budgeted summarisation walk over the finding hierarchy (see ARCHITECTURE.md,
+'Stages and data flow').
 
 :func:`summarise_tree` summarises each finding brief post-order: when a node has at least two children,
 the children are summarised first (recursively) and their summaries are written into the node's
