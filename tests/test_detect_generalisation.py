@@ -904,3 +904,22 @@ def test_nothing_found_reported_after_a_failed_call_underneath_is_still_a_silent
     clean = Run(answer="I found no recent sources on sparse mixture of experts.")
     clean.call("web_search", {"query": "sparse mixture of experts latest"}, {"results": [], "page": 1})
     assert detect(SilentFailureDetector(), clean) == []
+
+
+def test_a_miss_reported_later_counts_for_the_call_it_names() -> None:
+    from tracemine.detect.outcome import reports_miss
+
+    run = Run(answer="I found no flights MEX→BER that day; hotels: Nordic Light Hotel.")
+    run.call("get_weather", {"city": "Berlin", "date": "2027-01-19"}, {"results": []})
+    run.call("search_flights", {"origin": "MEX", "destination": "BER"}, {"flights": []})
+    run.call("search_hotels", {"city": "Berlin"}, {"hotels": [{"name": "Nordic Light Hotel"}]})
+    view = run.view()
+    weather, flights, _ = view.tool_calls
+    assert not reports_miss(view, weather)  # the final answer's miss is about flights
+    assert reports_miss(view, flights)  # it names MEX and BER
+    asked = Run(answer="Booked.")
+    asked.call("get_unit", {"unit_id": "U-12345"}, {"unit": None})
+    asked.llm("There's no unit U-12345 on record; which address is it?")
+    asked.call("get_unit", {"unit_id": "U-12346"}, {"unit": {"id": "U-12346"}})
+    view = asked.view()
+    assert reports_miss(view, view.tool_calls[0])  # said right after the call

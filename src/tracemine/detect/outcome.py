@@ -763,12 +763,18 @@ def says_missing(result: Any, text: str | None, failure: Failure | None, args: A
 
 
 def reports_miss(view: Any, call: Any) -> bool:
-    """The agent told the user that a lookup found nothing: a model turn after the call, or the final
-    answer, says not found / no such / does not exist / can't find. Handling a miss this way (asking,
-    stopping, reporting it) makes it an answer; using the value anyway is ``ignored_not_found``."""
+    """The agent told the user that a lookup found nothing: says not found / no such / does not exist /
+    can't find right after the call (:func:`reports_miss_next`), or later — a model turn or the final
+    answer — naming what the call looked up (one of its argument values: a miss reported later without
+    naming it may be another call's). Handling a miss this way (asking, stopping, reporting it) makes it an
+    answer; using the value anyway is ``ignored_not_found``."""
+    if reports_miss_next(view, call):
+        return True
+    values = _arg_values(call.args)
     after = [t.output_text for t in view.llm_turns if span_order_key(t.span) > span_order_key(call.span)]
     texts = [output_text(text) for text in after] + [final_answer(view)]
-    return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
+    return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text))
+               and any(v in text.casefold() for v in values) for text in texts)
 
 
 def reports_miss_next(view: Any, call: Any) -> bool:
