@@ -190,6 +190,7 @@ _REJECTING = (r"invalid|unknown|unsupported|unrecogni[sz]ed|bad|malformed|illega
               r"|not[\s_-]+(?:a[\s_-]+)?(?:valid|allowed|supported|recogni[sz]ed|permitted|accepted)")
 
 
+_REJECTING_WORD = re.compile(_REJECTING, re.IGNORECASE)
 _GENERIC_KEY_WORDS = frozenset({"error", "errors", "message", "data", "request", "input", "value", "result",
                                 "status", "response", "body", "payload", "params", "args"})
 
@@ -202,6 +203,8 @@ def names_rejected_argument(text: str, args: Any) -> str | None:
     if not text or not isinstance(args, dict):
         return None
     head = text[:2000]
+    if not _REJECTING_WORD.search(head):
+        return None  # no rejecting word at all (most texts): no per-argument patterns to try
     for key in list(args)[:50]:
         key_words = [w for w in words(str(key)) if len(w) >= 3 or len(words(str(key))) == 1]
         if not key_words or set(key_words) <= _GENERIC_KEY_WORDS:
@@ -771,18 +774,18 @@ class ArgumentErrorDetector(Detector):
         """``corrected_after_rejection`` (see the module docstring); records the mechanism in ``found``."""
         if not later or not self.setting("check_corrections", True):
             return False
+        following, following_found = later[0]
+        if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
+            return False
+        if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
+            return False
         shown = result_failure(call.result, call.result_text)
         # "no such team 'Platform Team'" as the answer's body: a miss, corrected only by a respelled value
         missing = shown is None and says_missing(call.result, call.span.tool_result, None, found.get("args"))
         if not found.get("failed") and shown is None and not missing:
             return False  # neither the status nor the body says the call failed
-        following, following_found = later[0]
-        if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
-            return False
         if missing and says_missing(following.result, following.span.tool_result, None, following_found.get("args")):
             return False  # the respelled value found nothing either: no correction, the same miss again
-        if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
-            return False
         _, error_text = error_context(call)
         if not explicit_error(call.span) and shown is None and not missing:
             return False  # only an exception event: the agent never saw a rejection to correct
