@@ -20,7 +20,15 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import DDL, MIGRATIONS, SCHEMA_VERSION, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.store_schema import (
+    DDL,
+    SCHEMA_VERSION,
+    SPAN_COLUMN_NAMES,
+    TRACE_ARROW_SCHEMA,
+    Migration,
+    SchemaVersionError,
+    pending_migrations,
+)
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
@@ -42,6 +50,7 @@ def _content_sql(alias: str = "") -> str:
 
 
 _CONTENT_SQL = _content_sql()
+_DDL_TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
 
 
 @dataclass
@@ -80,9 +89,16 @@ class Store:
         self._in_batch_txn = False
         self._pending_rows = 0
         self._threads_before: str | None = None
-        if not read_only:
-            self._migrate()
-            self.abort_ingest()  # recover from an ingest that was killed half-way
+        self.applied_migrations: list[int] = []
+        try:
+            if read_only:
+                self._pending(self.schema_version())
+            else:
+                self._migrate()
+                self.abort_ingest()  # recover from an ingest that was killed half-way
+        except BaseException:
+            self.con.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -115,16 +131,49 @@ class Store:
 
     # -- schema --------------------------------------------------------------------------------------
 
+    def schema_version(self) -> int:
+        """The archive's ``meta.schema_version`` (0 when it has none: made before versions were recorded)."""
+        if not self.has_tables("meta"):
+            return 0
+        value = self.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+        try:
+            return int(value) if value is not None else 0
+        except ValueError:
+            raise SchemaVersionError(f"{self.path}: unreadable schema version {value!r} in meta") from None
+
+    def _pending(self, version: int) -> list[Migration]:
+        """The migrations an archive at ``version`` lacks; one clear error naming both versions when it
+        was written by a newer tracemine (read-only opens only check, they cannot migrate)."""
+        try:
+            return pending_migrations(version)
+        except SchemaVersionError as exc:
+            raise SchemaVersionError(f"{self.path}: {exc}") from None
+
     def _migrate(self) -> None:
-        for statement in DDL + MIGRATIONS:
-            self.con.execute(statement)
-        row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
-        if row is None:
-            self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path} was written by a newer tracemine (schema {row[0]} > {SCHEMA_VERSION}); upgrade tracemine"
+        """Bring the archive to :data:`SCHEMA_VERSION` in one transaction: a fresh archive gets ``DDL`` and
+        the latest version; an older one gets its missing tables and migrations, then its new version.
+        The numbers applied are left in :attr:`applied_migrations`."""
+        fresh = not any(self.has_tables(name) for name in _DDL_TABLES)
+        version = SCHEMA_VERSION if fresh else self.schema_version()
+        pending = self._pending(version)
+        if not fresh and not pending and self.has_tables(*_DDL_TABLES):
+            return
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in DDL:  # IF NOT EXISTS: creates what a fresh or an early archive lacks
+                con.execute(statement)
+            for migration in pending:
+                migration.apply(con)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                [str(pending[-1].number if pending else version)],
             )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self.applied_migrations = [migration.number for migration in pending]
 
     # -- ingest --------------------------------------------------------------------------------------
     # begin_ingest registers the ingest; insert_spans/insert_traces append batches (each committed, so
