@@ -923,3 +923,27 @@ def test_a_miss_reported_later_counts_for_the_call_it_names() -> None:
     asked.call("get_unit", {"unit_id": "U-12346"}, {"unit": {"id": "U-12346"}})
     view = asked.view()
     assert reports_miss(view, view.tool_calls[0])  # said right after the call
+
+
+def test_an_empty_answer_retried_identically_and_told_the_same_is_confirmed() -> None:
+    """A search that usually finds hits comes back empty; the agent asks again, identically: told the same
+    nothing, the answer is confirmed; told something else, the first answer was a failure."""
+    def judge(second: Any) -> list[Signal]:
+        detector = SilentFailureDetector()
+        views = []
+        for k in range(80):
+            run = Run(answer="Here are the events.")
+            run.call("search_event_log", {"q": f"boiler {k}"}, {"total": 1, "hits": [{"id": k}]})
+            views.append(run.view())
+        probe = Run(answer="No boiler errors were logged that day.")
+        probe.call("search_event_log", {"q": "level:ERROR boiler"}, {"total": 0, "hits": []})
+        probe.call("search_event_log", {"q": "level:ERROR boiler"}, second)
+        views.append(probe.view())
+        for view in views:
+            detector.observe(view)
+        detector.finalize()
+        return [s for view in views for s in detector.detect(view)]
+
+    assert judge({"total": 0, "hits": []}) == []
+    (signal,) = judge({"total": 1, "hits": [{"id": "E-1"}]})
+    assert signal.evidence["mechanism"] == "empty_result"

@@ -432,11 +432,14 @@ def _empty_observation(call: ToolCall) -> int | None:
 
 def _empty_corroboration(view: TraceView | None, call: ToolCall) -> str | None:
     """What, beside the window, says an empty answer in the tool's usual shape was a failure: the agent
-    repeated the identical call next (it did not believe it)."""
+    repeated the identical call next (it did not believe it) and was told something else. An identical
+    retry told the same confirms the answer."""
     if view is None:
         return None
     following = _next_of_tool(view, call)
     if following is not None and following.args_key == call.args_key:
+        if emptiness(following.result, following.span.tool_result) == emptiness(call.result, call.span.tool_result):
+            return None  # asked again, told the same nothing: a confirmed "nothing found"
         return "retried"
     return None  # telling the user nothing was found is how a legitimately empty answer is handled
 
