@@ -176,6 +176,7 @@ def _old_archive(path: Path) -> None:
     with Store(path) as store:
         store.con.execute("ALTER TABLE signals DROP COLUMN cause_span_id")
         store.con.execute("ALTER TABLE signals DROP COLUMN agent")
+        store.con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")  # what it stamped
         store.con.execute("INSERT INTO detect_runs (detect_id) VALUES (1)")
         store.con.execute("INSERT INTO signals VALUES (1, 0, 'd', 'k', 't', ['s1'], 'low', '{}', 'old')")
 
