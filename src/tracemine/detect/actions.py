@@ -334,7 +334,7 @@ def same_facts(a: ToolCall, b: ToolCall) -> bool:
 
 
 _TIME_VALUE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"  # a point in time
+    rf"^{_DATE_TIME.pattern}$"  # a point in time
     r"|^(?:now\s*)?-?\s*\d+\s*(?:s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$"  # 15m, now-1h
     r"|^(?:last|past)\s+(?:\d+\s+)?(?:seconds?|minutes?|hours?|days?|weeks?)$"  # last 24 hours, past day
     r"|^P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?$",  # ISO 8601 durations: PT1H, P7D

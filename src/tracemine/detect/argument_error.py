@@ -53,8 +53,8 @@ from tracemine.detect.outcome import (
     result_failure,
     says_missing,
 )
-from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, walk
-from tracemine.detect.tool_roles import is_write_tool, words
+from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, spelling, walk
+from tracemine.detect.tool_roles import is_checking_tool, is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal, Status
 from tracemine.summarise.redact import redact_cut
@@ -253,13 +253,9 @@ def accepted_complaint(call: ToolCall, max_chars: int = 400) -> str | None:
     match = _STRICT_VALIDATION.search(text[:200])
     if match:
         return match.group(0)
-    if _CHECKING_WORDS & set(words(call.tool)):
+    if is_checking_tool(call.tool):
         return None  # a checking tool's answer about its input ("invalid postcode") is the data it was asked for
     return names_rejected_argument(text, call.args)
-
-
-_CHECKING_WORDS = frozenset({"validate", "validator", "validation", "check", "checker", "verify", "verifier", "lint",
-                             "linter", "test", "audit", "inspect", "evaluate", "assess", "review"})
 
 
 def rejects_arguments(call: ToolCall) -> bool:
@@ -582,16 +578,13 @@ def _cosmetic(violations: list[dict[str, Any]], inferred: bool) -> bool:
     return True
 
 
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
 def respelling(old: Any, new: Any) -> bool:
     """``new`` is ``old`` written another way: the same letters and digits up to case and separators
     (``Heating Engineer`` → ``heating_engineer``, ``V1234`` → ``V-1234``), into an identifier (no spaces):
     a free-text query losing its brackets (``ML Engineer (Lisbon)`` → ``ML Engineer Lisbon``) is rewording."""
     if not (isinstance(old, str) and isinstance(new, str)) or old == new or any(c.isspace() for c in new.strip()):
         return False
-    loose_old, loose_new = _NON_ALNUM.sub("", old.lower()), _NON_ALNUM.sub("", new.lower())
+    loose_old, loose_new = spelling(old), spelling(new)
     return len(loose_old) >= 3 and loose_old == loose_new
 
 
@@ -603,7 +596,7 @@ def loose_key(args: Any) -> str:
         if isinstance(value, list | tuple):
             return [loosen(v) for v in value]
         if isinstance(value, str):
-            return _NON_ALNUM.sub("", value.lower())
+            return spelling(value)
         return normalize_value(value)
 
     try:

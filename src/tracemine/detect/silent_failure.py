@@ -301,8 +301,10 @@ class SilentFailureDetector(Detector):
             break
         else:
             return None
-        if not well_formed and view is not None and _handled_empty(view, call):
-            return None  # whatever its shape, the agent took it as "nothing found" and said so
+        if not well_formed and view is not None and reports_miss_next(view, call):
+            # whatever its shape, the agent took it as "nothing found" and said so right after the call (a
+            # next search for something else is no sign: it may be the next item)
+            return None
         corroboration = "unusual_shape" if not well_formed else _empty_corroboration(view, call)
         if corroboration is None:
             return None  # "nothing found" in the tool's own shape, believed by the agent: a valid answer
@@ -499,13 +501,6 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
             text = later.span.tool_result.casefold()
             learned.update(f for f in wanted if f in text)
     return None
-
-
-def _handled_empty(view: TraceView, call: ToolCall) -> bool:
-    """The agent took an empty answer as "nothing found": it said so right after the call (before its next
-    tool call, or in the final answer if none follows). Asking the same tool something else next is no
-    sign: it may be the next item."""
-    return reports_miss_next(view, call)
 
 
 def _next_of_tool(view: TraceView, call: ToolCall) -> ToolCall | None:

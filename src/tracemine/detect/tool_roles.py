@@ -58,6 +58,16 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+CHECKING_WORDS = frozenset({"validate", "validator", "validation", "check", "checker", "verify", "verifier", "lint",
+                            "linter", "test", "audit", "inspect", "evaluate", "assess", "review"})
+
+
+def is_checking_tool(name: str) -> bool:
+    """Whether a tool's job is to judge its input (``validate_address``, ``lint_sql``): its "invalid
+    postcode" is the answer it was asked for, not a rejection of the call."""
+    return bool(CHECKING_WORDS & set(words(name)))
+
+
 def is_write_tool(name: str, definition: Mapping[str, Any] | None = None) -> bool:
     """Whether a tool changes state, judged from the verbs of its name, then of its description."""
     verdict = _verb_verdict(words(name))

@@ -17,13 +17,13 @@ from tracemine.summarise.redact import redact, redact_cut
 
 Record = Span | TraceInfo
 RejectFn = Callable[[str, str, str, str | None], None]
+"""``reject(file, locator, reason, excerpt)``"""
 EXCERPT_CHARS = 300
 """Longest quarantine excerpt, after redaction; callers pass up to :data:`EXCERPT_SOURCE` characters."""
 EXCERPT_SOURCE = 4096
 ID_CLASHES = "id_clashes"
 """Counter (in :attr:`ReadContext.counters`) of spans a reader gave a derived id because another record
 of the file shares theirs; the archive adds the clashes it settles itself (``Store.commit_ingest``)."""
-"""``reject(file, locator, reason, excerpt)``"""
 
 
 @dataclass
