@@ -947,3 +947,66 @@ def test_an_empty_answer_retried_identically_and_told_the_same_is_confirmed() ->
     assert judge({"total": 0, "hits": []}) == []
     (signal,) = judge({"total": 1, "hits": [{"id": "E-1"}]})
     assert signal.evidence["mechanism"] == "empty_result"
+
+
+def _log_lines(n: int) -> list[dict[str, Any]]:
+    return [{"_id": f"doc-{i}", "_score": 1.5 + i / 7, "_source": {"@timestamp": f"2025-05-02T08:1{i}:00Z",
+                                                                    "message": f"pick task T10{i} assigned"}}
+            for i in range(n)]
+
+
+def test_reworded_log_searches_whose_match_totals_and_statistics_move_are_a_loop_when_the_lines_repeat() -> None:
+    """Elasticsearch-style hits, a total that depends on the wording, ``took``, and a nested time range
+    that moves with the clock: the top lines never change, so nothing new was learnt. Another search
+    whose lines change each time is the agent learning."""
+    run = Run(answer="The logs show only routine entries.")
+    for n, q in enumerate(["pick failed", "scanner dropped task", "why picks fail", "stalled wave"]):
+        run.call("query_logs", {"query": q, "site": "AMS1",
+                                "time_range": {"from": f"2025-05-02T0{n}:00:00Z", "to": f"2025-05-02T1{n}:00:00Z"}},
+                 {"took": 40 + n, "hits": {"total": {"value": 12 + 37 * n}, "hits": _log_lines(3)}})
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 4
+    learning = Run(answer="Scanner SC-1 dropped its session.")
+    for n, q in enumerate(["pick failed", "scanner dropped task", "why picks fail"]):
+        learning.call("query_logs", {"query": q, "site": "AMS1"},
+                      {"took": 40 + n, "hits": {"total": {"value": 3 + n}, "hits": _log_lines(3 + n)}})
+    assert detect(LoopDetector(), learning) == []
+
+
+def test_a_poll_whose_list_stays_but_whose_state_moves_is_not_a_loop() -> None:
+    """Only the envelope's numbers may differ for items to count as the same answer: a state word changing
+    beside an unchanged list is progress."""
+    run = Run()
+    for n, state in enumerate(["queued", "running", "done"]):
+        run.call("get_job", {"job": "J-1", "note": ["check again please", "is it done yet", "status now"][n]},
+                 {"state": state, "steps": ["fetch", "parse"], "progress": 10 * n})
+    assert detect(LoopDetector(), run) == []
+
+
+def test_plain_text_log_answers_with_relative_times_and_other_totals_are_a_loop() -> None:
+    run = Run(answer="Nothing useful in the logs.")
+    for n, q in enumerate(["pick failed", "scanner dropped task", "error picking"]):
+        lines = [f"[{3 + 2 * n + i}m ago] INFO  pick task T10{i} assigned to scanner SC-{i}" for i in range(3)]
+        run.call("query_logs", {"query": q, "site": "AMS1"}, f"Showing 3 of {40 + 9 * n} matching lines:\n"
+                 + "\n".join(lines))
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 3
+
+
+def test_reworded_searches_with_a_side_check_between_them_are_one_loop() -> None:
+    run = Run(answer="Could not find the cause.")
+    for n, q in enumerate(["pick failed", "scanner dropped task", "why picks fail", "stalled wave"]):
+        run.call("query_logs", {"query": q, "site": "AMS1"}, {"took": n, "total": 9 + n, "hits": _log_lines(2)})
+        if n == 1:
+            run.call("get_stock", {"sku": "FAS-12345"}, {"available": 4})
+    (signal,) = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 4
+
+
+def test_a_final_answer_saying_something_else_timed_out_is_not_the_run_timing_out() -> None:
+    said = Run(answer="Scanner SC-104 dropped its session at 09:12; picks assigned to it timed out.")
+    said.call("query_logs", {"query": "scanner"}, {"hits": _log_lines(2)})
+    assert [s for s in detect(SilentFailureDetector(), said) if s.evidence.get("mechanism") == "timeout_exit"] == []
+    ran_out = Run(answer="Run timed out after 300s; returning partial results.")
+    ran_out.call("query_logs", {"query": "scanner"}, {"hits": _log_lines(2)})
+    assert [s.evidence["mechanism"] for s in detect(SilentFailureDetector(), ran_out)] == ["timeout_exit"]

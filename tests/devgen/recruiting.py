@@ -78,11 +78,18 @@ TOOLS = [
          "page": {"type": "integer", "minimum": 1},
          "page_size": {"type": "integer", "minimum": 1, "maximum": 100}},
          "required": ["status"]}},
+    {"name": "post_job_ad", "description": "Publish a requisition's job ad on an external job board.",
+     "parameters": {"type": "object", "properties": {
+         "requisition_id": {"type": "string"}, "board": {"type": "string", "description": "job board slug"},
+         "visibility": {"type": "string", "enum": ["public", "unlisted"]}},
+         "required": ["requisition_id", "board"]}},
 ]
 
 LAT = {"search_candidates": (180, 900), "get_candidate": (60, 260), "get_interviewer_availability": (300, 1400),
        "check_calendar_conflicts": (150, 700), "schedule_interview": (400, 1600), "send_email": (250, 900),
-       "update_candidate_stage": (90, 300), "list_requisitions": (120, 500)}
+       "update_candidate_stage": (90, 300), "list_requisitions": (120, 500), "post_job_ad": (200, 900)}
+BOARDS = {"linkedin": "LinkedIn Jobs", "stackoverflow-jobs": "Stack Overflow Jobs", "otta": "Otta",
+          "welcome-to-the-jungle": "Welcome to the Jungle", "indeed": "Indeed", "himalayas": "Himalayas Remote"}
 
 
 def call_id(rng: random.Random, seq: int) -> str:
@@ -236,7 +243,20 @@ def flow_requisitions(run: Run) -> None:
             + ", ".join(r["title"] for r in res["requisitions"][:4]) + ".")
 
 
-FLOWS = [flow_schedule, flow_schedule, flow_stage, flow_requisitions]
+def post_ad(run: Run, req: str, board: str, tag: str | None = None) -> None:
+    run.call("post_job_ad", {"requisition_id": req, "board": board, "visibility": run.pick(["public", "unlisted"])},
+             {"ad_id": f"ad_{hexs(run.rng, 10)}", "board": board, "status": "live",
+              "url": f"https://jobs.example.com/{board}/{req.lower()}"}, tag=tag)
+
+
+def flow_post_ad(run: Run) -> None:
+    req, board = f"REQ-{run.rng.randint(1000, 9999)}", run.pick(list(BOARDS))
+    run.begin("post_ad", run.pick([f"Post {req} on {BOARDS[board]}.", f"Can you advertise {req} on {BOARDS[board]}?"]))
+    post_ad(run, req, board)
+    run.say(f"{req} is live on {BOARDS[board]}.")
+
+
+FLOWS = [flow_schedule, flow_schedule, flow_stage, flow_requisitions, flow_post_ad]
 
 
 # -- bugs ------------------------------------------------------------------------------------------
@@ -400,6 +420,42 @@ def bug_model_latency(run: Run) -> str:
     return f"{len(hit)} model turn(s) took 45-140 s (normally 1-4 s)"
 
 
+BOARD_REJECTIONS = [  # how widely used validation layers word the same rejection
+    "1 validation error for PostJobAd\nboard\n  Input should be {options} [type=literal_error, input_value='{bad}']",
+    "Invalid enum value. Expected {options}, received '{bad}'",
+    "Key: 'PostJobAd.Board' Error:Field validation for 'Board' failed on the 'oneof' tag",
+    "Board is not included in the list",
+    "'{bad}' does not match '^[a-z0-9-]+$'",
+    "Unknown board '{bad}'. Known boards: {options}",
+    "board '{bad}' is not recognized",
+    "Error: '{bad}' is not a supported board",
+]
+
+
+def bug_board_rejected(run: Run) -> str:
+    m = "recruiting/job_board_name_rejected"
+    req, board = f"REQ-{run.rng.randint(1000, 9999)}", run.pick(list(BOARDS))
+    bad = BOARDS[board]
+    run.begin("post_ad", run.pick([f"Post {req} on {bad}.", f"Advertise {req} on {bad}, publicly."]))
+    text = run.pick(BOARD_REJECTIONS).format(bad=bad, options=", ".join(sorted(BOARDS)))
+    shape = run.pick(["status", "text", "body"])
+    args = {"requisition_id": req, "board": bad, "visibility": "public"}
+    if shape == "status":
+        run.call("post_job_ad", args, {"detail": text}, error=text, tag=m)
+    elif shape == "text":
+        run.call("post_job_ad", args, text, tag=m)
+    else:
+        run.call("post_job_ad", args, {"ok": False, "error": text}, tag=m)
+    fixed = run.rng.random() < 0.75
+    if fixed:
+        post_ad(run, req, board)
+        run.say(f"{req} is live on {bad}.")
+    else:
+        run.stop(f"The job board rejected the ad for {req}; it isn't posted yet.")
+    return (f"post_job_ad board={bad!r} (a display name, not the board slug) rejected ({shape}), "
+            + ("then posted with the slug" if fixed else "and the agent gave up"))
+
+
 BUGS = [
     Variant("recruiting/reworded_candidate_search_loop", "loop", "search_candidates", bug_reworded_search,
             terminal=True),
@@ -419,6 +475,7 @@ BUGS = [
             terminal=True),
     Variant("recruiting/model_repeats_reply", "loop", None, bug_llm_repeat),
     Variant("recruiting/model_latency_spike", "outlier", None, bug_model_latency),
+    Variant("recruiting/job_board_name_rejected", "argument_error", "post_job_ad", bug_board_rejected),
 ]
 
 

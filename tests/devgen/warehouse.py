@@ -2,11 +2,15 @@
 trace exports; other seeds rotate it through the other formats (``devgen.FORMATS``).
 
 Its supplier search (``search_suppliers``) answers with a fresh ``request_id`` and ``generated_at`` on
-every call, so identical content never means identical results (``supplier_search_paraphrase_loop``)."""
+every call, so identical content never means identical results (``supplier_search_paraphrase_loop``). Its
+WMS log search (``query_wms_logs``) answers like real log stores (Loki streams with execution statistics,
+Elasticsearch hits whose total depends on the wording, plain text with times relative to the call), under a
+nested ``time_range`` that moves with the clock (``wms_log_search_reworded_loop`` and two look-alikes)."""
 
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 from devgen.core import Run, Variant
 from devgen.values import date, digits, hexs, person
@@ -78,12 +82,18 @@ TOOLS = [
          "delivers_to": {"type": "string", "enum": WAREHOUSES},
          "max_lead_time_days": {"type": "integer", "minimum": 1}},
          "required": ["query"]}},
+    {"name": "query_wms_logs", "description": "Search the warehouse-management system's application logs.",
+     "parameters": {"type": "object", "properties": {
+         "query": {"type": "string"}, "site": {"type": "string", "enum": WAREHOUSES},
+         "time_range": {"type": "object", "properties": {"from": {"type": "string", "format": "date-time"},
+                                                         "to": {"type": "string", "format": "date-time"}}},
+         "limit": {"type": "integer", "minimum": 1, "maximum": 200}}, "required": ["query", "site"]}},
 ]
 
 LAT = {"search_products": (120, 600), "lookup_sku": (40, 180), "get_stock_levels": (150, 800),
        "create_transfer_order": (300, 1200), "reserve_stock": (120, 500), "create_purchase_order": (500, 2200),
        "get_order_status": (80, 300), "adjust_inventory": (150, 500), "notify_channel": (200, 700),
-       "search_suppliers": (250, 1100)}
+       "search_suppliers": (250, 1100), "query_wms_logs": (300, 2500)}
 SUPPLIERS = ["Nordic Fastening AB", "Rheinpack GmbH", "Brandt Arbeitsschutz GmbH", "Iberelec SL",
              "Kowal Narzedzia Sp. z o.o.", "Vandermolen Packaging BV", "EuroSafe Supplies NV", "Halden Consumables Ltd"]
 
@@ -145,6 +155,65 @@ class SupplierApi:
         stamp = f"{self.day}T{h:02d}:{rest // 60:02d}:{rest % 60:02d}.{self.rng.randint(0, 999):03d}Z"
         return {"request_id": f"req_{hexs(self.rng, 20)}", "generated_at": stamp, "total": len(hits),
                 "suppliers": [dict(hit) for hit in hits], "took_ms": self.rng.randint(40, 380)}
+
+
+LOG_TEXT = ["pick task {task} assigned to scanner {dev}", "scanner {dev} heartbeat ok", "wave {task} released",
+            "putaway confirmed for bin {bin}", "label printer {dev} paper low", "replenishment job {task} queued",
+            "pick task {task} short-picked at bin {bin}", "conveyor zone 3 restarted", "scanner {dev} re-login"]
+
+
+def log_lines(rng: random.Random, day: str, wh: str, n: int) -> list[dict]:
+    """``n`` WMS log lines of one site on ``day``, newest first (each with its own document id)."""
+    out = []
+    for _ in range(n):
+        ts = f"{day}T{rng.randint(5, 11):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z"
+        text = rng.choice(LOG_TEXT).format(task=f"T{digits(rng, 6)}", dev=f"SC-{digits(rng, 3)}",
+                                           bin=f"{wh}-{rng.choice('ABCD')}{rng.randint(1, 40):02d}")
+        out.append({"id": hexs(rng, 20), "ts": ts, "level": rng.choice(["INFO", "INFO", "WARN", "ERROR"]),
+                    "msg": text})
+    return sorted(out, key=lambda line: line["ts"], reverse=True)
+
+
+class LogService:
+    """The WMS log search in one of three shapes, as real log stores answer: a Loki-style stream result with
+    execution statistics, Elasticsearch-style hits (total that depends on the wording, scores, ``took``), or
+    plain text with the top lines, a total and times relative to the moment of the call."""
+
+    def __init__(self, rng: random.Random, shape: str, day: str) -> None:
+        self.rng, self.shape, self.day = rng, shape, day
+        self.clock = rng.randint(11 * 60, 15 * 60)  # minutes since midnight
+
+    def time_range(self, hours: int = 6) -> dict:
+        self.clock += self.rng.randint(1, 4)
+        end = datetime.fromisoformat(f"{self.day}T00:00:00+00:00") + timedelta(minutes=self.clock)
+        start = end - timedelta(hours=hours)
+        return {"from": start.strftime("%Y-%m-%dT%H:%M:00Z"), "to": end.strftime("%Y-%m-%dT%H:%M:00Z")}
+
+    def answer(self, lines: list[dict], total: int) -> object:
+        rng = self.rng
+        if self.shape == "loki":
+            values = [[str(int(datetime.fromisoformat(x["ts"]).timestamp() * 1e9)), f"level={x['level']} {x['msg']}"]
+                      for x in lines]
+            return {"status": "success", "data": {"resultType": "streams", "result": [
+                {"stream": {"app": "wms", "level": "mixed"}, "values": values}],
+                "stats": {"summary": {"execTime": round(rng.uniform(0.01, 0.9), 6),
+                                      "totalLinesProcessed": rng.randint(20_000, 90_000),
+                                      "totalBytesProcessed": rng.randint(2_000_000, 9_000_000)}}}}
+        if self.shape == "elastic":
+            hits = [{"_index": f"wms-logs-{self.day.replace('-', '.')}", "_id": x["id"],
+                     "_score": round(rng.uniform(1.0, 12.0), 5),
+                     "_source": {"@timestamp": x["ts"], "log.level": x["level"], "message": x["msg"]}} for x in lines]
+            hits.sort(key=lambda hit: -hit["_score"])
+            return {"took": rng.randint(3, 400), "timed_out": False,
+                    "hits": {"total": {"value": total, "relation": "eq"},
+                             "max_score": hits[0]["_score"] if hits else None, "hits": hits}}
+        now = self.clock
+        rows = []
+        for x in lines:
+            hh, mm = int(x["ts"][11:13]), int(x["ts"][14:16])
+            ago = max(1, now - (hh * 60 + mm))
+            rows.append(f"[{ago}m ago] {x['level']:<5} {x['msg']}")
+        return f"Showing {len(lines)} of {total} matching lines:\n" + "\n".join(rows)
 
 
 def ask_move(item: Item, run: Run) -> str:
@@ -384,6 +453,39 @@ def bug_supplier_loop(run: Run) -> str:
             f"generated_at but {what}; the run gave up")
 
 
+def bug_wms_log_loop(run: Run) -> str:
+    m = "warehouse/wms_log_search_reworded_loop"
+    item = Item(run.rng)
+    day = date(run.rng)
+    run.begin("logs", run.pick([f"Why did picking stall at {item.wh} this morning? Check the WMS logs.",
+                                f"Scanners at {item.wh} kept dropping tasks today — find out why in the logs.",
+                                f"Find the WMS error behind the failed picks at {item.wh} on {day}."]))
+    shape = run.pick(["loki", "elastic", "text"])
+    service = LogService(run.rng, shape, day)
+    lines = log_lines(run.rng, day, item.wh, run.rng.randint(3, 6))  # routine lines, never the cause
+    queries = ["pick failed", "picking stalled", "scanner dropped task", "error picking", "task dropped scanner",
+               "why picks fail", "pick error timeout", "stalled wave", "failed pick task", "scanner disconnect"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(4, 6)
+    gap = run.rng.randint(1, n - 2) if run.rng.random() < 0.5 else None  # a side check between two searches
+    limit = run.pick([None, 5, 10])
+    for k, q in enumerate(queries[:n]):
+        args: dict = {"query": q, "site": item.wh, "time_range": service.time_range()}
+        if limit:
+            args["limit"] = limit
+        total = len(lines) + run.rng.randint(0, 400)  # how many lines the wording matched: the top ones repeat
+        run.call("query_wms_logs", args, service.answer(lines, total), tag=m, think=run.pick(
+            [None, "Nothing about the stall in those lines, let me search again differently.",
+             "Still routine entries. Trying other keywords."]))
+        if k == gap:
+            run.call("get_stock_levels", {"sku": item.sku, "warehouse": item.wh}, levels(item, run.rng))
+    run.stop(run.pick([f"I couldn't find what stalled picking at {item.wh} in the WMS logs.",
+                       "The logs only show routine entries; I could not find the cause."]))
+    return (f"query_wms_logs re-run {n} times with reworded queries ({shape} answers"
+            f"{', a stock check between two' if gap is not None else ''}); each returned the same top "
+            f"{len(lines)} lines, with the match total, statistics and time range moving")
+
+
 BUGS = [
     Variant("warehouse/order_status_stuck_poll", "loop", "get_order_status", bug_stuck_poll, terminal=True),
     Variant("warehouse/sku_search_lookup_cycle", "loop", "search_products", bug_search_cycle, terminal=True,
@@ -398,6 +500,7 @@ BUGS = [
     Variant("warehouse/notify_invalid_arguments_text", "argument_error", "notify_channel", bug_notify_invalid),
     Variant("warehouse/supplier_search_paraphrase_loop", "loop", "search_suppliers", bug_supplier_loop,
             terminal=True),
+    Variant("warehouse/wms_log_search_reworded_loop", "loop", "query_wms_logs", bug_wms_log_loop, terminal=True),
 ]
 
 
@@ -490,10 +593,45 @@ def look_transfer_updates(run: Run) -> str:
     return "two notify_channel posts to one channel about one transfer: 'started' then 'received' (not a duplicate)"
 
 
+def look_logs_refined(run: Run) -> str:
+    m = "warehouse/lookalike_log_search_refined"
+    item = Item(run.rng)
+    day = date(run.rng)
+    run.begin("logs", f"Why did picking stall at {item.wh}? Check the WMS logs.")
+    service = LogService(run.rng, run.pick(["loki", "elastic", "text"]), day)
+    queries = ["pick failed", "scanner error", "task timeout", "wave stalled"]
+    run.rng.shuffle(queries)
+    n = run.rng.randint(3, 4)
+    for q in queries[:n]:  # every wording finds other lines: the agent is learning, not looping
+        lines = log_lines(run.rng, day, item.wh, run.rng.randint(2, 5))
+        run.call("query_wms_logs", {"query": q, "site": item.wh, "time_range": service.time_range()},
+                 service.answer(lines, len(lines) + run.rng.randint(0, 50)), tag=m)
+    run.say("Scanner SC-104 dropped its session at 09:12; picks assigned to it timed out.")
+    return f"query_wms_logs reworded {n} times, each answer with other lines; the agent found the cause"
+
+
+def look_logs_widened(run: Run) -> str:
+    m = "warehouse/lookalike_log_window_widened"
+    item = Item(run.rng)
+    day = date(run.rng)
+    run.begin("logs", f"Has the label printer at {item.wh} reported problems?")
+    service = LogService(run.rng, run.pick(["loki", "elastic", "text"]), day)
+    seen: list[dict] = []
+    for hours in (1, 6, 24):  # looking further back finds older lines each time
+        seen = seen + log_lines(run.rng, day, item.wh, run.rng.randint(1, 3))
+        run.call("query_wms_logs", {"query": "label printer", "site": item.wh,
+                                    "time_range": service.time_range(hours)},
+                 service.answer(seen, len(seen)), tag=m)
+    run.say(f"The printer logged {len(seen)} entries in the last day, paper low twice.")
+    return "query_wms_logs with the same query and a widening time range, each answer with more lines"
+
+
 LOOKS = [
     Variant("warehouse/lookalike_poll_until_shipped", "lookalike", "get_order_status", look_poll),
     Variant("warehouse/lookalike_unknown_sku_reported", "lookalike", "lookup_sku", look_sku_missing),
     Variant("warehouse/lookalike_stock_across_warehouses", "lookalike", "get_stock_levels", look_per_warehouse),
     Variant("warehouse/lookalike_catalogue_mentions_errors", "lookalike", "search_products", look_error_words),
     Variant("warehouse/lookalike_transfer_progress_updates", "lookalike", "notify_channel", look_transfer_updates),
+    Variant("warehouse/lookalike_log_search_refined", "lookalike", "query_wms_logs", look_logs_refined),
+    Variant("warehouse/lookalike_log_window_widened", "lookalike", "query_wms_logs", look_logs_widened),
 ]

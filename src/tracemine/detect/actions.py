@@ -58,6 +58,10 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _LONG_HEX = re.compile(r"^(?=.*\d)(?=.*[a-fA-F])[0-9a-fA-F]{16,}$")
 VOLATILE = "<volatile>"
+_RELATIVE_TIME = (r"\b\d+\s*(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\s+ago\b"
+                  r"|\b(?:just\s+now|a\s+(?:second|minute|moment)\s+ago|an\s+hour\s+ago)\b")
+"""A time relative to the moment of the call (``3m ago``): it moves with the clock, not with the content."""
+_RELATIVE_ONLY = re.compile(rf"^\s*(?:{_RELATIVE_TIME})\s*$", re.IGNORECASE)
 
 
 def _volatile_key(key: str) -> bool:
@@ -73,7 +77,8 @@ def strip_volatile(value: Any) -> Any:
         return {k: VOLATILE if _volatile_key(str(k)) else strip_volatile(v) for k, v in value.items()}
     if isinstance(value, list):
         return [strip_volatile(v) for v in value]
-    if isinstance(value, str) and (_UUID.match(value) or _DATETIME.match(value) or _LONG_HEX.match(value)):
+    if isinstance(value, str) and (_UUID.match(value) or _DATETIME.match(value) or _LONG_HEX.match(value)
+                                   or _RELATIVE_ONLY.match(value)):
         return VOLATILE
     return value
 
@@ -154,7 +159,8 @@ def content_signature(call: ToolCall, scores: bool = True) -> str:
 
 _TEXT_VOLATILE = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![\w.])\d+\.\d+(?![\d.])",
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![\w.])\d+\.\d+(?![\d.])"
+    rf"|{_RELATIVE_TIME}",
     re.IGNORECASE,
 )
 
@@ -170,6 +176,56 @@ def _text_signature(call: ToolCall, text: str, echoes: frozenset[str]) -> str:
         if at >= 0:
             flat = flat[:at] + "<argument>" + flat[at + len(echo):]
     return error + flat
+
+
+def data_signature(call: ToolCall) -> str | None:
+    """The data an answer carries apart from its envelope: the items of its lists (hits, rows, log lines),
+    compared in any order with volatile values, echoes of the call's free text and scores masked, beside the
+    envelope's words; the envelope's numbers (how many lines the wording matched, the statistics of the
+    query's execution) are left out. A plain-text answer's items are its lines after a header line whose
+    numbers are left out. ``None`` when the answer carries no such items: nothing but an envelope to compare."""
+    if call.result is None:
+        return None
+    echoes = frozenset(_argument_strings(call.args, set()))
+    decoded = decode_value(call.result)
+    if isinstance(decoded, str):
+        return _text_data(decoded, echoes)
+    if not isinstance(decoded, dict | list):
+        return None
+    found: list[bool] = []
+    view = _data_view(_echo_free(strip_volatile(decoded), echoes), found)
+    if not found:
+        return None
+    error = "!" + mask(call.span.status_message or "", 200) if call.failed else ""
+    return error + orjson.dumps(view, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+
+
+def _data_view(value: Any, found: list[bool]) -> Any:
+    if isinstance(value, dict):
+        return {k: _data_view(v, found) for k, v in value.items()}
+    if isinstance(value, list):
+        if not value:
+            return []
+        found.append(True)
+        return sorted(orjson.dumps(normalize_value(_scores_masked(v)), option=orjson.OPT_SORT_KEYS
+                                   | orjson.OPT_NON_STR_KEYS, default=str).decode() for v in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "<number>"
+    return value
+
+
+_BARE_NUMBER = re.compile(r"(?<![\w.-])\d[\d,]*(?![\w.-])")
+
+
+def _text_data(text: str, echoes: frozenset[str]) -> str | None:
+    lines = [line.strip() for line in text[:20_000].splitlines() if line.strip()]
+    if len(lines) < 3:
+        return None  # a sentence or two: no items apart from an envelope
+    header = _words_of(_BARE_NUMBER.sub("#", _TEXT_VOLATILE.sub(" ", lines[0])))
+    for echo in sorted(echoes, key=len, reverse=True):
+        header = header.replace(echo, "<argument>", 1)
+    items = sorted(_words_of(_TEXT_VOLATILE.sub(" ", line)) for line in lines[1:])
+    return "\n".join([header, *items])
 
 
 def result_signature(call: ToolCall) -> str:
@@ -353,6 +409,8 @@ def _moved_window(key: Any, a: Any, b: Any) -> bool:
     told the same, brought nothing new."""
     if a == b:
         return False
+    if isinstance(a, dict) and isinstance(b, dict):  # {"time_range": {"from": …, "to": …}}
+        return a.keys() == b.keys() and all(_moved_window(f"{key} {k}", a[k], b[k]) for k in a if a[k] != b[k])
     key_words = set(words(str(key)))
     if key_words & _TIME_KEY_WORDS and all(isinstance(v, str) and _TIME_VALUE.match(v.strip()) for v in (a, b)):
         return True
@@ -581,12 +639,8 @@ def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
 def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     calls = actions(view)
     signatures = [content_signature(c) for c in calls]
-    unscored_cache: dict[int, str] = {}
-
-    def unscored(i: int) -> str:
-        if i not in unscored_cache:
-            unscored_cache[i] = content_signature(calls[i], scores=False)
-        return unscored_cache[i]
+    unscored = _memo_one(lambda i: content_signature(calls[i], scores=False))
+    data = _memo_one(lambda i: data_signature(calls[i]))
     result_tokens: dict[int, frozenset[str]] = {}
     similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j], optional_keys=True))
 
@@ -604,12 +658,22 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
         if near_same_args(a, b, params.arg_similarity) and (
                 signatures[i] == signatures[j] or jaccard(rtokens(i), rtokens(j)) >= params.result_similarity):
             return True
-        # reworded arguments: the same question only if the answer has exactly the same content
-        if params.paraphrase_similarity <= 0 or unscored(i) != unscored(j):
+        return reworded_repeat(i, j)
+
+    def reworded_repeat(i: int, j: int) -> bool:
+        """Reworded arguments: the same question only if the answer has exactly the same content (or the
+        same items, the envelope's numbers aside). The same non-empty answer again: little in common
+        suffices; the same empty answer (nothing found for several different questions) needs real
+        rewording."""
+        a = calls[i]
+        if params.paraphrase_similarity <= 0:
             return False
-        # the same non-empty answer again: little in common suffices; the same empty answer (nothing found
-        # for several different questions) needs real rewording
-        empty = (emptiness(a.result, a.span.tool_result) or HAS_DATA) > HAS_DATA
+        if unscored(i) != unscored(j):
+            if data(i) is None or data(i) != data(j):
+                return False
+            empty = False  # data() is None for an answer without items
+        else:
+            empty = (emptiness(a.result, a.span.tool_result) or HAS_DATA) > HAS_DATA
         threshold = params.paraphrase_similarity if empty else min(params.same_data_similarity,
                                                                    params.paraphrase_similarity)
         return similarity(i, j) >= threshold
@@ -630,7 +694,13 @@ def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
         loops.append(Loop("tool", run.period, reps, exact, similarity=round(least, 3)))
     if params.max_gap:
         covered = {c.span.span_id for loop in loops for c in loop.steps}
-        loops.extend(_recurring(calls, signatures, covered, params, similarity))
+
+        def recurs(i: int, j: int) -> bool:
+            if signatures[i] == signatures[j] and (calls[i].args_key == calls[j].args_key or (
+                    params.paraphrase_similarity > 0 and similarity(i, j) >= params.paraphrase_similarity)):
+                return True
+            return calls[i].args_key != calls[j].args_key and reworded_repeat(i, j)
+        loops.extend(_recurring(calls, covered, params, recurs, similarity))
         loops.sort(key=lambda loop: loop.steps[0].step)
     return [loop for loop in loops if not _poll_that_progressed(loop, calls, signatures)]
 
@@ -649,14 +719,15 @@ def _poll_that_progressed(loop: Loop, calls: list[ToolCall], signatures: list[st
                for p, c in enumerate(calls[position + 1 :], start=position + 1))
 
 
-def _recurring(calls: list[ToolCall], signatures: list[str], covered: set[str], params: LoopParams,
+def _recurring(calls: list[ToolCall], covered: set[str], params: LoopParams, recurs: Callable[[int, int], bool],
                similarity: Callable[[int, int], float]) -> list[Loop]:
-    """One call (same or reworded arguments, same result) coming back ``min_repeats`` times, at most
-    ``max_gap`` calls apart."""
-    groups: dict[tuple[str, str, bool], list[int]] = {}
-    for position, (call, signature) in enumerate(zip(calls, signatures, strict=True)):
+    """One call coming back ``min_repeats`` times, at most ``max_gap`` calls apart, each time repeating a
+    call of its chain (``recurs``: the same arguments and result, or reworded arguments and the same
+    content)."""
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for position, call in enumerate(calls):
         if call.span.span_id not in covered:
-            groups.setdefault((call.tool, signature, call.failed), []).append(position)
+            groups.setdefault((call.tool, call.failed), []).append(position)
     loops = []
     for group in groups.values():
         if len(group) < params.min_repeats:
@@ -664,11 +735,7 @@ def _recurring(calls: list[ToolCall], signatures: list[str], covered: set[str], 
         chains: list[list[int]] = []
         for position in group:
             for chain in chains:
-                head = chain[0]
-                if position - chain[-1] - 1 <= params.max_gap and (
-                    calls[head].args_key == calls[position].args_key
-                    or (params.paraphrase_similarity > 0 and similarity(head, position) >= params.paraphrase_similarity)
-                ):
+                if position - chain[-1] - 1 <= params.max_gap and any(recurs(p, position) for p in chain):
                     chain.append(position)
                     break
             else:
@@ -696,6 +763,17 @@ def pending_state(result: Any) -> str | None:
             if state in _IN_PROGRESS:
                 return state
     return None
+
+
+def _memo_one(compute: Callable[[int], Any]) -> Callable[[int], Any]:
+    cache: dict[int, Any] = {}
+
+    def wrapped(i: int) -> Any:
+        if i not in cache:
+            cache[i] = compute(i)
+        return cache[i]
+
+    return wrapped
 
 
 def _memo(same: Callable[[int, int], Any]) -> Callable[[int, int], Any]:

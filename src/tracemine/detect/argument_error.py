@@ -63,8 +63,24 @@ MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "infe
               "validation_error_result", "corrected_after_rejection")
 """Mechanisms in order of precedence: the first one present names the signal."""
 
+_FRAMEWORK_VALIDATION = (
+    r"\bfield\s+validation\s+for\b"  # go-playground/validator
+    r"|\bis\s+not\s+included\s+in\s+the\s+list\b"  # Rails
+    r"|\bfailed\s+to\s+convert\s+value\b|\bunable\s+to\s+parse\s+string\s+as\b"  # Spring, pydantic
+    r"|\binput\s+should\s+be\b|\bvalue\s+error,"  # pydantic v2
+    r"|\binvalid\s+enum\s+value\b|\benum\s+mismatch\b"  # zod, OpenAPI validators
+    r"|\bdoes\s+not\s+match\s+(?:the\s+)?(?:pattern|format|regex|['\"`/^])"  # jsonschema, ajv
+    r"|\bmust\s+(?:match|conform\s+to)\s+(?:the\s+)?(?:pattern|format|regex)\b"
+    r"|\bmust\s+(?:be\s+(?:all\s+)?(?:lower|upper)[\s-]?case|only\s+contain|contain\s+only|not\s+contain)\b"
+    r"|\bis\s+not\s+an?\s+(?:valid|supported|recogni[sz]ed|known|allowed|permitted|accepted)\s+\w+"
+    r"|\b(?:unknown|invalid|unsupported|unrecogni[sz]ed)\b[^\n]{0,100}?\b(?:known|valid|allowed|available|supported"
+    r"|accepted|permitted|possible)\s+(?:values?|options?|choices?|[a-z]{3,20}s)\s*(?:are|is|include)?\s*[:=(\[]"
+    # a rejection that lists what would have been accepted ("Unknown team 'X'. Known teams: a, b")
+)
+"""Validation messages of widely used frameworks and services, read alike whatever the call's status."""
+
 _VALIDATION_PATTERNS = re.compile(
-    r"validation\s*error|validationerror|\bzoderror\b|validation\s+failed|failed\s+validation|schema\s+validation"
+    _FRAMEWORK_VALIDATION + r"|validation\s*error|validationerror|\bzoderror\b|validation\s+failed|failed\s+validation|schema\s+validation"
     r"|does\s+not\s+(?:match|conform\s+to)\s+(?:the\s+)?(?:schema|pattern|format|expected\s+format|regex)"
     r"|\binvalid[\s_-]+(?:argument|arguments|parameter|parameters|param|params|value|values|input|field|fields"
     r"|type|format|enum|option|choice|payload|json|syntax|date|number|keyword)\b"
@@ -211,8 +227,9 @@ def names_rejected_argument(text: str, args: Any) -> str | None:
             continue  # "unexpected error" says nothing about an argument named error
         name = r"[\s_-]+".join(re.escape(w) for w in key_words)
         pattern = (rf"\b(?:{_REJECTING})(?:[\s_-]+(?:value|values|input)(?:[\s_-]+(?:for|of))?)?[\s_-]+"
-                   rf"(?:the[\s_-]+)?(?:[a-z]{{3,20}}[\s_-]+)?(?:{name})(?![a-z])|(?<![a-z])(?:{name})['\"`]?[\s_:-]+(?:is[\s_-]+|was[\s_-]+)?"
-                   rf"(?:{_REJECTING})\b")
+                   rf"(?:the[\s_-]+)?(?:[a-z]{{3,20}}[\s_-]+)?(?:{name})(?![a-z])"
+                   rf"|(?<![a-z])(?:{name})['\"`]?(?:\s+['\"`][^'\"`\n]{{1,80}}['\"`])?[\s_:-]+"
+                   rf"(?:is[\s_-]+|was[\s_-]+|has[\s_-]+an?[\s_-]+|(?:value|input)[\s_-]+)?(?:{_REJECTING})\b")
         match = re.search(pattern, head, re.IGNORECASE)
         if match:
             return match.group(0)
@@ -220,7 +237,7 @@ def names_rejected_argument(text: str, args: Any) -> str | None:
 
 
 _STRICT_VALIDATION = re.compile(
-    r"\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+(?:failed|errors?)\s*(?:for\b|on\b|:)"
+    _FRAMEWORK_VALIDATION + r"|\b\d+\s+validation\s+errors?\s+for\b|validationerror\b|validation\s+(?:failed|errors?)\s*(?:for\b|on\b|:)"
     r"|\binvalid[\s_-](?:value|argument|parameter|param|input|format|choice|option)s?\s*(?:for\b|['\"`:])"
     r"|\b(?:must|should)\s+be\s+one\s+of\b|\bis\s+not\s+one\s+of\b|\bexpected\s+one\s+of\b"
     r"|\bnot\s+(?:allowed|permitted|accepted)\s+for\s+(?:the\s+)?(?:field|argument|parameter|param|property|key)\b"

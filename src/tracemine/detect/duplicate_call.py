@@ -34,6 +34,7 @@ from tracemine.detect.actions import (
     result_signature,
     same_facts,
 )
+from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
@@ -80,8 +81,8 @@ class DuplicateCallDetector(Detector):
             b = next((c for c in calls[position + 1:] if c.tool == a.tool), None)
             if b is None or a.args_key == b.args_key or b.span.span_id in taken:
                 continue
-            if not (call_succeeded(a) and call_succeeded(b)):
-                continue
+            if not (call_succeeded(a) and call_succeeded(b)) or rejects_arguments(a) or rejects_arguments(b):
+                continue  # a rejected call and its corrected retry are the argument_error detector's
             adjacent = calls[position + 1] is b
             similarity = args_similarity(a, b)
             # back to back, alike is enough; with other work between, only the same facts reworded
@@ -104,7 +105,7 @@ class DuplicateCallDetector(Detector):
     def _group_signal(
         self, view: TraceView, tool: str, calls: list[ToolCall], in_loops: set[str], position: dict[str, int]
     ) -> Signal | None:
-        first_ok = next((i for i, c in enumerate(calls) if call_succeeded(c)), None)
+        first_ok = next((i for i, c in enumerate(calls) if call_succeeded(c) and not rejects_arguments(c)), None)
         if first_ok is None or first_ok == len(calls) - 1:
             return None  # never succeeded, or only the last call did (a recovered error)
         reference = calls[first_ok]

@@ -359,11 +359,12 @@ class SilentFailureDetector(Detector):
         if mechanism is None:
             last_tool = next((s for s in reversed(steps) if isinstance(s, ToolCall)), None)
             explained = any(s is not None and explicit_error(s.span) for s in (last, last_tool))
-            for text in texts if not explained else ():
+            for position, text in enumerate(texts if not explained else ()):
                 match = TIMEOUT.search(text)
-                if match:
+                if match and (position > 0 or not agent.output or _run_timed_out(text, match)):
                     mechanism = "timeout_exit"
                     break
+                match = None
         if mechanism is None or match is None:
             return None
         source = match.string
@@ -578,8 +579,22 @@ def swallowed_errors(view: TraceView, owner: Span) -> list[Span]:
     return out
 
 
+_RUN_SUBJECT = re.compile(r"(?:^|\b(?:run|agent|execution|request|task|workflow|job|session|operation|process"
+                          r"|invocation|conversation|i|we)(?:\s+(?:has|had|was|have|just))?\s+)$", re.IGNORECASE)
+
+
+def _run_timed_out(output: str, match: re.Match[str]) -> bool:
+    """Whether a timeout phrase in the agent's output is about the run itself: the output opens with it
+    (``Timed out waiting for …``) or the run is its subject (``Run timed out after 30s``, ``I timed out``).
+    A final answer reporting that something else timed out (``picks assigned to it timed out``) is data."""
+    if not match.group(0).lower().startswith("timed"):
+        return True  # "time limit", "deadline exceeded": a limit's own words
+    return bool(_RUN_SUBJECT.search(output[max(0, match.start() - 40): match.start()].lstrip()))
+
+
 def _exit_texts(agent: Span) -> list[str]:
-    """Where an agent span says why it stopped: output, status message, exit-reason attributes, events."""
+    """Where an agent span says why it stopped: output (first, when there is one), status message,
+    exit-reason attributes, events."""
     texts = []
     if agent.output:
         texts.append(output_text(agent.output))

@@ -167,8 +167,8 @@ class UnrecoveredErrorDetector(Detector):
             if isinstance(step, ToolCall):
                 failed = explicit_error(step.span) and step.span.span_id not in in_loops
                 reason = error_description(step.span) if failed else ""
-                if failed and self._answered(view, step, reason):
-                    failed, reason = False, ""
+                if failed and (self._answered(view, step, reason) or rejects_arguments(step)):
+                    failed, reason = False, ""  # an answer, or a rejected call: argument_error's finding
                 if not failed and step.span.span_id not in in_loops and (include_results or step is last_call):
                     failure = call_failure(step)
                     if failure is not None and not not_found_failure(failure, step.result, step.args) \
