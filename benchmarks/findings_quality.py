@@ -98,7 +98,9 @@ def score_bugs(findings: list, bugs: dict[Bug, set[str]]) -> list[dict]:
         best_of[bug] = i
         rows.append({"bug": bug, "traces": len(traces), "rank": i + 1, "coverage": overlaps[i] / len(traces),
                      "contamination": len(cited[i] - traces) / len(cited[i]),
-                     "split": sum(1 for j in range(len(findings)) if j != i and owner[j] == bug)})
+                     "split": sum(1 for j in range(len(findings)) if j != i and owner[j] == bug),
+                     "split_kinds": sorted({k for j in range(len(findings)) if j != i and owner[j] == bug
+                                            for k in findings[j].kinds})})
     for row in rows:
         i = best_of.get(row["bug"])
         row["merged"] = i is not None and any(other != row["bug"] and j == i for other, j in best_of.items())
@@ -209,7 +211,8 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             label = f"{kind}/{mode} @ {agent}:{tool}"[:64]
             contam = "   n/a" if row["contamination"] is None else f"{row['contamination']:6.3f}"
             print(f"{label:64s} {row['traces']:6d} {row['rank'] or '-':>4} {row['coverage']:6.3f} {contam} "
-                  f"{'MERGED' if row['merged'] else '     -'} {row['split'] or '-':>5}")
+                  f"{'MERGED' if row['merged'] else '     -'} {row['split'] or '-':>5}"
+                  + (f" ({', '.join(row['split_kinds'])})" if row.get("split_kinds") else ""))
     return {"summary": summary, "kinds": kinds, "negatives": negatives, "violations": violations,
             "outcome": outcome_rows}
 

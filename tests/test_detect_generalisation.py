@@ -1010,3 +1010,46 @@ def test_a_final_answer_saying_something_else_timed_out_is_not_the_run_timing_ou
     ran_out = Run(answer="Run timed out after 300s; returning partial results.")
     ran_out.call("query_logs", {"query": "scanner"}, {"hits": _log_lines(2)})
     assert [s.evidence["mechanism"] for s in detect(SilentFailureDetector(), ran_out)] == ["timeout_exit"]
+
+
+def test_an_error_page_under_an_ok_span_is_silent_even_when_the_agent_then_gives_up() -> None:
+    """The body's own HTTP failure hidden by an OK status is the silent failure of rule 4 whatever the agent
+    did next; an error message in the body that the agent gave up on stays unrecovered."""
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>nginx</body></html>"
+    gave_up = Run(answer="Sorry, I couldn't attach the document, the upload service failed.")
+    span = gave_up.call("attach_document", {"claim": "CLM-1", "file": "photo.jpg"}, page)
+    [signal] = _silent(gave_up)
+    assert signal.span_ids[0] == span and signal.evidence["mechanism"] == "error_page"
+    assert detect(UnrecoveredErrorDetector(), gave_up) == []
+
+
+@pytest.mark.parametrize("said", [
+    "There are no open claims on that policy.", "I don't see any incidents for that service.",
+    "Nothing in the logs matches that.", "The policy has no open claims.", "No open incidents right now.",
+    "I wasn't able to find that order.", "The search came back empty.", "None of the runbooks match.",
+])
+def test_the_agent_telling_the_user_nothing_was_found_in_everyday_words_is_recognised(said: str) -> None:
+    from tracemine.detect.outcome import _TELLS_MISS
+
+    assert _TELLS_MISS.search(said)
+    for data in ("I found two matching claims.", "The deployment has 3 replicas.", "Your claim was paid."):
+        assert not _TELLS_MISS.search(data)
+
+
+def test_a_failure_the_agent_reports_after_alerting_someone_is_unrecovered_not_silent() -> None:
+    """Work after the failure that is no retry of it (paging the on-call) does not make it silent: the
+    final answer says it failed. Carried on from as if it worked, it is silent."""
+    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+
+    reported = Run(answer="The rollback of payments failed, so I paged the on-call engineer.")
+    span = reported.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
+    reported.call("page_oncall", {"team": "payments", "text": "rollback failed"}, {"paged": True})
+    assert _silent(reported) == []
+    [signal] = detect(UnrecoveredErrorDetector(), reported)
+    assert signal.span_ids[0] == span
+    hidden = Run(answer="Rolled payments back to v41 and told the on-call.")
+    hidden.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
+    hidden.call("page_oncall", {"team": "payments", "text": "rolled back"}, {"paged": True})
+    assert len(_silent(hidden)) == 1 and detect(UnrecoveredErrorDetector(), hidden) == []

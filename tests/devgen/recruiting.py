@@ -475,7 +475,8 @@ BUGS = [
             terminal=True),
     Variant("recruiting/model_repeats_reply", "loop", None, bug_llm_repeat),
     Variant("recruiting/model_latency_spike", "outlier", None, bug_model_latency),
-    Variant("recruiting/job_board_name_rejected", "argument_error", "post_job_ad", bug_board_rejected),
+    Variant("recruiting/job_board_name_rejected", "argument_error", "post_job_ad", bug_board_rejected,
+            terminal=True),
 ]
 
 

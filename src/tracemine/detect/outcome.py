@@ -309,6 +309,11 @@ def result_failure(result: Any, text: str | None = None) -> Failure | None:
     return None
 
 
+HTTP_BODY_FAILURES = frozenset({"http_status", "error_page"})
+"""Failures a result shows as its own HTTP status (a status line or field, an error page) while the span
+says OK: the span's status hides an HTTP failure, a silent failure whatever the agent did next."""
+
+
 def call_failure(call: Any) -> Failure | None:
     """:func:`result_failure` of a :class:`~tracemine.detect.view.ToolCall` (``None`` when no result)."""
     if call.span.tool_result is None:
@@ -725,14 +730,35 @@ def admits_failure(text: str) -> bool:
     return bool(text) and bool(_ADMITS_FAILURE.search(text))
 
 
-def gave_up_after(view: Any, call: Any) -> bool:
-    """The run ended right after this tool call (no later tool call) with a final answer admitting failure,
-    or with no final answer on record (OpenAI Agents SDK ``response`` spans carry none): the agent saw the
-    call fail and did nothing more about it."""
-    if call is None or not view.tool_calls or view.tool_calls[-1] is not call:
-        return False
+def gave_up_on(view: Any) -> Any:
+    """The tool call the run gave up on, or ``None``: the last call whose status or result reports a
+    failure, when no later call retried its tool or failed too, and the final answer admits failure — or,
+    for the run's last call, no final answer is on record (OpenAI Agents SDK ``response`` spans carry
+    none). Work done after it (paging someone, checking a status) is no recovery of it: the agent saw the
+    call fail, did nothing more about it and said so."""
+    key = ("gave_up_on",)
+    if key not in view.memo:
+        view.memo[key] = _gave_up_on(view)
+    return view.memo[key]
+
+
+def _gave_up_on(view: Any) -> Any:
+    calls = view.tool_calls
+    failed = [i for i, c in enumerate(calls) if explicit_error(c.span) or call_failure(c) is not None]
+    if not failed:
+        return None
+    call = calls[failed[-1]]
+    if any(c.tool == call.tool for c in calls[failed[-1] + 1:]):
+        return None  # tried again: judged by what came of the retry
     answer = final_answer(view)
-    return not answer.strip() or admits_failure(answer)
+    if call is calls[-1] and not answer.strip():
+        return call
+    return call if admits_failure(answer) else None
+
+
+def gave_up_after(view: Any, call: Any) -> bool:
+    """Whether ``call`` is the one the run gave up on (:func:`gave_up_on`)."""
+    return call is not None and gave_up_on(view) is call
 
 
 _TELLS_MISS = re.compile(
@@ -741,9 +767,19 @@ _TELLS_MISS = re.compile(
     r"|\bno\s+(?:[\w-]+\s+){1,3}(?:on|in)\s+(?:record|file|our\s+records|the\s+system)\b"
     r"|\bthere(?:'s|’s|\s+is)\s+no\b|\bnothing\s+(?:was\s+)?(?:found|matched|came\s+up)\b"
     r"|\b(?:found|returned)\s+(?:no|nothing|zero)\b|\b(?:zero|0)\s+(?:results|matches|hits)\b"
-    r"|\bno\s+matching\s+\w+|\bno\s+(?:[\w-]+\s+){0,2}(?:were|was)\s+found\b|\bno\s+longer\s+exists?\b",
+    r"|\bno\s+matching\s+\w+|\bno\s+(?:[\w-]+\s+){0,2}(?:were|was)\s+found\b|\bno\s+longer\s+exists?\b"
+    r"|\bthere\s+(?:are|were|was|is)\s*(?:n['’]?t|\s+no)\b"  # there are no / there weren't any
+    r"|\b(?:do|does|did)\s*(?:n['’]?t|\s+not)\s+(?:see|have|show|contain|list)\s+any\b"  # I don't see any
+    r"|\b(?:was|were)\s*(?:n['’]?t|\s+not)\s+able\s+to\s+(?:find|locate)\b"
+    r"|\bcame\s+back\s+empty\b|\breturned\s+(?:an?\s+)?empty\b|\bempty\s+(?:result|response|list)s?\b"
+    r"|\bnone\s+(?:of\s+(?:the\s+)?\w+\s+)?(?:match|matched|matches|were\s+found|exists?)\b"
+    r"|\bnothing\b[^.\n]{0,40}\b(?:match|matches|matched|found)\b"
+    r"|\bno\s+(?:record|sign|trace|mention)s?\s+of\b"
+    r"|\b(?:has|have|had)\s+no\s+(?:open|active|matching|existing|recent|current|pending|new|such)\b"
+    r"|\bno\s+(?:open|active|existing|recent|current|pending|new)\s+[\w-]+",
     re.IGNORECASE,
 )
+"""How an agent tells the user that a lookup or search found nothing, in its own words."""
 
 
 def bare_not_found(failure: Failure) -> bool:

@@ -38,8 +38,9 @@ agent span, an error text as the agent's output, and errors of non-step child sp
 level. Results that say the *call* was malformed (validation errors, unknown tools, HTTP 400/422) are
 left to ``argument_error`` unless ``defer_argument_errors`` is false. A failure reported in the body and
 retried with the same arguments successfully by the next call of the tool was transient: no signal; one
-after which the agent gave up (the run's last tool call, a final answer admitting failure) was not
-silent: ``unrecovered_error`` reports it (``defer_admitted``). Calls inside a tool loop (the same
+the agent gave up on (the last failing call, its tool not tried again, a final answer admitting failure)
+was not silent: ``unrecovered_error`` reports it (``defer_admitted``) — unless the body showed its own HTTP error
+status or page, which under an OK span is a silent failure whatever the agent did next. Calls inside a tool loop (the same
 call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
 whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
 once, as ``ignored_not_found``.
@@ -57,6 +58,7 @@ from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
+    HTTP_BODY_FAILURES,
     Failure,
     ResultBaseline,
     binomial_cdf,
@@ -233,7 +235,8 @@ class SilentFailureDetector(Detector):
             return None  # "there is no such thing": an answer, judged by what the agent did with it
         if failures[0].mechanism in REPORTED_FAILURE and _retried_identically(view, call):
             return None  # a transient failure the agent retried with the same arguments, successfully
-        if failures[0].mechanism in REPORTED_FAILURE and self.cfg("defer_admitted") and gave_up_after(view, call):
+        if failures[0].mechanism in REPORTED_FAILURE - HTTP_BODY_FAILURES and self.cfg("defer_admitted") \
+                and gave_up_after(view, call):
             return None  # the agent saw it and gave up: unrecovered_error's finding, not a silent one
         recovered = _later_success(view, call)
         extra["later_success"] = recovered

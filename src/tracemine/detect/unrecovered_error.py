@@ -21,9 +21,11 @@ finding, not an unrecovered error; one call retried again and again until the ru
 
 A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
 how the OpenAI Agents SDK and many frameworks report a failed tool) counts as an error here when the
-run ended right after it with a final answer admitting failure, or none on record
-(``admitted_result_errors``): the agent saw it and gave up, so it is not silent — it went unrecovered.
-That is the run's last tool call: a failure followed by more work is judged by ``silent_failure``. With
+run gave up on it (``admitted_result_errors``, :func:`~tracemine.detect.outcome.gave_up_on`): it is the
+last failing call, its tool was not tried again, and the final answer admits failure (or, for the run's
+last call, none is on record). The agent saw it and said so, so it is not silent — it went unrecovered.
+A failure followed by a retry, or carried on from as if it worked, is judged by ``silent_failure``, and
+so is a body showing its own HTTP error status or page under an OK span (silent whatever the agent did). With
 ``include_result_errors`` (off by default) any tool call whose result reports failure while its status
 is OK/unset (a ``silent_failure``) also counts as an error here.
 """
@@ -38,6 +40,7 @@ from tracemine.detect.actions import LoopParams, loop_span_ids
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
+    HTTP_BODY_FAILURES,
     Failure,
     admits_failure,
     call_failure,
@@ -46,7 +49,7 @@ from tracemine.detect.outcome import (
     excerpt,
     explicit_error,
     final_answer,
-    gave_up_after,
+    gave_up_on,
     is_argument_rejection,
     not_found_failure,
     reported_status,
@@ -154,11 +157,10 @@ class UnrecoveredErrorDetector(Detector):
     def _units(self, view: TraceView) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
         include_results = self.cfg("include_result_errors")
-        last_call = view.tool_calls[-1] if view.tool_calls and self.cfg("admitted_result_errors") \
-            and gave_up_after(view, view.tool_calls[-1]) else None
+        given_up = gave_up_on(view) if self.cfg("admitted_result_errors") else None
         params = LoopParams.from_settings(self.setting("loop", {}))
-        if last_call is not None and last_call.span.span_id in loop_span_ids(view, params):
-            last_call = None  # repeated to the end: the loop's finding names its error
+        if given_up is not None and given_up.span.span_id in loop_span_ids(view, params):
+            given_up = None  # repeated to the end: the loop's finding names its error
         # a call failing inside a cycle of tools (A → B → A → B …) is the cycle's finding; one call retried
         # again and again until the run gave up stays a failure "after N attempts"
         in_loops = loop_span_ids(view, params, min_period=2) if len(view.tool_calls) > 3 else set()
@@ -169,9 +171,10 @@ class UnrecoveredErrorDetector(Detector):
                 reason = error_description(step.span) if failed else ""
                 if failed and (self._answered(view, step, reason) or rejects_arguments(step)):
                     failed, reason = False, ""  # an answer, or a rejected call: argument_error's finding
-                if not failed and step.span.span_id not in in_loops and (include_results or step is last_call):
+                if not failed and step.span.span_id not in in_loops and (include_results or step is given_up):
                     failure = call_failure(step)
-                    if failure is not None and not not_found_failure(failure, step.result, step.args) \
+                    if failure is not None and failure.mechanism not in HTTP_BODY_FAILURES \
+                            and not not_found_failure(failure, step.result, step.args) \
                             and not self._answered(view, step, failure.reason) \
                             and not is_argument_rejection(failure, step.result) and not rejects_arguments(step):
                         failed, reason = True, failure.reason  # a rejected call is argument_error's finding
