@@ -16,6 +16,9 @@ What each line costs (CPU seconds per 10⁶ spans → µs/span), single process,
   cost, session, tool name and call id, input/output, the attributes re-serialised without the payload
   keys, ISO times to nanoseconds): a lower bound for mapping in SQL, since it has none of the checks a
   record must pass to be read as the Python readers read it, no kind inference and no outcomes;
+* DuckDB checks a bulk path needs before it may map a line in SQL and still store what the Python
+  readers store: the line's keys (no other reader may claim it, no duplicate key) and every attribute
+  value of a form DuckDB writes back exactly as orjson does (``CHECKS``), on the numbered lines;
 * ``pyarrow.json.read_json`` of the file with its inferred schema (attributes become one struct of every
   key seen, so key order and absent-vs-null are lost: what it gives is not what the archive stores).
 
@@ -68,6 +71,19 @@ SELECT trace_id, span_id, parent_span_id, name,
         lambda e: e.key NOT IN ('input.value', 'output.value'))))::VARCHAR AS attributes,
     resource::VARCHAR AS resource
 FROM {source}
+"""
+
+
+# what a bulk path must check per line, on top of the parse, before mapping it in SQL (see the docstring)
+CHECKS = """
+SELECT count(*) FROM (
+    SELECT json_keys(line) AS keys, try_cast(json_transform(line, '{spec}').attributes AS MAP(VARCHAR, JSON)) AS attrs
+    FROM numbered WHERE json_valid(line))
+WHERE len(keys) = len(list_distinct(keys)) AND list_bool_and(list_transform(map_entries(attrs), lambda e:
+    (e.value IS NULL OR json_type(e.value) IN ('BIGINT', 'BOOLEAN')
+     OR (json_type(e.value) = 'VARCHAR' AND NOT contains(e.value::VARCHAR, '\\u'))
+     OR (json_type(e.value) = 'DOUBLE' AND NOT regexp_matches(e.value::VARCHAR, '[eE]|[0-9]{{16}}')))
+    AND NOT regexp_matches(e.key, '["\\\\\\x00-\\x1f]')))
 """
 
 
@@ -130,6 +146,7 @@ def main() -> None:
         for threads in [int(t) for t in args.threads.split(",") if t.strip()]:
             con = duckdb.connect()
             con.execute(f"SET threads = {threads}")
+            con.execute("SET enable_progress_bar = false")
             con.register("numbered", numbered)
             read_json = f"SELECT * FROM read_json('{path}', format = 'newline_delimited', columns = {columns})"
             transform = f"SELECT n, json_transform(line, '{spec}') AS record FROM numbered"
@@ -137,7 +154,8 @@ def main() -> None:
                 source=f"read_json('{path}', format = 'newline_delimited', columns = {columns})")
             for label, sql in ((f"DuckDB read_json, typed columns, {threads} thread(s)", read_json),
                                (f"DuckDB json_transform of numbered lines, {threads} thread(s)", transform),
-                               (f"DuckDB read_json + SQL projection (lower bound), {threads} thread(s)", projection)):
+                               (f"DuckDB read_json + SQL projection (lower bound), {threads} thread(s)", projection),
+                               (f"DuckDB checks for exact bulk mapping, {threads} thread(s)", CHECKS.format(spec=spec))):
                 started = time.perf_counter()
                 cpu = cpu_seconds(lambda con=con, sql=sql: con.sql(sql).to_arrow_table())
                 report(label, cpu, time.perf_counter() - started)
