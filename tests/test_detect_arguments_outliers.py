@@ -567,3 +567,13 @@ def test_inferred_enum_holds_one_spelling_per_word() -> None:
     assert _validators(enum, "Platform Team") == ["enum"]
     assert _validators(enum, "payments_team") == ["enum"]
     assert _validators(enum, "data-team") == []
+
+
+def test_an_inferred_enum_holds_when_display_names_of_its_values_recur_in_the_window() -> None:
+    """``Payments Team`` spells out the token ``payments`` for people: a recurring bad value, not a member
+    of the enum (nor a sign that the field is free text)."""
+    teams = ["payments", "platform", "data", "mobile"]
+    enum = _contaminated(["Payments Team", "Data Platform Crew"] * 4, lambda i: teams[i % 4])
+    assert _validators(enum, "Payments Team") == ["enum"]
+    assert _validators(enum, "Mobile Squad") == ["enum"]
+    assert _validators(enum, "platform") == []

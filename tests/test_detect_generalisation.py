@@ -1013,8 +1013,8 @@ def test_a_final_answer_saying_something_else_timed_out_is_not_the_run_timing_ou
 
 
 def test_an_error_page_under_an_ok_span_is_silent_even_when_the_agent_then_gives_up() -> None:
-    """The body's own HTTP failure hidden by an OK status is the silent failure of rule 4 whatever the agent
-    did next; an error message in the body that the agent gave up on stays unrecovered."""
+    """A server's error page hidden by an OK status is the silent failure of rule 4 whatever the agent did
+    next; an error message in the body (a status in words) that the agent gave up on stays unrecovered."""
     from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
 
     page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>nginx</body></html>"
@@ -1023,6 +1023,9 @@ def test_an_error_page_under_an_ok_span_is_silent_even_when_the_agent_then_gives
     [signal] = _silent(gave_up)
     assert signal.span_ids[0] == span and signal.evidence["mechanism"] == "error_page"
     assert detect(UnrecoveredErrorDetector(), gave_up) == []
+    said = Run(answer="I apologise — I can't reach the document store. Please retry later.")
+    said.call("attach_document", {"claim": "CLM-1", "file": "photo.jpg"}, "503 Service Unavailable: maintenance window")
+    assert _silent(said) == [] and len(detect(UnrecoveredErrorDetector(), said)) == 1
 
 
 @pytest.mark.parametrize("said", [
@@ -1039,12 +1042,14 @@ def test_the_agent_telling_the_user_nothing_was_found_in_everyday_words_is_recog
 
 
 def test_a_failure_the_agent_reports_after_alerting_someone_is_unrecovered_not_silent() -> None:
-    """Work after the failure that is no retry of it (paging the on-call) does not make it silent: the
-    final answer says it failed. Carried on from as if it worked, it is silent."""
+    """Work after the failure that is no retry of it (paging the on-call) does not make it silent when the
+    agent said right away that it failed and so does the final answer. Carried on from as if it worked, it
+    is silent — even when a later, unrelated part of the run ends in an apology."""
     from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
 
     reported = Run(answer="The rollback of payments failed, so I paged the on-call engineer.")
     span = reported.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
+    reported.llm("The rollback failed (helm timed out). Paging the payments on-call.")
     reported.call("page_oncall", {"team": "payments", "text": "rollback failed"}, {"paged": True})
     assert _silent(reported) == []
     [signal] = detect(UnrecoveredErrorDetector(), reported)
@@ -1053,3 +1058,24 @@ def test_a_failure_the_agent_reports_after_alerting_someone_is_unrecovered_not_s
     hidden.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
     hidden.call("page_oncall", {"team": "payments", "text": "rolled back"}, {"paged": True})
     assert len(_silent(hidden)) == 1 and detect(UnrecoveredErrorDetector(), hidden) == []
+    later_apology = Run(answer="Sorry, I couldn't find why payments was slow.")
+    later_apology.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
+    later_apology.llm("Rolled back. Now looking into the latency.")
+    later_apology.call("search_logs", {"q": "payments latency"}, {"lines": ["GET /pay 200 12ms"]})
+    assert len(_silent(later_apology)) == 1 and detect(UnrecoveredErrorDetector(), later_apology) == []
+
+
+def test_a_display_name_replaced_by_the_identifier_it_spells_out_after_a_miss_is_a_corrected_argument() -> None:
+    """``Payments Team`` → ``payments`` after "not found", even with a lookup of the valid values between:
+    the agent passed a name where the identifier belongs. A shorter search query after a miss is another
+    question."""
+    run = Run(answer="3 alerts are open for payments.")
+    span = run.call("list_alerts", {"team_slug": "Payments Team", "state": "open"}, "team 'Payments Team' not found")
+    run.call("list_teams", {}, {"teams": [{"slug": "payments", "name": "Payments Team"}]})
+    run.call("list_alerts", {"team_slug": "payments", "state": "open"}, {"alerts": [{"id": "AL-1"}]})
+    [signal] = _arguments(run)
+    assert signal.span_ids[0] == span and "corrected_after_rejection" in signal.evidence["mechanisms"]
+    search = Run(answer="Found Acme.")
+    search.call("search_customers", {"query": "Acme Corporation Ltd", "country": "NL"}, "no customer found")
+    search.call("search_customers", {"query": "acme", "country": "NL"}, {"customers": [{"id": "C-1"}]})
+    assert _arguments(search) == []

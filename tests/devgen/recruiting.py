@@ -83,11 +83,13 @@ TOOLS = [
          "requisition_id": {"type": "string"}, "board": {"type": "string", "description": "job board slug"},
          "visibility": {"type": "string", "enum": ["public", "unlisted"]}},
          "required": ["requisition_id", "board"]}},
+    {"name": "list_job_boards", "description": "Job boards the company can post to, with their slugs."},
 ]
 
 LAT = {"search_candidates": (180, 900), "get_candidate": (60, 260), "get_interviewer_availability": (300, 1400),
        "check_calendar_conflicts": (150, 700), "schedule_interview": (400, 1600), "send_email": (250, 900),
-       "update_candidate_stage": (90, 300), "list_requisitions": (120, 500), "post_job_ad": (200, 900)}
+       "update_candidate_stage": (90, 300), "list_requisitions": (120, 500), "post_job_ad": (200, 900),
+       "list_job_boards": (40, 160)}
 BOARDS = {"linkedin": "LinkedIn Jobs", "stackoverflow-jobs": "Stack Overflow Jobs", "otta": "Otta",
           "welcome-to-the-jungle": "Welcome to the Jungle", "indeed": "Indeed", "himalayas": "Himalayas Remote"}
 
@@ -429,6 +431,8 @@ BOARD_REJECTIONS = [  # how widely used validation layers word the same rejectio
     "Unknown board '{bad}'. Known boards: {options}",
     "board '{bad}' is not recognized",
     "Error: '{bad}' is not a supported board",
+    "No job board named '{bad}'",
+    "board '{bad}' not found",
 ]
 
 
@@ -447,6 +451,9 @@ def bug_board_rejected(run: Run) -> str:
     else:
         run.call("post_job_ad", args, {"ok": False, "error": text}, tag=m)
     fixed = run.rng.random() < 0.75
+    if fixed and run.rng.random() < 0.4:  # looks the slugs up first
+        run.call("list_job_boards", {}, {"boards": [{"slug": k, "name": v} for k, v in BOARDS.items()]},
+                 think="Let me check the board slugs.")
     if fixed:
         post_ad(run, req, board)
         run.say(f"{req} is live on {bad}.")

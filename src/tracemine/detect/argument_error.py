@@ -11,10 +11,13 @@ Mechanisms (each call gets at most one signal listing every mechanism that appli
 - ``validation_error_result`` — the call's result or error reports a validation / invalid-parameter /
   unsupported-value / missing-argument / type error (phrases, 400/422 statuses, error codes).
 - ``corrected_after_rejection`` — whatever the rejection says: the call failed (not transiently: no
-  timeout, rate limit, 5xx or connection error; not a not-found answer), and the very next tool call is
-  the same tool with changed arguments about the same thing (they share a value; at most half of the
-  fields changed), the rejection names a changed field or its old value, and it worked. The changed
-  fields are the evidence (``changed_fields``): the agent had to correct them.
+  timeout, rate limit, 5xx or connection error; not a not-found answer), and the tool's next call (right
+  after, or after at most two other calls: the agent looked the valid values up) has changed arguments
+  about the same thing (they share a value; at most half of the fields changed), the rejection names a
+  changed field or its old value, and it worked. A value respelled into an identifier (``Heating
+  Engineer`` → ``heating_engineer``) or a display name replaced by the identifier it spells out
+  (``Payments Team`` → ``payments``) is a corrected format whatever the rejection said, even not found.
+  The changed fields are the evidence (``changed_fields``): the agent had to correct them.
 
 An argument error is reported whatever happened next: the tool silently accepted it, returned an error, or
 the agent retried with corrected arguments. Recovery (a later clean call of the same tool that keeps some
@@ -53,7 +56,14 @@ from tracemine.detect.outcome import (
     result_failure,
     says_missing,
 )
-from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments, spelling, walk
+from tracemine.detect.schema_infer import (
+    InferredSchemas,
+    Rules,
+    decode_arguments,
+    display_name_of,
+    spelling,
+    walk,
+)
 from tracemine.detect.tool_roles import is_checking_tool, is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal, Status
@@ -605,6 +615,19 @@ def respelling(old: Any, new: Any) -> bool:
     return len(loose_old) >= 3 and loose_old == loose_new
 
 
+_PROSE_KEY_WORDS = frozenset({"query", "q", "search", "text", "keyword", "keywords", "term", "terms", "prompt",
+                              "question", "message", "body", "content", "title", "description", "note", "notes",
+                              "comment", "subject", "name", "label", "display"})
+"""Argument names of free text and names for people: a shorter value there is another question."""
+
+
+def into_identifier(key: str, old: Any, new: Any) -> bool:
+    """``new`` is the identifier that ``old`` was written for people (``Payments Team`` → ``payments``), in
+    an argument that is no free text or name: a corrected format, like a :func:`respelling`."""
+    return (isinstance(old, str) and isinstance(new, str) and not set(words(key)) & _PROSE_KEY_WORDS
+            and display_name_of(old, new))
+
+
 def loose_key(args: Any) -> str:
     """Arguments with strings reduced to lower-case letters and digits (spelling differences ignored)."""
     def loosen(value: Any) -> Any:
@@ -667,8 +690,8 @@ class ArgumentErrorDetector(Detector):
     def observe(self, view: TraceView) -> None:
         for call in view.tool_calls:
             failed, _ = error_context(call)
-            if failed:
-                continue
+            if failed or accepted_complaint(call) is not None:
+                continue  # only calls the tool took teach what its arguments look like
             args, status = decode_arguments(call.span.tool_arguments)
             if status == "ok":
                 self.inferred.add(call.tool, args)
@@ -784,8 +807,12 @@ class ArgumentErrorDetector(Detector):
         """``corrected_after_rejection`` (see the module docstring); records the mechanism in ``found``."""
         if not later or not self.setting("check_corrections", True):
             return False
-        following, following_found = later[0]
-        if following.tool != call.tool or following_found.get("failed") or following_found["mechanisms"]:
+        # the tool's next call, right after or after a lookup or two (the agent fetched the valid values)
+        nxt = next((i for i, (other, _) in enumerate(later[:3]) if other.tool == call.tool), None)
+        if nxt is None:
+            return False
+        following, following_found = later[nxt]
+        if following_found.get("failed") or following_found["mechanisms"]:
             return False
         if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
             return False
@@ -808,7 +835,8 @@ class ArgumentErrorDetector(Detector):
                          if normalize_value(mine.get(k)) != normalize_value(theirs.get(k)))
         # the same value spelled another way ("heating-engineer" → "heating_engineer"): a corrected format,
         # whatever the rejection said, even "not found"; another value after a not-found is the next item
-        respelled = bool(changed) and all(respelling(mine.get(k), theirs.get(k)) for k in changed)
+        respelled = bool(changed) and all(respelling(mine.get(k), theirs.get(k))
+                                          or into_identifier(k, mine.get(k), theirs.get(k)) for k in changed)
         if not respelled and not _leaves(mine) & _leaves(theirs):
             return False  # nothing kept: another call altogether
         if not changed or (2 * len(changed) > len(set(mine) | set(theirs)) and not respelled):

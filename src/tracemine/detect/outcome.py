@@ -277,9 +277,9 @@ def http_error_text(text: str) -> Failure | None:
     if code is not None:
         return Failure("http_status", f"HTTP {code}: {excerpt(text.strip(), 120)}")
     found = _LEADING_PHRASE.match(head)
-    if found and len(text.strip()) <= 300:
+    if found and len(text.strip()) <= 300:  # "503 Service Unavailable: maintenance": a status in words
         code = f"HTTP {found.group(1)}: " if found.group(1) else ""
-        return Failure("error_page", code + excerpt(text, 120))
+        return Failure("http_status", code + excerpt(text, 120))
     return None
 
 
@@ -309,9 +309,10 @@ def result_failure(result: Any, text: str | None = None) -> Failure | None:
     return None
 
 
-HTTP_BODY_FAILURES = frozenset({"http_status", "error_page"})
-"""Failures a result shows as its own HTTP status (a status line or field, an error page) while the span
-says OK: the span's status hides an HTTP failure, a silent failure whatever the agent did next."""
+PAGE_FAILURES = frozenset({"error_page"})
+"""Failures a result shows as a server's error page (``<title>502 Bad Gateway</title>``) while the span says
+OK: the span's status hides an HTTP failure, a silent failure whatever the agent did next. An error message
+naming a status (``Error: 503 Service Unavailable``) is the tool reporting its failure in words."""
 
 
 def call_failure(call: Any) -> Failure | None:
@@ -704,6 +705,18 @@ def output_text(value: Any) -> str:
     return strings_in(decoded)
 
 
+def spoken_text(value: Any) -> str:
+    """What an LLM output *says*: its message text, without the tool calls it requests (``""`` for a turn
+    that only calls tools; their arguments are no words to the user)."""
+    decoded = decode_value(value) if isinstance(value, str) else value
+    if isinstance(decoded, dict) and ("role" in decoded or "parts" in decoded):
+        decoded = [decoded]
+    if isinstance(decoded, list) and decoded and all(isinstance(m, dict) and "role" in m for m in decoded):
+        last = decoded[-1]
+        return "\n".join(_part_texts([last[k] for k in _TEXT_KEYS if k in last]))
+    return output_text(decoded)
+
+
 def _part_texts(value: Any) -> list[str]:
     """Texts of message content: strings, and the ``content``/``text`` of part objects (not their type)."""
     if isinstance(value, str):
@@ -734,8 +747,9 @@ def gave_up_on(view: Any) -> Any:
     """The tool call the run gave up on, or ``None``: the last call whose status or result reports a
     failure, when no later call retried its tool or failed too, and the final answer admits failure — or,
     for the run's last call, no final answer is on record (OpenAI Agents SDK ``response`` spans carry
-    none). Work done after it (paging someone, checking a status) is no recovery of it: the agent saw the
-    call fail, did nothing more about it and said so."""
+    none). When other work came after it (paging someone, checking a status: no recovery of it), the
+    agent's words right after the call must admit the failure too: the agent saw the call fail, did
+    nothing more about it and said so."""
     key = ("gave_up_on",)
     if key not in view.memo:
         view.memo[key] = _gave_up_on(view)
@@ -751,9 +765,14 @@ def _gave_up_on(view: Any) -> Any:
     if any(c.tool == call.tool for c in calls[failed[-1] + 1:]):
         return None  # tried again: judged by what came of the retry
     answer = final_answer(view)
-    if call is calls[-1] and not answer.strip():
-        return call
-    return call if admits_failure(answer) else None
+    if call is calls[-1]:
+        return call if not answer.strip() or admits_failure(answer) else None
+    # other work came after it: the agent's own reaction to it (its words before the next call) says it
+    # failed, and so does the final answer; a reaction claiming success is carrying on as if it worked
+    following = calls[failed[-1] + 1]
+    start, end = span_order_key(call.span), span_order_key(following.span)
+    reaction = [spoken_text(t.output_text) for t in view.llm_turns if start < span_order_key(t.span) < end]
+    return call if admits_failure(answer) and any(admits_failure(text) for text in reaction) else None
 
 
 def gave_up_after(view: Any, call: Any) -> bool:

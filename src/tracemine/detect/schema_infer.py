@@ -436,6 +436,17 @@ def family_share(stats: PathStats, name: str, rules: Rules) -> float:
     return rules.format_share if validator == "format" and distinct else rules.shape_share
 
 
+def display_name_of(display: str, token: str) -> bool:
+    """Whether ``display`` is a value written for people (spaces or capitals: ``Payments Team``) that
+    spells out the identifier ``token`` (lower case, no spaces: ``payments``) with more words."""
+    if not _ENUM_TOKEN.match(token) or token != token.lower():
+        return False
+    if not (_SPACE.search(display.strip()) or display != display.lower()):
+        return False
+    short, long = spelling(token), spelling(display)
+    return len(short) >= 3 and short != long and short in long
+
+
 def spelling(value: str) -> str:
     """A value reduced to lower-case letters and digits: ``Platform Team``, ``platform-team`` and
     ``platform_team`` are one word spelled three ways."""
@@ -452,7 +463,8 @@ def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
     identifier-like tokens, at most ``enum_max_values`` of them were seen twice or more, and values seen
     only once (other than re-spellings of frequent values) make up at most ``enum_rare_share`` of the calls
     (a Good–Turing estimate of the chance that the next value is a new one). Of several spellings of one
-    word (letter case, separators: :func:`spelling`) only the most frequent belongs to the enum."""
+    word (letter case, separators: :func:`spelling`) only the most frequent belongs to the enum, and a
+    display name of one of its tokens is none of its values (:func:`_without_display_names`)."""
     if (stats.values_overflow or stats.strings < rules.enum_min_calls
             or stats.spaced > rules.rare(stats.strings, 1 - rules.free_text_share)):
         return None
@@ -460,7 +472,7 @@ def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
     for value, count in stats.values.most_common():
         if count >= 2:
             by_spelling.setdefault(spelling(value) or value, value)  # an enum does not hold two spellings of one word
-    core = set(by_spelling.values())
+    core = _without_display_names(set(by_spelling.values()), stats.values)
     # values seen once that are not just another spelling of a frequent value: evidence of an open set
     rare = sum(c for v, c in stats.values.items() if c < 2 and (spelling(v) or v) not in by_spelling)
     if not core or len(core) > rules.enum_max_values or rare > rules.enum_rare_share * stats.strings:
@@ -470,6 +482,15 @@ def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
     if len(core) > 1 and all(family(v) == "numeric_string" for v in core):
         return None
     return core
+
+
+def _without_display_names(core: set[str], counts: Counter[str]) -> set[str]:
+    """``core`` without display names of its identifiers: a value that is no identifier token (spaces,
+    ``Payments Team``) and spells out a more frequent token of the field (``payments``) is that value
+    written for people — a bad value that recurs in the window, not a member of the enum."""
+    tokens = {v for v in core if _ENUM_TOKEN.match(v)}
+    return {v for v in core if v in tokens or not any(
+        counts[t] >= counts[v] and (display_name_of(v, t) or spelling(t) == spelling(v)) for t in tokens)}
 
 
 def _violation(path: str, validator: str, message: str, **extra: Any) -> dict[str, Any]:

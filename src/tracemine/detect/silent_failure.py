@@ -39,8 +39,8 @@ level. Results that say the *call* was malformed (validation errors, unknown too
 left to ``argument_error`` unless ``defer_argument_errors`` is false. A failure reported in the body and
 retried with the same arguments successfully by the next call of the tool was transient: no signal; one
 the agent gave up on (the last failing call, its tool not tried again, a final answer admitting failure)
-was not silent: ``unrecovered_error`` reports it (``defer_admitted``) — unless the body showed its own HTTP error
-status or page, which under an OK span is a silent failure whatever the agent did next. Calls inside a tool loop (the same
+was not silent: ``unrecovered_error`` reports it (``defer_admitted``) — unless the body is a server's error page,
+which under an OK span is a silent failure whatever the agent did next. Calls inside a tool loop (the same
 call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
 whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
 once, as ``ignored_not_found``.
@@ -58,7 +58,7 @@ from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
-    HTTP_BODY_FAILURES,
+    PAGE_FAILURES,
     Failure,
     ResultBaseline,
     binomial_cdf,
@@ -235,7 +235,7 @@ class SilentFailureDetector(Detector):
             return None  # "there is no such thing": an answer, judged by what the agent did with it
         if failures[0].mechanism in REPORTED_FAILURE and _retried_identically(view, call):
             return None  # a transient failure the agent retried with the same arguments, successfully
-        if failures[0].mechanism in REPORTED_FAILURE - HTTP_BODY_FAILURES and self.cfg("defer_admitted") \
+        if failures[0].mechanism in REPORTED_FAILURE - PAGE_FAILURES and self.cfg("defer_admitted") \
                 and gave_up_after(view, call):
             return None  # the agent saw it and gave up: unrecovered_error's finding, not a silent one
         recovered = _later_success(view, call)

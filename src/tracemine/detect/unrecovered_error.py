@@ -40,7 +40,7 @@ from tracemine.detect.actions import LoopParams, loop_span_ids
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
-    HTTP_BODY_FAILURES,
+    PAGE_FAILURES,
     Failure,
     admits_failure,
     call_failure,
@@ -173,7 +173,7 @@ class UnrecoveredErrorDetector(Detector):
                     failed, reason = False, ""  # an answer, or a rejected call: argument_error's finding
                 if not failed and step.span.span_id not in in_loops and (include_results or step is given_up):
                     failure = call_failure(step)
-                    if failure is not None and failure.mechanism not in HTTP_BODY_FAILURES \
+                    if failure is not None and failure.mechanism not in PAGE_FAILURES \
                             and not not_found_failure(failure, step.result, step.args) \
                             and not self._answered(view, step, failure.reason) \
                             and not is_argument_rejection(failure, step.result) and not rejects_arguments(step):
