@@ -90,8 +90,8 @@ class Components:
       ``cluster:``);
     - ``summariser``: a :class:`~tracemine.summarise.base.Summariser` or a registered summariser's name,
       for the reported findings, themes and overview (default: the ``llm`` summariser when a model is
-      configured, else ``offline``); the findings below the cut, and any node it fails on, are worded
-      by the registered ``offline`` summariser;
+      configured, else ``offline``; a summariser passed makes ``llm`` unused); the findings below the
+      cut, and any node it fails on, are worded by the registered ``offline`` summariser;
     - ``publishers``: :class:`~tracemine.publish.spec.FindingPublisher` objects given the reported
       findings once the run is saved (default: none; ``tracemine publish`` uses the configured ones).
     """
