@@ -112,3 +112,17 @@ def test_without_plugins_only_builtins_are_registered() -> None:
     plugins.reset()
     assert all(r.origin.builtin for r in plugins.listing())
     assert not plugins.load_errors()
+
+
+def test_mine_command_takes_a_plugin_publishers_option(tmp_path: Path, on_path) -> None:
+    _toy(tmp_path, on_path)
+    data = tmp_path / "runs.jsonl"
+    data.write_text(toyrun_lines())
+    db, out = tmp_path / "cli.duckdb", tmp_path / "published.jsonl"
+    result = CliRunner().invoke(main, ["mine", str(data), "--db", str(db), "--out", str(tmp_path / "report"), "-q",
+                                       "--publish", "jsonfile", "--jsonfile-path", str(out)])
+    assert result.exit_code == 0, result.output
+    with Store(db, read_only=True) as store:
+        run_id = latest_run_id(store)
+        expected = {f.fingerprint for f in run_findings(store, run_id, reported_only=True)}
+    assert expected and {json.loads(line)["fingerprint"] for line in out.read_text().splitlines()} == expected
