@@ -188,11 +188,13 @@ def _configured(specs: Mapping[str, PublisherSpec], settings: Any, options: Mapp
     """The publishers ready to publish without being named (configured in the settings or by their options)."""
     ready = []
     for name, spec in specs.items():
+        values = spec.option_values(options)
         try:
-            if spec.missing(settings, spec.option_values(options)) is None:
+            if spec.missing(settings, values) is None:
                 ready.append(name)
         except PublishConfigError:
-            continue  # named explicitly, it reports the problem
+            if any(v is not None for v in values.values()):
+                ready.append(name)  # its own options were given: publishing to it reports what is wrong
     return ready
 
 
