@@ -5,7 +5,7 @@
 
 For each size, ~N synthetic spans (OTLP JSON-lines, seven days) are generated once; then, per backend, a
 fresh archive is filled and mined in a child process: ``backend.ingest`` (files → DuckDB archive),
-``backend.detect`` (both detector passes, over trace shards for Ray) and, with ``--embed``, the
+``detect_window`` (both detector passes, over trace shards for Ray) and, with ``--embed``, the
 embedding of the signal texts (cold vector cache). Clustering, findings and summaries run on the driver
 whatever the backend and depend on the number of signals, not spans, so they are left out.
 
@@ -30,6 +30,7 @@ def child(args: argparse.Namespace) -> None:
     """Run the stages in this process and print their timings as one JSON line."""
     from tracemine.backends import get_backend
     from tracemine.config import load_settings
+    from tracemine.detect.runner import detect_window
     from tracemine.store import Store
 
     settings = load_settings(None)
@@ -47,7 +48,7 @@ def child(args: argparse.Namespace) -> None:
         out["ingest_s"] = time.perf_counter() - began
         out["spans"] = report.spans_inserted
         began = time.perf_counter()
-        detect = backend.detect(store, None, None, settings.detect)
+        detect = detect_window(store, None, None, settings.detect, backend=backend)
         out["detect_s"] = time.perf_counter() - began
         out["signals"] = len(detect.signals)
         out["traces"] = detect.traces

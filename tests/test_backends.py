@@ -22,7 +22,7 @@ import tracemine
 from tracemine.backends import BackendError, LocalBackend, get_backend
 from tracemine.backends.shards import default_shards, shard_of, shard_sql
 from tracemine.cli import main
-from tracemine.detect.runner import run_detection
+from tracemine.detect.runner import detect_window, run_detection
 from tracemine.export import export_parquet, list_files, read_shard_traces
 from tracemine.ingest.loader import ingest_paths
 from tracemine.store import Store
@@ -176,7 +176,7 @@ def test_sharded_detection_equals_one_pass(archive: dict, option: str | None) ->
         window = Window(since, until)
     with Store(archive["db"], read_only=True) as store:
         one = run_detection(store, window, None, {}, save=False)
-        sharded = LocalBackend(shards=5).detect(store, window, None, {}, save=False)
+        sharded = detect_window(store, window, None, {}, save=False, backend=LocalBackend(shards=5))
     assert one.signals and sharded.signals == one.signals
     assert (sharded.traces, sharded.spans, dict(sharded.errors)) == (one.traces, one.spans, dict(one.errors))
 

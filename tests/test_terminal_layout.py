@@ -17,7 +17,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from tracemine.cli import main
-from tracemine.report.format import short_ids
+from tracemine.formatting import short_ids
 from tracemine.report.html import bar_labels, render_html, trace_anchor
 from tracemine.report.jsonout import ReportContext, from_dict
 from tracemine.report.terminal import print_findings, waste_figures

@@ -1,13 +1,14 @@
 """tracemine: cross-run failure mining for LLM-agent traces.
 
-``tracemine.mine(paths, window="7d")`` runs the whole pipeline and returns the ranked findings.
+``tracemine.mine(paths, window="7d")`` runs the whole pipeline and returns the ranked findings;
+``tracemine.hookimpl`` marks a plugin's hook implementations (ARCHITECTURE.md, 'Plugins').
 """
 
 from typing import Any
 
 from tracemine.model import Finding, Signal, Span, Trace
 
-__all__ = ["Finding", "Signal", "Span", "Trace", "__version__", "mine"]
+__all__ = ["Finding", "Signal", "Span", "Trace", "__version__", "hookimpl", "mine"]
 __version__ = "0.1.0"
 
 
@@ -17,4 +18,8 @@ def __getattr__(name: str) -> Any:
         from tracemine import pipeline
 
         return getattr(pipeline, name)
+    if name == "hookimpl":
+        from tracemine.hookspecs import hookimpl
+
+        return hookimpl
     raise AttributeError(f"module 'tracemine' has no attribute {name!r}")

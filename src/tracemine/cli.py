@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from tracemine import __version__
+from tracemine.cli_plugins import plugins_command
+from tracemine.cli_publishers import PublisherName, PublisherOptionsCommand, option_values
 from tracemine.config import ConfigError, Settings, load_settings
 from tracemine.report.hints import command
 from tracemine.store import DEFAULT_DB
@@ -206,7 +208,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
     print_ingest_report(console, report, db, quiet=quiet)
 
 
-@main.command()
+@main.command(cls=PublisherOptionsCommand)
 @click.argument("paths", nargs=-1)
 @db_option
 @window_options
@@ -215,8 +217,9 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], db: str, workers: int | N
 @click.option("--llm", "llm", metavar="MODEL",
               help="litellm model for summaries (e.g. gpt-4o-mini, ollama/llama3.1); offline summaries without one.")
 @click.option("--max-findings", type=click.IntRange(min=1), help="Findings to report (default: mine.max_findings, 20).")
-@click.option("--publish", "trackers", multiple=True, type=click.Choice(["github", "gitlab", "jira", "webhook"]),
-              help="Publish the reported findings to an issue tracker (repeatable); see `tracemine publish`.")
+@click.option("--publish", "trackers", multiple=True, type=PublisherName(),
+              help="Publish the reported findings to an issue tracker or other registered publisher (repeatable); "
+                   "see `tracemine publish` and `tracemine plugins`.")
 @click.option("--dry-run", is_flag=True, help="With --publish: print what would be sent, send nothing.")
 @click.option("--fail-on", "fail_on", type=click.Choice(FAIL_ON), multiple=True,
               help="Exit with code 3 when a finding of this kind appears (for CI gates; repeatable).")
@@ -235,7 +238,7 @@ def mine(
     ctx: click.Context, paths: tuple[str, ...], db: str, window: str | None, since: str | None, until: str | None,
     out_dir: str, llm: str | None, max_findings: int | None, trackers: tuple[str, ...], dry_run: bool,
     fail_on: tuple[str, ...], wait: float, quiet: bool, backend: str = "local", ray_address: str | None = None,
-    details: bool = False,
+    details: bool = False, **publisher_options: Any,
 ) -> None:
     """Find recurring failures: ingest PATHS (if given), detect, embed, cluster, summarise, rank, report.
 
@@ -323,7 +326,7 @@ def mine(
             from tracemine.publish import publish_run
 
             report = publish_run(store, _settings(ctx), result.run_id, list(trackers), dry_run=dry_run,
-                                 console=console)
+                                 console=console, options=option_values(publisher_options))
             published_ok = report.ok
     gate = [f for f in result.findings if fail_matches(f, fail_on)]
     if gate:
@@ -673,19 +676,22 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
     _fail(f"no trace or finding matches {ident!r} in {db}")
 
 
-@main.command()
+@main.command(cls=PublisherOptionsCommand)
 @db_option
 @click.option("--run", "run_id", type=click.IntRange(min=1), help="Mine run to publish (default: the latest).")
-@click.option("--to", "trackers", multiple=True, type=click.Choice(["github", "gitlab", "jira", "webhook"]),
-              help="Tracker to publish to (repeatable; default: every tracker configured under publish:).")
+@click.option("--to", "trackers", multiple=True, type=PublisherName(),
+              help="Tracker or other registered publisher to publish to (repeatable; default: every one configured, "
+                   "under publish: or by its options).")
 @click.option("--dry-run", is_flag=True, help="Print the requests that would be sent (credentials masked); send nothing.")
 @click.pass_context
-def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str, ...], dry_run: bool) -> None:
+def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str, ...], dry_run: bool,
+            **publisher_options: Any) -> None:
     """Publish a mine run's findings to GitHub, GitLab, Jira or a webhook, one issue per finding.
 
     Idempotent: a finding's issue is found again (mapping table, else the marker in its body) and updated
     only when its figures changed; regressed findings reopen it, resolved ones close it (see `publish:` in
     the settings). Tokens come from the environment variables the settings name, or publish.secrets_file.
+    Each publisher brings its own options (below); publisher plugins add theirs (`tracemine plugins`).
 
     Exit codes: 0 done; 2 bad settings or options; 4 publishing failed for at least one finding.
     """
@@ -710,7 +716,8 @@ def publish(ctx: click.Context, db: str, run_id: int | None, trackers: tuple[str
             why = f" ({stored[1]})" if stored[1] else ""
             _fail(f"mine run {run_id} was empty{why}: it found nothing to publish; the latest run with "
                   f"findings is {latest}")
-        report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console)
+        report = publish_run(store, _settings(ctx), run_id, list(trackers), dry_run=dry_run, console=console,
+                             options=option_values(publisher_options))
     if not report.ok:
         sys.exit(EXIT_PUBLISH)
 
@@ -820,6 +827,9 @@ def config_check(path: str) -> None:
     except ConfigError as exc:
         _fail(str(exc))
     click.echo(f"{path}: ok")
+
+
+main.add_command(plugins_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -347,7 +347,7 @@ def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list
                 "AND run_id IN (SELECT unnest(?))", [ids]
             ).fetchall():
                 shares[(int(run_id), fingerprint)] = float(share or 0.0)
-    from tracemine.report.format import format_ns
+    from tracemine.formatting import format_ns
 
     labels = [(run_id, f"#{run_id} {format_ns(started)[:10]}") for run_id, started in earlier]
     return {

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from tracemine.config import Settings, load_settings
+from tracemine.errors import MineError
 from tracemine.model import Finding, Theme
 from tracemine.store import DEFAULT_DB, Store
 from tracemine.timewindow import Anchor, Window, WindowSpec, find_anchor
@@ -26,7 +27,6 @@ from tracemine.timewindow import Anchor, Window, WindowSpec, find_anchor
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, done, total)``; ``total`` is ``None`` while unknown."""
 
-REPORT_FILES = {"json": "findings.json", "markdown": "report.md", "html": "report.html"}
 
 
 @dataclass
@@ -57,6 +57,8 @@ class MineResult(Sequence[Finding]):
     anchor: Anchor | None = None
     """Where ``--window`` ended without ``--until`` (:func:`tracemine.timewindow.find_anchor`): the newest span
     not beyond now + ``ingest.future_tolerance_seconds``, and the spans beyond it that were ignored."""
+    published: Any = None
+    """The :class:`~tracemine.publish.run.PublishReport` of the ``publishers`` passed to :func:`mine`, if any."""
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -74,12 +76,30 @@ class MineResult(Sequence[Finding]):
         return iter(self.findings)
 
 
-class MineError(RuntimeError):
-    """A run cannot proceed (bad settings, unreadable input paths, an empty archive)."""
-
-
 def _noop(stage: str, done: int, total: int | None) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Components:
+    """The exchangeable parts of a run; ``None`` means the built-in, made from the settings.
+
+    - ``embedder``: a :class:`~tracemine.embed.spec.TextEmbedder` or a registered embedder's name
+      (default: ``sentence_transformers`` from ``embed:``);
+    - ``clusterer``: a :class:`~tracemine.cluster.clusterer.Clusterer` (default: ``TreeClusterer`` from
+      ``cluster:``);
+    - ``summariser``: a :class:`~tracemine.summarise.base.Summariser` or a registered summariser's name,
+      for the reported findings, themes and overview (default: the ``llm`` summariser when a model is
+      configured, else ``offline``; a summariser passed makes ``llm`` unused); the findings below the
+      cut, and any node it fails on, are worded by the registered ``offline`` summariser;
+    - ``publishers``: :class:`~tracemine.publish.spec.FindingPublisher` objects given the reported
+      findings once the run is saved (default: none; ``tracemine publish`` uses the configured ones).
+    """
+
+    embedder: Any = None
+    clusterer: Any = None
+    summariser: Any = None
+    publishers: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -88,6 +108,7 @@ class _Run:
     settings: Settings
     progress: Progress
     stages: dict[str, float] = field(default_factory=dict)
+    components: Components = field(default_factory=Components)
 
     def timed(self, stage: str, started: float) -> None:
         self.stages[stage] = round(time.perf_counter() - started, 3)
@@ -105,18 +126,24 @@ def run_mine(
     llm_options: dict[str, Any] | None = None,
     *,
     backend: Any = "local",
+    embedder: Any = None,
+    clusterer: Any = None,
+    summariser: Any = None,
+    publishers: Sequence[Any] = (),
 ) -> MineResult:
     """Run every stage on ``store`` (ingesting ``paths`` first) and write the reports to ``out_dir``.
 
     ``llm_options`` go to :class:`~tracemine.summarise.llm.LLMSummariser` (e.g.
     ``{"completion_kwargs": {"mock_response": ...}}`` or a ``completion`` function, for tests).
     ``backend`` runs ingest, detect and embed: ``"local"``, ``"ray"`` or a
-    :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`)."""
+    :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`). The components default to the
+    built-ins (see :class:`Components`)."""
     from tracemine.history import HistorySettings, RunRecord, assign_statuses, resolutions, save_run, trends
     from tracemine.report.jsonout import ReportContext, order_findings
     from tracemine.summarise.redact import Redactor
 
-    run = _Run(store, settings, progress or _noop)
+    run = _Run(store, settings, progress or _noop,
+               components=Components(embedder, clusterer, summariser, tuple(publishers)))
     extra = settings.model_extra or {}
     mine_settings = dict(extra.get("mine") or {})
     max_findings = max_findings if max_findings is not None else int(mine_settings.get("max_findings", 20))
@@ -125,7 +152,8 @@ def run_mine(
         history_settings = HistorySettings.from_settings(extra.get("history"))
     except (TypeError, ValueError) as exc:
         raise MineError(f"settings: {exc}") from exc
-    check_llm(settings, llm, llm_options)
+    if summariser is None:
+        check_llm(settings, llm, llm_options)
     if out_dir is not None:
         from tracemine.report.atomic import check_out_dir
 
@@ -207,9 +235,10 @@ def run_mine(
         llm_usage=llm_usage, stages=run.stages, started_ns=record_started,
     )
     run_id = save_run(store, record, ranked + gone, len(reported))
+    published = _publish(run, run_id) if publishers else None
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
                       outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone,
-                      themes=[t.theme for t in themes], anchor=anchor)
+                      themes=[t.theme for t in themes], anchor=anchor, published=published)
 
 
 def empty_reason(ingest: Any, window_traces: int, window: Window) -> str | None:
@@ -281,9 +310,11 @@ def _ingest(run: _Run, paths: Sequence[str], backend: Any) -> Any:
 
 
 def _detect(run: _Run, window: Window, backend: Any) -> Any:
+    from tracemine.detect.runner import detect_window
+
     started = time.perf_counter()
-    report = backend.detect(run.store, window, None, run.settings.detect,
-                            lambda stage, done, total: run.progress("detect", done, total))
+    report = detect_window(run.store, window, None, run.settings.detect,
+                           lambda stage, done, total: run.progress("detect", done, total), backend=backend)
     run.timed("detect", started)
     return report
 
@@ -294,12 +325,15 @@ def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories:
     failing trajectories (``None`` for what there is none of)."""
     if not signals and not trajectories:
         return None, None
-    from tracemine.cluster import ClusterSettings, cluster_store
-    from tracemine.embed import Embedder
+    from tracemine.cluster import ClusterSettings, TreeClusterer, cluster_store
+    from tracemine.embed.spec import DEFAULT_EMBEDDER, make_embedder
 
+    embedder, clusterer = run.components.embedder, run.components.clusterer
     try:
-        embedder = Embedder.from_settings(run.settings.embed)
-        cluster_settings = ClusterSettings.from_settings(run.settings.cluster)
+        if embedder is None or isinstance(embedder, str):
+            embedder = make_embedder(embedder or DEFAULT_EMBEDDER, run.settings.embed)
+        if clusterer is None:
+            clusterer = TreeClusterer(ClusterSettings.from_settings(run.settings.cluster))
     except ValueError as exc:
         raise MineError(str(exc)) from exc
     started = time.perf_counter()
@@ -313,8 +347,8 @@ def _cluster(run: _Run, detect_id: int | None, signals: list[Any], trajectories:
         embed_seconds += time.perf_counter() - began
         return vectors
 
-    result = cluster_store(run.store, encode, cluster_settings, detect_id=detect_id, trajectories=trajectories,
-                           model=embedder.model_id)
+    result = cluster_store(run.store, encode, detect_id=detect_id, trajectories=trajectories,
+                           model=embedder.model_id, clusterer=clusterer)
     run.stages["embed"] = round(embed_seconds, 3)
     run.stages["cluster"] = round(time.perf_counter() - started - embed_seconds, 3)
     run.progress("cluster", 1, 1)
@@ -406,9 +440,9 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
     the ``themes`` (from their reported findings' summaries) and the run's overview. Returns LLM usage
     (``None`` offline), walk statistics and the overview text."""
     from tracemine.report.jsonout import order_findings
-    from tracemine.summarise.offline import OfflineSummariser
+    from tracemine.summarise.spec import OFFLINE
 
-    offline = OfflineSummariser(redactor)
+    offline = _make_summariser(OFFLINE, {}, redactor)
     order = {f.fingerprint: i for i, f in enumerate(order_findings(c.finding for c in candidates))}
     candidates = sorted(candidates, key=lambda c: order[c.finding.fingerprint])
     top, rest = candidates[:max_findings], candidates[max_findings:]
@@ -418,24 +452,21 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
         t.brief.children = [c.brief for c in members]  # summarised from what is reported
         t.brief.child_summaries = []
     overview = _overview_brief(top, window_traces)
-    llm_settings = _llm_settings(run.settings, llm)
     usage: dict[str, Any] | None = None
     stats: dict[str, Any] = {"offline": 0, "llm": 0, "fallbacks": {}}
     total = len(candidates) + len(themes)
     run.progress("summarise", 0, total)
     overview_summary = None
-    if llm_settings.get("model") and top:
-        from tracemine.summarise.llm import LLMSummariser
+    summariser = _primary_summariser(run, llm, redactor, llm_options) if top else None
+    if summariser is not None:
         from tracemine.summarise.recursive import summarise_tree
 
-        try:
-            summariser = LLMSummariser.from_settings(llm_settings, redactor=redactor, **llm_options)
-        except ValueError as exc:
-            raise MineError(f"summarise.llm settings: {exc}") from exc
         briefs = [c.brief for c in top] + [t.brief for t in themes] + [overview]
         summaries, walk = summarise_tree(briefs, summariser, offline)
-        usage = {**summariser.usage, "fallbacks": dict(walk.fallbacks),  # kept in the run history
-                 "ids_removed": walk.ids_removed}
+        spent = getattr(summariser, "usage", None)
+        if isinstance(spent, dict):
+            usage = {**spent, "fallbacks": dict(walk.fallbacks),  # kept in the run history
+                     "ids_removed": walk.ids_removed}
         stats.update(walk.as_dict())
         for c, summary in zip(top, summaries, strict=False):
             _apply(c, summary, redactor)
@@ -465,6 +496,42 @@ def _summarise(run: _Run, candidates: list[Any], themes: list[Any], llm: str | N
 
         text = readable(text)
     return usage, stats, text
+
+
+def _make_summariser(name: str, settings: dict[str, Any], redactor: Any, **options: Any) -> Any:
+    """The registered summariser ``name`` (:mod:`tracemine.summarise.spec`); bad settings are a :class:`MineError`."""
+    from tracemine.summarise.spec import make_summariser
+
+    try:
+        return make_summariser(name, settings, redactor, **options)
+    except ValueError as exc:
+        raise MineError(f"summarise.{name} settings: {exc}") from exc
+
+
+def _primary_summariser(run: _Run, llm: str | None, redactor: Any, llm_options: dict[str, Any]) -> Any:
+    """The summariser for the reported findings: the one passed to the run (an object, or a registered
+    name), else the LLM when a model is configured; ``None``: offline only."""
+    from tracemine.summarise.spec import LLM
+
+    chosen = run.components.summariser
+    if chosen is not None and not isinstance(chosen, str):
+        return chosen
+    if isinstance(chosen, str):
+        section = ((run.settings.model_extra or {}).get("summarise") or {}).get(chosen) or {}
+        return _make_summariser(chosen, dict(section), redactor)
+    llm_settings = _llm_settings(run.settings, llm)
+    if not llm_settings.get("model"):
+        return None
+    return _make_summariser(LLM, llm_settings, redactor, **llm_options)
+
+
+def _publish(run: _Run, run_id: int | None) -> Any:
+    """The run's reported findings given to the publisher objects passed to the run."""
+    from tracemine.publish.run import publish_findings
+
+    if run_id is None:
+        return None
+    return publish_findings(run.components.publishers, run.store, run_id, run.settings)
 
 
 def _apply_theme(candidate: Any, summary: Any, redactor: Any) -> None:
@@ -504,20 +571,19 @@ def _apply(candidate: Any, summary: Any, redactor: Any) -> None:
 
 def write_reports(findings: list[Finding], context: Any, out_dir: Path, progress: Progress | None = None
                   ) -> dict[str, Path]:
-    """``findings.json``, ``report.md`` and ``report.html`` in ``out_dir``, all three or none: each is
-    written to a temporary file and they are renamed into place together (:mod:`tracemine.report.atomic`);
-    a failure raises :class:`~tracemine.report.atomic.ReportWriteError` and leaves the previous reports."""
+    """Every registered report file (built-ins: ``findings.json``, ``report.md``, ``report.html``) in
+    ``out_dir``, all or none: each is written to a temporary file and they are renamed into place together
+    (:mod:`tracemine.report.atomic`); a failure raises :class:`~tracemine.report.atomic.ReportWriteError`
+    and leaves the previous reports."""
     from tracemine.report.atomic import make_dir, replacing
-    from tracemine.report.html import write_html
-    from tracemine.report.jsonout import write_json
-    from tracemine.report.markdown import write_markdown
+    from tracemine.report.writers import report_writers
 
     make_dir(out_dir)
-    writers = {"json": write_json, "markdown": write_markdown, "html": write_html}
-    outputs = {kind: out_dir / REPORT_FILES[kind] for kind in writers}
+    writers = report_writers()
+    outputs = {w.name: out_dir / w.filename for w in writers}
     with replacing(*outputs.values()) as temps:
-        for n, (writer, temp) in enumerate(zip(writers.values(), temps, strict=True), 1):
-            writer(findings, context, temp)
+        for n, (writer, temp) in enumerate(zip(writers, temps, strict=True), 1):
+            writer.write(findings, context, temp)
             if progress:
                 progress("report", n, len(writers))
     return outputs
@@ -537,6 +603,10 @@ def mine(
     progress: Progress | None = None,
     llm_options: dict[str, Any] | None = None,
     backend: Any = "local",
+    embedder: Any = None,
+    clusterer: Any = None,
+    summariser: Any = None,
+    publishers: Sequence[Any] = (),
 ) -> MineResult:
     """Mine traces for recurring failures and return the ranked findings (a :class:`MineResult`, which is
     a sequence of :class:`~tracemine.model.Finding`, best first).
@@ -546,11 +616,13 @@ def mine(
     written when ``None``); ``llm`` a litellm model name (offline summaries without one); ``config`` a
     YAML file or :class:`~tracemine.config.Settings`; ``backend`` ``"local"`` (default), ``"ray"`` or a
     :class:`tracemine.backends.Backend` such as ``RayBackend(address="auto")`` runs ingest, detect and
-    embed (the findings are the same).
+    embed (the findings are the same). ``embedder``, ``clusterer``, ``summariser`` and ``publishers`` replace
+    the built-in components (see :class:`Components`; :mod:`tracemine.testing` has in-memory ones).
     """
     settings = config if isinstance(config, Settings) else load_settings(config)
     spec = WindowSpec(window, since, until)
     spec.validate()
     with Store(db) as store:
         return run_mine(store, settings, spec, [paths] if isinstance(paths, str) else list(paths), llm,
-                        max_findings, out, progress, llm_options, backend=backend)
+                        max_findings, out, progress, llm_options, backend=backend, embedder=embedder,
+                        clusterer=clusterer, summariser=summariser, publishers=publishers)

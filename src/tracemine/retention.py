@@ -55,8 +55,8 @@ class PruneReport:
 
     def lines(self) -> list[str]:
         """What was dropped and what was kept, and why, one statement a line (``tracemine prune``)."""
-        from tracemine.report.format import format_count as n
-        from tracemine.report.format import format_ns
+        from tracemine.formatting import format_count as n
+        from tracemine.formatting import format_ns
 
         drop, keep = ("would drop", "would keep") if self.dry_run else ("dropped", "kept")
         runs = _ids(self.citing_runs)

@@ -69,7 +69,7 @@ class Window:
         return self.since_ns is None and self.until_ns is None
 
     def describe(self) -> str:
-        from tracemine.report.format import format_ns
+        from tracemine.formatting import format_ns
 
         if self.is_open:
             return "all time"

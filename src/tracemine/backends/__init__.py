@@ -5,9 +5,10 @@ trace shard, a chunk of unique texts — through *the same stage functions* what
 
 - ingest: :func:`tracemine.ingest.loader.run_task` per file task, :func:`tracemine.export.read_partition`
   per Parquet partition;
-- detect: :func:`tracemine.detect.runner.observe_shard` per trace shard, then ``merge_stats`` (in shard
-  order) on the driver, then :func:`~tracemine.detect.runner.detect_shard` per shard; signals are put
-  back in trace-id order, so they, and the findings built from them, are the same as one pass's;
+- detect: :func:`tracemine.detect.runner.detect_window` maps ``observe_task`` over the trace shards
+  through :meth:`Backend.map`, merges the statistics (in shard order) on the driver, shares the
+  finalised detectors (:meth:`Backend.share`) and maps ``detect_task``; signals are put back in
+  trace-id order, so they, and the findings built from them, are the same as one pass's;
 - embed: :func:`tracemine.embed.embed_texts` deduplicates and looks up the vector cache on the driver;
   only the missing unique texts are encoded, chunk by chunk, by ``Embedder.encode``.
 

@@ -1,30 +1,26 @@
-"""What every backend does the same way; a backend only decides who runs the stage functions
-(:meth:`Backend.map`), how many trace shards there are, where shard partitions are staged and which
-``encode`` the embedding stage calls."""
+"""What every backend does the same way; a backend only runs work: who runs a function over items
+(:meth:`Backend.map`), how an object is shared with them (:meth:`Backend.share`), how many trace shards
+there are, where shard partitions are staged and which ``encode`` the embedding stage calls. Sharded
+detection itself lives in :func:`tracemine.detect.runner.detect_window`."""
 
 from __future__ import annotations
 
-import pickle
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tracemine.pipeline import MineError
+from tracemine.errors import MineError
 
 if TYPE_CHECKING:
     import numpy as np
 
     from tracemine.config import IngestSettings
-    from tracemine.detect.runner import DetectReport
     from tracemine.ingest.loader import IngestReport
     from tracemine.store import Store
-    from tracemine.timewindow import Window
 
 T = TypeVar("T")
 R = TypeVar("R")
-DetectProgress = Callable[[str, int, int], None]
 
 
 class BackendError(MineError):
@@ -100,71 +96,6 @@ class Backend:
 
         return ingest_paths(paths, store, settings, progress, partitions=partitions, map_partitions=self.map)
 
-    def detect(self, store: Store, window: Window | None, names: list[str] | None = None,
-               settings: dict[str, dict[str, Any]] | None = None, progress: DetectProgress | None = None,
-               save: bool = True) -> DetectReport:
-        """Run the detectors over ``window`` and store the signals: one pass in-process when
-        :meth:`detect_shards` says 1, else the sharded passes through :meth:`map`."""
-        from tracemine.detect.runner import run_detection
-
-        spans = store.stats(window).spans
-        shards = self.detect_shards(spans)
-        if shards <= 1 or spans == 0:
-            return run_detection(store, window, names, settings, progress, save)
-        return self.detect_sharded(store, window, names, settings, progress, save, shards)
-
-    def detect_sharded(self, store: Store, window: Window | None, names: list[str] | None,
-                       settings: dict[str, dict[str, Any]] | None, progress: DetectProgress | None,
-                       save: bool, shards: int) -> DetectReport:
-        """The window's traces exported as Parquet partitions by shard; first pass per shard, statistics
-        merged in shard order and finalised here, second pass per shard; signals in trace-id order."""
-        from tracemine.detect.registry import build
-        from tracemine.detect.runner import (
-            DetectReport,
-            merge_stats,
-            mergeable,
-            observe_shard,
-            save_detection,
-        )
-        from tracemine.export import export_parquet, remove
-
-        started = time.perf_counter()
-        detectors = build(names, settings or {})
-        report = DetectReport(None, window, [d.name for d in detectors])
-        root = self.staging_root(store)
-        try:
-            staged = export_parquet(store, root, window, shards, by_day=False, row_order=True)
-            ids = staged.shard_ids
-            total = len(ids)
-            fresh = pickle.dumps(detectors)
-            if any(d.uses_window_stats for d in detectors) and all(mergeable(d) for d in detectors):
-                observed = []
-                for done, (stats, shard_report) in enumerate(self.map(_observe_task, [(root, s, fresh) for s in ids]), 1):
-                    observed.append(stats)
-                    report.absorb(shard_report)
-                    if progress:
-                        progress("statistics", done, total)
-                merge_stats(detectors, observed, report)
-            else:
-                # a detector keeping statistics it cannot merge: the first pass runs here, over the archive
-                observe_shard(store.iter_traces(window), detectors, report)
-                merge_stats(detectors, [], report)
-            judged = self.share(pickle.dumps(detectors))
-            signals = []
-            for done, (found, shard_report) in enumerate(self.map(_detect_task, [(root, s, judged) for s in ids]), 1):
-                signals.extend(found)
-                report.absorb(shard_report)
-                if progress:
-                    progress("detect", done, total)
-        finally:
-            remove(root)
-        signals.sort(key=lambda s: s.trace_id)  # stable: detector order within a trace is kept
-        report.signals = signals
-        report.seconds = time.perf_counter() - started
-        if save:
-            save_detection(store, report)
-        return report
-
     def embed_texts(self, texts: list[str], store: Store | None, embedder: Any,
                     progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """:func:`tracemine.embed.embed_texts` (dedup and vector cache on the driver) with this
@@ -176,38 +107,6 @@ class Backend:
         if runner is not embedder:
             embedder.last_stats = runner.last_stats
         return vectors
-
-
-# -- shard tasks (module level: a Ray worker imports them by name) ------------------------------------
-
-
-def _observe_task(args: tuple[str, int, bytes]) -> tuple[list[Any], DetectReport]:
-    """First pass over one staged shard: the shard's detectors (with their statistics) and counts."""
-    from tracemine.detect.runner import DetectReport, observe_shard
-    from tracemine.export import read_shard_traces
-
-    root, shard, blob = args
-    detectors = pickle.loads(blob)
-    report = DetectReport(None, None, [d.name for d in detectors])
-    observe_shard(read_shard_traces(root, shard), detectors, report)
-    return detectors, report
-
-
-def _detect_task(args: tuple[str, int, Any]) -> tuple[list[Any], DetectReport]:
-    """Second pass over one staged shard with the merged, finalised detectors (pickled bytes, or a Ray
-    object reference to them)."""
-    from tracemine.detect.runner import DetectReport, detect_shard
-    from tracemine.export import read_shard_traces
-
-    root, shard, blob = args
-    if not isinstance(blob, bytes):
-        import ray
-
-        blob = ray.get(blob)
-    detectors = pickle.loads(blob)
-    report = DetectReport(None, None, [d.name for d in detectors])
-    signals = detect_shard(read_shard_traces(root, shard), detectors, report)
-    return signals, report
 
 
 # -- inputs ----------------------------------------------------------------------------------------

@@ -166,7 +166,10 @@ class RayBackend(Backend):
                                    map_partitions=self.map)
 
     def embedder(self, embedder: Any) -> Any:
-        return _RayEncoder(embedder, self)
+        """The built-in model's ``encode`` on embedding actors; another embedder encodes on the driver."""
+        from tracemine.embed.model import Embedder
+
+        return _RayEncoder(embedder, self) if isinstance(embedder, Embedder) else embedder
 
     def embed_chunk(self) -> int:
         from tracemine.embed.batch import DEFAULT_CHUNK

@@ -6,6 +6,7 @@
 """
 
 from tracemine.cluster.api import cluster_items, cluster_signals, cluster_trajectories
+from tracemine.cluster.clusterer import Clusterer, TreeClusterer
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.cluster.settings import ClusterSettings
 from tracemine.cluster.stage import StageResult, cluster_store
@@ -16,7 +17,9 @@ __all__ = [
     "ClusterInfo",
     "ClusterResult",
     "ClusterSettings",
+    "Clusterer",
     "StageResult",
+    "TreeClusterer",
     "cluster_items",
     "cluster_signals",
     "cluster_store",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tracemine.cluster.api import cluster_signals, cluster_trajectories
+from tracemine.cluster.clusterer import Clusterer, TreeClusterer
 from tracemine.cluster.result import ClusterResult
 from tracemine.cluster.settings import ClusterSettings
 from tracemine.cluster.storage import save_clusters
@@ -30,23 +30,27 @@ class StageResult:
 
 def cluster_store(store: Any, encode: Encode, settings: ClusterSettings | Mapping[str, Any] | None = None,
                   detect_id: int | None = None, trajectories: bool = True, save: bool = True,
-                  model: str | None = None, trajectory_args: str = "failing") -> StageResult:
+                  model: str | None = None, trajectory_args: str = "failing", clusterer: Clusterer | None = None,
+                  ) -> StageResult:
     """Cluster the signals of detection run ``detect_id`` (the latest by default) and, when
-    ``trajectories``, the traces they flag (plus those whose source records a failed outcome)."""
+    ``trajectories``, the traces they flag (plus those whose source records a failed outcome), with
+    ``clusterer`` (default: :class:`~tracemine.cluster.clusterer.TreeClusterer` of ``settings``)."""
     from tracemine.render import failing_traces, render_trajectories, signal_keys, signal_text
 
     detect_id = detect_id if detect_id is not None else store.latest_detect_id()
+    if clusterer is None:
+        clusterer = TreeClusterer(settings)
     signals = store.signals(detect_id)
     texts = [signal_text(s) for s in signals]
     keys = [signal_keys(s) for s in signals]
     vectors = encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
-    signal_result = cluster_signals(signals, vectors, keys, settings, texts=texts)
+    signal_result = clusterer.cluster_signals(signals, vectors, keys, texts)
     traj_result = None
     if trajectories:
         rendered = render_trajectories(failing_traces(store, signals), signals, args=trajectory_args)
         traj_vectors = encode(rendered.texts) if rendered.texts else np.zeros((0, 0), dtype=np.float32)
-        traj_result = cluster_trajectories(rendered.trace_ids, rendered.texts, traj_vectors, rendered.keys,
-                                           settings)
+        traj_result = clusterer.cluster_trajectories(rendered.trace_ids, rendered.texts, traj_vectors,
+                                                     rendered.keys)
     run_ids: dict[str, int] = {}
     if save:
         run_ids["signals"] = save_clusters(store, signal_result, detect_id, model)

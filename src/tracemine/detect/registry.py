@@ -1,13 +1,14 @@
-"""Detectors by name: the built-ins plus third-party ones from the ``tracemine.detectors`` entry-point
-group (``name = "package.module:DetectorClass"``)."""
+"""Detectors by name, as registered through the ``register_detectors`` plugin hook: the built-ins below
+(:mod:`tracemine.default_plugins.detectors`), then third-party plugins (entry-point group ``tracemine``,
+or the older ``tracemine.detectors``: ``name = "package.module:DetectorClass"``); a built-in name wins."""
 
 from __future__ import annotations
 
 import importlib
-from functools import cache
-from importlib.metadata import entry_points
+import logging
 
 from tracemine.detect.base import Detector
+from tracemine.plugins import by_name, memoized
 
 BUILTIN = {
     "loop": "tracemine.detect.loop:LoopDetector",
@@ -19,12 +20,15 @@ BUILTIN = {
     "contrast": "tracemine.detect.contrast:ContrastDetector",
 }
 
+log = logging.getLogger("tracemine.plugins")
+
 
 class UnknownDetector(KeyError):
     """A detector name that is neither built in nor installed."""
 
 
-def _load(target: str) -> type[Detector]:
+def load_target(target: str) -> type[Detector]:
+    """The detector class named by ``"package.module:Class"``."""
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     if not (isinstance(cls, type) and issubclass(cls, Detector)):
@@ -32,20 +36,29 @@ def _load(target: str) -> type[Detector]:
     return cls
 
 
-@cache
-def available() -> dict[str, str]:
-    """Detector name → import target, built-ins first."""
-    found = dict(BUILTIN)
-    for entry in entry_points(group="tracemine.detectors"):
-        found.setdefault(entry.name, entry.value)
+@memoized
+def detector_classes() -> dict[str, type[Detector]]:
+    """Detector name → class, built-ins first; a registered object that is not a Detector is left out
+    (with a warning)."""
+    found: dict[str, type[Detector]] = {}
+    for name, cls in by_name("register_detectors").items():
+        if isinstance(cls, type) and issubclass(cls, Detector):
+            found[name] = cls
+        else:
+            log.warning("detector plugin %r registered %r, which is not a tracemine Detector; left out", name, cls)
     return found
 
 
+def available() -> dict[str, str]:
+    """Detector name → import target (``"package.module:Class"``), built-ins first."""
+    return {name: f"{cls.__module__}:{cls.__qualname__}" for name, cls in detector_classes().items()}
+
+
 def detector_class(name: str) -> type[Detector]:
-    targets = available()
-    if name not in targets:
-        raise UnknownDetector(f"unknown detector {name!r}; available: {', '.join(targets)}")
-    return _load(targets[name])
+    classes = detector_classes()
+    if name not in classes:
+        raise UnknownDetector(f"unknown detector {name!r}; available: {', '.join(classes)}")
+    return classes[name]
 
 
 def build(names: list[str] | None, settings: dict[str, dict]) -> list[Detector]:

@@ -1,12 +1,14 @@
-"""Run detectors over a window of the archive: a statistics pass, then a judging pass, trace by trace."""
+"""Run detectors over a window of the archive: a statistics pass, then a judging pass, trace by trace —
+in one pass here, or per trace shard through a backend (:func:`detect_window`)."""
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracemine.detect.base import Detector
 from tracemine.detect.cause import attribute
@@ -15,6 +17,9 @@ from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Trace, span_order_key
 from tracemine.store import Store
 from tracemine.timewindow import Window
+
+if TYPE_CHECKING:
+    from tracemine.backends.base import Backend
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(pass_name, traces_done, traces_total)``"""
@@ -176,3 +181,94 @@ def save_detection(store: Store, report: DetectReport) -> int:
         {"traces": report.traces, "spans": report.spans, "errors": dict(report.errors), "seconds": report.seconds},
     )
     return report.detect_id
+
+
+def detect_window(store: Store, window: Window | None, names: list[str] | None = None,
+                  settings: dict[str, dict[str, Any]] | None = None, progress: ProgressFn | None = None,
+                  save: bool = True, backend: Backend | None = None) -> DetectReport:
+    """Run the detectors over ``window`` and store the signals: one pass in-process without ``backend`` or
+    when its ``detect_shards`` says 1, else :func:`detect_sharded` through it."""
+    if backend is None:
+        return run_detection(store, window, names, settings, progress, save)
+    spans = store.stats(window).spans
+    shards = backend.detect_shards(spans)
+    if shards <= 1 or spans == 0:
+        return run_detection(store, window, names, settings, progress, save)
+    return detect_sharded(store, window, names, settings, progress, save, backend, shards)
+
+
+def detect_sharded(store: Store, window: Window | None, names: list[str] | None,
+                   settings: dict[str, dict[str, Any]] | None, progress: ProgressFn | None, save: bool,
+                   backend: Backend, shards: int) -> DetectReport:
+    """The window's traces exported as Parquet partitions by shard (where ``backend`` stages them); the
+    first pass per shard through ``backend.map``, statistics merged in shard order and finalised here,
+    the second pass per shard with the finalised detectors shared once; signals in trace-id order, so
+    they are the same as one pass's."""
+    from tracemine.export import export_parquet, remove
+
+    started = time.perf_counter()
+    detectors = build(names, settings or {})
+    report = DetectReport(None, window, [d.name for d in detectors])
+    root = backend.staging_root(store)
+    try:
+        staged = export_parquet(store, root, window, shards, by_day=False, row_order=True)
+        ids = staged.shard_ids
+        total = len(ids)
+        fresh = pickle.dumps(detectors)
+        if any(d.uses_window_stats for d in detectors) and all(mergeable(d) for d in detectors):
+            observed = []
+            for done, (stats, shard_report) in enumerate(backend.map(observe_task, [(root, s, fresh) for s in ids]), 1):
+                observed.append(stats)
+                report.absorb(shard_report)
+                if progress:
+                    progress("statistics", done, total)
+            merge_stats(detectors, observed, report)
+        else:
+            # a detector keeping statistics it cannot merge: the first pass runs here, over the archive
+            observe_shard(store.iter_traces(window), detectors, report)
+            merge_stats(detectors, [], report)
+        judged = backend.share(pickle.dumps(detectors))
+        signals = []
+        for done, (found, shard_report) in enumerate(backend.map(detect_task, [(root, s, judged) for s in ids]), 1):
+            signals.extend(found)
+            report.absorb(shard_report)
+            if progress:
+                progress("detect", done, total)
+    finally:
+        remove(root)
+    signals.sort(key=lambda s: s.trace_id)  # stable: detector order within a trace is kept
+    report.signals = signals
+    report.seconds = time.perf_counter() - started
+    if save:
+        save_detection(store, report)
+    return report
+
+
+# -- shard tasks (module level: a Ray worker imports them by name) ------------------------------------
+
+
+def observe_task(args: tuple[str, int, bytes]) -> tuple[list[Detector], DetectReport]:
+    """First pass over one staged shard: the shard's detectors (with their statistics) and counts."""
+    from tracemine.export import read_shard_traces
+
+    root, shard, blob = args
+    detectors = pickle.loads(blob)
+    report = DetectReport(None, None, [d.name for d in detectors])
+    observe_shard(read_shard_traces(root, shard), detectors, report)
+    return detectors, report
+
+
+def detect_task(args: tuple[str, int, Any]) -> tuple[list[Signal], DetectReport]:
+    """Second pass over one staged shard with the merged, finalised detectors (pickled bytes, or a Ray
+    object reference to them)."""
+    from tracemine.export import read_shard_traces
+
+    root, shard, blob = args
+    if not isinstance(blob, bytes):
+        import ray
+
+        blob = ray.get(blob)
+    detectors = pickle.loads(blob)
+    report = DetectReport(None, None, [d.name for d in detectors])
+    signals = detect_shard(read_shard_traces(root, shard), detectors, report)
+    return signals, report

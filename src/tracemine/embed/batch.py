@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tracemine.embed import cache
-from tracemine.embed.model import Embedder
+from tracemine.embed.spec import TextEmbedder
 
 if TYPE_CHECKING:
     from tracemine.store import Store
@@ -76,7 +76,12 @@ def dedupe(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return list(index), inverse
 
 
-def embed_unique(texts: list[str], store: Store | None, embedder: Embedder, progress: Progress | None = None,
+def _load_seconds(embedder: TextEmbedder) -> float:
+    """Seconds the embedder spent loading its model so far (0 for one that does not say)."""
+    return float(getattr(embedder, "load_seconds", 0.0) or 0.0)
+
+
+def embed_unique(texts: list[str], store: Store | None, embedder: TextEmbedder, progress: Progress | None = None,
                  chunk_size: int = DEFAULT_CHUNK) -> EmbedResult:
     """Embed ``texts`` once per distinct text, reusing and filling the store's vector cache.
 
@@ -106,7 +111,7 @@ def embed_unique(texts: list[str], store: Store | None, embedder: Embedder, prog
     # chunks come first (the progress bar's estimate only improves)
     misses = misses[np.argsort([-len(unique[i]) for i in misses], kind="stable")]
     embed_started = time.perf_counter()
-    load_before = embedder.load_seconds
+    load_before = _load_seconds(embedder)
     done = hits
     for start in range(0, len(misses), chunk_size):
         rows = misses[start:start + chunk_size]
@@ -125,12 +130,12 @@ def embed_unique(texts: list[str], store: Store | None, embedder: Embedder, prog
     stats = EmbedStats(
         model_id=model_id, texts=len(texts), unique=total, cache_hits=hits, embedded=len(misses),
         seconds=now - started, embed_seconds=now - embed_started if len(misses) else 0.0,
-        load_seconds=embedder.load_seconds - load_before,
+        load_seconds=_load_seconds(embedder) - load_before,
     )
     return EmbedResult(vectors=vectors, inverse=inverse, unique_texts=unique, stats=stats)
 
 
-def embed_texts(texts: list[str], store: Store | None, embedder: Embedder, progress: Progress | None = None,
+def embed_texts(texts: list[str], store: Store | None, embedder: TextEmbedder, progress: Progress | None = None,
                 chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
     """Unit-length float32 vectors, one row per text in input order (see :func:`embed_unique`)."""
     result = embed_unique(texts, store, embedder, progress, chunk_size)

@@ -1,48 +1,27 @@
-"""Format registry and detection: which reader claims a parsed document, record or binary file."""
+"""Format detection: which registered reader claims a parsed document, record or binary file."""
 
 from __future__ import annotations
 
-import importlib
-from functools import cache
 from typing import Any
 
 from tracemine.ingest.base import BinaryReader, Reader
+from tracemine.plugins import components, memoized
 
-# One module per file format under tracemine.ingest.readers; each exposes READERS and/or BINARY_READERS.
-READER_MODULES = (
-    "otlp",
-    "otlp_proto",
-    "flat",
-    "phoenix",
-    "langfuse",
-    "langsmith",
-    "openai_agents",
-    "inspect_ai",
-    "swe_agent",
-    "tau_bench",
-    "jaeger",
-    "zipkin",
-    "atif",
-)
+# Readers are registered through the ``register_readers`` plugin hook: the built-ins by
+# tracemine.default_plugins.readers (one module per format), third-party ones by their plugins.
 
 
-@cache
+@memoized
 def json_readers() -> tuple[type[Reader], ...]:
     """All JSON readers, in match order (priority, then registration order)."""
-    found: list[type[Reader]] = []
-    for name in READER_MODULES:
-        module = importlib.import_module(f"tracemine.ingest.readers.{name}")
-        found.extend(getattr(module, "READERS", ()))
+    found = [r for r in components("register_readers") if isinstance(r, type) and issubclass(r, Reader)]
     return tuple(sorted(found, key=lambda r: r.priority))
 
 
-@cache
+@memoized
 def binary_readers() -> tuple[type[BinaryReader], ...]:
-    found: list[type[BinaryReader]] = []
-    for name in READER_MODULES:
-        module = importlib.import_module(f"tracemine.ingest.readers.{name}")
-        found.extend(getattr(module, "BINARY_READERS", ()))
-    return tuple(found)
+    """All binary readers, in registration order."""
+    return tuple(r for r in components("register_readers") if isinstance(r, type) and issubclass(r, BinaryReader))
 
 
 def format_names() -> list[str]:

@@ -6,7 +6,7 @@
 
 from tracemine.publish.base import Outcome, Publisher, PublishError, Remote
 from tracemine.publish.http import Http, HttpError, PlannedRequest
-from tracemine.publish.run import PUBLISHERS, PublishReport, print_report, publish_run
+from tracemine.publish.run import PublishReport, print_report, publish_findings, publish_run, publishers
 from tracemine.publish.settings import (
     TRACKERS,
     Credentials,
@@ -14,22 +14,27 @@ from tracemine.publish.settings import (
     PublishSettings,
     load_publish_settings,
 )
+from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
 
 __all__ = [
-    "PUBLISHERS",
     "TRACKERS",
     "Credentials",
+    "FindingPublisher",
     "Http",
     "HttpError",
     "Outcome",
     "PlannedRequest",
     "PublishConfigError",
+    "PublishContext",
     "PublishError",
     "PublishReport",
     "PublishSettings",
     "Publisher",
+    "PublisherSpec",
     "Remote",
     "load_publish_settings",
     "print_report",
+    "publish_findings",
     "publish_run",
+    "publishers",
 ]

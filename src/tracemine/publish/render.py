@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
+from tracemine.formatting import format_count, format_ns
 from tracemine.model import Exemplar, Finding
-from tracemine.report.format import format_count, format_ns
 from tracemine.report.markdown import (
     SEVERITY_MARK,
     format_ms,

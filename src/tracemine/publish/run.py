@@ -11,24 +11,20 @@ from typing import Any
 
 import httpx
 
-from tracemine.publish.base import Outcome, Publisher, PublishError
-from tracemine.publish.github import GithubPublisher
-from tracemine.publish.gitlab import GitlabPublisher
+from tracemine.plugins import by_name
+from tracemine.publish.base import Outcome, PublishError
 from tracemine.publish.http import Http, HttpError, PlannedRequest
-from tracemine.publish.jira import JiraPublisher
 from tracemine.publish.render import render
-from tracemine.publish.settings import TRACKERS, Credentials, PublishConfigError, load_publish_settings
+from tracemine.publish.settings import Credentials, PublishConfigError, load_publish_settings
+from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
 from tracemine.publish.store import ensure_table
-from tracemine.publish.webhook import WebhookPublisher
 
 log = logging.getLogger("tracemine.publish")
 
-PUBLISHERS: dict[str, type[Publisher]] = {
-    "github": GithubPublisher,
-    "gitlab": GitlabPublisher,
-    "jira": JiraPublisher,
-    "webhook": WebhookPublisher,
-}
+
+def publishers() -> dict[str, PublisherSpec]:
+    """The registered publishers by name (``register_publishers`` hook; built-ins first)."""
+    return by_name("register_publishers")
 
 
 @dataclass
@@ -77,23 +73,27 @@ def publish_run(
     dry_run: bool = False,
     console: Any = None,
     *,
+    options: Mapping[str, Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> PublishReport:
-    """Publish the findings of mine run ``run_id`` (the latest when ``None``) to ``trackers`` (every
-    configured tracker when empty). Never raises for a tracker or a finding that fails: the report says
-    which failed and why (``report.ok`` is false). With ``console`` (a rich Console) prints the requests of
-    a dry run and a table of outcomes. ``sleep``, ``transport`` and ``environ`` are for tests."""
-    from tracemine.history import latest_run_id, run_findings
+    """Publish the findings of mine run ``run_id`` (the latest when ``None``) to ``trackers`` (registered
+    publisher names; every configured one when empty). ``options`` are the publishers' CLI option values by
+    parameter name. Never raises for a tracker or a finding that fails: the report says which failed and
+    why (``report.ok`` is false). With ``console`` (a rich Console) prints the requests of a dry run and a
+    table of outcomes. ``sleep``, ``transport`` and ``environ`` are for tests."""
+    from tracemine.history import latest_run_id
 
     report = PublishReport(run_id=run_id, dry_run=dry_run)
+    given = dict(options or {})
     try:
         ps = load_publish_settings(settings)
     except PublishConfigError as exc:
         _tracker_failure(report, "publish", "", str(exc))
         return _finish(report, console)
-    names = list(dict.fromkeys(trackers or ps.configured()))
+    specs = publishers()
+    names = list(dict.fromkeys(trackers or _configured(specs, ps, given)))
     if not names:
         _tracker_failure(report, "publish", "", "no tracker configured: set publish.github.repo, publish.gitlab.project, "
                                                 "publish.jira.base_url and project_key, or publish.webhook.url")
@@ -104,7 +104,6 @@ def publish_run(
     if run_id is None:
         _tracker_failure(report, "publish", "", "no mine run in the archive: run `tracemine mine` first")
         return _finish(report, console)
-    findings = run_findings(store, run_id, reported_only=True)
     redactor, trace_url = _redactor_and_trace_url(settings)
     try:
         credentials = Credentials(ps.secrets_file, environ)
@@ -112,20 +111,31 @@ def publish_run(
         for name in names:
             _tracker_failure(report, name, "", str(exc))
         return _finish(report, console)
+    findings = _run_findings(store, run_id)
     if not dry_run and findings:
         ensure_table(store)
     for name in names:
-        if name not in TRACKERS:
-            _tracker_failure(report, name, "", f"unknown tracker {name!r}; expected one of {', '.join(TRACKERS)}")
+        spec = specs.get(name)
+        if spec is None:
+            _tracker_failure(report, name, "", f"unknown tracker {name!r}; expected one of {', '.join(specs)}")
             continue
-        if not getattr(ps, name).configured:
-            _tracker_failure(report, name, "", _not_configured(name))
+        values = spec.option_values(given)
+        try:
+            why = spec.missing(ps, values)
+        except PublishConfigError as exc:
+            why = str(exc)
+        if why is not None:
+            _tracker_failure(report, name, "", why)
             continue
         http = Http(credentials, timeout_s=ps.timeout_s, retries=ps.retries, max_retry_after_s=ps.max_retry_after_s,
                     backoff_s=ps.backoff_s, backoff_max_s=ps.backoff_max_s, dry_run=dry_run, sleep=sleep,
                     transport=transport, tracker=name)
         try:
-            publisher = PUBLISHERS[name](ps, http, credentials, redactor=redactor, trace_url=trace_url)
+            try:
+                publisher = spec.create(PublishContext(ps, http, credentials, redactor, trace_url, values))
+            except PublishConfigError as exc:
+                _tracker_failure(report, name, "", credentials.mask(exc))
+                continue
             try:
                 publisher.check()
             except PublishConfigError as exc:
@@ -134,7 +144,7 @@ def publish_run(
             for finding in findings:
                 http.fingerprint = finding.fingerprint
                 report.outcomes.append(_publish_one(publisher, finding, run_id, store, redactor, trace_url,
-                                                    ps.report_url, credentials))
+                                                    ps.report_url, credentials.mask))
         finally:
             report.planned += http.planned
             report.requests_sent += http.sent
@@ -142,31 +152,68 @@ def publish_run(
     return _finish(report, console)
 
 
-def _publish_one(publisher: Publisher, finding: Any, run_id: int, store: Any, redactor: Any, trace_url: str | None,
-                 report_url: str | None, credentials: Credentials) -> Outcome:
+def publish_findings(publishers: Sequence[FindingPublisher], store: Any, run_id: int, settings: Any = None
+                     ) -> PublishReport:
+    """Publish mine run ``run_id``'s reported findings to ready-made ``publishers`` (objects, e.g. passed to
+    :func:`tracemine.mine`): each is checked, then given each finding with its rendered issue text; one
+    finding's failure is an outcome in the report, never an exception."""
+    report = PublishReport(run_id=run_id)
+    redactor, trace_url = _redactor_and_trace_url(settings or {})
+    try:
+        report_url = load_publish_settings(settings or {}).report_url
+    except PublishConfigError:
+        report_url = None
+    findings = _run_findings(store, run_id)
+    if findings:
+        ensure_table(store)  # tracker publishers map findings to issues there
+    for publisher in publishers:
+        try:
+            publisher.check()
+        except PublishConfigError as exc:
+            _tracker_failure(report, publisher.name, publisher.target, str(exc))
+            continue
+        for finding in findings:
+            report.outcomes.append(_publish_one(publisher, finding, run_id, store, redactor, trace_url, report_url,
+                                                str))
+    return report
+
+
+def _run_findings(store: Any, run_id: int) -> list[Any]:
+    from tracemine.history import run_findings
+
+    return run_findings(store, run_id, reported_only=True)
+
+
+def _configured(specs: Mapping[str, PublisherSpec], settings: Any, options: Mapping[str, Any]) -> list[str]:
+    """The publishers ready to publish without being named (configured in the settings or by their options)."""
+    ready = []
+    for name, spec in specs.items():
+        values = spec.option_values(options)
+        try:
+            if spec.missing(settings, values) is None:
+                ready.append(name)
+        except PublishConfigError:
+            if any(v is not None for v in values.values()):
+                ready.append(name)  # its own options were given: publishing to it reports what is wrong
+    return ready
+
+
+def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: Any, redactor: Any,
+                 trace_url: str | None, report_url: str | None, mask: Callable[[Any], str]) -> Outcome:
     try:
         rendered = render(finding, redactor, report_url, trace_url)
         outcome = publisher.publish(finding, rendered, run_id, store)
     except (HttpError, PublishError, PublishConfigError) as exc:
         outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
-                          reason=credentials.mask(exc), failed=True)
+                          reason=mask(exc), failed=True)
     except Exception as exc:  # one finding's failure must not stop the others
         log.debug("publish %s to %s failed", finding.fingerprint, publisher.name, exc_info=False)
         outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
-                          reason=credentials.mask(f"{type(exc).__name__}: {exc}"), failed=True)
+                          reason=mask(f"{type(exc).__name__}: {exc}"), failed=True)
     level = logging.WARNING if outcome.failed else logging.INFO
     log.log(level, "%s %s: %s%s", publisher.name, finding.fingerprint, outcome.action,
             f" ({outcome.reason})" if outcome.reason else "")
     return outcome
-
-
-def _not_configured(name: str) -> str:
-    return {
-        "github": "publish.github.repo is not set (owner/name)",
-        "gitlab": "publish.gitlab.project is not set (numeric id or group/name)",
-        "jira": "publish.jira.base_url and publish.jira.project_key must be set",
-        "webhook": "publish.webhook.url is not set",
-    }[name]
 
 
 def _redactor_and_trace_url(settings: Any) -> tuple[Any, str | None]:

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
+from tracemine.formatting import format_count, format_ns, short_ids
 from tracemine.model import Finding
 from tracemine.report.atomic import make_dir, write_text
-from tracemine.report.format import format_count, format_ns, short_ids
 from tracemine.report.hints import command
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
 from tracemine.report.markdown import (

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from tracemine.formatting import format_count, format_ms, format_ns
 from tracemine.model import Finding
 from tracemine.report.atomic import make_dir, write_text
-from tracemine.report.format import format_count, format_ms, format_ns
 from tracemine.report.jsonout import (
     NO_FINDINGS,
     ReportContext,

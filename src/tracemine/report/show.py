@@ -17,9 +17,9 @@ from rich.console import Console, Group
 from rich.text import Text
 from rich.tree import Tree
 
+from tracemine.formatting import format_count, format_ns
 from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
 from tracemine.placeholders import unmask
-from tracemine.report.format import format_count, format_ns
 from tracemine.report.hints import command
 from tracemine.summarise.redact import Redactor
 

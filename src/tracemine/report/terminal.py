@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tracemine.formatting import format_bytes, format_count, format_ms, format_ns, short_ids
 from tracemine.placeholders import readable
 from tracemine.report.columns import Col, layout
-from tracemine.report.format import format_bytes, format_count, format_ms, format_ns, short_ids
 from tracemine.report.hints import command
 from tracemine.report.redacted import line as safe_line
 from tracemine.timewindow import Window

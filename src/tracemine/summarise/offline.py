@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracemine.formatting import format_ms
 from tracemine.placeholders import readable
-from tracemine.report.format import format_ms
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.facts import default_redactor
 from tracemine.summarise.redact import Redactor, redact_cut

@@ -19,6 +19,7 @@ from tracemine.ingest.mappers import (
     tool_name_from_span_name,
 )
 from tracemine.model import SpanKind
+from tracemine.plugins import memoized
 
 FIELDS = (
     "model", "input_tokens", "output_tokens", "total_tokens", "cost_usd", "session_id", "agent_id",
@@ -31,9 +32,14 @@ _TOOL_NAME, _ARGS, _RESULT, _INPUT, _OUTPUT = 8, 10, 11, 12, 13
 _TOOL, _LLM, _OTHER = SpanKind.TOOL, SpanKind.LLM, SpanKind.OTHER
 
 _Rules = tuple[tuple[tuple[int, tuple[tuple[str, Any], ...], bool], ...], tuple[Any, ...]]
-_FAST_PLANS: dict[tuple[str, ...], _Rules | None] = {}
 # conventions whose apply reads only span.tool_name and writes only span.tool_definitions
 _TOOL_SCHEMA_CONVENTIONS = (openinference,)
+
+
+@memoized
+def _fast_plans() -> dict[tuple[str, ...], _Rules | None]:
+    """Fast-path rules by key set (made again when the registered conventions change)."""
+    return {}
 
 
 class _ToolSchemaSpan:
@@ -56,9 +62,10 @@ def _fast_plan(keys: tuple[str, ...], attrs: dict[str, Any]) -> _Rules | None:
             tuple((_INDEX[field], candidates, field in PAYLOAD_FIELDS) for field, candidates, _ in plan.fields),
             plan.conventions,
         )
-    if len(_FAST_PLANS) > 10_000:
-        _FAST_PLANS.clear()
-    _FAST_PLANS[keys] = rules
+    plans = _fast_plans()
+    if len(plans) > 10_000:
+        plans.clear()
+    plans[keys] = rules
     return rules
 
 
@@ -68,7 +75,7 @@ def map_fields(
     """``(kind, field values in FIELDS order, attribute keys copied verbatim into payload columns, tool
     definitions JSON)``, or ``None`` when the general mapper is needed. ``attrs`` is not modified."""
     keys = tuple(attrs)
-    plan = _FAST_PLANS.get(keys, False)
+    plan = _fast_plans().get(keys, False)
     if plan is False:
         plan = _fast_plan(keys, attrs)
     if plan is None:

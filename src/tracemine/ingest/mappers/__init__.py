@@ -2,8 +2,9 @@
 
 Each convention module declares ``FIELDS`` (attribute key → span field, with a converter) plus an
 ``apply`` for what a table cannot say (tool schemas, envelopes, flattened lists), run only when one of
-its ``TRIGGERS`` keys is present. Rules are merged into
-one lookup table in convention order (OpenInference, OTel GenAI, OpenLLMetry, HALO): for every field
+its ``TRIGGERS`` keys is present. Conventions are registered through the ``register_conventions``
+plugin hook (the built-ins by :mod:`tracemine.default_plugins.conventions`). Rules are merged into
+one lookup table in registration order (OpenInference, OTel GenAI, OpenLLMetry, HALO, then plugins): for every field
 the earliest rule that has a usable value wins, and a field a reader already set is never overwritten.
 One pass over the span's own keys replaces a scan of every known key, which matters at 10⁶ spans.
 """
@@ -12,19 +13,26 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from tracemine.ingest.mappers import genai, halo, openinference, openllmetry
 from tracemine.ingest.mappers.common import kind_from_word
 from tracemine.model import Span, SpanKind
+from tracemine.plugins import components, memoized
 
-_CONVENTIONS = (openinference, genai, openllmetry, halo)
 _TOOL_NAME_PREFIXES = ("execute_tool ", "function.", "tool.", "tool:", "function:", "running tool ")
 PAYLOAD_FIELDS = frozenset({"input", "output", "tool_arguments", "tool_result"})
 
 
-def _build_table() -> dict[str, tuple[int, str, Any]]:
+@memoized
+def conventions() -> tuple[Any, ...]:
+    """The registered attribute conventions, in precedence order."""
+    return tuple(components("register_conventions"))
+
+
+@memoized
+def _table() -> dict[str, tuple[int, str, Any]]:
+    """Attribute key → (precedence, span field, converter), the earliest convention's rule per key."""
     table: dict[str, tuple[int, str, Any]] = {}
     priority = 0
-    for convention in _CONVENTIONS:
+    for convention in conventions():
         for key, field, converter in convention.FIELDS:
             if key not in table:
                 table[key] = (priority, field, converter)
@@ -32,12 +40,9 @@ def _build_table() -> dict[str, tuple[int, str, Any]]:
     return table
 
 
-_TABLE = _build_table()
-
-
 def infer_kind(name: str, attrs: dict[str, Any], native: str | None = None) -> SpanKind:
     """The span kind from, in order: convention attributes, the source's own kind word, the name."""
-    for convention in _CONVENTIONS:
+    for convention in conventions():
         found = convention.kind(attrs)
         if found is not None:
             return found
@@ -95,19 +100,24 @@ class _Plan(NamedTuple):
     conventions: tuple[Any, ...]
 
 
-_PLANS: dict[tuple[str, ...], _Plan] = {}
+@memoized
+def _plans() -> dict[tuple[str, ...], _Plan]:
+    """The plans made so far by key set (made again when the registered conventions change)."""
+    return {}
 
 
 def _plan(attrs: dict[str, Any]) -> _Plan:
     """The plan for ``attrs``' keys, cached: spans of one instrumentation share their key sets."""
     keys = tuple(attrs)
-    plan = _PLANS.get(keys)
+    plans = _plans()
+    plan = plans.get(keys)
     if plan is None:
-        if len(_PLANS) > 10_000:
-            _PLANS.clear()
+        if len(plans) > 10_000:
+            plans.clear()
+        table = _table()
         rules: dict[str, list[tuple[int, str, Any]]] = {}
         for key in keys:
-            rule = _TABLE.get(key)
+            rule = table.get(key)
             if rule is not None:
                 priority, field, converter = rule
                 rules.setdefault(field, []).append((priority, key, converter))
@@ -116,8 +126,8 @@ def _plan(attrs: dict[str, Any]) -> _Plan:
              field in PAYLOAD_FIELDS)
             for field, found in rules.items()
         )
-        conventions = tuple(c for c in _CONVENTIONS if not c.TRIGGERS.isdisjoint(keys))
-        plan = _PLANS[keys] = _Plan(fields, conventions)
+        due = tuple(c for c in conventions() if not c.TRIGGERS.isdisjoint(keys))
+        plan = plans[keys] = _Plan(fields, due)
     return plan
 
 

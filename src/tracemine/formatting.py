@@ -1,4 +1,4 @@
-"""Small formatting helpers shared by reports and the CLI."""
+"""Small formatting helpers (times, counts, sizes, ids) shared by reports, the CLI, history and summaries."""
 
 from __future__ import annotations
 

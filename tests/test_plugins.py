@@ -1,0 +1,128 @@
+"""Plugins through real entry points: a third-party reader and publisher are used (a file in the plugin's
+format is ingested, `tracemine publish` takes the publisher's own option and hands it the findings), the
+older `tracemine.detectors` group still registers detectors, and `tracemine plugins` lists what is loaded
+and from where (a plugin that cannot load is listed, not fatal)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import tracemine
+from plugin_fixtures import LEGACY_DETECTOR, TOYRUN_PLUGIN, install, on_path, toyrun_lines
+from tracemine import plugins
+from tracemine.cli import main
+from tracemine.history import latest_run_id, run_findings
+from tracemine.store import Store
+from tracemine.testing import HashEmbedder, KindClusterer
+
+__all__ = ["on_path"]  # the fixture, used by name
+
+TOY_ENTRY_POINTS = """
+    [tracemine]
+    toyrun = tm_toyrun
+    broken = tm_toyrun_missing_module
+"""
+
+
+def _toy(tmp_path: Path, on_path) -> Path:
+    root = install(tmp_path / "site", "tm-toyrun", "0.3.1", "tm_toyrun", TOYRUN_PLUGIN, TOY_ENTRY_POINTS)
+    on_path(root)
+    return root
+
+
+def test_third_party_reader_and_publisher_are_used(tmp_path: Path, on_path) -> None:
+    _toy(tmp_path, on_path)
+    data = tmp_path / "runs.jsonl"
+    data.write_text(toyrun_lines())
+    db = tmp_path / "toy.duckdb"
+    result = tracemine.mine([str(data)], db=db, embedder=HashEmbedder(), clusterer=KindClusterer())
+    assert result.ingest.rejected == 1  # the record without a run id, counted (and quarantined with its line)
+    with Store(db, read_only=True) as store:
+        formats = {row[0] for row in store.con.execute("SELECT DISTINCT source_format FROM spans").fetchall()}
+        rejected = store.con.execute("SELECT locator, reason FROM quarantine").fetchall()
+    assert formats == {"toyrun"}
+    assert rejected == [("line 7", "toy_run_id is not a non-empty string")]
+    assert len(result) >= 1  # the plugin's records reach detection and become findings
+
+    out = tmp_path / "published.jsonl"
+    cli = CliRunner().invoke(main, ["publish", "--db", str(db), "--to", "jsonfile", "--jsonfile-path", str(out)])
+    assert cli.exit_code == 0, cli.output
+    sent = [json.loads(line) for line in out.read_text().splitlines()]
+    with Store(db, read_only=True) as store:
+        run_id = latest_run_id(store)
+        expected = {f.fingerprint for f in run_findings(store, run_id, reported_only=True)}
+    assert {s["fingerprint"] for s in sent} == expected and len(sent) == len(expected)
+    assert {s["run"] for s in sent} == {run_id}
+    assert "jsonfile" in cli.output
+
+    # without its option the plugin publisher is not configured, and says so
+    cli = CliRunner(env={"COLUMNS": "300"}).invoke(main, ["publish", "--db", str(db), "--to", "jsonfile"])
+    assert cli.exit_code == 4 and "--jsonfile-path is not set" in cli.output
+    # its option is part of the command's help; an unknown publisher is refused by name
+    assert "--jsonfile-path" in CliRunner().invoke(main, ["publish", "--help"]).output
+    cli = CliRunner().invoke(main, ["publish", "--db", str(db), "--to", "nowhere"])
+    assert cli.exit_code == 2 and "'nowhere' is not one of" in cli.output and "'jsonfile'" in cli.output
+
+
+def test_plugins_command_lists_components_and_where_they_come_from(tmp_path: Path, on_path) -> None:
+    _toy(tmp_path, on_path)
+    result = CliRunner().invoke(main, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    rows = {(r["hook"], r["name"]): r for r in listed["plugins"]}
+    assert rows[("readers", "toyrun")]["distribution"] == "tm-toyrun"
+    assert rows[("readers", "toyrun")]["version"] == "0.3.1"
+    assert rows[("publishers", "jsonfile")]["module"] == "tm_toyrun"
+    builtin = rows[("readers", "otlp_json")]
+    assert builtin["builtin"] and builtin["module"] == "tracemine.default_plugins.readers"
+    hooks = {r["hook"] for r in listed["plugins"]}
+    assert hooks == {"detectors", "readers", "conventions", "publishers", "report_writers", "embedders",
+                     "summarisers"}
+    assert ("publishers", "github") in rows and ("summarisers", "offline") in rows
+    assert ("conventions", "openinference") in rows and ("report_writers", "html") in rows
+    [error] = listed["errors"]
+    assert error["plugin"] == "broken" and error["distribution"] == "tm-toyrun"
+    assert "tm_toyrun_missing_module" in error["error"]
+
+    table = CliRunner().invoke(main, ["plugins"])
+    assert table.exit_code == 0
+    assert "toyrun" in table.output and "tm-toyrun 0.3.1" in table.output
+    assert "not loaded: broken" in table.output
+
+
+def test_detectors_entry_point_group_still_registers_detectors(tmp_path: Path, on_path) -> None:
+    from tracemine.detect.registry import available, build
+
+    root = install(tmp_path / "site", "tm-steps", "1.0", "tm_steps", LEGACY_DETECTOR,
+                   "[tracemine.detectors]\nmany_steps = tm_steps:ManyStepsDetector\n")
+    on_path(root)
+    assert available()["many_steps"] == "tm_steps:ManyStepsDetector"
+    assert list(available())[:7] == ["loop", "duplicate_call", "silent_failure", "argument_error",
+                                     "unrecovered_error", "outlier", "contrast"]  # built-ins first
+    [detector] = build(["many_steps"], {"many_steps": {"max_calls": 1}})
+    assert detector.name == "many_steps" and detector.setting("max_calls", 3) == 1
+    [row] = [r for r in plugins.listing() if r.name == "many_steps"]
+    assert (row.origin.distribution, row.origin.version) == ("tm-steps", "1.0")
+
+
+def test_without_plugins_only_builtins_are_registered() -> None:
+    plugins.reset()
+    assert all(r.origin.builtin for r in plugins.listing())
+    assert not plugins.load_errors()
+
+
+def test_mine_command_takes_a_plugin_publishers_option(tmp_path: Path, on_path) -> None:
+    _toy(tmp_path, on_path)
+    data = tmp_path / "runs.jsonl"
+    data.write_text(toyrun_lines())
+    db, out = tmp_path / "cli.duckdb", tmp_path / "published.jsonl"
+    result = CliRunner().invoke(main, ["mine", str(data), "--db", str(db), "--out", str(tmp_path / "report"), "-q",
+                                       "--publish", "jsonfile", "--jsonfile-path", str(out)])
+    assert result.exit_code == 0, result.output
+    with Store(db, read_only=True) as store:
+        run_id = latest_run_id(store)
+        expected = {f.fingerprint for f in run_findings(store, run_id, reported_only=True)}
+    assert expected and {json.loads(line)["fingerprint"] for line in out.read_text().splitlines()} == expected
