@@ -107,6 +107,32 @@ def score_bugs(findings: list, bugs: dict[Bug, set[str]]) -> list[dict]:
     return rows
 
 
+def missed_signals(db: Path, findings: list, bugs: dict[Bug, set[str]], rows: list[dict]) -> None:
+    """For a bug its finding covers below target: what the detectors said on the traces it misses (counts
+    of detector/mechanism; ``none`` for traces without any signal), stored in ``row["missed"]``."""
+    import duckdb
+
+    cited_by_best = {}
+    for row in rows:
+        if row["rank"] is not None:
+            cited_by_best[row["bug"]] = set(findings[row["rank"] - 1].trace_ids)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for row in rows:
+            if row["coverage"] >= 0.95:
+                continue
+            missed = sorted(bugs[row["bug"]] - cited_by_best.get(row["bug"], set()))
+            said: Counter[str] = Counter()
+            for trace in missed:
+                found = con.execute("SELECT DISTINCT detector || '/' || coalesce(json_extract_string(evidence, "
+                                    "'$.mechanism'), json_extract_string(evidence, '$.fix_mechanism'), '') FROM "
+                                    "signals WHERE trace_id = ?", [trace]).fetchall()
+                said.update(f[0] for f in found) if found else said.update(["none"])
+            row["missed"] = f"missed {len(missed)}: " + ", ".join(f"{k} {n}" for k, n in said.most_common(6))
+    finally:
+        con.close()
+
+
 def kind_scores(findings: list, labels: Labels) -> dict[str, tuple[float, float, int]]:
     """Per kind: (recall, precision, labelled traces)."""
     out = {}
@@ -195,6 +221,7 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             derived_traces = {t for f in derived for t in f.trace_ids}
             outcome_rows.append((len(derived), len(derived_traces & buggy), len(derived_traces)))
             rows = score_bugs(findings, labels.bugs)
+            missed_signals(Path(tmp) / "q.duckdb", findings, labels.bugs, rows)
             for kind, value in kind_scores(findings, labels).items():
                 kinds[kind].append(value)
             for mode, (hit, total, by_kind) in negatives_cited(findings, labels.negatives).items():
@@ -212,7 +239,8 @@ def quality(name: str, traces: int, seeds: list[int]) -> dict:
             contam = "   n/a" if row["contamination"] is None else f"{row['contamination']:6.3f}"
             print(f"{label:64s} {row['traces']:6d} {row['rank'] or '-':>4} {row['coverage']:6.3f} {contam} "
                   f"{'MERGED' if row['merged'] else '     -'} {row['split'] or '-':>5}"
-                  + (f" ({', '.join(row['split_kinds'])})" if row.get("split_kinds") else ""))
+                  + (f" ({', '.join(row['split_kinds'])})" if row.get("split_kinds") else "")
+                  + (f"\n{'':8s}{row['missed']}" if row.get("missed") else ""))
     return {"summary": summary, "kinds": kinds, "negatives": negatives, "violations": violations,
             "outcome": outcome_rows}
 

@@ -1079,3 +1079,14 @@ def test_a_display_name_replaced_by_the_identifier_it_spells_out_after_a_miss_is
     search.call("search_customers", {"query": "Acme Corporation Ltd", "country": "NL"}, "no customer found")
     search.call("search_customers", {"query": "acme", "country": "NL"}, {"customers": [{"id": "C-1"}]})
     assert _arguments(search) == []
+
+
+def test_a_value_respelled_only_in_letter_case_after_a_miss_is_corrected_and_no_duplicate_write() -> None:
+    from tracemine.detect.duplicate_call import DuplicateCallDetector
+
+    run = Run(answer="REQ-1 is live on Otta.")
+    span = run.call("post_job_ad", {"requisition_id": "REQ-1", "board": "Otta"}, "No job board named 'Otta'")
+    run.call("post_job_ad", {"requisition_id": "REQ-1", "board": "otta"}, {"ad_id": "ad_1", "status": "live"})
+    [signal] = _arguments(run)
+    assert signal.span_ids[0] == span and signal.evidence["changed_fields"] == ["board"]
+    assert detect(DuplicateCallDetector(), run) == []

@@ -245,8 +245,9 @@ def flow_requisitions(run: Run) -> None:
             + ", ".join(r["title"] for r in res["requisitions"][:4]) + ".")
 
 
-def post_ad(run: Run, req: str, board: str, tag: str | None = None) -> None:
-    run.call("post_job_ad", {"requisition_id": req, "board": board, "visibility": run.pick(["public", "unlisted"])},
+def post_ad(run: Run, req: str, board: str, tag: str | None = None, visibility: str | None = None) -> None:
+    run.call("post_job_ad", {"requisition_id": req, "board": board,
+                             "visibility": visibility or run.pick(["public", "unlisted"])},
              {"ad_id": f"ad_{hexs(run.rng, 10)}", "board": board, "status": "live",
               "url": f"https://jobs.example.com/{board}/{req.lower()}"}, tag=tag)
 
@@ -431,9 +432,8 @@ BOARD_REJECTIONS = [  # how widely used validation layers word the same rejectio
     "Unknown board '{bad}'. Known boards: {options}",
     "board '{bad}' is not recognized",
     "Error: '{bad}' is not a supported board",
-    "No job board named '{bad}'",
-    "board '{bad}' not found",
 ]
+BOARD_MISSES = ["No job board named '{bad}'", "board '{bad}' not found"]  # rejections worded as a miss
 
 
 def bug_board_rejected(run: Run) -> str:
@@ -441,7 +441,10 @@ def bug_board_rejected(run: Run) -> str:
     req, board = f"REQ-{run.rng.randint(1000, 9999)}", run.pick(list(BOARDS))
     bad = BOARDS[board]
     run.begin("post_ad", run.pick([f"Post {req} on {bad}.", f"Advertise {req} on {bad}, publicly."]))
-    text = run.pick(BOARD_REJECTIONS).format(bad=bad, options=", ".join(sorted(BOARDS)))
+    fixed = run.rng.random() < 0.75
+    # a not-found is only an argument error when the agent then shows the value was a name for another one
+    wordings = BOARD_REJECTIONS + BOARD_MISSES if fixed else BOARD_REJECTIONS
+    text = run.pick(wordings).format(bad=bad, options=", ".join(sorted(BOARDS)))
     shape = run.pick(["status", "text", "body"])
     args = {"requisition_id": req, "board": bad, "visibility": "public"}
     if shape == "status":
@@ -450,12 +453,11 @@ def bug_board_rejected(run: Run) -> str:
         run.call("post_job_ad", args, text, tag=m)
     else:
         run.call("post_job_ad", args, {"ok": False, "error": text}, tag=m)
-    fixed = run.rng.random() < 0.75
     if fixed and run.rng.random() < 0.4:  # looks the slugs up first
         run.call("list_job_boards", {}, {"boards": [{"slug": k, "name": v} for k, v in BOARDS.items()]},
                  think="Let me check the board slugs.")
     if fixed:
-        post_ad(run, req, board)
+        post_ad(run, req, board, visibility="public")
         run.say(f"{req} is live on {bad}.")
     else:
         run.stop(f"The job board rejected the ad for {req}; it isn't posted yet.")

@@ -814,8 +814,8 @@ class ArgumentErrorDetector(Detector):
         following, following_found = later[nxt]
         if following_found.get("failed") or following_found["mechanisms"]:
             return False
-        if following.args_key == call.args_key or "args" not in found or "args" not in following_found:
-            return False
+        if "args" not in found or "args" not in following_found or found["args"] == following_found["args"]:
+            return False  # (the canonical keys may agree on a value respelled only in letter case)
         shown = result_failure(call.result, call.result_text)
         # "no such team 'Platform Team'" as the answer's body: a miss, corrected only by a respelled value
         missing = shown is None and says_missing(call.result, call.span.tool_result, None, found.get("args"))
@@ -832,11 +832,15 @@ class ArgumentErrorDetector(Detector):
         if not (isinstance(mine, dict) and isinstance(theirs, dict)):
             return False
         changed = sorted(k for k in set(mine) | set(theirs)
-                         if normalize_value(mine.get(k)) != normalize_value(theirs.get(k)))
-        # the same value spelled another way ("heating-engineer" → "heating_engineer"): a corrected format,
-        # whatever the rejection said, even "not found"; another value after a not-found is the next item
-        respelled = bool(changed) and all(respelling(mine.get(k), theirs.get(k))
-                                          or into_identifier(k, mine.get(k), theirs.get(k)) for k in changed)
+                         if normalize_value(mine.get(k)) != normalize_value(theirs.get(k)) or mine.get(k) != theirs.get(k))
+        # the same value spelled another way ("heating-engineer" → "heating_engineer", "Otta" → "otta"): a
+        # corrected format, whatever the rejection said, even "not found" — when every changed value was
+        # respelled, or the rejection quotes the respelled one; another value after a not-found is the next item
+        said_text = (error_text or call.result_text).casefold()
+        respelled_keys = [k for k in changed if respelling(mine.get(k), theirs.get(k))
+                          or into_identifier(k, mine.get(k), theirs.get(k))]
+        respelled = bool(respelled_keys) and (len(respelled_keys) == len(changed) or any(
+            str(mine.get(k)).casefold() in said_text for k in respelled_keys))
         if not respelled and not _leaves(mine) & _leaves(theirs):
             return False  # nothing kept: another call altogether
         if not changed or (2 * len(changed) > len(set(mine) | set(theirs)) and not respelled):
@@ -845,9 +849,9 @@ class ArgumentErrorDetector(Detector):
             return False  # the next page, not a correction
         if not respelled and (missing or not_found_failure(shown, call.result, found["args"])):
             return False
-        said = (error_text or call.result_text).casefold()
-        named = [k for k in changed if any(w in said for w in words(k) if len(w) >= 3)
-                 or (isinstance(mine.get(k), str | int) and len(str(mine[k])) >= 2 and str(mine[k]).casefold() in said)]
+        named = [k for k in changed if any(w in said_text for w in words(k) if len(w) >= 3)
+                 or (isinstance(mine.get(k), str | int) and len(str(mine[k])) >= 2
+                     and str(mine[k]).casefold() in said_text)]
         if not named and not respelled:
             return False  # the rejection says nothing about what changed: the next item, not a correction
         found["mechanisms"].append("corrected_after_rejection")

@@ -36,6 +36,7 @@ from tracemine.detect.actions import (
 )
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
+from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal
@@ -105,11 +106,17 @@ class DuplicateCallDetector(Detector):
     def _group_signal(
         self, view: TraceView, tool: str, calls: list[ToolCall], in_loops: set[str], position: dict[str, int]
     ) -> Signal | None:
-        first_ok = next((i for i, c in enumerate(calls) if call_succeeded(c) and not rejects_arguments(c)), None)
+        write = is_write_tool(tool, view.tool_definitions.get(tool))
+
+        def acted(call: ToolCall) -> bool:
+            """Succeeded and did something: a write answered "no such board" did nothing to repeat (an
+            empty answer is how many writes say they are done)."""
+            miss = lookup_miss(call.result, call.span.tool_result, call.args) if write else None
+            return call_succeeded(call) and not rejects_arguments(call) and miss in (None, "null", "empty_list")
+        first_ok = next((i for i, c in enumerate(calls) if acted(c)), None)
         if first_ok is None or first_ok == len(calls) - 1:
             return None  # never succeeded, or only the last call did (a recovered error)
         reference = calls[first_ok]
-        write = is_write_tool(tool, view.tool_definitions.get(tool))
         later = calls[first_ok + 1 :]
         if not write:
             signature = result_signature(reference)

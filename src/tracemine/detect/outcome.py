@@ -393,7 +393,8 @@ _NOT_FOUND = re.compile(
     r"|\bcould\s*n[o']?t\s+(?:be\s+)?f(?:i|ou)nd\b|\bunable\s+to\s+find\b"
     r"|\bno\s+(?:matching\s+)?(?:[a-z]+\s+){0,2}(?:found|exists?|matches?|records?|results?)\b|\bunknown\s+[a-z]+\s+(?:id|key)\b"
     r"|(?:^|:)\s*no\s+[a-z_]+\s+(?:with|for|matching|named|called|by)\s+(?:the\s+)?(?:given\s+)?(?:[a-z_]+\s+)?"
-    r"(?:id|key|name|number|code|email|reference|uuid|slug|handle|sku|username)\b",
+    r"(?:id|key|name|number|code|email|reference|uuid|slug|handle|sku|username)\b"
+    r"|\bno\s+(?:[a-z_-]+\s+){1,3}(?:named|called)\s+['\"`]",  # No job board named 'Otta'
     re.IGNORECASE,
 )
 _NOT_FOUND_CODES = frozenset({
