@@ -9,7 +9,8 @@ events are ``chain`` runs of their own node. Reproduced tracer / SDK behaviours:
 * ids are UUIDs (``trace_id`` is the root run's id); ``dotted_order`` is ``<%Y%m%dT%H%M%S%f>Z<uuid>``
   per ancestor joined by ``.``; ``parent_run_id``, ``parent_run_ids``, ``session_id`` (the project),
   ``status``, ``events`` (``start``/``end``) and the read API's summed token fields on every run;
-  times are ISO with microseconds, without a zone or with ``+00:00`` (one habit per agent);
+  times are ISO with microseconds, without a zone or with ``+00:00`` (one habit per agent; agent habits
+  follow its provider: zone, langchain-core version, graph name, how the graph is invoked, feedback key);
 * ``llm`` runs: ``inputs.messages`` is a batch (list of lists) of serialised LangChain messages
   (``{"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", "HumanMessage"],
   "kwargs": {...}}``) holding the whole conversation so far; ``outputs`` is an ``LLMResult``
@@ -21,7 +22,8 @@ events are ``chain`` runs of their own node. Reproduced tracer / SDK behaviours:
   ChatGoogleGenerativeAI: no ``llm_output`` usage). ``extra.invocation_params`` holds ``model`` and the
   bound ``tools``; ``extra.metadata`` the ``ls_*`` keys and LangGraph's ``langgraph_*`` / ``thread_id``;
 * ``tool`` runs: ``inputs`` is the arguments dict, or ``{"input": str(args)}`` (a Python repr, older
-  tracer) for some (agent, tool) pairs; ``outputs`` is ``{"output": ToolMessage}`` whose ``content`` is
+  tracer) for some (agent, tool) pairs of agents on langchain-core 0.3; on langchain-core 1.x (one habit
+  per agent) ``extra.tool_call_id`` holds the model's call id; ``outputs`` is ``{"output": ToolMessage}`` whose ``content`` is
   ``json.dumps(result, ensure_ascii=False)`` (LangChain's ``_stringify``), or the tool's own ``str()``
   of a dict for tools that return text, with ``tool_call_id``, ``name`` and ``status``;
 * a failing tool, by (agent, tool) habit, either raises (the tool run gets ``error`` =
@@ -60,6 +62,7 @@ TOOLNODE_ERROR = "Error: {error}\n Please fix your mistakes."  # langgraph.prebu
 RUNTIME = {"sdk": "langsmith-py", "sdk_version": "0.3.45", "library": "langsmith", "platform": "Linux-6.8.0-x86_64",
            "runtime": "python", "py_implementation": "CPython", "runtime_version": "3.12.9",
            "langchain_version": "0.3.25", "langchain_core_version": "0.3.63"}
+RUNTIME_CORE_1 = {**RUNTIME, "sdk_version": "0.4.41", "langchain_version": "1.0.5", "langchain_core_version": "1.0.4"}
 
 
 def _habit(agent: Any, tool: str | None, salt: str, share: float) -> bool:
@@ -126,6 +129,12 @@ def _stacktrace(exc: str, message: str, agent: Any, tool: str) -> str:
     return (f"{short}({message!r})" + "\n\n".join(lines)).strip()
 
 
+def on_langchain_core_1(agent: Any) -> bool:
+    """The agent runs langchain-core 1.x, which passes the tool call id to ``on_tool_start`` (the tracer
+    keeps it in the tool run's ``extra``); the others run 0.3."""
+    return agent.PROVIDER in ("anthropic", "google")
+
+
 class _Writer:
     """Builds one trace's runs (module docstring)."""
 
@@ -133,7 +142,8 @@ class _Writer:
         self.agent = agent
         self.meta = meta
         self.new_id = new_id
-        self.zoned = _habit(agent, None, "zoned-times", 0.5)
+        self.zoned = agent.PROVIDER in ("openai", "google")
+        self.core_1 = on_langchain_core_1(agent)
         self.project = _derived_uuid("project", agent.NAME)
         self.root = root
         self.runs: list[dict[str, Any]] = []
@@ -151,7 +161,7 @@ class _Writer:
         parents = [seg.partition("Z")[2] for seg in dotted.split(".")[:-1]]
         obj = {"id": run_id, "name": name, "run_type": run_type, "start_time": _stamp(start, self.zoned),
                "end_time": _stamp(end, self.zoned),
-               "extra": {**(extra or {}), "metadata": metadata or {}, "runtime": RUNTIME},
+               "extra": {**(extra or {}), "metadata": metadata or {}, "runtime": RUNTIME_CORE_1 if self.core_1 else RUNTIME},
                "error": error, "serialized": None,
                "events": [{"name": "start", "time": _stamp(start, True)}, {"name": "end", "time": _stamp(end, True)}]
                if error is None else [{"name": "start", "time": _stamp(start, True)},
@@ -255,13 +265,13 @@ def langsmith_runs(spans: list[Span], agent: Any, meta: dict[str, Any],
     ``feedback_stats``. The root run's id is ``spans[0].sid``, which is also the trace id."""
     root = spans[0]
     w = _Writer(agent, meta, new_id, root)
-    graph = "LangGraph" if _habit(agent, None, "graph-name", 0.5) else agent.NAME.replace("-", "_") + "_graph"
+    graph = "LangGraph" if agent.PROVIDER in ("openai", "mistral") else agent.NAME.replace("-", "_") + "_graph"
     system = next((m["content"] for s in spans if s.role == "llm" for m in s.input or () if m["role"] == "system"),
                   agent.SYSTEM)
     history: list[dict[str, Any]] = [lc_message("SystemMessage", content=system, type="system")]
     first_user = next((m["content"] for s in spans if s.role == "llm" for m in s.input or () if m["role"] == "user"),
                       root.input)
-    if _habit(agent, None, "tuple-input", 0.5):  # graph.invoke({"messages": [("user", text)]})
+    if agent.PROVIDER in ("openai", "anthropic"):  # graph.invoke({"messages": [("user", text)]})
         root_inputs: dict[str, Any] = {"messages": [["user", first_user]]}
     else:
         root_inputs = {"messages": [lc_message("HumanMessage", content=first_user, type="human")]}
@@ -330,12 +340,13 @@ def langsmith_runs(spans: list[Span], agent: Any, meta: dict[str, Any],
                 inputs: dict[str, Any]
                 if not isinstance(t.args, dict):
                     inputs = {"input": t.args if isinstance(t.args, str) else json.dumps(t.args)}
-                elif _habit(agent, t.tool, "input-str", 0.4):  # older tracer: {"input": str(tool_input)}
+                elif not w.core_1 and _habit(agent, t.tool, "input-str", 0.4):  # older: {"input": str(args)}
                     inputs = {"input": str(t.args)}
                 else:
                     inputs = dict(t.args)
                 w.run(t.sid, tools_id, t.tool or "tool", "tool", t.start, t.end, inputs, outputs, error=run_error,
-                      metadata=tools_meta, extra={"color": "green"}, tags=["seq:step:1"])
+                      metadata=tools_meta, tags=["seq:step:1"],
+                      extra={"color": "green", **({"tool_call_id": t.call_id} if w.core_1 else {})})
             history.extend(node_messages)
         i = j
     root_run["outputs"] = {"messages": history[1:]}
@@ -376,7 +387,7 @@ def _tool_outcome(agent: Any, s: Span) -> tuple[dict[str, Any], str | None, dict
 
 def feedback_stats(agent: Any, failed: bool, score: float) -> dict[str, Any]:
     """The root run's ``feedback_stats``: one feedback key per agent, as the read API aggregates it."""
-    key = _pick(agent, None, "feedback-key", FEEDBACK_KEYS)
+    key = FEEDBACK_KEYS[("openai", "anthropic", "google", "mistral").index(agent.PROVIDER) % len(FEEDBACK_KEYS)]
     avg = (0.0 if failed else 1.0) if key != "helpfulness" else score
     return {key: {"n": 1, "avg": avg, "stdev": 0.0, "errors": 0, "values": {}, "show_feedback_arrow": key != "user_score",
                   "contains_thread_feedback": False}}
