@@ -31,7 +31,9 @@ events are ``chain`` runs of their own node. Reproduced tracer / SDK behaviours:
   exception into ``ToolMessage(status="error", content="Error: ValueError('…')\\n Please fix your
   mistakes.")`` in the ``tools`` node's outputs and the model's next input), or raises a ``ToolException``
   the tool handles itself (``handle_tool_error=True``: no ``error``, ``ToolMessage`` with
-  ``status="error"`` and the exception text as content);
+  ``status="error"`` and the exception text as content). The exception class is the one the error text
+  names (``PlaidError: …``), ``httpx.HTTPStatusError`` for an HTTP status, ``TimeoutError`` for a timeout,
+  else ``ValueError``/``RuntimeError``/``ToolException`` by (agent, tool);
 * the root run's ``outputs`` is the final graph state (``{"messages": [...]}``), its ``extra.metadata``
   the invocation's config metadata (thread id, user, run-level attributes) and its ``feedback_stats``
   the outcome, one feedback key per agent (``user_score``, ``correctness`` or ``helpfulness``).
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 import zlib
 from collections.abc import Callable
@@ -57,7 +60,10 @@ CHAT_MODELS = {  # provider -> (chat model class, invocation_params._type, ls_pr
     "mistral": ("ChatMistralAI", "mistralai-chat", "mistral"),
 }
 FEEDBACK_KEYS = ("user_score", "correctness", "helpfulness")
-EXCEPTIONS = ("ValueError", "RuntimeError", "httpx.HTTPStatusError", "KeyError", "TimeoutError")
+EXCEPTIONS = ("ValueError", "RuntimeError", "ToolException")  # for error text that names no class
+_NAMED = re.compile(r"((?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Timeout)): (.*)", re.S)
+_HTTP = re.compile(r"(?:HTTP )?[45]\d\d\b")
+_TIMEOUT = re.compile(r"time(?:d)? ?out", re.I)
 TOOLNODE_ERROR = "Error: {error}\n Please fix your mistakes."  # langgraph.prebuilt.tool_node template
 RUNTIME = {"sdk": "langsmith-py", "sdk_version": "0.3.45", "library": "langsmith", "platform": "Linux-6.8.0-x86_64",
            "runtime": "python", "py_implementation": "CPython", "runtime_version": "3.12.9",
@@ -112,6 +118,20 @@ def _tool_content(agent: Any, s: Span) -> str:
     if result is not None and _habit(agent, s.tool, "returns-str", 0.3):  # the tool returns str(its dict)
         return repr(result)
     return json.dumps(result, ensure_ascii=False)  # langchain_core.tools.base._stringify
+
+
+def exception(agent: Any, tool: str, error: str) -> tuple[str, str]:
+    """``(exception class, its message)`` a tool raising ``error`` would raise: the class the text names
+    (``PlaidError: …``), ``httpx.HTTPStatusError`` for an HTTP status, ``TimeoutError`` for a timeout, else
+    one class per (agent, tool)."""
+    named = _NAMED.fullmatch(error)
+    if named:
+        return named.group(1), named.group(2)
+    if _HTTP.match(error):
+        return "httpx.HTTPStatusError", error
+    if _TIMEOUT.search(error):
+        return "TimeoutError", error
+    return _pick(agent, tool, "exception", EXCEPTIONS), error
 
 
 def _stacktrace(exc: str, message: str, agent: Any, tool: str) -> str:
@@ -370,13 +390,13 @@ def _tool_outcome(agent: Any, s: Span) -> tuple[dict[str, Any], str | None, dict
     """``(ToolMessage for the model, tool run error, tool run outputs)``."""
     name = s.tool or "tool"
     if s.error:
-        exc = _pick(agent, s.tool, "exception", EXCEPTIONS)
+        exc, text = exception(agent, name, s.error)
         if _habit(agent, s.tool, "raises", 0.6):  # the tool raises; ToolNode(handle_tool_errors=True) answers
             short = exc.rsplit(".", 1)[-1]
-            content = TOOLNODE_ERROR.format(error=f"{short}({s.error!r})")
+            content = TOOLNODE_ERROR.format(error=f"{short}({text!r})")
             message = lc_message("ToolMessage", content=content, type="tool", name=name, tool_call_id=s.call_id,
                                  status="error")
-            return message, _stacktrace(exc, s.error, agent, name), None
+            return message, _stacktrace(exc, text, agent, name), None
         message = lc_message("ToolMessage", content=s.error, type="tool", name=name, tool_call_id=s.call_id,
                              status="error")  # ToolException with handle_tool_error=True
         return message, None, {"output": message}
