@@ -257,6 +257,9 @@ def test_deterministic(tmp_path: Path) -> None:
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "d") == _digest(tmp_path / "e")  # recruiting in the OpenAI Agents SDK format
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    devgen.generate(tmp_path / "f", traces=40, seed=1, formats="langsmith")
+    devgen.generate(tmp_path / "g", traces=40, seed=1, formats="langsmith")
+    assert _digest(tmp_path / "f") == _digest(tmp_path / "g")
 
 
 def test_modes_pinned_to_one_site(ingested: dict[str, Any]) -> None:
