@@ -12,9 +12,10 @@ Generators:
 * ``holdout`` — ``tests/holdout``, an independent generator (other domains, tool names, wordings, formats:
   LangSmith runs and OpenAI Agents spans, its own look-alikes). It is used only to score: no detector or
   finding rule is tuned on it;
-* ``dev`` — ``tests/devgen``, a second independent generator (recruiting, warehouse and bookkeeping agents
-  in OTLP GenAI, Langfuse and OpenInference, with look-alikes) used to *develop* general mechanisms, so
-  that the holdout stays a pure score.
+* ``dev`` — ``tests/devgen``, a second independent generator (recruiting, warehouse, bookkeeping and
+  facilities agents in OTLP GenAI, Langfuse, OpenInference, OpenAI Agents SDK and LangSmith exports, the
+  format rotating with the seed, with look-alikes) used to *develop* general mechanisms, so that the
+  holdout stays a pure score.
 
 An injected *bug* is a failure mode at one site: (kind, mode, agent, tool) of the labels. For each bug:
 
@@ -192,7 +193,7 @@ def make_dev(out: Path, traces: int, seed: int) -> str:
     import devgen
 
     devgen.generate(out, traces=traces, seed=seed, days=7)
-    return "otlp genai, langfuse, openinference, openai-agents sdk: rotating by seed"
+    return "otlp genai, langfuse, openinference, openai-agents sdk, langsmith: rotating by seed"
 
 
 GENERATORS: dict[str, Callable[[Path, int, int], str]] = {

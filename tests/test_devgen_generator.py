@@ -1,15 +1,18 @@
 """The devgen development generator: its files ingest cleanly through ``tracemine ingest`` in every format
-(OTLP, Langfuse, flat OpenInference, OpenAI Agents SDK export), every labelled trace and span id is stored
-as labelled, tool spans, tool definitions and outcomes survive ingest, formats rotate with the seed (seed 0
-keeps recruiting/OTLP, warehouse/Langfuse, bookkeeping/flat), output is deterministic, each bug mode is
-pinned to one agent and site, and the newer modes are what their labels say."""
+(OTLP, Langfuse, flat OpenInference, OpenAI Agents SDK export, LangSmith runs), every labelled trace and span
+id is stored as labelled, tool spans, tool definitions and outcomes survive ingest, formats rotate with the
+seed (seed 0 keeps recruiting/OTLP, warehouse/Langfuse, bookkeeping/flat), output is deterministic, each bug
+mode is pinned to one agent and site, the newer modes are what their labels say, and the same rendered run
+written as LangSmith runs and as a Langfuse trace stores the same tool calls, models, tokens and outcome."""
 
 from __future__ import annotations
 
 import ast
 import hashlib
 import json
+import random
 import re
+import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,10 +22,12 @@ import pytest
 from click.testing import CliRunner
 
 import devgen
-from devgen.formats import SOURCE_FORMAT
+from devgen.core import render, uuid_id
+from devgen.formats import SOURCE_FORMAT, langfuse_trace
+from devgen.langsmith import langsmith_runs, on_langchain_core_1
 from tracemine.cli import main
 
-SEEDS = (8, 9, 10, 11)  # four consecutive seeds: every agent in every format
+SEEDS = (8, 9, 10, 11, 12)  # five consecutive seeds: every agent in every format
 TRACES = 150  # per seed
 NEW_MODES = {
     "warehouse/supplier_search_paraphrase_loop": "loop",
@@ -91,7 +96,7 @@ def test_every_agent_in_every_format(ingested: dict[str, Any]) -> None:
     assert pairs == {(m.NAME, fmt) for m in devgen.AGENTS for fmt in devgen.FORMATS}
     per_format = Counter(row[2] for row in ingested["traces"])
     assert set(per_format) == set(SOURCE_FORMAT.values())
-    assert min(per_format.values()) >= TRACES * len(SEEDS) // 4 - 3
+    assert min(per_format.values()) >= TRACES * len(SEEDS) // len(devgen.FORMATS) - 3
 
 
 def test_labelled_ids_are_stored(ingested: dict[str, Any]) -> None:
@@ -112,7 +117,12 @@ def test_tool_spans_carry_name_arguments_result(ingested: dict[str, Any]) -> Non
     tools = [s for s in ingested["spans"] if s["kind"] == "tool"]
     assert len(tools) > TRACES * len(SEEDS)
     for s in tools:
-        assert s["tool_name"] and s["tool_arguments"] is not None and s["tool_result"] is not None, s
+        assert s["tool_name"] and s["tool_arguments"] is not None, s
+        # a LangSmith tool run that raised has no outputs: its error (repr + traceback) is the evidence
+        raised = s["source_format"] == "langsmith" and s["status"] == "error" and s["tool_result"] is None
+        assert s["tool_result"] is not None or raised, s
+    raised = [s for s in tools if s["source_format"] == "langsmith" and s["tool_result"] is None]
+    assert raised and len(raised) < sum(s["source_format"] == "langsmith" for s in tools) // 10
     llm = [s for s in ingested["spans"] if s["kind"] == "llm"]
     # OpenAI Agents SDK ``response`` spans carry no model and no content (tokens only from SDK 0.14)
     response = [s for s in llm if s["source_format"] == "openai_agents" and s["name"] == "response"]
@@ -143,7 +153,7 @@ def test_tool_definitions_are_stored(ingested: dict[str, Any]) -> None:
         assert len(agents) == 1, (trace_id, sorted(tool_names))
         seen.add((formats[trace_id], agents[0]))
     assert seen == {(fmt, agent) for fmt in SOURCE_FORMAT.values() for agent in names}
-    for fmt in ("otlp_json", "langfuse", "flat_spans"):
+    for fmt in ("otlp_json", "langfuse", "flat_spans", "langsmith"):
         assert with_schema[fmt] > 0, fmt
     assert with_schema["openai_agents"] == 0  # the SDK's agent span lists tool names only
 
@@ -204,11 +214,14 @@ def test_rotation() -> None:
     seed0 = {"talent-scheduler": "otlp", "stockroom-ops": "langfuse", "ledger-assistant": "flat",
              "facilities-desk": "openai-agents"}
     assert devgen.assign_formats(0) == seed0
+    assert devgen.assign_formats(1)["facilities-desk"] == "langsmith"
+    covered = {(agent, fmt) for seed in range(7, 12) for agent, fmt in devgen.assign_formats(seed).items()}
+    assert len(covered) == len(devgen.AGENTS) * len(devgen.FORMATS)  # any five consecutive seeds
     for seed in range(8):
         assigned = devgen.assign_formats(seed)
         assert assigned == devgen.assign_formats(seed)
         for i, module in enumerate(devgen.AGENTS):
-            assert assigned[module.NAME] == devgen.FORMATS[(i + seed) % 4]
+            assert assigned[module.NAME] == devgen.FORMATS[(i + seed) % 5]
         assert {info["format"] for info in devgen.modes(seed).values()} == set(assigned.values())
     assert set(devgen.assign_formats(0, "openai-agents").values()) == {"openai-agents"}
     assert devgen.assign_formats(0, ["flat", "flat", "otlp", "langfuse"])["ledger-assistant"] == "otlp"
@@ -244,6 +257,9 @@ def test_deterministic(tmp_path: Path) -> None:
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "d") == _digest(tmp_path / "e")  # recruiting in the OpenAI Agents SDK format
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    devgen.generate(tmp_path / "f", traces=40, seed=1, formats="langsmith")
+    devgen.generate(tmp_path / "g", traces=40, seed=1, formats="langsmith")
+    assert _digest(tmp_path / "f") == _digest(tmp_path / "g")
 
 
 def test_modes_pinned_to_one_site(ingested: dict[str, Any]) -> None:
@@ -316,3 +332,123 @@ def test_bug_rates(tmp_path: Path) -> None:
             assert 0.006 <= share <= 0.06, (mode, share)
         else:  # an agent's look-alikes share LOOK_RATE: ten of them still make ≥ 1 % of its traces each
             assert share > 0.01, (mode, share)
+
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def test_langsmith_export_shape(ingested: dict[str, Any]) -> None:
+    runs = [json.loads(line) for path in sorted(ingested["out"].rglob("langsmith-*.jsonl"))
+            for line in path.read_text().splitlines()]
+    by_id = {r["id"]: r for r in runs}
+    assert runs and len(by_id) == len(runs)
+    for r in runs:
+        assert re.fullmatch(UUID, r["id"]) and re.fullmatch(UUID, r["trace_id"]) and r["run_type"] in (
+            "chain", "llm", "tool")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(\+00:00)?", r["start_time"])
+        segments = r["dotted_order"].split(".")
+        assert all(re.fullmatch(r"\d{8}T\d{12}Z" + UUID, seg) for seg in segments)
+        assert segments[-1].endswith(r["id"]) and segments[0].endswith(r["trace_id"])
+        assert r["parent_run_ids"] == [seg[22:] for seg in segments[:-1]]
+        assert r["parent_run_id"] == (segments[-2][22:] if len(segments) > 1 else None)
+        assert r["status"] == ("error" if r["error"] else "success")
+    roots = [r for r in runs if r["parent_run_id"] is None]
+    assert all(r["id"] == r["trace_id"] and r["run_type"] == "chain" and r["feedback_stats"] for r in roots)
+    assert {r["name"] for r in runs if r["parent_run_id"] in by_id and by_id[r["parent_run_id"]]["parent_run_id"]
+            is None and r["run_type"] == "chain"} >= {"agent", "tools"}
+    llms = [r for r in runs if r["run_type"] == "llm"]
+    assert all(r["inputs"]["messages"][0][0]["id"][-1] == "SystemMessage" for r in llms)
+    messages = [r["outputs"]["generations"][0][0]["message"] for r in llms]
+    assert all(m["id"][-1] == "AIMessage" and m["kwargs"]["usage_metadata"]["input_tokens"] > 0
+               and m["kwargs"]["response_metadata"]["model_name"] for m in messages)
+    calls = [c for m in messages for c in m["kwargs"]["tool_calls"]]
+    assert calls and all(isinstance(c["args"], dict) and c["type"] == "tool_call" for c in calls)
+    assert any(isinstance(m["kwargs"]["content"], list) for m in messages)  # ChatAnthropic tool_use blocks
+    tools = [r for r in runs if r["run_type"] == "tool"]
+    assert any(set(r["inputs"]) == {"input"} and r["inputs"]["input"].startswith("{'") for r in tools)
+    assert any("input" not in r["inputs"] for r in tools)  # the arguments dict itself
+    outputs = [r["outputs"]["output"] for r in tools if r["outputs"]]
+    assert all(o["id"][-1] == "ToolMessage" and o["kwargs"]["tool_call_id"] for o in outputs)
+    assert any(o["kwargs"]["status"] == "error" for o in outputs)  # ToolException handled by the tool
+    raised = [r for r in tools if r["error"]]
+    assert raised and all(r["outputs"] is None and re.match(r"\w+\((['\"]).*\1\)Traceback \(most recent call last\):",
+                                                            r["error"], re.S) for r in raised)
+    replies = {m["kwargs"]["tool_call_id"]: m for r in runs if r["name"] == "tools" for m in r["outputs"]["messages"]}
+    assert any(r["extra"].get("tool_call_id") for r in raised) and any("tool_call_id" not in r["extra"] for r in raised)
+    assert all(replies[r["extra"]["tool_call_id"]]["kwargs"]["status"] == "error"
+               for r in raised if "tool_call_id" in r["extra"])  # ToolNode's reply to the raised call
+    toolnode = [m for m in replies.values() if m["kwargs"]["content"].endswith("\n Please fix your mistakes.")]
+    assert toolnode and all(m["kwargs"]["status"] == "error" for m in toolnode)
+
+
+def _round_trip(tmp_path: Path, name: str, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "run.jsonl").write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    db = tmp_path / f"{name}.duckdb"
+    result = CliRunner().invoke(main, ["ingest", str(folder), "--db", str(db), "--workers", "1", "-q"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and "0 record(s) rejected" in result.output, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cols = ("span_id", "parent_span_id", "kind", "tool_name", "tool_arguments", "tool_result", "status",
+                "status_message", "model", "input_tokens", "output_tokens", "tool_definitions", "tool_call_id")
+        rows = con.execute(f"SELECT {', '.join(cols)} FROM spans").fetchall()
+        outcome = con.execute("SELECT outcome FROM traces").fetchall()
+    finally:
+        con.close()
+    spans = {row[0]: dict(zip(cols, row, strict=True)) for row in rows}
+    spans["__outcome__"] = {"outcome": [o[0] for o in outcome]}
+    return spans
+
+
+@pytest.mark.parametrize("module_index", range(4))
+def test_langsmith_round_trip_matches_langfuse(tmp_path: Path, module_index: int) -> None:
+    """One rendered run with tool failures, written as LangSmith runs and as a Langfuse trace: tracemine
+    stores the same tool names, arguments, results, errors, models, tokens, tool definitions and outcome."""
+    module = devgen.AGENTS[module_index]
+    for index in range(400):  # a run with a failing tool and more than one call
+        rng = random.Random(f"round-trip/{module.NAME}/{index}")
+        run, _issues, failed = devgen._build(module, rng)
+        if any(a.error for a in run.actions) and len(run.actions) > 3:
+            break
+    spans = render(run, "unused", devgen.core.BASE_NS, lambda: uuid_id(rng), module.MODELS, module.LAT,
+                   module.SYSTEM)
+    meta_ls = devgen._meta("langsmith", random.Random(1), failed, module)
+    meta_lf = devgen._meta("langfuse", random.Random(1), failed, module)
+    ls = _round_trip(tmp_path, "langsmith", langsmith_runs(spans, module, meta_ls, lambda: uuid_id(rng)))
+    lf = _round_trip(tmp_path, "langfuse", [langfuse_trace(spans, uuid_id(rng), module, meta_lf)])
+    expected = "failure" if failed else "success"
+    assert ls.pop("__outcome__") == lf.pop("__outcome__") == {"outcome": [expected]}
+    compared = 0
+    for s in spans[1:]:
+        key = uuid.UUID(s.sid).hex
+        a, b = ls[key], lf[key]
+        assert a["kind"] == b["kind"], s.role
+        if s.role == "llm":
+            assert (a["model"], a["input_tokens"], a["output_tokens"]) == (b["model"], b["input_tokens"],
+                                                                           b["output_tokens"]) == (
+                s.model, s.in_tok, s.out_tok)
+        if s.role != "tool":
+            continue
+        compared += 1
+        assert a["tool_name"] == b["tool_name"] == s.tool
+        assert _value(a["tool_arguments"]) == _value(b["tool_arguments"]) == s.args
+        # a raised tool run has no outputs: on langchain-core 0.3 its call id is only in the ``tools`` node's
+        # ToolMessage, on 1.x also in the run's ``extra``
+        assert a["tool_call_id"] == s.call_id or (s.error and not on_langchain_core_1(module)
+                                                  and a["tool_call_id"] is None and a["tool_result"] is None)
+        if s.error:
+            assert a["status"] == b["status"] == "error"
+            assert s.error in a["status_message"]
+            assert a["tool_result"] is None or s.error in a["tool_result"]
+        else:
+            assert a["status"] != "error"
+            assert _value(a["tool_result"]) == _value(b["tool_result"]) == s.result
+    assert compared >= 3
+    root_ls = next(r for r in ls.values() if r["parent_span_id"] is None)
+    root_lf = next(r for r in lf.values() if r["parent_span_id"] is None)
+    definitions = [json.loads(r["tool_definitions"]) for r in (root_ls, root_lf)]
+    assert [{d["name"]: d.get("parameters") for d in defs} for defs in definitions] == [
+        {t["name"]: t.get("parameters") or {"type": "object"} for t in module.TOOLS},
+        {t["name"]: t.get("parameters") for t in module.TOOLS}]

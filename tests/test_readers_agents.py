@@ -268,6 +268,21 @@ def test_langsmith_runs_fixture() -> None:
     assert retriever.start_ns == to_ns("2024-06-02T08:30:00.100000Z")
 
 
+def test_langsmith_tool_call_id_in_extra() -> None:
+    """langchain-core 1.x hands the tool call id to ``on_tool_start``; the tracer keeps it in ``extra``. A
+    tool run that raised has no ToolMessage output, so ``extra.tool_call_id`` is the only place it is."""
+    result = read(Path(__file__).resolve().parent / "fixtures" / "formats" / "langsmith_langgraph_tool_call_ids.jsonl")
+    assert result.rejects == [] and result.formats == {"langsmith": 4}
+    raised = result.span("0b6f2a4e51c34f1e9d7a3c2b1a0f9e03")
+    assert raised.tool_name == "book_room" and raised.tool_call_id == "call_book1"
+    assert raised.status == Status.ERROR and raised.status_message is not None
+    assert raised.status_message.startswith("ValueError('room R-12 is closed')Traceback")
+    assert raised.tool_result is None and raised.tool_arguments == '{"room_id":"R-12"}'
+    listed = result.span("0b6f2a4e51c34f1e9d7a3c2b1a0f9e04")
+    assert listed.tool_call_id == "call_list1" and listed.tool_result == '{"rooms": ["R-14"]}'
+    assert result.span("0b6f2a4e51c34f1e9d7a3c2b1a0f9e02").tool_call_id is None  # the tools node is no tool
+
+
 def test_langsmith_patch_wins_whatever_the_order(tmp_path: Path) -> None:
     run_id = "5E3C1B7A-9D2F-4E8B-A1C3-2B4D6F8A0C1E"
     patch = {"id": run_id.lower(), "end_time": "2024-07-01T10:00:05", "outputs": {"output": "done"}}

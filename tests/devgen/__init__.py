@@ -7,17 +7,21 @@ Four agents, none of them tracemine's own synthetic agents, each with its own mo
 * ``ledger-assistant`` (personal finance / bookkeeping; Gemini models), :mod:`devgen.bookkeeping`;
 * ``facilities-desk`` (property maintenance; Mistral models), :mod:`devgen.facilities`.
 
-**Formats** (:mod:`devgen.formats`): ``FORMATS = ("otlp", "langfuse", "flat", "openai-agents")`` — OTLP
-JSON lines with OTel GenAI attributes, Langfuse trace exports (trace + observations, scores), flat
-span-per-line OpenInference JSONL, and OpenAI Agents SDK tracing export objects. By default the formats
-rotate with the seed: agent ``i`` (in ``AGENTS`` order) is written in ``FORMATS[(i + seed) % 4]``, so seed
-0 writes recruiting as OTLP, warehouse as Langfuse, bookkeeping as flat spans and facilities as OpenAI
-Agents SDK objects, and any four consecutive seeds write every agent in every format. ``formats=`` overrides the rotation (one format name
-for all agents, one per agent in ``AGENTS`` order, or ``{agent NAME or DIRNAME: format}``). Files are
-``<DIRNAME>/<prefix>-NNN.jsonl`` with the format's prefix (``otlp``, ``langfuse``, ``spans``,
-``agents-sdk``). The run outcome is written the way each format carries one: ``eval.score`` on the OTLP
-root span, Langfuse ``scores``, ``feedback.rating`` on the flat root span, and in the OpenAI Agents SDK
-trace ``metadata`` one convention per agent (``feedback``, ``judge_verdict`` or ``eval_score``).
+**Formats** (:mod:`devgen.formats`): ``FORMATS = ("otlp", "langfuse", "flat", "openai-agents",
+"langsmith")`` — OTLP JSON lines with OTel GenAI attributes, Langfuse trace exports (trace + observations,
+scores), flat span-per-line OpenInference JSONL, OpenAI Agents SDK tracing export objects, and LangSmith
+read-API run objects of a LangGraph agent (:mod:`devgen.langsmith`). By default the formats rotate with the
+seed: agent ``i`` (in ``AGENTS`` order) is written in ``FORMATS[(i + seed) % 5]``, so seed 0 writes
+recruiting as OTLP, warehouse as Langfuse, bookkeeping as flat spans and facilities as OpenAI Agents SDK
+objects (LangSmith is first used by seed 1, for facilities), and any five consecutive seeds write every
+agent in every format (four consecutive seeds leave each agent without one format). ``formats=``
+overrides the rotation (one format name for all agents, one per agent in ``AGENTS`` order, or ``{agent NAME
+or DIRNAME: format}``). Files are ``<DIRNAME>/<prefix>-NNN.jsonl`` with the format's prefix (``otlp``,
+``langfuse``, ``spans``, ``agents-sdk``, ``langsmith``). The run outcome is written the way each format
+carries one: ``eval.score`` on the OTLP root span, Langfuse ``scores``, ``feedback.rating`` on the flat root
+span, in the OpenAI Agents SDK trace ``metadata`` one convention per agent (``feedback``, ``judge_verdict``
+or ``eval_score``), and in the LangSmith root run's ``feedback_stats`` one feedback key per agent
+(``user_score``, ``correctness`` or ``helpfulness``).
 
 Each agent has injected bugs (``BUGS``; one bug = one site: agent + tool, a tool pair for a cycle, or the
 agent's model/run) and hard-negative look-alikes (``LOOKS``), all labelled in ``labels.jsonl`` with span
@@ -26,10 +30,11 @@ ids exactly as tracemine stores them (:func:`devgen.formats.stored_id`). A label
 "trace_failed"}``; ``kind`` is the failure kind (``loop``, ``duplicate_call``, ``argument_error``,
 ``silent_failure``, ``unrecovered_error``, ``outlier``) or ``lookalike``. A bug mode carries no second,
 unlabelled real defect. In the OpenAI Agents SDK format a run-level tag names both the trace record (the
-stored root span) and the agent span. Use it to develop detectors; never tune on ``tests/holdout``.
+stored root span) and the agent span; in the LangSmith format the root run *is* the agent span and
+the trace id is its id. Use it to develop detectors; never tune on ``tests/holdout``.
 
     generate(out_dir, traces=2000, seed=0, days=7.0, formats=None) -> summary dict
-    python -m devgen OUT_DIR --traces N --seed S [--days D] [--formats otlp,langfuse,flat]
+    python -m devgen OUT_DIR --traces N --seed S [--days D] [--formats otlp,langfuse,flat,langsmith]
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from devgen.formats import (
     otlp_spans,
     stored_id,
 )
+from devgen.langsmith import feedback_stats, langsmith_runs
 
 AGENTS: tuple[Any, ...] = (recruiting, warehouse, bookkeeping, facilities)
 BUG_RATE = 0.27  # share of an agent's traces with a bug (spread over its ~10-11 bug modes: ~2.5-3 % each)
@@ -148,6 +154,9 @@ def _meta(fmt: str, rng: random.Random, failed: bool, module: Any) -> dict[str, 
             {"id": uuid_id(rng), "name": "helpfulness", "value": float(rng.randint(1, 3) if failed else
                                                                        rng.randint(3, 5)),
              "dataType": "NUMERIC", "source": "EVAL", "comment": None}]
+    elif fmt == "langsmith":  # feedback on the root run, one key per agent
+        meta["feedback_stats"] = feedback_stats(module, failed, round(rng.uniform(0.0, 0.4) if failed else
+                                                                       rng.uniform(0.62, 1.0), 2))
     elif fmt == "openai-agents":  # trace metadata: string values, one outcome convention per agent
         style = AGENTS.index(module) % 3
         tmeta = {"user_id": user, "channel": meta["channel"], "app_version": module.VERSION}
@@ -200,8 +209,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
         fmt = assigned[module.NAME]
         rng = random.Random(f"devgen/{seed}/{index}")
         run, issues, failed = _build(module, rng)
-        if fmt == "langfuse":
-            trace_id = uuid_id(rng)
+        if fmt in ("langfuse", "langsmith"):
+            trace_id = uuid_id(rng)  # langsmith: replaced by the root run's id below
 
             def new_id(rng: random.Random = rng) -> str:
                 return uuid_id(rng)
@@ -215,6 +224,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
         spans = render(run, trace_id, base + starts[index], new_id, module.MODELS, module.LAT, module.SYSTEM,
                        segment_spans=(fmt == "langfuse"))
         spans[0].error = run.root_error
+        if fmt == "langsmith":
+            trace_id = spans[0].sid
         meta = _meta(fmt, rng, failed, module)
         outcomes["failure" if failed else "success"] += 1
         name = f"{module.DIRNAME}/{FILE_PREFIX[fmt]}-{index // (FILE_TRACES * len(AGENTS)):03d}.jsonl"
@@ -234,6 +245,8 @@ def generate(out_dir: Path, traces: int = 2000, seed: int = 0, days: float = 7.0
             meta["sdk_turns"] = starts[index] >= SDK_TURNS_FROM * span_ns
             meta["response_turns"] = _response_turns(spans, module, rng, issues, meta["sdk_turns"])
             lines.extend(orjson.dumps(obj) for obj in openai_agents_records(spans, trace_id, module, meta, new_id))
+        elif fmt == "langsmith":
+            lines.extend(orjson.dumps(obj) for obj in langsmith_runs(spans, module, meta, new_id))
         else:
             lines.extend(orjson.dumps(obj) for obj in flat_spans(spans, trace_id, module, meta))
         stored_trace = stored_id(trace_id, fmt)

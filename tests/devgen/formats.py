@@ -1,4 +1,4 @@
-"""Serialisers of rendered runs (:class:`devgen.core.Span` lists) into four export formats.
+"""Serialisers of rendered runs (:class:`devgen.core.Span` lists) into five export formats.
 
 Every agent can be written in every format (``devgen.generate`` rotates them); provider-specific
 details (OTel provider name, instrumentation scope, LiteLLM model prefix) follow the agent's
@@ -42,6 +42,12 @@ details (OTel provider name, instrumentation scope, LiteLLM model prefix) follow
 
   tracemine keeps the prefixed ids verbatim (``trace_…``/``span_…``) and stores the trace record as the
   root span whose span id is the trace id.
+* ``langsmith`` — :func:`devgen.langsmith.langsmith_runs`: LangSmith read-API run objects of a LangGraph
+  ReAct agent traced by LangChain, one run per line (root ``chain`` run, ``agent``/``tools`` node runs,
+  ``llm`` runs with serialised LangChain messages, ``tool`` runs with ``ToolMessage`` outputs, failures as
+  a raised error with its traceback or a ``status="error"`` ToolMessage, the outcome in the root run's
+  ``feedback_stats``); ids are UUIDs (stored without dashes), the trace id is the root run's id. Details in
+  :mod:`devgen.langsmith`.
 
 :func:`stored_id` gives an id as tracemine stores it, for each format.
 """
@@ -58,9 +64,11 @@ from typing import Any
 
 from devgen.core import Span, dumps
 
-FORMATS = ("otlp", "langfuse", "flat", "openai-agents")
-FILE_PREFIX = {"otlp": "otlp", "langfuse": "langfuse", "flat": "spans", "openai-agents": "agents-sdk"}
-SOURCE_FORMAT = {"otlp": "otlp_json", "langfuse": "langfuse", "flat": "flat_spans", "openai-agents": "openai_agents"}
+FORMATS = ("otlp", "langfuse", "flat", "openai-agents", "langsmith")
+FILE_PREFIX = {"otlp": "otlp", "langfuse": "langfuse", "flat": "spans", "openai-agents": "agents-sdk",
+               "langsmith": "langsmith"}
+SOURCE_FORMAT = {"otlp": "otlp_json", "langfuse": "langfuse", "flat": "flat_spans", "openai-agents": "openai_agents",
+                 "langsmith": "langsmith"}
 """How tracemine names each format in ``spans.source_format``."""
 
 PROVIDERS: dict[str, dict[str, str]] = {
@@ -441,10 +449,10 @@ def openai_agents_ids(rng: Any) -> tuple[str, Callable[[], str]]:
 
 
 def stored_id(raw: str, fmt: str) -> str:
-    """A span or trace id as tracemine stores it: Langfuse UUIDs lose their dashes, hex ids are
-    lower-cased, the OpenAI Agents SDK's prefixed ids (``trace_…``, ``span_…``) are kept verbatim (the
+    """A span or trace id as tracemine stores it: Langfuse and LangSmith UUIDs lose their dashes, hex ids
+    are lower-cased, the OpenAI Agents SDK's prefixed ids (``trace_…``, ``span_…``) are kept verbatim (the
     trace record becomes the root span, whose span id is the trace id)."""
-    if fmt == "langfuse":
+    if fmt in ("langfuse", "langsmith"):
         return uuid.UUID(raw).hex
     if fmt == "openai-agents":
         return raw

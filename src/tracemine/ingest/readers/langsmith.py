@@ -5,6 +5,8 @@ Runs are buffered for the whole file and merged by ``id`` (post halves, then pat
 fields override whatever the file order), because a run's halves may sit in different records or batches,
 and ids are compared normalised (UUID spelling does not matter). Parents
 come from ``parent_run_id``, else ``dotted_order``, else ``parent_run_ids``; times without a zone are UTC.
+A tool run's call id comes from its ``ToolMessage`` output, else ``inputs.tool_call_id``, else
+``extra.tool_call_id`` (langchain-core 1.x; the only place it is when the tool raised).
 Outcome-like data becomes attributes: ``feedback_stats`` (``langsmith.feedback_stats.<key>.avg``/``.n``),
 ``extra.metadata`` scalars (``langsmith.metadata.<key>``) and outcome-named scalars of ``outputs``
 (``langsmith.outputs.<key>``, e.g. ``score``); :mod:`tracemine.ingest.outcome` reads them on the root run.
@@ -321,7 +323,7 @@ class LangSmithReader(Reader):
             span.input_tokens, span.output_tokens, span.total_tokens = _usage(run)
             span.cost_usd = to_float(run.get("total_cost"))
         if kind == SpanKind.TOOL:
-            self._tool(span, inputs, outputs)
+            self._tool(span, inputs, outputs, extra)
         definitions = _tool_definitions(run, extra)
         if definitions:
             merge_tool_definitions(span, definitions)
@@ -334,7 +336,7 @@ class LangSmithReader(Reader):
         finish_span(span)
         return span
 
-    def _tool(self, span: Span, inputs: Any, outputs: Any) -> None:
+    def _tool(self, span: Span, inputs: Any, outputs: Any, extra: dict[str, Any]) -> None:
         span.tool_name = span.name
         arguments = _unwrap(inputs, "input")
         span.tool_arguments = as_text(arguments) if arguments not in (None, {}) else None
@@ -351,6 +353,8 @@ class LangSmithReader(Reader):
             span.tool_result = as_text(result) if result not in (None, {}) else None
         if span.tool_call_id is None and isinstance(inputs, dict):
             span.tool_call_id = to_text(inputs.get("tool_call_id"))
+        if span.tool_call_id is None:  # langchain-core 1.x: on_tool_start's tool_call_id, kept in ``extra``
+            span.tool_call_id = to_text(extra.get("tool_call_id"))
 
     @staticmethod
     def _events(events: Any) -> list[dict[str, Any]] | None:
