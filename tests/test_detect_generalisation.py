@@ -1090,3 +1090,34 @@ def test_a_value_respelled_only_in_letter_case_after_a_miss_is_corrected_and_no_
     [signal] = _arguments(run)
     assert signal.span_ids[0] == span and signal.evidence["changed_fields"] == ["board"]
     assert detect(DuplicateCallDetector(), run) == []
+
+
+def _lc(kind: str, content: str, **extra: Any) -> dict[str, Any]:
+    return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind],
+            "kwargs": {"content": content, "type": {"AIMessage": "ai", "ToolMessage": "tool",
+                                                    "HumanMessage": "human"}[kind], **extra}}
+
+
+def test_a_langgraph_final_state_is_read_as_its_last_ai_message() -> None:
+    """A retried tool timeout inside the conversation is no statement that the run timed out."""
+    from tracemine.detect.outcome import final_answer
+
+    state = {"messages": [_lc("HumanMessage", "Email the candidate."),
+                          _lc("ToolMessage", "Error: TimeoutError('SMTP relay timeout')\n Please fix your mistakes."),
+                          _lc("ToolMessage", '{"queued": true}'), _lc("AIMessage", "The invitation is on its way.")]}
+    run = Run(answer=orjson.dumps(state).decode())
+    run.call("send_email", {"to": "a@example.com"}, {"queued": True})
+    assert final_answer(run.view()) == "The invitation is on its way."
+    assert [s for s in _silent(run) if s.evidence.get("mechanism") == "timeout_exit"] == []
+
+
+def test_identical_replies_whose_token_counts_differ_are_an_llm_loop() -> None:
+    run = Run()
+    for n in range(3):
+        result = {"generations": [[{"text": "Let me check the calendar for that day.", "message": _lc(
+            "AIMessage", "Let me check the calendar for that day.",
+            usage_metadata={"input_tokens": 900 + 40 * n, "output_tokens": 12, "total_tokens": 912 + 40 * n})}]],
+            "llm_output": {"token_usage": {"prompt_tokens": 900 + 40 * n, "completion_tokens": 12}}}
+        run.llm(orjson.dumps(result).decode())
+    [signal] = detect(LoopDetector(), run)
+    assert signal.evidence["repeats"] == 3

@@ -477,10 +477,16 @@ def near_same_args(a: ToolCall, b: ToolCall, threshold: float) -> bool:
 _SCAFFOLD_KEYS = frozenset({"role", "type", "finish_reason", "id", "tool_call_id", "call_id", "index", "refusal"})
 
 
+_METADATA_WORDS = frozenset({"usage", "metadata", "token", "tokens", "logprobs", "fingerprint", "info", "stats",
+                             "timing", "latency", "cost", "lc", "serialized"})
+"""Words of keys holding facts about a call rather than what the model said (token counts, provider
+metadata): they change with every call, so two identical replies would look different."""
+
+
 def _text_leaves(value: Any, out: list[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if str(key).lower() not in _SCAFFOLD_KEYS:
+            if str(key).lower() not in _SCAFFOLD_KEYS and not set(words(str(key))) & _METADATA_WORDS:
                 _text_leaves(item, out)
     elif isinstance(value, list):
         for item in value:

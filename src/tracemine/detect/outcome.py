@@ -694,14 +694,14 @@ _TEXT_KEYS = ("content", "text", "parts", "message", "output", "value")
 
 def output_text(value: Any) -> str:
     """The text of an output: the last message's content for chat-message lists (GenAI ``parts``, OpenAI
-    ``content``), a structure's leaf strings otherwise, the text itself when it is plain."""
+    ``content``, serialised LangChain messages, a LangGraph ``{"messages": [...]}`` state), a structure's
+    leaf strings otherwise, the text itself when it is plain."""
     decoded = decode_value(value) if isinstance(value, str) else value
     if isinstance(decoded, str):
         return decoded
-    if isinstance(decoded, dict) and ("role" in decoded or "parts" in decoded):
-        decoded = [decoded]
-    if isinstance(decoded, list) and decoded and all(isinstance(m, dict) and "role" in m for m in decoded):
-        last = decoded[-1]
+    messages = chat_messages(decoded)
+    if messages:
+        last = messages[-1]
         return "\n".join(_part_texts([last[k] for k in _TEXT_KEYS if k in last])) or strings_in(last)
     return strings_in(decoded)
 
@@ -710,12 +710,44 @@ def spoken_text(value: Any) -> str:
     """What an LLM output *says*: its message text, without the tool calls it requests (``""`` for a turn
     that only calls tools; their arguments are no words to the user)."""
     decoded = decode_value(value) if isinstance(value, str) else value
-    if isinstance(decoded, dict) and ("role" in decoded or "parts" in decoded):
-        decoded = [decoded]
-    if isinstance(decoded, list) and decoded and all(isinstance(m, dict) and "role" in m for m in decoded):
-        last = decoded[-1]
+    messages = chat_messages(decoded)
+    if messages:
+        last = messages[-1]
         return "\n".join(_part_texts([last[k] for k in _TEXT_KEYS if k in last]))
     return output_text(decoded)
+
+
+_LC_ROLES = {"ai": "assistant", "aimessage": "assistant", "aimessagechunk": "assistant", "human": "user",
+             "humanmessage": "user", "system": "system", "systemmessage": "system", "tool": "tool",
+             "toolmessage": "tool", "function": "tool", "functionmessage": "tool"}
+
+
+def chat_messages(value: Any) -> list[dict[str, Any]] | None:
+    """``value`` as a list of chat messages with a ``role``, or ``None``: one message or a list of them
+    (OpenAI / GenAI shapes), serialised LangChain messages (``{"lc": 1, "id": [..., "AIMessage"], "kwargs":
+    {...}}``) and a LangGraph state ``{"messages": [...]}``."""
+    if isinstance(value, dict) and isinstance(value.get("messages"), list) and len(value) <= 3:
+        value = value["messages"]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        return None
+    out = []
+    for message in value:
+        if not isinstance(message, dict):
+            return None
+        if "role" in message:
+            out.append(message)
+            continue
+        kwargs = message.get("kwargs") if isinstance(message.get("kwargs"), dict) else None
+        fields = kwargs if kwargs is not None else message
+        ids = message.get("id") if isinstance(message.get("id"), list) else []
+        kind = str(fields.get("type") or (ids[-1] if ids else "")).casefold()
+        role = _LC_ROLES.get(kind)
+        if role is None or not any(k in fields for k in _TEXT_KEYS):
+            return None
+        out.append({"role": role, **{k: fields[k] for k in _TEXT_KEYS if k in fields}})
+    return out
 
 
 def _part_texts(value: Any) -> list[str]:
