@@ -1075,6 +1075,10 @@ def test_a_display_name_replaced_by_the_identifier_it_spells_out_after_a_miss_is
     run.call("list_alerts", {"team_slug": "payments", "state": "open"}, {"alerts": [{"id": "AL-1"}]})
     [signal] = _arguments(run)
     assert signal.span_ids[0] == span and "corrected_after_rejection" in signal.evidence["mechanisms"]
+    trimmed = Run(answer="3 alerts are open for payments.")
+    trimmed.call("list_alerts", {"team_slug": "payments-team"}, "team 'payments-team' not found")
+    trimmed.call("list_alerts", {"team_slug": "payments"}, {"alerts": [{"id": "AL-1"}]})
+    assert len(_arguments(trimmed)) == 1
     search = Run(answer="Found Acme.")
     search.call("search_customers", {"query": "Acme Corporation Ltd", "country": "NL"}, "no customer found")
     search.call("search_customers", {"query": "acme", "country": "NL"}, {"customers": [{"id": "C-1"}]})

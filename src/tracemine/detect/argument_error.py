@@ -624,8 +624,18 @@ _PROSE_KEY_WORDS = frozenset({"query", "q", "search", "text", "keyword", "keywor
 def into_identifier(key: str, old: Any, new: Any) -> bool:
     """``new`` is the identifier that ``old`` was written for people (``Payments Team`` → ``payments``), in
     an argument that is no free text or name: a corrected format, like a :func:`respelling`."""
-    return (isinstance(old, str) and isinstance(new, str) and not set(words(key)) & _PROSE_KEY_WORDS
-            and display_name_of(old, new))
+    if not (isinstance(old, str) and isinstance(new, str)) or set(words(key)) & _PROSE_KEY_WORDS:
+        return False
+    return display_name_of(old, new) or _fewer_words(old, new)
+
+
+def _fewer_words(old: str, new: str) -> bool:
+    """``new`` is ``old`` with words dropped from its start or end (``payments-team`` → ``payments``): the
+    identifier inside a longer spelling, with at least three letters left."""
+    before, after = words(old), words(new)
+    n = len(after)
+    return (0 < n < len(before) and sum(map(len, after)) >= 3 and any(c.isalpha() for c in new)
+            and (before[:n] == after or before[-n:] == after))
 
 
 def loose_key(args: Any) -> str:
