@@ -1094,6 +1094,12 @@ def test_a_value_respelled_only_in_letter_case_after_a_miss_is_corrected_and_no_
     [signal] = _arguments(run)
     assert signal.span_ids[0] == span and signal.evidence["changed_fields"] == ["board"]
     assert detect(DuplicateCallDetector(), run) == []
+    body = Run(answer="REQ-1 is live on Himalayas.")
+    body.call("post_job_ad", {"requisition_id": "REQ-1", "board": "Himalayas Remote"},
+              {"ok": False, "error": "No job board named 'Himalayas Remote'"})
+    body.call("list_job_boards", {}, {"boards": [{"slug": "himalayas", "name": "Himalayas Remote"}]})
+    body.call("post_job_ad", {"requisition_id": "REQ-1", "board": "himalayas"}, {"ad_id": "ad_2", "status": "live"})
+    assert len(_arguments(body)) == 1 and _silent(body) == []  # one finding: the argument's, not also silent
 
 
 def _lc(kind: str, content: str, **extra: Any) -> dict[str, Any]:

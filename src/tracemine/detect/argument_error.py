@@ -638,6 +638,25 @@ def _fewer_words(old: str, new: str) -> bool:
             and (before[:n] == after or before[-n:] == after))
 
 
+def corrected_by_respelling(view: TraceView, call: ToolCall) -> bool:
+    """The tool's next call (right after, or after at most two lookups) worked with the same arguments but
+    for values respelled or narrowed into identifiers (:func:`respelling`, :func:`into_identifier`): the
+    failed call's arguments were in the wrong format — this detector's finding, whatever the failure said."""
+    calls = view.tool_calls
+    position = next((i for i, c in enumerate(calls) if c is call), None)
+    if position is None:
+        return False
+    following = next((c for c in calls[position + 1:position + 4] if c.tool == call.tool), None)
+    if following is None or error_context(following)[0] or result_failure(following.result, following.result_text):
+        return False
+    mine, theirs = decode_arguments(call.span.tool_arguments)[0], decode_arguments(following.span.tool_arguments)[0]
+    if not (isinstance(mine, dict) and isinstance(theirs, dict)) or mine.keys() != theirs.keys():
+        return False
+    changed = [k for k in mine if mine[k] != theirs[k]]
+    return bool(changed) and all(respelling(mine[k], theirs[k]) or into_identifier(k, mine[k], theirs[k])
+                                 for k in changed)
+
+
 def loose_key(args: Any) -> str:
     """Arguments with strings reduced to lower-case letters and digits (spelling differences ignored)."""
     def loosen(value: Any) -> Any:

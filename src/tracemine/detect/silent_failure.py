@@ -53,7 +53,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracemine.detect.actions import LoopParams, loop_span_ids
-from tracemine.detect.argument_error import rejects_arguments, short_value
+from tracemine.detect.argument_error import corrected_by_respelling, rejects_arguments, short_value
 from tracemine.detect.base import Detector
 from tracemine.detect.outcome import (
     EMPTY,
@@ -214,7 +214,8 @@ class SilentFailureDetector(Detector):
             return None
         if failure is not None and not answered:
             if self.cfg("defer_argument_errors") and (is_argument_rejection(failure, call.result)
-                                                       or rejects_arguments(call)):
+                                                       or rejects_arguments(call)
+                                                       or corrected_by_respelling(view, call)):
                 return None
             failures.append(failure)
         if self.cfg("check_exception_events"):
