@@ -11,10 +11,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from tracemine import store_schema
 from tracemine.cli import main
 from tracemine.store import Store
-from tracemine.store_schema import MIGRATIONS, SCHEMA_VERSION, Migration, SchemaVersionError
+from tracemine.store import migrations as store_migrations
+from tracemine.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, SchemaVersionError
 
 ARCHIVE_V1 = Path(__file__).parent / "fixtures" / "archive_v1"
 TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
@@ -63,8 +63,8 @@ def test_registry_is_numbered_in_order_with_one_line_docstrings() -> None:
     assert numbers[-1] == SCHEMA_VERSION
     for migration in MIGRATIONS:
         assert migration.summary and "\n" not in migration.summary
-    assert store_schema.pending_migrations(0) == MIGRATIONS
-    assert store_schema.pending_migrations(SCHEMA_VERSION) == []
+    assert store_migrations.pending_migrations(0) == MIGRATIONS
+    assert store_migrations.pending_migrations(SCHEMA_VERSION) == []
 
 
 def test_previous_release_archive_is_migrated_with_rows_intact(tmp_path: Path) -> None:
@@ -149,8 +149,8 @@ def test_failed_migration_rolls_back_everything(tmp_path: Path, monkeypatch: pyt
         con.execute("ALTER TABLE spans ADD COLUMN IF NOT EXISTS doomed VARCHAR")
         raise RuntimeError("migration failed half-way")
 
-    monkeypatch.setattr(store_schema, "MIGRATIONS", [*MIGRATIONS, Migration(SCHEMA_VERSION + 1, _broken)])
-    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(store_migrations, "MIGRATIONS", [*MIGRATIONS, Migration(SCHEMA_VERSION + 1, _broken)])
+    monkeypatch.setattr(store_migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     db = _previous_release(tmp_path)
     with pytest.raises(RuntimeError, match="half-way"):
         Store(db)

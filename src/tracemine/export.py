@@ -6,7 +6,7 @@ Layout written by :func:`export_parquet` (``tracemine export --parquet DIR``), H
     DIR/traces/shard=3/data_0.parquet                   trace records (outcome, labels) by trace shard
     DIR/.tracemine-export.json                          what was written (counts, shards, schema version)
 
-A span file has exactly the archive's span columns (``tracemine.store_schema.SPAN_COLUMNS``); the
+A span file has exactly the archive's span columns (``tracemine.store.schema.SPAN_COLUMNS``); the
 partition values live in the directory names. ``shard`` is :func:`tracemine.backends.shards.shard_of`
 of the trace id, so one trace's spans are in one shard (possibly over several days).
 
@@ -36,7 +36,8 @@ import orjson
 import pyarrow as pa
 
 from tracemine.backends.shards import shard_sql
-from tracemine.store_schema import SCHEMA_VERSION, SPAN_ARROW_SCHEMA, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.store.migrations import SCHEMA_VERSION
+from tracemine.store.schema import SPAN_ARROW_SCHEMA, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 if TYPE_CHECKING:
@@ -439,7 +440,7 @@ def read_shard_traces(root: str, shard: int) -> list[Any]:
     archive's order (``_row`` when present) — what :meth:`tracemine.store.Store.iter_traces` yields
     for the same traces."""
     from tracemine.model import Trace
-    from tracemine.store import _outcome, row_to_span
+    from tracemine.store.archive import _outcome, row_to_span
 
     span_files, trace_files = shard_files(root, shard)
     tables = [read_table(f) for f in span_files]

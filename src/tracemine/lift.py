@@ -68,7 +68,7 @@ def lift_of(failed_with: int, known_with: int, failed_without: int, known_withou
 
 def window_outcomes(store: Any, window: Any) -> dict[str, bool]:
     """Trace id → failed, for the window's traces whose outcome is known."""
-    from tracemine.store import window_clause
+    from tracemine.store.archive import window_clause
 
     if not store.has_tables("traces"):
         return {}

@@ -485,7 +485,7 @@ def failing_traces(store: Any, signals: Sequence[Signal], window: Any = None, ba
     """The traces of ``store`` flagged by ``signals`` or recorded as failed, fetched in bounded batches.
 
     Only those traces are read (not the whole window): a trace id list, then spans by id."""
-    from tracemine.store import row_to_span, window_clause
+    from tracemine.store.archive import row_to_span, window_clause
 
     ids = {s.trace_id for s in signals}
     where, params = window_clause(window)

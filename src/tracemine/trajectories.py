@@ -64,7 +64,7 @@ def _rendered(store: Any, trace_ids: Sequence[str]) -> dict[str, str]:
     from tracemine.detect.view import TraceView
     from tracemine.model import Trace
     from tracemine.render import trajectory_text
-    from tracemine.store import row_to_span
+    from tracemine.store.archive import row_to_span
 
     if not trace_ids:
         return {}

@@ -41,7 +41,8 @@ from tracemine.ingest.tasks import Task, plan_tasks
 from tracemine.ingest.workers import die_with_parent
 from tracemine.model import Span, TraceInfo
 from tracemine.store import QuarantineRecord, Store
-from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
+from tracemine.store.batch import SpanBatch
+from tracemine.store.schema import SPAN_ARROW_SCHEMA
 from tracemine.summarise.redact import redact, redact_cut
 
 ProgressFn = Callable[[int], None]

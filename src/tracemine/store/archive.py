@@ -20,15 +20,8 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import (
-    DDL,
-    SCHEMA_VERSION,
-    SPAN_COLUMN_NAMES,
-    TRACE_ARROW_SCHEMA,
-    Migration,
-    SchemaVersionError,
-    pending_migrations,
-)
+from tracemine.store.migrations import SCHEMA_VERSION, Migration, SchemaVersionError, pending_migrations
+from tracemine.store.schema import DDL, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
