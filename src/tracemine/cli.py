@@ -86,8 +86,8 @@ def _warn_anchor(anchor: Any) -> None:
 
 
 def _redactor(ctx: click.Context) -> Any:
-    """The configured :class:`~tracemine.summarise.redact.Redactor` (the ``redact`` section)."""
-    from tracemine.summarise.redact import Redactor
+    """The configured :class:`~tracemine.redact.Redactor` (the ``redact`` section)."""
+    from tracemine.redact import Redactor
 
     try:
         return Redactor.from_settings(_settings(ctx).model_extra.get("redact"))
@@ -618,6 +618,7 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
     ID is a trace id (normalised or as the source spelled it), a finding fingerprint, or a unique prefix
     of either (at least 8 characters for traces). Trace text is redacted before it is printed.
     """
+    from tracemine.redact import Redactor
     from tracemine.report.show import (
         citing_finding,
         find_trace,
@@ -628,7 +629,6 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
         trace_outcome,
         trace_signals,
     )
-    from tracemine.summarise.redact import Redactor
 
     try:
         redactor = Redactor.from_settings(_settings(ctx).model_extra.get("redact"))

@@ -192,8 +192,8 @@ def impossible_times(table: pa.Table, location: str, latest_ns: int) -> tuple[pa
     import pyarrow.compute as pc
 
     from tracemine.ingest.limits import MIN_TIME_NS, time_problem
+    from tracemine.redact import redact_cut
     from tracemine.store import QuarantineRecord
-    from tracemine.summarise.redact import redact_cut
 
     bad = None
     for column in ("start_ns", "end_ns"):
@@ -225,8 +225,8 @@ def import_partitions(
     ``map`` in-process, or a parallel map (the Ray backend's)."""
     from tracemine.config import IngestSettings
     from tracemine.ingest.loader import IngestReport
+    from tracemine.redact import redact
     from tracemine.store import QuarantineRecord
-    from tracemine.summarise.redact import redact
 
     settings = settings or IngestSettings()
     started = time.perf_counter()

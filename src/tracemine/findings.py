@@ -35,8 +35,8 @@ import pyarrow as pa
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
 from tracemine.placeholders import unmask
+from tracemine.redact import Redactor, redact_cut
 from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
-from tracemine.summarise.redact import Redactor, redact_cut
 
 SEVERITY_SHARE = 0.2
 EXCERPT_CHARS = 400

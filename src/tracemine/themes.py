@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracemine.model import Signal, Theme
+from tracemine.redact import Redactor
 from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
-from tracemine.summarise.redact import Redactor
 
 
 @dataclass

@@ -39,7 +39,7 @@ from tracemine.detect.base import Detector
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 EXCERPT = 200
 

@@ -40,10 +40,10 @@ from tracemine.ingest.sources import expand_paths, fingerprint
 from tracemine.ingest.tasks import Task, plan_tasks
 from tracemine.ingest.workers import die_with_parent
 from tracemine.model import Span, TraceInfo
+from tracemine.redact import redact, redact_cut
 from tracemine.store import QuarantineRecord, Store
 from tracemine.store.batch import SpanBatch
 from tracemine.store.schema import SPAN_ARROW_SCHEMA
-from tracemine.summarise.redact import redact, redact_cut
 
 ProgressFn = Callable[[int], None]
 """Called with the number of input bytes just finished."""

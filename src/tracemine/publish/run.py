@@ -217,7 +217,7 @@ def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: 
 
 
 def _redactor_and_trace_url(settings: Any) -> tuple[Any, str | None]:
-    from tracemine.summarise.redact import Redactor
+    from tracemine.redact import Redactor
 
     extra = getattr(settings, "model_extra", None) or (settings if isinstance(settings, Mapping) else {})
     try:

@@ -1,7 +1,7 @@
 """``tracemine show``: one trace as a tree with the spans detectors flagged, or one stored finding in full.
 
 Everything that comes from a trace (names, arguments, results, messages, detector evidence) is redacted
-with a :class:`~tracemine.summarise.redact.Redactor` and printed as plain :class:`rich.text.Text`, so
+with a :class:`~tracemine.redact.Redactor` and printed as plain :class:`rich.text.Text`, so
 rich markup in trace data (``[bold]``, ``[link=…]``) is shown as written, never interpreted.
 """
 
@@ -20,8 +20,8 @@ from rich.tree import Tree
 from tracemine.formatting import format_count, format_ns
 from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
 from tracemine.placeholders import unmask
+from tracemine.redact import Redactor
 from tracemine.report.hints import command
-from tracemine.summarise.redact import Redactor
 
 #: Characters of an argument, result or message shown without ``--full``.
 TRIM_CHARS = 200

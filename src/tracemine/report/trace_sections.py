@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from tracemine.model import Finding
-from tracemine.summarise.redact import Redactor
+from tracemine.redact import Redactor
 
 MAX_TRACE_SECTIONS = 50
 """Traces shown in full in report.html (exemplars first, round-robin over the findings); the others stay
