@@ -188,18 +188,6 @@ class Signal:
 
 
 @dataclass(slots=True)
-class Cluster:
-    """A group of signals or trajectories; ``parent`` links it into the summarisation hierarchy."""
-
-    id: str
-    kind: str
-    members: list[int]
-    parent: str | None = None
-    exemplars: list[int] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
 class Exemplar:
     """A trace and spans that show a finding, with a short evidence excerpt (redacted)."""
 
