@@ -33,10 +33,10 @@ from typing import Any
 import pyarrow as pa
 
 from tracemine.cluster.result import ClusterInfo, ClusterResult
-from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
+from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Severity, Signal
 from tracemine.placeholders import unmask
 from tracemine.redact import Redactor, redact_cut
-from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
+from tracemine.summarise.base import Brief, ExemplarBrief
 
 SEVERITY_SHARE = 0.2
 EXCERPT_CHARS = 400
@@ -225,8 +225,8 @@ def severity_of(counts: Counter[str]) -> str:
     """The highest severity held by at least :data:`SEVERITY_SHARE` of the signals."""
     total = sum(counts.values())
     if not total:
-        return "medium"
-    for severity in reversed(SEVERITY_ORDER):
+        return Severity.MEDIUM
+    for severity in reversed(Severity):
         if counts.get(severity, 0) >= SEVERITY_SHARE * total:
             return severity
     return max(counts, key=lambda s: (counts[s], s))

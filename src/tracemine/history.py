@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from tracemine.model import Finding
+from tracemine.model import Finding, FindingStatus
 
 HISTORY_DDL = [
     """CREATE TABLE IF NOT EXISTS mine_runs (
@@ -98,8 +98,8 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
 
     ensure_tables(store)
     con = store.con
-    found = [f for f in findings if f.status != "resolved"]
-    ranks = [i + 1 if f.status != "resolved" else None for i, f in enumerate(findings)]
+    found = [f for f in findings if f.status != FindingStatus.RESOLVED]
+    ranks = [i + 1 if f.status != FindingStatus.RESOLVED else None for i, f in enumerate(findings)]
     con.execute("BEGIN TRANSACTION")
     try:
         run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs"))
@@ -281,16 +281,16 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     current = {f.fingerprint for f in findings}
     for f in findings:
         marks = seen.get(f.fingerprint) or seen.get(f.inherited_from or "", [])
-        past = [x for x in marks if x.status != "resolved"]
+        past = [x for x in marks if x.status != FindingStatus.RESOLVED]
         if not any(x.reported for x in marks):
-            f.status = "new"
+            f.status = FindingStatus.NEW
             continue
-        back = marks[-1].status == "resolved"
+        back = marks[-1].status == FindingStatus.RESOLVED
         grew = f.impact.trace_share > s.regressed_factor * past[-1].share and f.impact.traces > 1
-        f.status = "regressed" if back or grew else "recurring"
+        f.status = FindingStatus.REGRESSED if back or grew else FindingStatus.RECURRING
     resolved: list[Finding] = []
     for fingerprint, marks in sorted(seen.items()):
-        if (fingerprint in current or fingerprint in continued or marks[-1].status == "resolved"
+        if (fingerprint in current or fingerprint in continued or marks[-1].status == FindingStatus.RESOLVED
                 or not any(x.reported for x in marks)):
             continue
         last = marks[-1]
@@ -298,7 +298,7 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
             data = store.scalar("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
                                 [last.run_id, fingerprint])
             finding = from_dict(orjson.loads(data))
-            finding.status = "resolved"
+            finding.status = FindingStatus.RESOLVED
             resolved.append(finding)
     return resolved
 

@@ -4,7 +4,7 @@
 ``publish_issues`` (:mod:`tracemine.publish.store`) remembers which issue stands for which finding.
 """
 
-from tracemine.publish.base import Outcome, Publisher, PublishError, Remote
+from tracemine.publish.base import Publisher, PublishError, PublishResult, Remote
 from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.run import PublishReport, print_report, publish_findings, publish_run, publishers
 from tracemine.publish.settings import (
@@ -22,12 +22,12 @@ __all__ = [
     "FindingPublisher",
     "Http",
     "HttpError",
-    "Outcome",
     "PlannedRequest",
     "PublishConfigError",
     "PublishContext",
     "PublishError",
     "PublishReport",
+    "PublishResult",
     "PublishSettings",
     "Publisher",
     "PublisherSpec",

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tracemine.plugins import by_name
-from tracemine.publish.base import Outcome, PublishError
+from tracemine.publish.base import PublishError, PublishResult
 from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.render import render
 from tracemine.publish.settings import Credentials, PublishConfigError, load_publish_settings
@@ -33,7 +33,7 @@ class PublishReport:
 
     run_id: int | None
     dry_run: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[PublishResult] = field(default_factory=list)
     planned: list[PlannedRequest] = field(default_factory=list)
     requests_sent: int = 0
 
@@ -43,11 +43,11 @@ class PublishReport:
         return not any(o.failed for o in self.outcomes)
 
     @property
-    def failed(self) -> list[Outcome]:
+    def failed(self) -> list[PublishResult]:
         return [o for o in self.outcomes if o.failed]
 
     def counts(self) -> dict[str, int]:
-        """Outcomes by action: created, updated, reopened, closed, skipped, failed (``commented`` too)."""
+        """Results by action: created, updated, reopened, closed, skipped, failed (``commented`` too)."""
         counts: Counter[str] = Counter()
         for o in self.outcomes:
             if o.failed or o.skipped or not o.actions:
@@ -62,7 +62,7 @@ class PublishReport:
 
 
 def _tracker_failure(report: PublishReport, tracker: str, target: str, reason: str) -> None:
-    report.outcomes.append(Outcome(tracker, target, "*", reason=reason, failed=True))
+    report.outcomes.append(PublishResult(tracker, target, "*", reason=reason, failed=True))
 
 
 def publish_run(
@@ -199,16 +199,16 @@ def _configured(specs: Mapping[str, PublisherSpec], settings: Any, options: Mapp
 
 
 def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: Any, redactor: Any,
-                 trace_url: str | None, report_url: str | None, mask: Callable[[Any], str]) -> Outcome:
+                 trace_url: str | None, report_url: str | None, mask: Callable[[Any], str]) -> PublishResult:
     try:
         rendered = render(finding, redactor, report_url, trace_url)
         outcome = publisher.publish(finding, rendered, run_id, store)
     except (HttpError, PublishError, PublishConfigError) as exc:
-        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+        outcome = PublishResult(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
                           reason=mask(exc), failed=True)
     except Exception as exc:  # one finding's failure must not stop the others
         log.debug("publish %s to %s failed", finding.fingerprint, publisher.name, exc_info=False)
-        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+        outcome = PublishResult(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
                           reason=mask(f"{type(exc).__name__}: {exc}"), failed=True)
     level = logging.WARNING if outcome.failed else logging.INFO
     log.log(level, "%s %s: %s%s", publisher.name, finding.fingerprint, outcome.action,

@@ -18,7 +18,17 @@ from rich.text import Text
 from rich.tree import Tree
 
 from tracemine.formatting import format_count, format_ns
-from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
+from tracemine.model import (
+    Finding,
+    Severity,
+    Signal,
+    Span,
+    SpanKind,
+    Status,
+    Trace,
+    build_children,
+    span_order_key,
+)
 from tracemine.placeholders import unmask
 from tracemine.redact import Redactor
 from tracemine.report.hints import command
@@ -30,7 +40,7 @@ MIN_PREFIX = 8
 #: Candidates listed when a prefix is ambiguous.
 MAX_CANDIDATES = 20
 
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan", "info": "dim"}
 KIND_STYLE = {
     SpanKind.AGENT: "bold magenta", SpanKind.LLM: "bold blue", SpanKind.TOOL: "bold green",
     SpanKind.RETRIEVER: "green", SpanKind.CHAIN: "magenta", SpanKind.EMBEDDING: "blue",

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
-
 
 @dataclass(slots=True)
 class ExemplarBrief:

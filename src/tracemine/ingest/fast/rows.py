@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracemine.ingest.outcome import RootOutcome, root_outcome
+from tracemine.ingest.outcome import RootSpanFacts, root_outcome
 from tracemine.model import SpanKind, Status, StatusSource
 from tracemine.store.batch import SpanBatch, _clip, _clip_attributes, _dump
 
@@ -34,7 +34,7 @@ class RowBuilder:
         self.flat_resource: tuple[tuple[tuple[str, Any], ...] | None, dict[str, Any]] = (None, {})
         # root spans that may give their trace's outcome (tracemine.ingest.outcome.root_outcome), by the id
         # of their row: run_task keeps them in the order it takes the rows, as it does for Span objects
-        self.pending_roots: dict[int, RootOutcome] = {}
+        self.pending_roots: dict[int, RootSpanFacts] = {}
 
     def resource_text(self, resource: dict[str, Any] | None) -> tuple[str | None, bool]:
         """The stored JSON of a resource and whether it was cut (cached for the last resource dict)."""
