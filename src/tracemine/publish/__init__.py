@@ -1,7 +1,7 @@
 """Publishing findings to issue trackers (GitHub, GitLab, Jira) and webhooks, idempotently.
 
 ``publish_run(store, settings, run_id, trackers, dry_run, console)`` is the entry point; the mapping table
-``publish_issues`` (:mod:`tracemine.publish.store`) remembers which issue stands for which finding.
+``publish_issues`` (:mod:`tracemine.store.publish_records`) remembers which issue stands for which finding.
 """
 
 from tracemine.publish.base import Publisher, PublishError, PublishResult, Remote

@@ -23,7 +23,7 @@ from tracemine.model import Finding
 from tracemine.publish.http import Http, HttpError
 from tracemine.publish.render import Rendered, has_marker
 from tracemine.publish.settings import Credentials, PublishConfigError, PublishSettings
-from tracemine.publish.store import IssueRecord, delete_issue, get_issue, put_issue
+from tracemine.store.publish_records import IssueRecord, delete_issue, get_issue, put_issue
 
 log = logging.getLogger("tracemine.publish")
 

@@ -17,7 +17,6 @@ from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.render import render
 from tracemine.publish.settings import Credentials, PublishConfigError, load_publish_settings
 from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
-from tracemine.publish.store import ensure_table
 
 log = logging.getLogger("tracemine.publish")
 
@@ -112,8 +111,6 @@ def publish_run(
             _tracker_failure(report, name, "", str(exc))
         return _finish(report, console)
     findings = _run_findings(store, run_id)
-    if not dry_run and findings:
-        ensure_table(store)
     for name in names:
         spec = specs.get(name)
         if spec is None:
@@ -164,8 +161,6 @@ def publish_findings(publishers: Sequence[FindingPublisher], store: Any, run_id:
     except PublishConfigError:
         report_url = None
     findings = _run_findings(store, run_id)
-    if findings:
-        ensure_table(store)  # tracker publishers map findings to issues there
     for publisher in publishers:
         try:
             publisher.check()

@@ -18,7 +18,7 @@ from tracemine import __version__
 from tracemine.model import Finding
 from tracemine.publish.base import Publisher, PublishError, PublishResult, Remote, require
 from tracemine.publish.render import Rendered
-from tracemine.publish.store import IssueRecord, get_issue, put_issue
+from tracemine.store.publish_records import IssueRecord, get_issue, put_issue
 
 
 def sign(secret: str, body: bytes) -> str:

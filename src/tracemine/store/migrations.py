@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from tracemine.store.schema import STAGE_DDL
+
 # -- numbered migrations (ARCHITECTURE.md, "The archive") ------------------------------------------
 # ``meta.schema_version`` says which migrations an archive has had. Version 1 is the first schema: every
 # release before numbered migrations stamped 1, whatever columns its archives had been given since, so
@@ -40,10 +42,17 @@ def _add_ingest_id_clashes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ingests ADD COLUMN IF NOT EXISTS id_clashes BIGINT")
 
 
+def _add_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """mine_runs, findings, embeddings, cluster_runs, clusters and publish_issues join the archive's schema."""
+    for statement in STAGE_DDL:  # IF NOT EXISTS: earlier releases created them on first use
+        con.execute(statement)
+
+
 # In order; a new migration is appended with the next number (never renumber or edit a released one).
 MIGRATIONS: list[Migration] = [
     Migration(2, _add_signal_cause),
     Migration(3, _add_ingest_id_clashes),
+    Migration(4, _add_stage_tables),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].number
 

@@ -96,3 +96,60 @@ DDL = [
         detect_id BIGINT, signal_id BIGINT, detector VARCHAR, kind VARCHAR, trace_id VARCHAR, span_ids VARCHAR[],
         severity VARCHAR, evidence VARCHAR, text VARCHAR, cause_span_id VARCHAR, agent VARCHAR)""",
 ]
+
+# The tables of the later stages (run history, vector cache, cluster runs, tracker issues): created by
+# migration 4 in archives that lack them, so every writable archive has them from its first open.
+HISTORY_DDL = [
+    """CREATE TABLE IF NOT EXISTS mine_runs (
+        run_id BIGINT PRIMARY KEY, started_ns BIGINT, finished_ns BIGINT, since_ns BIGINT, until_ns BIGINT,
+        traces BIGINT, spans BIGINT, signals BIGINT, detect_id BIGINT, findings BIGINT, reported BIGINT,
+        settings VARCHAR, llm_usage VARCHAR, stages VARCHAR, seconds DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS findings (
+        run_id BIGINT, fingerprint VARCHAR, rank BIGINT, reported BOOLEAN, score DOUBLE, severity VARCHAR,
+        status VARCHAR, traces BIGINT, window_traces BIGINT, trace_share DOUBLE, data VARCHAR)""",
+    # columns the history gained before numbered migrations (archives may have either layout)
+    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS inherited_from VARCHAR",
+    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS status VARCHAR",
+    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS note VARCHAR",
+]
+
+EMBEDDINGS_TABLE = "embeddings"
+EMBEDDINGS_DDL = f"""CREATE TABLE IF NOT EXISTS {EMBEDDINGS_TABLE} (
+    key BLOB PRIMARY KEY,        -- sha256(model_id || 0x00 || text)
+    model_id VARCHAR NOT NULL,
+    dim INTEGER NOT NULL,
+    vector FLOAT[] NOT NULL,     -- unit length, float32
+    created_ns BIGINT
+)"""
+
+CLUSTER_DDL = [
+    """CREATE TABLE IF NOT EXISTS cluster_runs (
+        cluster_run_id BIGINT, created_ns BIGINT, subject VARCHAR, detect_id BIGINT, model VARCHAR,
+        items BIGINT, leaves BIGINT, parents BIGINT, unclustered BIGINT, seconds DOUBLE, result VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS clusters (
+        cluster_run_id BIGINT, cluster_id VARCHAR, subject VARCHAR, level VARCHAR, kind VARCHAR, parent_id VARCHAR,
+        size BIGINT, traces BIGINT, members BIGINT[], exemplars BIGINT[], exemplar_texts VARCHAR[],
+        keywords VARCHAR[], tools VARCHAR, models VARCHAR, severities VARCHAR, split VARCHAR)""",
+]
+
+PUBLISH_TABLE = "publish_issues"
+PUBLISH_DDL = f"""CREATE TABLE IF NOT EXISTS {PUBLISH_TABLE} (
+    tracker VARCHAR NOT NULL,       -- github | gitlab | jira | webhook
+    target VARCHAR NOT NULL,        -- owner/repo | project | site/KEY | webhook URL
+    fingerprint VARCHAR NOT NULL,   -- tm-…
+    issue_key VARCHAR,              -- issue number (GitHub), iid (GitLab), key (Jira), fingerprint (webhook)
+    issue_id VARCHAR,               -- the tracker's internal id when it has one
+    url VARCHAR,                    -- the issue's web page
+    state VARCHAR,                  -- open | closed, as last seen or set by tracemine
+    body_hash VARCHAR,              -- sha256 of the title and body last sent
+    last_status VARCHAR,            -- the finding status last published (new/recurring/regressed/resolved)
+    last_run_id BIGINT,             -- the mine run last published
+    created_ns BIGINT,
+    updated_ns BIGINT,
+    PRIMARY KEY (tracker, target, fingerprint))"""
+
+STAGE_DDL = [*HISTORY_DDL, EMBEDDINGS_DDL, *CLUSTER_DDL, PUBLISH_DDL]
+"""What migration 4 runs; part of :data:`DDL` too."""
+
+DDL += STAGE_DDL
+
