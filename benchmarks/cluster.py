@@ -229,7 +229,7 @@ def part_stage(db: Path, runs: list[str]) -> None:
     for label in runs:
         if label == "cold":
             with Store(db) as store:
-                clear_cache(store.con)
+                clear_cache(store)
         result, peak = _child([sys.executable, __file__, "--_stage", str(db)])
         print(f"   {label}: total {result['total_s']:.1f}s (imports {result['import_s']:.1f}s, render "
               f"{result['render_s']:.1f}s, embed {result['embed_s']:.1f}s incl. model load "

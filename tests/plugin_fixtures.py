@@ -27,8 +27,8 @@ from tracemine.ingest.base import Reader
 from tracemine.ingest.decode import as_text
 from tracemine.ingest.mappers import finish_span
 from tracemine.ingest.normalize import TRACE_ID_HEX_LEN, stable_id
-from tracemine.model import Outcome as TraceOutcome, Span, SpanKind, TraceInfo
-from tracemine.publish.base import Outcome
+from tracemine.model import Outcome, Span, SpanKind, TraceInfo
+from tracemine.publish.base import PublishResult
 from tracemine.publish.spec import PublisherSpec
 
 RECEIVED = []
@@ -67,8 +67,8 @@ class ToyrunReader(Reader):
             finish_span(span)
             yield span
         ok = obj.get("ok")
-        outcome = TraceOutcome.UNKNOWN if not isinstance(ok, bool) else (
-            TraceOutcome.SUCCESS if ok else TraceOutcome.FAILURE)
+        outcome = Outcome.UNKNOWN if not isinstance(ok, bool) else (
+            Outcome.SUCCESS if ok else Outcome.FAILURE)
         yield TraceInfo(trace_id=trace_id, outcome=outcome, name=root.name, source=self.src(locator))
 
 
@@ -89,7 +89,7 @@ class JsonFilePublisher:
         RECEIVED.append(finding.fingerprint)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"run": run_id, "fingerprint": finding.fingerprint, "title": rendered.title}) + "\\n")
-        return Outcome(self.name, self.target, finding.fingerprint, finding.status, finding.title, actions=["created"])
+        return PublishResult(self.name, self.target, finding.fingerprint, finding.status, finding.title, actions=["created"])
 
 
 def _missing(settings, options):

@@ -54,7 +54,7 @@ def test_cache_miss_then_hit_embeds_nothing_the_second_time(tmp_path: Path, embe
         assert embedder.texts_encoded - before == 4  # duplicates embedded once
         assert (stats.texts, stats.unique, stats.cache_hits, stats.embedded) == (6, 4, 0, 4)
         assert stats.as_dict()["dedup_ratio"] == 1.5 and stats.texts_per_s > 0
-        assert cache_info(store.con)[embedder.model_id]["rows"] == 4
+        assert cache_info(store)[embedder.model_id]["rows"] == 4
     with Store(path) as store:  # reopened file: the cache persisted
         calls, encoded = embedder.calls, embedder.texts_encoded
         second = embed_texts(TEXTS, store, embedder)
@@ -123,10 +123,10 @@ def test_different_model_ids_do_not_share_cache_rows(tmp_path: Path, embedder: E
         embed_texts(TEXTS, store, embedder)
         embed_texts(TEXTS, store, other)
         assert other.texts_encoded == 4  # nothing reused from the first model's rows
-        info = cache_info(store.con)
+        info = cache_info(store)
         assert {k: v["rows"] for k, v in info.items()} == {embedder.model_id: 4, other.model_id: 4}
-        assert clear_cache(store.con, other.model_id) == 4
-        assert set(cache_info(store.con)) == {embedder.model_id}
+        assert clear_cache(store, other.model_id) == 4
+        assert set(cache_info(store)) == {embedder.model_id}
 
 
 def test_model_id_follows_the_model_content_name_and_precision(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_read_only_store_reads_the_cache_and_writes_nothing(tmp_path: Path, embe
     with Store(path, read_only=True) as store:
         embed_texts(TEXTS, store, embedder)
         assert (embedder.last_stats.cache_hits, embedder.last_stats.embedded) == (2, 2)
-        assert cache_info(store.con)[embedder.model_id]["rows"] == 2
+        assert cache_info(store)[embedder.model_id]["rows"] == 2
 
 
 def test_settings_are_validated() -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from tracemine.cli import main
 from tracemine.store import Store
-from tracemine.store_schema import SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.store.schema import SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
 
 SPAN_ROW = ", ".join(c for c in SPAN_COLUMN_NAMES if c != "ingest_id")  # an ingest id is the archive's own count
 TRACE_ROW = ", ".join(f.name for f in TRACE_ARROW_SCHEMA if f.name != "ingest_id")

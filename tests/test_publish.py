@@ -20,10 +20,10 @@ from tracemine.model import Exemplar, Finding, Impact
 from tracemine.publish import PublishConfigError, load_publish_settings, publish_run
 from tracemine.publish.http import parse_retry_after
 from tracemine.publish.render import has_marker, marker, render
-from tracemine.publish.store import TABLE, list_issues
 from tracemine.publish.webhook import sign, verify
+from tracemine.redact import Redactor
 from tracemine.store import Store
-from tracemine.summarise.redact import Redactor
+from tracemine.store.publish_records import TABLE, list_issues
 
 TOKEN = "ghp_Recognisable0Secret0Token0XYZ"
 JIRA_EMAIL = "publisher@example.com"

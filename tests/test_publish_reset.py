@@ -27,8 +27,8 @@ from test_publish import (
 )
 from tracemine.publish.jira import adf_text
 from tracemine.publish.render import has_marker, jira_label, marker
-from tracemine.publish.store import list_issues
 from tracemine.store import Store
+from tracemine.store.publish_records import list_issues
 
 FP_C = "tm-eeee3333ffff"
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tracemine.summarise import DEFAULT_RULES, Redactor, placeholder, redact, redact_value
+from tracemine.redact import DEFAULT_RULES, Redactor, placeholder, redact, redact_value
 
 # Realistic-looking but fake values (documentation examples and made-up keys).
 SECRETS = {

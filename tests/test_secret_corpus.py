@@ -15,8 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from tracemine.cli import main
-from tracemine.summarise import Redactor, redact_cut
-from tracemine.summarise.redact import placeholder
+from tracemine.redact import Redactor, placeholder, redact_cut
 
 from conftest import FIXTURES
 

@@ -11,13 +11,15 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from tracemine import store_schema
 from tracemine.cli import main
 from tracemine.store import Store
-from tracemine.store_schema import MIGRATIONS, SCHEMA_VERSION, Migration, SchemaVersionError
+from tracemine.store import migrations as store_migrations
+from tracemine.store import schema as store_schema
+from tracemine.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, SchemaVersionError
 
 ARCHIVE_V1 = Path(__file__).parent / "fixtures" / "archive_v1"
-TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
+TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals", "mine_runs", "findings",
+          "embeddings", "cluster_runs", "clusters", "publish_issues")
 
 
 def _previous_release(tmp_path: Path, name: str = "v1.duckdb") -> str:
@@ -32,7 +34,8 @@ def _previous_release(tmp_path: Path, name: str = "v1.duckdb") -> str:
 def _layout(db: str) -> dict[str, list[tuple[str, str]]]:
     con = duckdb.connect(db, read_only=True)
     try:
-        return {t: [(r[0], r[1]) for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in TABLES}
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {t: [(r[0], r[1]) for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in TABLES if t in present}
     finally:
         con.close()
 
@@ -63,8 +66,8 @@ def test_registry_is_numbered_in_order_with_one_line_docstrings() -> None:
     assert numbers[-1] == SCHEMA_VERSION
     for migration in MIGRATIONS:
         assert migration.summary and "\n" not in migration.summary
-    assert store_schema.pending_migrations(0) == MIGRATIONS
-    assert store_schema.pending_migrations(SCHEMA_VERSION) == []
+    assert store_migrations.pending_migrations(0) == MIGRATIONS
+    assert store_migrations.pending_migrations(SCHEMA_VERSION) == []
 
 
 def test_previous_release_archive_is_migrated_with_rows_intact(tmp_path: Path) -> None:
@@ -79,7 +82,7 @@ def test_previous_release_archive_is_migrated_with_rows_intact(tmp_path: Path) -
     assert json.loads(old_stats.output)["spans"] == 3 and _version(db) == "1"
 
     with Store(db) as store:
-        assert store.applied_migrations == [2, 3]
+        assert store.applied_migrations == [2, 3, 4]
         assert store.schema_version() == SCHEMA_VERSION
         assert store.id_clashes(1) == 0
         assert store.stats().spans == 3 and store.stats().quarantined == 1
@@ -121,7 +124,7 @@ def test_fresh_archive_is_stamped_latest_and_second_open_applies_nothing(tmp_pat
         assert store.applied_migrations == [] and store.schema_version() == SCHEMA_VERSION
     db = _previous_release(tmp_path)
     with Store(db) as store:
-        assert store.applied_migrations == [2, 3]
+        assert store.applied_migrations == [2, 3, 4]
     layout = _layout(db)
     with Store(db) as store:
         assert store.applied_migrations == []
@@ -149,10 +152,45 @@ def test_failed_migration_rolls_back_everything(tmp_path: Path, monkeypatch: pyt
         con.execute("ALTER TABLE spans ADD COLUMN IF NOT EXISTS doomed VARCHAR")
         raise RuntimeError("migration failed half-way")
 
-    monkeypatch.setattr(store_schema, "MIGRATIONS", [*MIGRATIONS, Migration(SCHEMA_VERSION + 1, _broken)])
-    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(store_migrations, "MIGRATIONS", [*MIGRATIONS, Migration(SCHEMA_VERSION + 1, _broken)])
+    monkeypatch.setattr(store_migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     db = _previous_release(tmp_path)
     with pytest.raises(RuntimeError, match="half-way"):
         Store(db)
     assert _version(db) == "1"
     assert "id_clashes" not in _columns(db, "ingests") and "doomed" not in _columns(db, "spans")
+
+
+def test_stage_tables_made_on_first_use_by_earlier_releases_are_kept_and_completed(tmp_path: Path) -> None:
+    """Releases before migration 4 created the history, cache, cluster and tracker tables on first use, the
+    history in an older layout (no ``inherited_from``, ``status``, ``note``): their rows survive and the
+    layout ends like a fresh archive's."""
+    db = _previous_release(tmp_path)
+    con = duckdb.connect(db)
+    con.execute("ALTER TABLE ingests ADD COLUMN id_clashes BIGINT")  # what version 3 had
+    con.execute("""CREATE TABLE mine_runs (run_id BIGINT PRIMARY KEY, started_ns BIGINT, finished_ns BIGINT,
+        since_ns BIGINT, until_ns BIGINT, traces BIGINT, spans BIGINT, signals BIGINT, detect_id BIGINT,
+        findings BIGINT, reported BIGINT, settings VARCHAR, llm_usage VARCHAR, stages VARCHAR, seconds DOUBLE)""")
+    con.execute("""CREATE TABLE findings (run_id BIGINT, fingerprint VARCHAR, rank BIGINT, reported BOOLEAN,
+        score DOUBLE, severity VARCHAR, status VARCHAR, traces BIGINT, window_traces BIGINT, trace_share DOUBLE,
+        data VARCHAR)""")
+    con.execute("INSERT INTO mine_runs (run_id, started_ns, traces) VALUES (1, 5, 3)")
+    con.execute("INSERT INTO findings (run_id, fingerprint, status) VALUES (1, 'tm-aaaa', 'new')")
+    con.execute(store_schema.EMBEDDINGS_DDL)
+    con.execute("INSERT INTO embeddings VALUES ('\\x01'::BLOB, 'm', 2, [0.6, 0.8], 7)")
+    con.close()
+    _set_version(db, "3")
+    fresh = str(tmp_path / "fresh.duckdb")
+    Store(fresh).close()
+
+    with Store(db) as store:
+        assert store.applied_migrations == [4]
+        assert store.has_tables("cluster_runs", "clusters", "publish_issues")
+    assert _layout(db) == _layout(fresh)
+    con = duckdb.connect(db, read_only=True)
+    try:
+        assert con.execute("SELECT run_id, traces, status FROM mine_runs").fetchall() == [(1, 3, None)]
+        assert con.execute("SELECT fingerprint, inherited_from FROM findings").fetchall() == [("tm-aaaa", None)]
+        assert con.execute("SELECT model_id, dim FROM embeddings").fetchall() == [("m", 2)]
+    finally:
+        con.close()

@@ -13,6 +13,7 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from tracemine.redact import Redactor
 from tracemine.summarise.base import Brief, ExemplarBrief, Summary
 from tracemine.summarise.budget import Budget, BudgetExceeded
 from tracemine.summarise.llm import (
@@ -27,7 +28,6 @@ from tracemine.summarise.llm import (
 )
 from tracemine.summarise.prompts import build_prompt, estimate_tokens, neutralise
 from tracemine.summarise.recursive import summarise_tree
-from tracemine.summarise.redact import Redactor
 
 MODEL = "gpt-4o-mini"  # in litellm's bundled price list: token counting and cost work offline
 

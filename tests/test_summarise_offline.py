@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from tracemine.model import Signal
+from tracemine.redact import Redactor
 from tracemine.summarise.base import Brief, ExemplarBrief, Summariser, Summary
 from tracemine.summarise.facts import collect_facts
 from tracemine.summarise.offline import OfflineSummariser
-from tracemine.summarise.redact import Redactor
 
 WINDOW = 500
 API_KEY = "sk-live-4f9Qz8LmN2xR7vT1bK6pW3yH5cJ0dA9e"

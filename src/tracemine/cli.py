@@ -13,6 +13,7 @@ from tracemine import __version__
 from tracemine.cli_plugins import plugins_command
 from tracemine.cli_publishers import PublisherName, PublisherOptionsCommand, option_values
 from tracemine.config import ConfigError, Settings, load_settings
+from tracemine.model import FindingStatus, Severity
 from tracemine.report.hints import command
 from tracemine.store import DEFAULT_DB
 
@@ -22,17 +23,17 @@ EXIT_PUBLISH = 4
 EXIT_EMPTY = 5
 EXIT_WRITE = 6
 FAIL_ON = ("new", "new-high", "regressed", "high", "any")
-HIGH = ("high", "critical")
+HIGH = (Severity.HIGH, Severity.CRITICAL)
 
 
 def fail_matches(finding: Any, conditions: tuple[str, ...]) -> bool:
     """Whether a reported finding meets a ``--fail-on`` condition: ``new`` / ``regressed`` (status: ``new`` is
     never reported by an earlier run, see :func:`tracemine.history.assign_statuses`), ``new-high`` (new or
     regressed, severity high or critical), ``high`` (any high or critical), ``any``."""
-    fresh = finding.status in ("new", "regressed")
+    fresh = finding.status in (FindingStatus.NEW, FindingStatus.REGRESSED)
     checks = {
-        "new": finding.status == "new",
-        "regressed": finding.status == "regressed",
+        "new": finding.status == FindingStatus.NEW,
+        "regressed": finding.status == FindingStatus.REGRESSED,
         "new-high": fresh and finding.severity in HIGH,
         "high": finding.severity in HIGH,
         "any": True,
@@ -86,8 +87,8 @@ def _warn_anchor(anchor: Any) -> None:
 
 
 def _redactor(ctx: click.Context) -> Any:
-    """The configured :class:`~tracemine.summarise.redact.Redactor` (the ``redact`` section)."""
-    from tracemine.summarise.redact import Redactor
+    """The configured :class:`~tracemine.redact.Redactor` (the ``redact`` section)."""
+    from tracemine.redact import Redactor
 
     try:
         return Redactor.from_settings(_settings(ctx).model_extra.get("redact"))
@@ -618,6 +619,7 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
     ID is a trace id (normalised or as the source spelled it), a finding fingerprint, or a unique prefix
     of either (at least 8 characters for traces). Trace text is redacted before it is printed.
     """
+    from tracemine.redact import Redactor
     from tracemine.report.show import (
         citing_finding,
         find_trace,
@@ -628,7 +630,6 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
         trace_outcome,
         trace_signals,
     )
-    from tracemine.summarise.redact import Redactor
 
     try:
         redactor = Redactor.from_settings(_settings(ctx).model_extra.get("redact"))

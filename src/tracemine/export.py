@@ -6,7 +6,7 @@ Layout written by :func:`export_parquet` (``tracemine export --parquet DIR``), H
     DIR/traces/shard=3/data_0.parquet                   trace records (outcome, labels) by trace shard
     DIR/.tracemine-export.json                          what was written (counts, shards, schema version)
 
-A span file has exactly the archive's span columns (``tracemine.store_schema.SPAN_COLUMNS``); the
+A span file has exactly the archive's span columns (``tracemine.store.schema.SPAN_COLUMNS``); the
 partition values live in the directory names. ``shard`` is :func:`tracemine.backends.shards.shard_of`
 of the trace id, so one trace's spans are in one shard (possibly over several days).
 
@@ -36,7 +36,9 @@ import orjson
 import pyarrow as pa
 
 from tracemine.backends.shards import shard_sql
-from tracemine.store_schema import SCHEMA_VERSION, SPAN_ARROW_SCHEMA, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
+from tracemine.store.export import copy_partitions
+from tracemine.store.migrations import SCHEMA_VERSION
+from tracemine.store.schema import SPAN_ARROW_SCHEMA, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 if TYPE_CHECKING:
@@ -191,8 +193,8 @@ def impossible_times(table: pa.Table, location: str, latest_ns: int) -> tuple[pa
     import pyarrow.compute as pc
 
     from tracemine.ingest.limits import MIN_TIME_NS, time_problem
+    from tracemine.redact import redact_cut
     from tracemine.store import QuarantineRecord
-    from tracemine.summarise.redact import redact_cut
 
     bad = None
     for column in ("start_ns", "end_ns"):
@@ -224,8 +226,8 @@ def import_partitions(
     ``map`` in-process, or a parallel map (the Ray backend's)."""
     from tracemine.config import IngestSettings
     from tracemine.ingest.loader import IngestReport
+    from tracemine.redact import redact
     from tracemine.store import QuarantineRecord
-    from tracemine.summarise.redact import redact
 
     settings = settings or IngestSettings()
     started = time.perf_counter()
@@ -319,22 +321,6 @@ class ExportReport:
         return asdict(self)
 
 
-def _window_spans_sql(window: Window | None) -> str:
-    """The spans of the whole traces touching ``window`` (the bounds of :func:`tracemine.store.window_clause`).
-
-    The bounds are integer literals, not ``?`` parameters: DuckDB cannot prepare the ``CREATE VIEW``
-    this query goes into (``BinderException: Unexpected prepared parameter``)."""
-    bounds = []
-    if window is not None and window.since_ns is not None:
-        bounds.append(f"time_ns >= {int(window.since_ns)}")
-    if window is not None and window.until_ns is not None:
-        bounds.append(f"time_ns < {int(window.until_ns)}")
-    if not bounds:
-        return "SELECT *, rowid AS _rowid FROM spans"
-    return ("SELECT *, rowid AS _rowid FROM spans WHERE trace_id IN "
-            f"(SELECT DISTINCT trace_id FROM spans WHERE {' AND '.join(bounds)})")
-
-
 def export_parquet(
     store: Store,
     out: str | Path,
@@ -358,41 +344,14 @@ def export_parquet(
     local_root = Path(tempfile.mkdtemp(prefix="tracemine-export-")) if remote else Path(out_str)
     local_root.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out=out_str, shards=shards)
-    con = store.con
-    select = _window_spans_sql(window)
-    extra = f", _rowid AS {ROW_COLUMN}" if row_order else ""
-    partition = "day, shard" if by_day else "shard"
-    day = ", strftime(make_timestamp(coalesce(time_ns, 0) // 1000), '%Y-%m-%d') AS day" if by_day else ""
-    columns = ", ".join(SPAN_COLUMN_NAMES)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _tm_export AS {select}")
-    try:
-        spans_dir, traces_dir = local_root / SPANS_DIR, local_root / TRACES_DIR
-        for d in (spans_dir, traces_dir):
-            if d.exists():
-                shutil.rmtree(d)
-        report.spans = int(con.execute("SELECT count(*) FROM _tm_export").fetchall()[0][0])
-        if report.spans:
-            con.execute(
-                f"""COPY (SELECT {columns}{extra}{day}, {shard_sql(shards)} AS shard FROM _tm_export
-                          ORDER BY trace_id, _rowid)
-                    TO '{_sql_path(spans_dir)}' (FORMAT parquet, PARTITION_BY ({partition}),
-                    COMPRESSION {compression})""")
-            trace_cols = ", ".join(f.name for f in TRACE_ARROW_SCHEMA)
-            report.traces = int(con.execute(
-                "SELECT count(*) FROM traces WHERE trace_id IN (SELECT DISTINCT trace_id FROM _tm_export)").fetchall()[0][0])
-            if report.traces:
-                con.execute(
-                    f"""COPY (SELECT {trace_cols}, {shard_sql(shards)} AS shard FROM traces
-                              WHERE trace_id IN (SELECT DISTINCT trace_id FROM _tm_export) ORDER BY trace_id)
-                        TO '{_sql_path(traces_dir)}' (FORMAT parquet, PARTITION_BY (shard),
-                        COMPRESSION {compression})""")
-            report.shard_ids = sorted(int(r[0]) for r in con.execute(
-                f"SELECT DISTINCT {shard_sql(shards)} FROM _tm_export").fetchall())
-            if by_day:
-                report.days = int(con.execute(
-                    "SELECT count(DISTINCT (coalesce(time_ns, 0) // 1000 // 86400000000)) FROM _tm_export").fetchall()[0][0])
-    finally:
-        con.execute("DROP VIEW IF EXISTS _tm_export")
+    spans_dir, traces_dir = local_root / SPANS_DIR, local_root / TRACES_DIR
+    for d in (spans_dir, traces_dir):
+        if d.exists():
+            shutil.rmtree(d)
+    copied = copy_partitions(store, spans_dir, traces_dir, window, shard_sql(shards), by_day,
+                             ROW_COLUMN if row_order else None, compression)
+    report.spans, report.traces, report.shard_ids, report.days = (copied.spans, copied.traces, copied.shard_ids,
+                                                                  copied.days)
     report.files = sum(1 for _ in local_root.rglob("*.parquet"))
     manifest = {"schema_version": SCHEMA_VERSION, "layout": "day/shard" if by_day else "shard",
                 "shard_function": "int(md5(trace_id)[:8], 16) % shards", **report.as_dict(), "out": out_str,
@@ -407,10 +366,6 @@ def export_parquet(
         shutil.rmtree(local_root, ignore_errors=True)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 # -- shards of a staged window (the sharded detector passes) ----------------------------------------
@@ -439,7 +394,7 @@ def read_shard_traces(root: str, shard: int) -> list[Any]:
     archive's order (``_row`` when present) — what :meth:`tracemine.store.Store.iter_traces` yields
     for the same traces."""
     from tracemine.model import Trace
-    from tracemine.store import _outcome, row_to_span
+    from tracemine.store.archive import _outcome, row_to_span
 
     span_files, trace_files = shard_files(root, shard)
     tables = [read_table(f) for f in span_files]

@@ -30,13 +30,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
 from tracemine.cluster.result import ClusterInfo, ClusterResult
-from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Signal
+from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Severity, Signal
 from tracemine.placeholders import unmask
-from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
-from tracemine.summarise.redact import Redactor, redact_cut
+from tracemine.redact import Redactor, redact_cut
+from tracemine.store.traces import cited_span_facts
+from tracemine.summarise.base import Brief, ExemplarBrief
 
 SEVERITY_SHARE = 0.2
 EXCERPT_CHARS = 400
@@ -93,26 +92,7 @@ def verify_citations(store: Any, signals: Sequence[Signal]) -> CitationCheck:
     check = CitationCheck(pairs=len(pairs))
     if not pairs:
         return check
-    table = pa.table({"trace_id": [p[0] for p in pairs], "span_id": [p[1] for p in pairs]})
-    con = store.con
-    con.register("cited_pairs", table)
-    try:
-        rows = con.execute(
-            """SELECT c.trace_id, c.span_id, s.time_ns, (s.end_ns - s.start_ns) / 1e6,
-                      coalesce(s.total_tokens, s.input_tokens + s.output_tokens, s.input_tokens, s.output_tokens),
-                      s.cost_usd, s.model, s.kind, coalesce(s.tool_name, s.name)
-               FROM cited_pairs c JOIN spans s USING (trace_id, span_id)"""
-        ).fetchall()
-        # the earliest agent span; ties (equal start times) broken by name and span id, never by storage order
-        agents = con.execute(
-            """SELECT trace_id, first(coalesce(agent_name, name) ORDER BY coalesce(start_ns, time_ns),
-                                      agent_name IS NULL, coalesce(agent_name, name), span_id)
-               FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM cited_pairs)
-                 AND (agent_name IS NOT NULL OR kind = 'agent')
-               GROUP BY trace_id"""
-        ).fetchall()
-    finally:
-        con.unregister("cited_pairs")
+    rows, agents = cited_span_facts(store, pairs)
     for trace_id, span_id, time_ns, duration, tokens, cost, model, kind, tool in rows:
         check.spans.setdefault((trace_id, span_id), SpanFacts(
             time_ns, max(float(duration or 0.0), 0.0), int(tokens or 0), float(cost or 0.0), model, kind, tool))
@@ -225,8 +205,8 @@ def severity_of(counts: Counter[str]) -> str:
     """The highest severity held by at least :data:`SEVERITY_SHARE` of the signals."""
     total = sum(counts.values())
     if not total:
-        return "medium"
-    for severity in reversed(SEVERITY_ORDER):
+        return Severity.MEDIUM
+    for severity in reversed(Severity):
         if counts.get(severity, 0) >= SEVERITY_SHARE * total:
             return severity
     return max(counts, key=lambda s: (counts[s], s))

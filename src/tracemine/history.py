@@ -19,27 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import pyarrow as pa
 
-from tracemine.model import Finding
+from tracemine.model import Finding, FindingStatus
+from tracemine.store import history as store_history
 
-HISTORY_DDL = [
-    """CREATE TABLE IF NOT EXISTS mine_runs (
-        run_id BIGINT PRIMARY KEY, started_ns BIGINT, finished_ns BIGINT, since_ns BIGINT, until_ns BIGINT,
-        traces BIGINT, spans BIGINT, signals BIGINT, detect_id BIGINT, findings BIGINT, reported BIGINT,
-        settings VARCHAR, llm_usage VARCHAR, stages VARCHAR, seconds DOUBLE)""",
-    """CREATE TABLE IF NOT EXISTS findings (
-        run_id BIGINT, fingerprint VARCHAR, rank BIGINT, reported BOOLEAN, score DOUBLE, severity VARCHAR,
-        status VARCHAR, traces BIGINT, window_traces BIGINT, trace_share DOUBLE, data VARCHAR)""",
-    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS inherited_from VARCHAR",
-    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS status VARCHAR",
-    "ALTER TABLE mine_runs ADD COLUMN IF NOT EXISTS note VARCHAR",
-]
-
-EMPTY = "empty"
+EMPTY = store_history.EMPTY
 """The status of a run that had nothing to mine (see the module docstring)."""
-RUN_COLUMNS = ("run_id", "started_ns", "finished_ns", "since_ns", "until_ns", "traces", "spans", "signals",
-               "detect_id", "findings", "reported", "settings", "llm_usage", "stages", "seconds", "status", "note")
 
 
 class AmbiguousFingerprint(LookupError):
@@ -70,87 +55,49 @@ class RunRecord:
     """Why the run was empty."""
 
 
-def ensure_tables(store: Any) -> None:
-    for statement in HISTORY_DDL:
-        store.con.execute(statement)
-
-
-def _has_tables(store: Any) -> bool:
-    return bool(store.has_tables("mine_runs", "findings"))
-
-
-def _has_status(store: Any) -> bool:
-    """Whether ``mine_runs`` has its ``status`` column (an archive written before it, opened read-only, has not)."""
-    return bool(store.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'mine_runs' "
-                             "AND column_name = 'status'"))
-
-
-def _counted(store: Any) -> str:
-    """SQL condition on ``mine_runs`` keeping the runs that count (not :data:`EMPTY`)."""
-    return f"coalesce(status, 'ok') != '{EMPTY}'" if _has_status(store) else "TRUE"
-
-
 def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int) -> int:
     """Store one run in one transaction and return its id: ``findings`` are what it found in rank order
     (the first ``reported`` of them above the report cut), then those it resolves (status ``resolved``:
     stored without a rank, not counted as found)."""
     from tracemine.report.jsonout import to_dict
 
-    ensure_tables(store)
-    con = store.con
-    found = [f for f in findings if f.status != "resolved"]
-    ranks = [i + 1 if f.status != "resolved" else None for i, f in enumerate(findings)]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM mine_runs"))
-        con.execute(
-            f"INSERT INTO mine_runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
-            [run_id, record.started_ns, time.time_ns(), record.since_ns, record.until_ns, record.traces,
-             record.spans, record.signals, record.detect_id, len(found), min(reported, len(found)),
-             orjson.dumps(record.settings, default=str).decode(),
-             orjson.dumps(record.llm_usage).decode() if record.llm_usage is not None else None,
-             orjson.dumps(record.stages).decode(), (time.time_ns() - record.started_ns) / 1e9,
-             record.status, record.note],
-        )
-        if findings:
-            con.register("finding_batch", pa.table({
-                "run_id": [run_id] * len(findings),
-                "fingerprint": [f.fingerprint for f in findings],
-                "rank": pa.array(ranks, pa.int64()),
-                "reported": [r is not None and r <= reported for r in ranks],
-                "score": [float(f.score) for f in findings],
-                "severity": [f.severity for f in findings],
-                "status": [f.status for f in findings],
-                "traces": [f.impact.traces for f in findings],
-                "window_traces": [f.impact.window_traces for f in findings],
-                "trace_share": [f.impact.trace_share for f in findings],
-                "data": [orjson.dumps(to_dict(f, r)).decode() for f, r in zip(findings, ranks, strict=True)],
-                "inherited_from": [f.inherited_from for f in findings],
-            }))
-            con.execute("INSERT INTO findings BY NAME SELECT * FROM finding_batch")
-            con.unregister("finding_batch")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return run_id
+    found = [f for f in findings if f.status != FindingStatus.RESOLVED]
+    ranks = [i + 1 if f.status != FindingStatus.RESOLVED else None for i, f in enumerate(findings)]
+    run = {
+        "started_ns": record.started_ns, "finished_ns": time.time_ns(), "since_ns": record.since_ns,
+        "until_ns": record.until_ns, "traces": record.traces, "spans": record.spans, "signals": record.signals,
+        "detect_id": record.detect_id, "findings": len(found), "reported": min(reported, len(found)),
+        "settings": orjson.dumps(record.settings, default=str).decode(),
+        "llm_usage": orjson.dumps(record.llm_usage).decode() if record.llm_usage is not None else None,
+        "stages": orjson.dumps(record.stages).decode(), "seconds": (time.time_ns() - record.started_ns) / 1e9,
+        "status": record.status, "note": record.note,
+    }
+    rows = None
+    if findings:
+        rows = {
+            "fingerprint": [f.fingerprint for f in findings],
+            "rank": ranks,
+            "reported": [r is not None and r <= reported for r in ranks],
+            "score": [float(f.score) for f in findings],
+            "severity": [f.severity for f in findings],
+            "status": [f.status for f in findings],
+            "traces": [f.impact.traces for f in findings],
+            "window_traces": [f.impact.window_traces for f in findings],
+            "trace_share": [f.impact.trace_share for f in findings],
+            "data": [orjson.dumps(to_dict(f, r)).decode() for f, r in zip(findings, ranks, strict=True)],
+            "inherited_from": [f.inherited_from for f in findings],
+        }
+    return store_history.insert_run(store, run, rows)
 
 
 def run_status(store: Any, run_id: int) -> tuple[str, str | None] | None:
     """``(status, note)`` of a stored run, ``None`` when there is no such run."""
-    if not _has_tables(store):
-        return None
-    columns = "coalesce(status, 'ok'), note" if _has_status(store) else "'ok', NULL"
-    row = store.one(f"SELECT {columns} FROM mine_runs WHERE run_id = ?", [run_id])
-    return (str(row[0]), row[1]) if row else None
+    return store_history.run_status(store, run_id)
 
 
 def latest_run_id(store: Any) -> int | None:
     """The latest run that was not :data:`EMPTY` (``None`` when there is none)."""
-    if not _has_tables(store):
-        return None
-    latest = store.scalar(f"SELECT max(run_id) FROM mine_runs WHERE {_counted(store)}")
-    return int(latest) if latest is not None else None
+    return store_history.latest_counted_run(store)
 
 
 def run_findings(store: Any, run_id: int | None = None, reported_only: bool = False) -> list[Finding]:
@@ -161,10 +108,7 @@ def run_findings(store: Any, run_id: int | None = None, reported_only: bool = Fa
     run_id = run_id if run_id is not None else latest_run_id(store)
     if run_id is None:
         return []
-    where = " AND (reported OR status = 'resolved')" if reported_only else ""
-    rows = store.con.execute(f"SELECT data FROM findings WHERE run_id = ?{where} "
-                             "ORDER BY rank NULLS LAST, fingerprint", [run_id]).fetchall()
-    return [from_dict(orjson.loads(r[0])) for r in rows]
+    return [from_dict(orjson.loads(data)) for data in store_history.run_finding_data(store, run_id, reported_only)]
 
 
 def load_finding(store: Any, fingerprint: str) -> Finding | None:
@@ -172,17 +116,13 @@ def load_finding(store: Any, fingerprint: str) -> Finding | None:
     (with or without its ``tm-``; a prefix must be unique: :class:`AmbiguousFingerprint` otherwise); ``None`` when there is none."""
     from tracemine.report.jsonout import from_dict
 
-    if not fingerprint or not _has_tables(store):
+    if not fingerprint or not store_history.has_history(store):
         return None
-    exact = store.one("SELECT data FROM findings WHERE fingerprint = ? ORDER BY run_id DESC LIMIT 1", [fingerprint])
+    exact = store_history.newest_finding_data(store, fingerprint)
     if exact:
-        return from_dict(orjson.loads(exact[0]))
+        return from_dict(orjson.loads(exact))
     prefixes = [fingerprint] if fingerprint.startswith("tm-") else [fingerprint, f"tm-{fingerprint}"]
-    matches = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT fingerprint FROM findings WHERE starts_with(fingerprint, ?) OR starts_with(fingerprint, ?) "
-        "ORDER BY 1",
-        [prefixes[0], prefixes[-1]],
-    ).fetchall()]
+    matches = store_history.fingerprints_starting_with(store, prefixes)
     if not matches:
         return None
     if len(matches) > 1:
@@ -226,17 +166,12 @@ class _Seen:
 def _appearances(store: Any) -> tuple[list[int], dict[str, list[_Seen]], set[str]]:
     """Earlier run ids (oldest first), per fingerprint its rows in those runs (oldest first), and the
     fingerprints whose history a later finding continues (split findings: see :func:`assign_statuses`)."""
-    if not _has_tables(store):
+    if not store_history.has_history(store):
         return [], {}, set()
-    ensure_tables(store)  # archives written before `inherited_from` existed get the column
-    runs = [int(r[0]) for r in store.con.execute(
-        f"SELECT run_id FROM mine_runs WHERE {_counted(store)} ORDER BY run_id").fetchall()]
+    runs = store_history.counted_runs(store)
     seen: dict[str, list[_Seen]] = {}
     continued: set[str] = set()
-    for run_id, fingerprint, status, share, inherited, reported in store.con.execute(
-        "SELECT run_id, fingerprint, status, trace_share, inherited_from, reported FROM findings "
-        "ORDER BY run_id, rank NULLS LAST"
-    ).fetchall():
+    for run_id, fingerprint, status, share, inherited, reported in store_history.appearances(store):
         seen.setdefault(fingerprint, []).append(_Seen(int(run_id), status, float(share or 0.0), bool(reported)))
         if inherited:
             continued.add(inherited)
@@ -281,24 +216,23 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     current = {f.fingerprint for f in findings}
     for f in findings:
         marks = seen.get(f.fingerprint) or seen.get(f.inherited_from or "", [])
-        past = [x for x in marks if x.status != "resolved"]
+        past = [x for x in marks if x.status != FindingStatus.RESOLVED]
         if not any(x.reported for x in marks):
-            f.status = "new"
+            f.status = FindingStatus.NEW
             continue
-        back = marks[-1].status == "resolved"
+        back = marks[-1].status == FindingStatus.RESOLVED
         grew = f.impact.trace_share > s.regressed_factor * past[-1].share and f.impact.traces > 1
-        f.status = "regressed" if back or grew else "recurring"
+        f.status = FindingStatus.REGRESSED if back or grew else FindingStatus.RECURRING
     resolved: list[Finding] = []
     for fingerprint, marks in sorted(seen.items()):
-        if (fingerprint in current or fingerprint in continued or marks[-1].status == "resolved"
+        if (fingerprint in current or fingerprint in continued or marks[-1].status == FindingStatus.RESOLVED
                 or not any(x.reported for x in marks)):
             continue
         last = marks[-1]
         if _absent_runs(runs, last.run_id) >= s.resolved_after_runs:
-            data = store.scalar("SELECT data FROM findings WHERE run_id = ? AND fingerprint = ? LIMIT 1",
-                                [last.run_id, fingerprint])
+            data = store_history.finding_data_in_run(store, last.run_id, fingerprint)
             finding = from_dict(orjson.loads(data))
-            finding.status = "resolved"
+            finding.status = FindingStatus.RESOLVED
             resolved.append(finding)
     return resolved
 
@@ -317,11 +251,10 @@ def resolutions(store: Any, resolved: list[Finding]) -> list[Any]:
     if not resolved:
         return []
     runs, _, _ = _appearances(store)
-    started = dict(store.con.execute("SELECT run_id, started_ns FROM mine_runs").fetchall())
+    started = store_history.run_starts(store)
     notes = []
     for f in resolved:
-        last = int(store.scalar("SELECT max(run_id) FROM findings WHERE fingerprint = ? AND status != 'resolved'",
-                                [f.fingerprint]))
+        last = store_history.last_found_run(store, f.fingerprint)
         notes.append(ResolvedNote(
             fingerprint=f.fingerprint, title=f.title, severity=f.severity, kinds=list(f.kinds),
             last_run=last, last_run_started_ns=started.get(last), last_seen_ns=f.last_seen_ns,
@@ -336,16 +269,10 @@ def trends(store: Any, findings: list[Finding], runs: int = 8) -> dict[str, list
         return {}
     earlier: list[tuple[int, int]] = []
     shares: dict[tuple[int, str], float] = {}
-    if _has_tables(store) and runs > 1:
-        earlier = [(int(r[0]), int(r[1] or 0)) for r in store.con.execute(
-            f"SELECT run_id, started_ns FROM mine_runs WHERE {_counted(store)} ORDER BY run_id DESC LIMIT ?",
-            [runs - 1]).fetchall()][::-1]
+    if runs > 1:
+        earlier = store_history.recent_counted_runs(store, runs - 1)
         if earlier:
-            ids = [r for r, _ in earlier]
-            for run_id, fingerprint, share in store.con.execute(
-                "SELECT run_id, fingerprint, trace_share FROM findings WHERE status != 'resolved' "
-                "AND run_id IN (SELECT unnest(?))", [ids]
-            ).fetchall():
+            for run_id, fingerprint, share in store_history.shares_in_runs(store, [r for r, _ in earlier]):
                 shares[(int(run_id), fingerprint)] = float(share or 0.0)
     from tracemine.formatting import format_ns
 
@@ -386,24 +313,8 @@ class RunSummary:
 
 def list_runs(store: Any, limit: int | None = 20) -> list[RunSummary]:
     """The most recent runs, newest first."""
-    if not _has_tables(store):
-        return []
-    status = "r.status, r.note" if _has_status(store) else "NULL, NULL"
-    # found and reported are counted from the stored findings: archives written before resolved findings
-    # were told apart counted them as found in ``mine_runs.findings``
-    sql = f"""SELECT r.run_id, r.started_ns, r.since_ns, r.until_ns, r.traces, r.spans, r.signals,
-                    count(*) FILTER (WHERE f.status != 'resolved'),
-                    count(*) FILTER (WHERE f.status != 'resolved' AND f.reported), r.llm_usage, r.seconds, {status},
-                    count(*) FILTER (WHERE f.status = 'new' AND f.reported),
-                    count(*) FILTER (WHERE f.status = 'recurring' AND f.reported),
-                    count(*) FILTER (WHERE f.status = 'regressed' AND f.reported),
-                    count(*) FILTER (WHERE f.status = 'resolved')
-             FROM mine_runs r LEFT JOIN findings f USING (run_id)
-             GROUP BY ALL ORDER BY r.run_id DESC"""
-    if limit:
-        sql += f" LIMIT {int(limit)}"
     out = []
-    for row in store.con.execute(sql).fetchall():
+    for row in store_history.run_summaries(store, limit):
         usage = orjson.loads(row[9]) if row[9] else {}
         out.append(RunSummary(
             run_id=int(row[0]), started_ns=row[1], since_ns=row[2], until_ns=row[3], traces=int(row[4] or 0),
@@ -441,9 +352,7 @@ def _found(store: Any, run_id: int) -> tuple[dict[str, Finding], dict[str, tuple
 
     found: dict[str, Finding] = {}
     ranks: dict[str, tuple[int, bool]] = {}
-    for fingerprint, rank, reported, data in store.con.execute(
-            "SELECT fingerprint, rank, reported, data FROM findings WHERE run_id = ? AND status != 'resolved' "
-            "ORDER BY rank NULLS LAST, fingerprint", [run_id]).fetchall():
+    for fingerprint, rank, reported, data in store_history.found_in_run(store, run_id):
         found[fingerprint] = from_dict(orjson.loads(data))
         ranks[fingerprint] = (int(rank or 0), bool(reported))
     return found, ranks
@@ -453,7 +362,7 @@ def diff_runs(store: Any, run_a: int, run_b: int) -> RunDiff:
     """Compare what two runs found by fingerprint, with what crossed the report cut told apart (see
     :class:`RunDiff`)."""
     for run_id in (run_a, run_b):
-        if not _has_tables(store) or not store.one("SELECT 1 FROM mine_runs WHERE run_id = ?", [run_id]):
+        if not store_history.run_exists(store, run_id):
             raise LookupError(f"no run {run_id} in the archive (see `tracemine runs`)")
     a, ranks_a = _found(store, run_a)
     b, ranks_b = _found(store, run_b)

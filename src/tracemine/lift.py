@@ -68,15 +68,9 @@ def lift_of(failed_with: int, known_with: int, failed_without: int, known_withou
 
 def window_outcomes(store: Any, window: Any) -> dict[str, bool]:
     """Trace id → failed, for the window's traces whose outcome is known."""
-    from tracemine.store import window_clause
+    from tracemine.store.traces import known_outcomes
 
-    if not store.has_tables("traces"):
-        return {}
-    where, params = window_clause(window)
-    sql = "SELECT trace_id, outcome FROM traces WHERE outcome IN ('success', 'failure')"
-    if where:
-        sql += f" AND trace_id IN (SELECT DISTINCT trace_id FROM spans {where})"
-    return {t: o == "failure" for t, o in store.con.execute(sql, params).fetchall()}
+    return {t: o == "failure" for t, o in known_outcomes(store, window)}
 
 
 def finding_lifts(outcomes: dict[str, bool], findings: Iterable[Any], min_known: int = 20) -> dict[str, Lift]:

@@ -48,6 +48,32 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Severity(StrEnum):
+    """How bad a signal, finding or theme is; members run from least to most severe (``list(Severity)``)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """``value``'s place from least (0) to most severe; -1 for a value that is no severity."""
+        return _SEVERITY_RANK.get(value, -1)
+
+
+_SEVERITY_RANK = {member.value: rank for rank, member in enumerate(Severity)}
+
+
+class FindingStatus(StrEnum):
+    """A finding compared with the archive's earlier runs (``history.assign_statuses``)."""
+
+    NEW = "new"
+    RECURRING = "recurring"
+    REGRESSED = "regressed"
+    RESOLVED = "resolved"
+
+
 @dataclass(slots=True)
 class SourceRef:
     """Where a record came from: format name, file path and a locator (line number, JSON path, zip member)."""
@@ -181,22 +207,11 @@ class Signal:
     trace_id: str
     span_ids: list[str]
     severity: str
+    """A :class:`Severity` value."""
     evidence: dict[str, Any]
     text: str
     cause_span_id: str | None = None
     agent: str | None = None
-
-
-@dataclass(slots=True)
-class Cluster:
-    """A group of signals or trajectories; ``parent`` links it into the summarisation hierarchy."""
-
-    id: str
-    kind: str
-    members: list[int]
-    parent: str | None = None
-    exemplars: list[int] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -245,6 +260,7 @@ class Finding:
     mechanism: str
     recommended_fix: str
     severity: str
+    """A :class:`Severity` value."""
     kinds: list[str]
     impact: Impact
     trace_ids: list[str]
@@ -256,7 +272,8 @@ class Finding:
     first_seen_ns: int | None = None
     last_seen_ns: int | None = None
     exemplars: list[Exemplar] = field(default_factory=list)
-    status: str = "new"
+    status: str = FindingStatus.NEW
+    """A :class:`FindingStatus` value."""
     score: float = 0.0
     summariser: str = "offline"
     timeline: list[tuple[int, int]] = field(default_factory=list)
@@ -293,6 +310,7 @@ class Theme:
     signals: int
     window_traces: int
     severity: str
+    """A :class:`Severity` value."""
     score: float = 0.0
     agents: list[tuple[str, int]] = field(default_factory=list)
     tools: list[tuple[str, int]] = field(default_factory=list)

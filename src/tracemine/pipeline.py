@@ -139,8 +139,8 @@ def run_mine(
     :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`). The components default to the
     built-ins (see :class:`Components`)."""
     from tracemine.history import HistorySettings, RunRecord, assign_statuses, resolutions, save_run, trends
+    from tracemine.redact import Redactor
     from tracemine.report.jsonout import ReportContext, order_findings
-    from tracemine.summarise.redact import Redactor
 
     run = _Run(store, settings, progress or _noop,
                components=Components(embedder, clusterer, summariser, tuple(publishers)))

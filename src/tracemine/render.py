@@ -485,21 +485,16 @@ def failing_traces(store: Any, signals: Sequence[Signal], window: Any = None, ba
     """The traces of ``store`` flagged by ``signals`` or recorded as failed, fetched in bounded batches.
 
     Only those traces are read (not the whole window): a trace id list, then spans by id."""
-    from tracemine.store import row_to_span, window_clause
+    from tracemine.store import traces as stored
+    from tracemine.store.archive import row_to_span
 
     ids = {s.trace_id for s in signals}
-    where, params = window_clause(window)
-    failed_sql = "SELECT trace_id FROM traces WHERE outcome = 'failure'"
-    if where:
-        failed_sql += f" AND trace_id IN (SELECT DISTINCT trace_id FROM spans {where})"
-    ids.update(r[0] for r in store.con.execute(failed_sql, params).fetchall())
-    outcomes = dict(store.con.execute(
-        "SELECT trace_id, outcome FROM traces WHERE trace_id IN (SELECT unnest(?))", [sorted(ids)]).fetchall())
+    ids.update(stored.failed_trace_ids(store, window))
+    outcomes = stored.outcomes_of(store, sorted(ids))
     ordered = sorted(ids)
     for start in range(0, len(ordered), batch):
         chunk = ordered[start : start + batch]
-        rows = store.con.sql("SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?)) ORDER BY trace_id",
-                             params=[chunk]).to_arrow_table().to_pylist()
+        rows = stored.span_rows(store, chunk)
         by_trace: dict[str, list[Any]] = {}
         for row in rows:
             by_trace.setdefault(row["trace_id"], []).append(row_to_span(row))

@@ -23,7 +23,7 @@ import numpy as np
 
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.model import Finding, Signal
-from tracemine.publish.base import Outcome
+from tracemine.publish.base import PublishResult
 from tracemine.publish.render import Rendered
 from tracemine.summarise.base import Brief, Summary
 
@@ -150,8 +150,8 @@ class InMemoryPublisher:
 
             raise PublishConfigError(self.fail_check)
 
-    def publish(self, finding: Finding, rendered: Rendered, run_id: int, store: Any) -> Outcome:
+    def publish(self, finding: Finding, rendered: Rendered, run_id: int, store: Any) -> PublishResult:
         self.received.append((finding, rendered))
         self.runs.append(run_id)
-        return Outcome(self.name, self.target, finding.fingerprint, finding.status, finding.title,
+        return PublishResult(self.name, self.target, finding.fingerprint, finding.status, finding.title,
                        actions=["created"], issue=str(len(self.received)))

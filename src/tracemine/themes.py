@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracemine.model import Signal, Theme
-from tracemine.summarise.base import SEVERITY_ORDER, Brief, ExemplarBrief
-from tracemine.summarise.redact import Redactor
+from tracemine.model import Severity, Signal, Theme
+from tracemine.redact import Redactor
+from tracemine.summarise.base import Brief, ExemplarBrief
 
 
 @dataclass
@@ -100,7 +100,7 @@ def build_themes(candidates: Sequence[Any], signals: Sequence[Signal], window_tr
 
 
 def _severity_rank(severity: str) -> int:
-    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else 0
+    return max(Severity.rank(severity), 0)
 
 
 def _models(members: Sequence[Any]) -> list[tuple[str, int]]:

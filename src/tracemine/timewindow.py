@@ -155,11 +155,8 @@ def find_anchor(store: Any, tolerance_seconds: int, now_ns: int | None = None) -
     """The :class:`Anchor` of ``store``'s spans: the newest ``time_ns`` not after ``now_ns`` (default: now)
     + ``tolerance_seconds`` — the bound ingest quarantines beyond (:mod:`tracemine.ingest.limits`)."""
     limit = (now_ns if now_ns is not None else time.time_ns()) + int(tolerance_seconds) * 1_000_000_000
-    rows = store.con.execute(
-        """SELECT max(time_ns) FILTER (WHERE time_ns <= $1), count(*) FILTER (WHERE time_ns > $1),
-                  count(DISTINCT trace_id) FILTER (WHERE time_ns > $1), max(time_ns) FROM spans""",
-        [limit],
-    ).fetchall()
-    newest, spans, traces, newest_all = rows[0] if rows else (None, 0, 0, None)
+    from tracemine.store.traces import anchor_counts  # the store imports this module
+
+    newest, spans, traces, newest_all = anchor_counts(store, limit)
     return Anchor(newest, limit, int(tolerance_seconds), int(spans or 0), int(traces or 0),
                   newest_all if spans else None)

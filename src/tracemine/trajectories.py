@@ -52,11 +52,9 @@ def distinguishing_steps(cluster: Sequence[set[str]], successes: Sequence[set[st
 
 
 def _roots(store: Any, trace_ids: Sequence[str]) -> dict[str, str]:
-    rows = store.con.execute(
-        """SELECT trace_id, first(span_id ORDER BY coalesce(start_ns, time_ns), span_id) FROM spans
-           WHERE trace_id IN (SELECT unnest(?)) AND (parent_span_id IS NULL OR parent_span_id = '')
-           GROUP BY trace_id""", [sorted(trace_ids)]).fetchall()
-    return dict(rows)
+    from tracemine.store.traces import root_span_ids
+
+    return root_span_ids(store, sorted(trace_ids))
 
 
 def _rendered(store: Any, trace_ids: Sequence[str]) -> dict[str, str]:
@@ -64,12 +62,12 @@ def _rendered(store: Any, trace_ids: Sequence[str]) -> dict[str, str]:
     from tracemine.detect.view import TraceView
     from tracemine.model import Trace
     from tracemine.render import trajectory_text
-    from tracemine.store import row_to_span
+    from tracemine.store.archive import row_to_span
+    from tracemine.store.traces import span_rows
 
     if not trace_ids:
         return {}
-    rows = store.con.sql("SELECT * FROM spans WHERE trace_id IN (SELECT unnest(?)) ORDER BY trace_id",
-                         params=[sorted(set(trace_ids))]).to_arrow_table().to_pylist()
+    rows = span_rows(store, sorted(set(trace_ids)))
     by_trace: dict[str, list[Any]] = {}
     for row in rows:
         by_trace.setdefault(row["trace_id"], []).append(row_to_span(row))

@@ -10,10 +10,9 @@ from tracemine.cluster.clusterer import Clusterer, TreeClusterer
 from tracemine.cluster.result import ClusterInfo, ClusterResult
 from tracemine.cluster.settings import ClusterSettings
 from tracemine.cluster.stage import StageResult, cluster_store
-from tracemine.cluster.storage import CLUSTER_DDL, ensure_tables, load_clusters, save_clusters
+from tracemine.store.clusters import load_clusters, save_clusters
 
 __all__ = [
-    "CLUSTER_DDL",
     "ClusterInfo",
     "ClusterResult",
     "ClusterSettings",
@@ -24,7 +23,6 @@ __all__ = [
     "cluster_signals",
     "cluster_store",
     "cluster_trajectories",
-    "ensure_tables",
     "load_clusters",
     "save_clusters",
 ]

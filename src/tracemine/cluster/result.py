@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tracemine.model import Cluster
-
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -50,11 +48,6 @@ class ClusterInfo:
         values["tools"] = [tuple(t) for t in values.get("tools", [])]
         values["models"] = [tuple(m) for m in values.get("models", [])]
         return cls(**values)
-
-    def to_model(self) -> Cluster:
-        """The :class:`tracemine.model.Cluster` view of this node."""
-        return Cluster(id=self.id, kind=self.kind, members=list(self.members), parent=self.parent,
-                       exemplars=list(self.exemplars), keywords=list(self.keywords))
 
 
 @dataclass
@@ -107,9 +100,6 @@ class ClusterResult:
                 continue
             out[i] = ids.setdefault(leaf, len(ids))
         return out
-
-    def to_models(self, levels: tuple[str, ...] = ("leaf", "parent")) -> list[Cluster]:
-        return [n.to_model() for n in self.nodes.values() if n.level in levels]
 
     # -- tree and JSON --------------------------------------------------------------------------------
 

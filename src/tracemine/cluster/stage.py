@@ -16,7 +16,7 @@ import numpy as np
 from tracemine.cluster.clusterer import Clusterer, TreeClusterer
 from tracemine.cluster.result import ClusterResult
 from tracemine.cluster.settings import ClusterSettings
-from tracemine.cluster.storage import save_clusters
+from tracemine.store.clusters import save_clusters
 
 Encode = Callable[[list[str]], np.ndarray]
 

@@ -67,7 +67,7 @@ from tracemine.detect.schema_infer import (
 from tracemine.detect.tool_roles import is_checking_tool, is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal, Status
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "inferred_schema_violation",
               "validation_error_result", "corrected_after_rejection")
@@ -523,7 +523,7 @@ def short_value(value: Any, limit: int = 60) -> Any:
             text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
         except TypeError:
             text = str(value)
-    from tracemine.summarise.redact import redact
+    from tracemine.redact import redact
 
     text = redact(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

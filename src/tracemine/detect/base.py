@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from tracemine.detect.textmask import mask
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 SEVERITIES = ("low", "medium", "high", "critical")
 

@@ -40,7 +40,7 @@ from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Signal
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 EXCERPT = 200
 

@@ -36,7 +36,7 @@ from tracemine.detect.outcome import call_failure
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
 from tracemine.model import Signal, Span
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 EXCERPT = 200
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tracemine.ingest.decode import decode_value
 from tracemine.model import Span, SpanKind, Status, StatusSource, span_order_key
-from tracemine.summarise.redact import redact_cut
+from tracemine.redact import redact_cut
 
 # --- result failure ------------------------------------------------------------------------------------
 

@@ -8,12 +8,11 @@ cached.
 """
 
 from tracemine.embed.batch import EmbedResult, EmbedStats, Progress, dedupe, embed_texts, embed_unique
-from tracemine.embed.cache import EMBEDDINGS_DDL, cache_info, cache_keys, clear_cache, ensure_cache_table
 from tracemine.embed.model import DEFAULT_MODEL_NAME, PRECISIONS, Embedder, EmbedderError, default_model_path
+from tracemine.store.embeddings import cache_info, cache_keys, clear_cache
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
-    "EMBEDDINGS_DDL",
     "PRECISIONS",
     "EmbedResult",
     "EmbedStats",
@@ -27,5 +26,4 @@ __all__ = [
     "default_model_path",
     "embed_texts",
     "embed_unique",
-    "ensure_cache_table",
 ]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tracemine.embed import cache
 from tracemine.embed.spec import TextEmbedder
+from tracemine.store import embeddings as cache
 
 if TYPE_CHECKING:
     from tracemine.store import Store
@@ -101,8 +101,8 @@ def embed_unique(texts: list[str], store: Store | None, embedder: TextEmbedder, 
     writable = False
     if store is not None and total:
         keys = cache.cache_keys(model_id, unique)
-        writable = cache.ensure_cache_table(store.con)
-        found, vectors = cache.lookup(store.con, model_id, keys)
+        writable = cache.writable(store)
+        found, vectors = cache.lookup(store, model_id, keys)
     hits = int(found.sum())
     if progress is not None:
         progress(hits, total)
@@ -120,7 +120,7 @@ def embed_unique(texts: list[str], store: Store | None, embedder: TextEmbedder, 
             vectors = np.zeros((total, batch.shape[1]), dtype=np.float32)
         vectors[rows] = batch
         if writable:
-            cache.write(store.con, model_id, [keys[i] for i in rows], batch)  # type: ignore[union-attr]
+            cache.write(store, model_id, [keys[i] for i in rows], batch)  # type: ignore[union-attr]
         done += len(rows)
         if progress is not None:
             progress(done, total)

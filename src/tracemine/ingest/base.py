@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from tracemine.model import SourceRef, Span, TraceInfo
-from tracemine.summarise.redact import redact, redact_cut
+from tracemine.redact import redact, redact_cut
 
 Record = Span | TraceInfo
 RejectFn = Callable[[str, str, str, str | None], None]

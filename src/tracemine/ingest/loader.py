@@ -34,15 +34,16 @@ from tracemine.ingest.base import EXCERPT_CHARS, ID_CLASHES
 from tracemine.ingest.decode import as_json_text
 from tracemine.ingest.fast import fast_path
 from tracemine.ingest.limits import MIN_TIME_NS, ReadLimits, depth_reason, is_too_deep, time_problem
-from tracemine.ingest.outcome import RootOutcome, derived_trace_rows, root_outcome
+from tracemine.ingest.outcome import RootSpanFacts, derived_trace_rows, root_outcome
 from tracemine.ingest.read import read_file
 from tracemine.ingest.sources import expand_paths, fingerprint
 from tracemine.ingest.tasks import Task, plan_tasks
 from tracemine.ingest.workers import die_with_parent
 from tracemine.model import Span, TraceInfo
+from tracemine.redact import redact, redact_cut
 from tracemine.store import QuarantineRecord, Store
-from tracemine.store_schema import SPAN_ARROW_SCHEMA, SpanBatch
-from tracemine.summarise.redact import redact, redact_cut
+from tracemine.store.batch import SpanBatch
+from tracemine.store.schema import SPAN_ARROW_SCHEMA
 
 ProgressFn = Callable[[int], None]
 """Called with the number of input bytes just finished."""
@@ -59,7 +60,7 @@ class TaskResult:
     spans: int
     repaired: int
     size: int
-    roots: list[RootOutcome] = field(default_factory=list)
+    roots: list[RootSpanFacts] = field(default_factory=list)
     """Root spans with outcome-like attributes or an error status (:func:`tracemine.ingest.outcome.root_outcome`)."""
     id_clashes: int = 0
     """Spans its readers gave a derived id (RPC halves sharing one id, :mod:`tracemine.ingest.tagged`)."""
@@ -116,7 +117,7 @@ def run_task(
         if fmt and reader.formats.get(fmt, 0) > 0:
             reader.formats[fmt] -= 1
 
-    roots: list[RootOutcome] = []
+    roots: list[RootSpanFacts] = []
     fast_roots = fast.rows.pending_roots if fast is not None else {}
     tables: list[pa.Table] = []
     spill_files: list[str] = []
@@ -392,7 +393,7 @@ def _ingest_files(
         total_bytes = sum(entry["size"] for entry in per_file.values())
         fallback_time_ns = time.time_ns()
         ingest_id = store.begin_ingest([str(p) for p in paths])
-        roots: list[RootOutcome] = []
+        roots: list[RootSpanFacts] = []
         report.ingest_id = ingest_id
         spill_root = Path(store.path).resolve().parent if store.path != ":memory:" else None
         try:

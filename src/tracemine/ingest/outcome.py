@@ -216,7 +216,7 @@ def _label_value(value: Any) -> Any:
     return value
 
 
-RootOutcome = tuple[str, str, bool, "dict[str, Any] | None", str, str]
+RootSpanFacts = tuple[str, str, bool, "dict[str, Any] | None", str, str]
 """What ingest keeps of a root span for its trace's outcome: ``(trace_id, name, is_error, outcome-like
 attributes or None, source_format, source_file)`` (:func:`root_outcome`)."""
 
@@ -261,7 +261,7 @@ def outcome_attributes(attrs: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def root_outcome(trace_id: str, name: str, status: str, attrs: dict[str, Any] | None, source_format: str,
-                 source_file: str) -> RootOutcome | None:
+                 source_file: str) -> RootSpanFacts | None:
     """What to keep of a root span (one without a parent) for the outcome of its trace: ``None`` when
     it has no outcome-like attribute and no error status. Called once per root span by both ingest paths
     (:class:`tracemine.ingest.fast.rows.RowBuilder` and :func:`tracemine.ingest.loader.run_task`)."""
@@ -272,7 +272,7 @@ def root_outcome(trace_id: str, name: str, status: str, attrs: dict[str, Any] | 
     return (trace_id, name, is_error, found, source_format, source_file)
 
 
-def derived_trace_rows(roots: list[RootOutcome], ingest_id: int,
+def derived_trace_rows(roots: list[RootSpanFacts], ingest_id: int,
                        outcome_from_root_error: bool = False) -> list[dict[str, Any]]:
     """Trace records (rows of the ``traces`` table, ``labels`` as a dict) for the traces whose root spans
     state an outcome, from the root spans of one ingest in the order they were read; a trace with

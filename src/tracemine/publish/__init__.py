@@ -1,10 +1,10 @@
 """Publishing findings to issue trackers (GitHub, GitLab, Jira) and webhooks, idempotently.
 
 ``publish_run(store, settings, run_id, trackers, dry_run, console)`` is the entry point; the mapping table
-``publish_issues`` (:mod:`tracemine.publish.store`) remembers which issue stands for which finding.
+``publish_issues`` (:mod:`tracemine.store.publish_records`) remembers which issue stands for which finding.
 """
 
-from tracemine.publish.base import Outcome, Publisher, PublishError, Remote
+from tracemine.publish.base import Publisher, PublishError, PublishResult, Remote
 from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.run import PublishReport, print_report, publish_findings, publish_run, publishers
 from tracemine.publish.settings import (
@@ -22,12 +22,12 @@ __all__ = [
     "FindingPublisher",
     "Http",
     "HttpError",
-    "Outcome",
     "PlannedRequest",
     "PublishConfigError",
     "PublishContext",
     "PublishError",
     "PublishReport",
+    "PublishResult",
     "PublishSettings",
     "Publisher",
     "PublisherSpec",

@@ -23,7 +23,7 @@ from tracemine.model import Finding
 from tracemine.publish.http import Http, HttpError
 from tracemine.publish.render import Rendered, has_marker
 from tracemine.publish.settings import Credentials, PublishConfigError, PublishSettings
-from tracemine.publish.store import IssueRecord, delete_issue, get_issue, put_issue
+from tracemine.store.publish_records import IssueRecord, delete_issue, get_issue, put_issue
 
 log = logging.getLogger("tracemine.publish")
 
@@ -56,8 +56,8 @@ class Remote:
 
 
 @dataclass
-class Outcome:
-    """What publishing one finding to one tracker did."""
+class PublishResult:
+    """What publishing one finding to one tracker did (not a trace outcome: that is :class:`tracemine.model.Outcome`)."""
 
     tracker: str
     target: str
@@ -165,7 +165,7 @@ class Publisher(ABC):
 
     # -- the shared publish step ------------------------------------------------------------------------------
 
-    def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> Outcome:
+    def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> PublishResult:
         try:
             return self._publish(finding, rendered, run_id, store, use_mapping=True)
         except IssueGone as exc:
@@ -178,9 +178,9 @@ class Publisher(ABC):
             return out
 
     def _publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any,
-                 use_mapping: bool) -> Outcome:
+                 use_mapping: bool) -> PublishResult:
         fp = finding.fingerprint
-        out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
+        out = PublishResult(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp) if use_mapping else None
         markers: tuple[str, ...] = (fp,)
         if rec is None and use_mapping and finding.inherited_from:

@@ -18,6 +18,7 @@ import orjson
 
 from tracemine.formatting import format_count, format_ns
 from tracemine.model import Exemplar, Finding
+from tracemine.redact import Redactor
 from tracemine.report.markdown import (
     SEVERITY_MARK,
     format_ms,
@@ -30,7 +31,6 @@ from tracemine.report.markdown import (
     md_url,
     truncate,
 )
-from tracemine.summarise.redact import Redactor
 
 MAX_TITLE_CHARS = 240
 MAX_EXEMPLARS = 5

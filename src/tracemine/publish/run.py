@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 
 from tracemine.plugins import by_name
-from tracemine.publish.base import Outcome, PublishError
+from tracemine.publish.base import PublishError, PublishResult
 from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.render import render
 from tracemine.publish.settings import Credentials, PublishConfigError, load_publish_settings
 from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
-from tracemine.publish.store import ensure_table
 
 log = logging.getLogger("tracemine.publish")
 
@@ -33,7 +32,7 @@ class PublishReport:
 
     run_id: int | None
     dry_run: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[PublishResult] = field(default_factory=list)
     planned: list[PlannedRequest] = field(default_factory=list)
     requests_sent: int = 0
 
@@ -43,11 +42,11 @@ class PublishReport:
         return not any(o.failed for o in self.outcomes)
 
     @property
-    def failed(self) -> list[Outcome]:
+    def failed(self) -> list[PublishResult]:
         return [o for o in self.outcomes if o.failed]
 
     def counts(self) -> dict[str, int]:
-        """Outcomes by action: created, updated, reopened, closed, skipped, failed (``commented`` too)."""
+        """Results by action: created, updated, reopened, closed, skipped, failed (``commented`` too)."""
         counts: Counter[str] = Counter()
         for o in self.outcomes:
             if o.failed or o.skipped or not o.actions:
@@ -62,7 +61,7 @@ class PublishReport:
 
 
 def _tracker_failure(report: PublishReport, tracker: str, target: str, reason: str) -> None:
-    report.outcomes.append(Outcome(tracker, target, "*", reason=reason, failed=True))
+    report.outcomes.append(PublishResult(tracker, target, "*", reason=reason, failed=True))
 
 
 def publish_run(
@@ -112,8 +111,6 @@ def publish_run(
             _tracker_failure(report, name, "", str(exc))
         return _finish(report, console)
     findings = _run_findings(store, run_id)
-    if not dry_run and findings:
-        ensure_table(store)
     for name in names:
         spec = specs.get(name)
         if spec is None:
@@ -164,8 +161,6 @@ def publish_findings(publishers: Sequence[FindingPublisher], store: Any, run_id:
     except PublishConfigError:
         report_url = None
     findings = _run_findings(store, run_id)
-    if findings:
-        ensure_table(store)  # tracker publishers map findings to issues there
     for publisher in publishers:
         try:
             publisher.check()
@@ -199,16 +194,16 @@ def _configured(specs: Mapping[str, PublisherSpec], settings: Any, options: Mapp
 
 
 def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: Any, redactor: Any,
-                 trace_url: str | None, report_url: str | None, mask: Callable[[Any], str]) -> Outcome:
+                 trace_url: str | None, report_url: str | None, mask: Callable[[Any], str]) -> PublishResult:
     try:
         rendered = render(finding, redactor, report_url, trace_url)
         outcome = publisher.publish(finding, rendered, run_id, store)
     except (HttpError, PublishError, PublishConfigError) as exc:
-        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+        outcome = PublishResult(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
                           reason=mask(exc), failed=True)
     except Exception as exc:  # one finding's failure must not stop the others
         log.debug("publish %s to %s failed", finding.fingerprint, publisher.name, exc_info=False)
-        outcome = Outcome(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
+        outcome = PublishResult(publisher.name, publisher.target, finding.fingerprint, finding.status, finding.title,
                           reason=mask(f"{type(exc).__name__}: {exc}"), failed=True)
     level = logging.WARNING if outcome.failed else logging.INFO
     log.log(level, "%s %s: %s%s", publisher.name, finding.fingerprint, outcome.action,
@@ -217,7 +212,7 @@ def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: 
 
 
 def _redactor_and_trace_url(settings: Any) -> tuple[Any, str | None]:
-    from tracemine.summarise.redact import Redactor
+    from tracemine.redact import Redactor
 
     extra = getattr(settings, "model_extra", None) or (settings if isinstance(settings, Mapping) else {})
     try:

@@ -13,13 +13,14 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tracemine.model import Severity
+
 TRACKERS = ("github", "gitlab", "jira", "webhook")
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
 class PublishConfigError(ValueError):
@@ -75,7 +76,7 @@ class WebhookSettings(_Section):
 
 
 class PublishSettings(_Section):
-    min_severity: Literal["low", "medium", "high", "critical"] = "medium"
+    min_severity: Severity = Severity.MEDIUM
     min_traces: int = Field(1, ge=0)
     labels: list[str] = Field(default_factory=lambda: ["tracemine"])
     assignees: list[str] = Field(default_factory=list)
@@ -95,6 +96,16 @@ class PublishSettings(_Section):
     gitlab: GitlabSettings = GitlabSettings()
     jira: JiraSettings = JiraSettings()
     webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("min_severity", mode="before")
+    @classmethod
+    def _severity(cls, value: object) -> object:
+        """The YAML spells a severity as text; strict validation wants the enum member."""
+        if isinstance(value, str) and not isinstance(value, Severity):
+            if Severity.rank(value) < 0:
+                raise ValueError(f"input should be one of {', '.join(repr(s.value) for s in Severity)}")
+            return Severity(value)
+        return value
 
     @field_validator("report_url")
     @classmethod
@@ -116,8 +127,7 @@ class PublishSettings(_Section):
 
     def passes(self, severity: str, traces: int) -> str | None:
         """Why a finding of ``severity`` with ``traces`` is filtered out, or ``None`` when it passes."""
-        rank = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else -1
-        if rank < SEVERITY_ORDER.index(self.min_severity):
+        if Severity.rank(severity) < Severity.rank(self.min_severity):
             return f"severity {severity} below min_severity {self.min_severity}"
         if traces < self.min_traces:
             return f"{traces} trace(s) below min_traces {self.min_traces}"

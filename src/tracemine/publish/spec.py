@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import click
 
     from tracemine.model import Finding
-    from tracemine.publish.base import Outcome
+    from tracemine.publish.base import PublishResult
     from tracemine.publish.http import Http
     from tracemine.publish.render import Rendered
     from tracemine.publish.settings import Credentials, PublishSettings
@@ -32,9 +32,9 @@ class FindingPublisher(Protocol):
         """Raise :class:`~tracemine.publish.settings.PublishConfigError` when it cannot publish (a missing
         credential, except in a dry run)."""
 
-    def publish(self, finding: Finding, rendered: Rendered, run_id: int, store: Any) -> Outcome:
+    def publish(self, finding: Finding, rendered: Rendered, run_id: int, store: Any) -> PublishResult:
         """Publish one finding (``rendered``: its redacted, escaped title and body); never raise for the
-        tracker's answer alone: say it in the :class:`~tracemine.publish.base.Outcome`."""
+        tracker's answer alone: say it in the :class:`~tracemine.publish.base.PublishResult`."""
 
 
 @dataclass(frozen=True)

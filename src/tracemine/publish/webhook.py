@@ -16,9 +16,9 @@ import orjson
 
 from tracemine import __version__
 from tracemine.model import Finding
-from tracemine.publish.base import Outcome, Publisher, PublishError, Remote, require
+from tracemine.publish.base import Publisher, PublishError, PublishResult, Remote, require
 from tracemine.publish.render import Rendered
-from tracemine.publish.store import IssueRecord, get_issue, put_issue
+from tracemine.store.publish_records import IssueRecord, get_issue, put_issue
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -105,9 +105,9 @@ class WebhookPublisher(Publisher):
             "finding": to_dict(rendered.finding),
         }
 
-    def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> Outcome:
+    def publish(self, finding: Finding, rendered: Rendered, run_id: int | None, store: Any) -> PublishResult:
         fp = finding.fingerprint
-        out = Outcome(self.name, self.target, fp, finding.status, rendered.title)
+        out = PublishResult(self.name, self.target, fp, finding.status, rendered.title)
         rec = get_issue(store, self.name, self.target, fp)
         event, reason = self.event_for(finding, rendered, rec)
         if event is None:

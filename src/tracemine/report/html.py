@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 
 from tracemine.formatting import format_count, format_ns, short_ids
-from tracemine.model import Finding
+from tracemine.model import Finding, Severity
 from tracemine.report.atomic import make_dir, write_text
 from tracemine.report.hints import command
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
@@ -39,7 +39,7 @@ from tracemine.report.markdown import (
 
 MAX_CHART_BARS = 25
 BAR_LABEL_CHARS = 46
-SEVERITY_COLOURS = {"critical": "#b3123b", "high": "#d9480f", "medium": "#c99700", "low": "#1c7ed6"}
+SEVERITY_COLOURS = {Severity.CRITICAL: "#b3123b", Severity.HIGH: "#d9480f", Severity.MEDIUM: "#c99700", Severity.LOW: "#1c7ed6"}
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 CSS = """

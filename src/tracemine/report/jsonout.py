@@ -23,13 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Theme
+from tracemine.model import FIX_PARTS, Exemplar, Finding, FindingStatus, Impact, Theme
 from tracemine.report.atomic import make_dir, write_text
 
 SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = "findings.schema.json"
-SEVERITIES = ("critical", "high", "medium", "low")
-STATUSES = ("new", "recurring", "regressed", "resolved")
 NO_FINDINGS = "No recurring failures found in this window."
 
 
@@ -55,7 +53,7 @@ class ResolvedNote:
         """The ``resolved[]`` item of ``findings.json``."""
         return {
             "fingerprint": self.fingerprint, "title": self.title, "severity": self.severity,
-            "kinds": list(self.kinds), "status": "resolved", "last_run": self.last_run,
+            "kinds": list(self.kinds), "status": FindingStatus.RESOLVED, "last_run": self.last_run,
             "last_run_started": iso_ns(self.last_run_started_ns), "last_run_started_ns": self.last_run_started_ns,
             "last_seen": iso_ns(self.last_seen_ns), "last_seen_ns": self.last_seen_ns,
             "absent_runs": self.absent_runs, "traces": int(self.traces), "trace_share": _finite(self.trace_share),
@@ -247,7 +245,7 @@ def from_dict(data: Mapping[str, Any]) -> Finding:
         last_seen_ns=data.get("last_seen_ns"),
         exemplars=[Exemplar(e["trace_id"], list(e["span_ids"]), e["excerpt"], e.get("cause_span_id"))
                    for e in data.get("exemplars", [])],
-        status=data.get("status", "new"),
+        status=data.get("status", FindingStatus.NEW),
         score=data.get("score", 0.0),
         summariser=data.get("summariser", "offline"),
         timeline=[(int(t["start_ns"]), int(t["signals"])) for t in data.get("timeline", [])],

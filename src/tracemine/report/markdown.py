@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tracemine.formatting import format_count, format_ms, format_ns
-from tracemine.model import Finding
+from tracemine.model import Finding, Severity
 from tracemine.report.atomic import make_dir, write_text
 from tracemine.report.jsonout import (
     NO_FINDINGS,
@@ -35,7 +35,7 @@ COLLAPSE_AFTER = 10
 """Id lists longer than this are collapsed in a ``<details>`` block."""
 MAX_TABLE_TOOLS = 3
 
-SEVERITY_MARK = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦"}
+SEVERITY_MARK = {Severity.CRITICAL: "🟥", Severity.HIGH: "🟧", Severity.MEDIUM: "🟨", Severity.LOW: "🟦"}
 
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")

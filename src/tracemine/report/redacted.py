@@ -1,7 +1,7 @@
 """Trace text on its way out of the commands that print or write it raw otherwise: detector signals
 (``detect --out``), quarantined records (``ingest``, ``stats --quarantine``) and cluster exemplars.
 
-Every function redacts with the given :class:`~tracemine.summarise.redact.Redactor` (the default rules
+Every function redacts with the given :class:`~tracemine.redact.Redactor` (the default rules
 when ``None``) and never raises: a value the redactor cannot handle becomes a placeholder.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracemine.summarise.redact import Redactor, default_redactor, redact_cut
+from tracemine.redact import Redactor, default_redactor, redact_cut
 
 __all__ = ["QUARANTINE_EXCERPT_CHARS", "line", "quarantine_record", "signal_record"]
 

@@ -1,7 +1,7 @@
 """``tracemine show``: one trace as a tree with the spans detectors flagged, or one stored finding in full.
 
 Everything that comes from a trace (names, arguments, results, messages, detector evidence) is redacted
-with a :class:`~tracemine.summarise.redact.Redactor` and printed as plain :class:`rich.text.Text`, so
+with a :class:`~tracemine.redact.Redactor` and printed as plain :class:`rich.text.Text`, so
 rich markup in trace data (``[bold]``, ``[link=…]``) is shown as written, never interpreted.
 """
 
@@ -18,10 +18,21 @@ from rich.text import Text
 from rich.tree import Tree
 
 from tracemine.formatting import format_count, format_ns
-from tracemine.model import Finding, Signal, Span, SpanKind, Status, Trace, build_children, span_order_key
+from tracemine.model import (
+    Finding,
+    Severity,
+    Signal,
+    Span,
+    SpanKind,
+    Status,
+    Trace,
+    build_children,
+    span_order_key,
+)
 from tracemine.placeholders import unmask
+from tracemine.redact import Redactor
 from tracemine.report.hints import command
-from tracemine.summarise.redact import Redactor
+from tracemine.store import traces as stored
 
 #: Characters of an argument, result or message shown without ``--full``.
 TRIM_CHARS = 200
@@ -30,7 +41,7 @@ MIN_PREFIX = 8
 #: Candidates listed when a prefix is ambiguous.
 MAX_CANDIDATES = 20
 
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan", "info": "dim"}
 KIND_STYLE = {
     SpanKind.AGENT: "bold magenta", SpanKind.LLM: "bold blue", SpanKind.TOOL: "bold green",
     SpanKind.RETRIEVER: "green", SpanKind.CHAIN: "magenta", SpanKind.EMBEDDING: "blue",
@@ -69,23 +80,17 @@ def find_trace(store: Any, ident: str) -> TraceLookup:
     ident = ident.strip()
     if not ident:
         return TraceLookup("none")
-    con = store.con
     for candidate in dict.fromkeys((ident, ident.lower())):
-        if store.one("SELECT 1 FROM spans WHERE trace_id = ? LIMIT 1", [candidate]):
+        if stored.has_trace(store, candidate):
             return TraceLookup("trace_id", candidate)
-    rows = con.execute("SELECT DISTINCT trace_id FROM spans WHERE raw_trace_id = ? LIMIT 2", [ident]).fetchall()
-    if len(rows) == 1:
-        return TraceLookup("raw_trace_id", rows[0][0])
-    if len(rows) > 1:  # two sources spelled different traces the same way: let the user pick
-        return TraceLookup("raw_trace_id", None, _candidates(store, [r[0] for r in rows]))
+    raw = stored.traces_with_raw_id(store, ident, 2)
+    if len(raw) == 1:
+        return TraceLookup("raw_trace_id", raw[0])
+    if len(raw) > 1:  # two sources spelled different traces the same way: let the user pick
+        return TraceLookup("raw_trace_id", None, _candidates(store, raw))
     if len(ident) < MIN_PREFIX:
         return TraceLookup("none")
-    ids = [r[0] for r in con.execute(
-        """SELECT DISTINCT trace_id FROM spans
-           WHERE starts_with(trace_id, ?) OR starts_with(trace_id, ?) OR starts_with(raw_trace_id, ?)
-           ORDER BY 1 LIMIT ?""",
-        [ident, ident.lower(), ident, MAX_CANDIDATES + 1],
-    ).fetchall()]
+    ids = stored.traces_with_prefix(store, ident, MAX_CANDIDATES + 1)
     if not ids:
         return TraceLookup("none")
     if len(ids) == 1:
@@ -94,12 +99,7 @@ def find_trace(store: Any, ident: str) -> TraceLookup:
 
 
 def _candidates(store: Any, trace_ids: list[str]) -> list[TraceCandidate]:
-    rows = store.con.execute(
-        """SELECT trace_id, any_value(raw_trace_id), count(*), min(start_ns),
-                  arg_min(name, coalesce(start_ns, 0)) FILTER (WHERE parent_span_id IS NULL)
-           FROM spans WHERE trace_id IN (SELECT unnest(?)) GROUP BY trace_id ORDER BY trace_id""",
-        [trace_ids],
-    ).fetchall()
+    rows = stored.trace_summaries(store, trace_ids)
     return [TraceCandidate(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
 
 
@@ -120,21 +120,13 @@ def print_candidates(console: Console, ident: str, candidates: Sequence[TraceCan
         console.print(line)
 
 
-#: The detection run whose flags ``show`` prints for a trace: the latest whose window holds one of its spans
-#: (:mod:`tracemine.retention` keeps that run for every trace it keeps).
-COVERING_DETECT_RUN = """SELECT max(r.detect_id) FROM detect_runs r
-   WHERE EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = ?
-                 AND (r.since_ns IS NULL OR s.time_ns >= r.since_ns)
-                 AND (r.until_ns IS NULL OR s.time_ns < r.until_ns))"""
-
-
 def trace_signals(store: Any, trace_id: str) -> tuple[int | None, list[Signal]]:
-    """The signals of ``trace_id`` from the latest detection run whose window covered the trace (the
-    latest run overall when none did), with that run's ``detect_id``; ``(None, [])`` without runs."""
+    """The signals of ``trace_id`` from the latest detection run whose window covered the trace
+    (:data:`tracemine.store.traces.COVERING_DETECT_RUN`; the latest run overall when none did), with that run's ``detect_id``; ``(None, [])`` without runs."""
     import duckdb
 
     try:
-        detect_id = store.scalar(COVERING_DETECT_RUN, [trace_id])
+        detect_id = stored.covering_detect_run(store, trace_id)
         if detect_id is None:
             detect_id = store.latest_detect_id()
         if detect_id is None:
@@ -148,26 +140,23 @@ def missing_traces(store: Any, trace_ids: Sequence[str]) -> list[str]:
     """The ``trace_ids`` the archive no longer holds (a finding's citations dropped by ``tracemine prune``)."""
     if not trace_ids:
         return []
-    held = {r[0] for r in store.con.execute(
-        "SELECT DISTINCT trace_id FROM spans WHERE trace_id IN (SELECT unnest(?))", [list(trace_ids)]).fetchall()}
+    held = stored.held_traces(store, list(trace_ids))
     return [t for t in trace_ids if t not in held]
 
 
 def citing_finding(store: Any, trace_id: str) -> tuple[str, int] | None:
     """``(fingerprint, run_id)`` of the newest stored finding that cites ``trace_id``; ``None`` when none does."""
-    if not trace_id or not store.has_tables("findings"):
+    if not trace_id:
         return None
-    row = store.one("SELECT fingerprint, run_id FROM findings WHERE contains(data, ?) ORDER BY run_id DESC LIMIT 1",
-                    [orjson.dumps(trace_id).decode()])
-    return (row[0], int(row[1])) if row else None
+    return stored.newest_citing_finding(store, orjson.dumps(trace_id).decode())
 
 
 def trace_outcome(store: Any, trace_id: str) -> str | None:
     try:
-        row = store.one("SELECT outcome FROM traces WHERE trace_id = ? LIMIT 1", [trace_id])
+        outcome = stored.outcome_of(store, trace_id)
     except Exception:  # the outcome is decoration; an old archive may lack the table
         return None
-    return row[0] if row and row[0] and row[0] != "unknown" else None
+    return outcome if outcome and outcome != "unknown" else None
 
 
 # -- text helpers ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracemine.formatting import format_bytes, format_count, format_ms, format_ns, short_ids
+from tracemine.model import Severity
 from tracemine.placeholders import readable
 from tracemine.report.columns import Col, layout
 from tracemine.report.hints import command
@@ -148,8 +149,11 @@ def print_detect_report(console: Console, report: Any, out_path: str | None = No
 
     def severities(signals: list[Any]) -> str:
         counts = Counter(s.severity for s in signals)
-        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-        return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: order.get(kv[0], 9)))
+        def most_severe_first(kv: tuple[str, int]) -> int:
+            rank = Severity.rank(kv[0])
+            return len(Severity) - 1 - rank if rank >= 0 else 9
+
+        return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=most_severe_first))
 
     by_detector: dict[str, list[Any]] = defaultdict(list)
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -211,9 +215,9 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
     console.print(table)
 
 
-SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 STATUS_STYLE = {"new": "bold magenta", "regressed": "bold red", "resolved": "green"}
-SHORT_SEVERITY = {"critical": "crit", "high": "high", "medium": "med", "low": "low"}
+SHORT_SEVERITY = {Severity.CRITICAL: "crit", Severity.HIGH: "high", Severity.MEDIUM: "med", Severity.LOW: "low"}
 WIDE = 100
 """From this width on, severity and status are spelled out and fingerprints shown whole."""
 WIDER = 140

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from tracemine.model import Finding
-from tracemine.summarise.redact import Redactor
+from tracemine.redact import Redactor
 
 MAX_TRACE_SECTIONS = 50
 """Traces shown in full in report.html (exemplars first, round-robin over the findings); the others stay
@@ -76,10 +76,9 @@ def cited_spans_by_trace(store: Any, finding: Finding) -> list[tuple[str, list[s
     spans in citation order; a span no cited trace holds (pruned since) is left out."""
     if not finding.span_ids or not finding.trace_ids:
         return []
-    rows = store.con.execute(
-        "SELECT trace_id, span_id FROM spans WHERE trace_id IN (SELECT unnest(?)) AND span_id IN (SELECT unnest(?))",
-        [list(finding.trace_ids), list(finding.span_ids)],
-    ).fetchall()
+    from tracemine.store.traces import held_spans
+
+    rows = held_spans(store, list(finding.trace_ids), list(finding.span_ids))
     holders: dict[str, set[str]] = {}
     for trace_id, span_id in rows:
         holders.setdefault(span_id, set()).add(trace_id)

@@ -2,7 +2,7 @@
 returns (:class:`Summary`). Both summarisers — offline (deterministic) and LLM — implement
 :class:`Summariser`; :mod:`tracemine.summarise.recursive` walks the hierarchy leaves first.
 
-Everything in a :class:`Brief` is already redacted (:mod:`tracemine.summarise.redact`): a summariser may
+Everything in a :class:`Brief` is already redacted (:mod:`tracemine.redact`): a summariser may
 send it anywhere. Exemplars carry a short reference (``E1``, ``E2`` …): an LLM may cite those and nothing
 else; trace and span ids in findings always come from cluster membership, never from summariser text.
 """
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
-
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ outlier is about and by how much…
 Everything is keyed on evidence *field names* shared by the built-in detectors (``reason``, ``error``,
 ``violations``, ``metric``, ``repeats``, ``later_success`` …), never on tool, agent or dataset names, so
 third-party detectors that use the same field names are summarised too. Every text is passed through the
-:class:`~tracemine.summarise.redact.Redactor` *before* masking (masking could break a secret into pieces
+:class:`~tracemine.redact.Redactor` *before* masking (masking could break a secret into pieces
 the redactor would no longer recognise) and trimmed to :data:`TEXT_CHARS` characters.
 
 Shapes (keys are present only when at least one member carries the field):
@@ -44,8 +44,8 @@ from typing import Any
 
 from tracemine.detect.textmask import mask
 from tracemine.model import Signal
+from tracemine.redact import Redactor, default_redactor, redact_cut
 from tracemine.render import error_class
-from tracemine.summarise.redact import Redactor, default_redactor, redact_cut
 
 __all__ = ["MESSAGE_FIELDS", "TEXT_CHARS", "collect_facts", "default_redactor", "message_of"]
 

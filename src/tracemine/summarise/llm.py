@@ -33,11 +33,11 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tracemine.redact import Redactor
 from tracemine.summarise.base import Brief, Summary
 from tracemine.summarise.budget import Budget, BudgetExceeded, CircuitOpen, DeadlinePassed, SummariseError
 from tracemine.summarise.llm_output import check_summary
 from tracemine.summarise.prompts import Prompt, build_prompt, mask_ids, token_counter_for
-from tracemine.summarise.redact import Redactor
 
 __all__ = [
     "BudgetExceeded",

@@ -25,9 +25,8 @@ from typing import Any
 
 from tracemine.formatting import format_ms
 from tracemine.placeholders import readable
+from tracemine.redact import Redactor, default_redactor, redact_cut
 from tracemine.summarise.base import Brief, Summary
-from tracemine.summarise.facts import default_redactor
-from tracemine.summarise.redact import Redactor, redact_cut
 
 __all__ = ["OfflineSummariser"]
 

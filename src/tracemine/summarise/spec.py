@@ -16,7 +16,7 @@ LLM = "llm"
 
 SummariserFactory = Callable[..., Summariser]
 """``create(settings, redactor, **options)``: ``settings`` the ``summarise.<name>`` section (e.g.
-``summarise.llm``), ``redactor`` the run's :class:`~tracemine.summarise.redact.Redactor`, ``options``
+``summarise.llm``), ``redactor`` the run's :class:`~tracemine.redact.Redactor`, ``options``
 extra keyword arguments a caller passes through (``llm_options`` for the LLM summariser)."""
 
 

@@ -19,7 +19,7 @@ from tracemine.ingest.fast.otlp import otlp_records
 from tracemine.ingest.fast.rows import RowBuilder
 from tracemine.ingest.readers.flat import FlatSpanReader
 from tracemine.ingest.readers.otlp import OtlpJsonReader
-from tracemine.store_schema import SpanBatch
+from tracemine.store.batch import SpanBatch
 
 ENABLED = os.environ.get("TRACEMINE_INGEST_FASTPATH", "1") != "0"
 

@@ -3,16 +3,16 @@ equivalent :class:`~tracemine.model.Span`, for spans the fast path fully underst
 
 Only what such a span can hold is handled (no events, explicit status); the
 clipping of oversized text and the JSON of attributes and resources use the same helpers as
-:class:`~tracemine.store_schema.SpanBatch`, so a row is identical whichever way it was built.
+:class:`~tracemine.store.batch.SpanBatch`, so a row is identical whichever way it was built.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tracemine.ingest.outcome import RootOutcome, root_outcome
+from tracemine.ingest.outcome import RootSpanFacts, root_outcome
 from tracemine.model import SpanKind, Status, StatusSource
-from tracemine.store_schema import SpanBatch, _clip, _clip_attributes, _dump
+from tracemine.store.batch import SpanBatch, _clip, _clip_attributes, _dump
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63
 _KIND_TEXT: dict[Any, str] = {m: m.value for m in SpanKind}
@@ -21,7 +21,7 @@ _EXPLICIT = StatusSource.EXPLICIT.value
 
 
 class RowBuilder:
-    """Turns one span's fields into a row of :data:`~tracemine.store_schema.SPAN_COLUMNS`."""
+    """Turns one span's fields into a row of :data:`~tracemine.store.schema.SPAN_COLUMNS`."""
 
     def __init__(self, batch: SpanBatch) -> None:
         self.ingest_id = batch.ingest_id
@@ -34,7 +34,7 @@ class RowBuilder:
         self.flat_resource: tuple[tuple[tuple[str, Any], ...] | None, dict[str, Any]] = (None, {})
         # root spans that may give their trace's outcome (tracemine.ingest.outcome.root_outcome), by the id
         # of their row: run_task keeps them in the order it takes the rows, as it does for Span objects
-        self.pending_roots: dict[int, RootOutcome] = {}
+        self.pending_roots: dict[int, RootSpanFacts] = {}
 
     def resource_text(self, resource: dict[str, Any] | None) -> tuple[str | None, bool]:
         """The stored JSON of a resource and whether it was cut (cached for the last resource dict)."""

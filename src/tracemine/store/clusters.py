@@ -1,43 +1,26 @@
-"""Cluster results in the DuckDB store: one row per clustering run (the whole result as JSON, so it loads
-back exactly) and one row per node (for queries, reports and summarisation).
-
-The owner of :mod:`tracemine.store_schema` may add :data:`CLUSTER_DDL` to its DDL list; until then
-:func:`ensure_tables` creates the tables when first needed.
+"""Cluster results in the archive: one row per clustering run (the whole result as JSON, so it loads
+back exactly) and one row per node (for queries, reports and summarisation). The tables are in
+:data:`tracemine.store.schema.CLUSTER_DDL`.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 
-from tracemine.cluster.result import ClusterResult
-
-CLUSTER_DDL = [
-    """CREATE TABLE IF NOT EXISTS cluster_runs (
-        cluster_run_id BIGINT, created_ns BIGINT, subject VARCHAR, detect_id BIGINT, model VARCHAR,
-        items BIGINT, leaves BIGINT, parents BIGINT, unclustered BIGINT, seconds DOUBLE, result VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS clusters (
-        cluster_run_id BIGINT, cluster_id VARCHAR, subject VARCHAR, level VARCHAR, kind VARCHAR, parent_id VARCHAR,
-        size BIGINT, traces BIGINT, members BIGINT[], exemplars BIGINT[], exemplar_texts VARCHAR[],
-        keywords VARCHAR[], tools VARCHAR, models VARCHAR, severities VARCHAR, split VARCHAR)""",
-]
-
-
-def ensure_tables(store: Any) -> None:
-    for statement in CLUSTER_DDL:
-        store.con.execute(statement)
-
+if TYPE_CHECKING:
+    from tracemine.cluster.result import ClusterResult
+    from tracemine.store.archive import Store
 
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def save_clusters(store: Any, result: ClusterResult, detect_id: int | None = None, model: str | None = None) -> int:
+def save_clusters(store: Store, result: ClusterResult, detect_id: int | None = None, model: str | None = None) -> int:
     """Store ``result`` in one transaction; returns its ``cluster_run_id``."""
-    ensure_tables(store)
     con = store.con
     nodes = list(result.nodes.values())
     con.execute("BEGIN TRANSACTION")
@@ -79,7 +62,7 @@ def save_clusters(store: Any, result: ClusterResult, detect_id: int | None = Non
     return run_id
 
 
-def load_clusters(store: Any, cluster_run_id: int | None = None, subject: str = "signals") -> ClusterResult | None:
+def load_clusters(store: Store, cluster_run_id: int | None = None, subject: str = "signals") -> ClusterResult | None:
     """A stored result: ``cluster_run_id``, or the latest run of ``subject``; ``None`` when there is none
     (works on read-only stores)."""
     if not store.has_tables("cluster_runs"):
@@ -91,4 +74,6 @@ def load_clusters(store: Any, cluster_run_id: int | None = None, subject: str = 
         row = store.one("SELECT result FROM cluster_runs WHERE cluster_run_id = ?", [cluster_run_id])
     if row is None:
         return None
+    from tracemine.cluster.result import ClusterResult  # the cluster package imports this module
+
     return ClusterResult.from_json(orjson.loads(row[0]))

@@ -16,39 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tracemine.store.schema import EMBEDDINGS_TABLE
+
 if TYPE_CHECKING:
-    import duckdb
+    from tracemine.store.archive import Store
 
-TABLE = "embeddings"
-
-EMBEDDINGS_DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-    key BLOB PRIMARY KEY,        -- sha256(model_id || 0x00 || text)
-    model_id VARCHAR NOT NULL,
-    dim INTEGER NOT NULL,
-    vector FLOAT[] NOT NULL,     -- unit length, float32
-    created_ns BIGINT
-)"""
+TABLE = EMBEDDINGS_TABLE
 
 LOOKUP_CHUNK = 65_536
 
 
-def ensure_cache_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Create the cache table if needed; returns False when the database is read-only (lookups still
-    work if the table exists, nothing is written)."""
-    import duckdb
-
-    try:
-        con.execute(EMBEDDINGS_DDL)
-    except (duckdb.InvalidInputException, duckdb.PermissionException):
-        return False
-    return True
-
-
-def table_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()", [TABLE]
-    ).fetchall()
-    return bool(rows[0][0])
+def writable(store: Store) -> bool:
+    """Whether vectors can be cached: a writable archive has the table (migration 4); a read-only one is
+    only looked up, when it has the table."""
+    return not store.read_only and store.has_tables(TABLE)
 
 
 def cache_keys(model_id: str, texts: Iterable[str]) -> list[bytes]:
@@ -62,7 +43,7 @@ def cache_keys(model_id: str, texts: Iterable[str]) -> list[bytes]:
     return keys
 
 
-def lookup(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes],
+def lookup(store: Store, model_id: str, keys: list[bytes],
            out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Find cached vectors for ``keys``.
 
@@ -73,12 +54,13 @@ def lookup(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes],
     import pyarrow as pa
 
     found = np.zeros(len(keys), dtype=bool)
-    if not keys or not table_exists(con):
+    if not keys or not store.has_tables(TABLE):
         return found, out
     for start in range(0, len(keys), LOOKUP_CHUNK):
         chunk = keys[start:start + LOOKUP_CHUNK]
         batch = pa.table({"i": pa.array(np.arange(start, start + len(chunk), dtype=np.int64)),
                           "key": pa.array(chunk, pa.binary())})
+        con = store.con
         con.register("_tm_embed_keys", batch)
         try:
             result = con.sql(
@@ -105,7 +87,7 @@ def lookup(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes],
     return found, out
 
 
-def write(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes], vectors: np.ndarray) -> None:
+def write(store: Store, model_id: str, keys: list[bytes], vectors: np.ndarray) -> None:
     """Store ``vectors`` (float32, one row per key); keys already present are left as they are."""
     import pyarrow as pa
 
@@ -122,6 +104,7 @@ def write(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes], vect
         "vector": pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1))),
         "created_ns": pa.array(np.full(n, time.time_ns(), dtype=np.int64)),
     })
+    con = store.con
     con.register("_tm_embed_rows", batch)
     try:
         con.execute(f"INSERT OR IGNORE INTO {TABLE} SELECT * FROM _tm_embed_rows")
@@ -129,18 +112,18 @@ def write(con: duckdb.DuckDBPyConnection, model_id: str, keys: list[bytes], vect
         con.unregister("_tm_embed_rows")
 
 
-def cache_info(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+def cache_info(store: Store) -> dict[str, dict[str, Any]]:
     """Cached vectors per model id: ``{model_id: {"rows": n, "dim": d}}``."""
-    if not table_exists(con):
+    if not store.has_tables(TABLE):
         return {}
-    rows = con.execute(f"SELECT model_id, count(*), max(dim) FROM {TABLE} GROUP BY model_id ORDER BY 1").fetchall()
+    rows = store.con.execute(f"SELECT model_id, count(*), max(dim) FROM {TABLE} GROUP BY model_id ORDER BY 1").fetchall()
     return {r[0]: {"rows": int(r[1]), "dim": int(r[2])} for r in rows}
 
 
-def clear_cache(con: duckdb.DuckDBPyConnection, model_id: str | None = None) -> int:
+def clear_cache(store: Store, model_id: str | None = None) -> int:
     """Delete cached vectors (of one model, or all); returns how many rows."""
-    if not table_exists(con):
+    if not store.has_tables(TABLE):
         return 0
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
-    rows = con.execute(f"DELETE FROM {TABLE} {where}", params).fetchall()
+    rows = store.con.execute(f"DELETE FROM {TABLE} {where}", params).fetchall()
     return int(rows[0][0]) if rows else 0

@@ -1,4 +1,5 @@
-"""The mapping table: which tracker issue stands for which finding.
+"""The mapping table ``publish_issues`` (:data:`tracemine.store.schema.PUBLISH_DDL`): which tracker issue
+stands for which finding.
 
 One row per (tracker, target, fingerprint): ``target`` is the GitHub repo, the GitLab project, the Jira
 site and project key, or the webhook URL. The row never holds a credential.
@@ -10,21 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-TABLE = "publish_issues"
-DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-    tracker VARCHAR NOT NULL,       -- github | gitlab | jira | webhook
-    target VARCHAR NOT NULL,        -- owner/repo | project | site/KEY | webhook URL
-    fingerprint VARCHAR NOT NULL,   -- tm-…
-    issue_key VARCHAR,              -- issue number (GitHub), iid (GitLab), key (Jira), fingerprint (webhook)
-    issue_id VARCHAR,               -- the tracker's internal id when it has one
-    url VARCHAR,                    -- the issue's web page
-    state VARCHAR,                  -- open | closed, as last seen or set by tracemine
-    body_hash VARCHAR,              -- sha256 of the title and body last sent
-    last_status VARCHAR,            -- the finding status last published (new/recurring/regressed/resolved)
-    last_run_id BIGINT,             -- the mine run last published
-    created_ns BIGINT,
-    updated_ns BIGINT,
-    PRIMARY KEY (tracker, target, fingerprint))"""
+from tracemine.store.schema import PUBLISH_TABLE
+
+TABLE = PUBLISH_TABLE
 COLUMNS = ("tracker", "target", "fingerprint", "issue_key", "issue_id", "url", "state", "body_hash",
            "last_status", "last_run_id", "created_ns", "updated_ns")
 
@@ -45,10 +34,6 @@ class IssueRecord:
     updated_ns: int | None = None
 
 
-def ensure_table(store: Any) -> None:
-    store.con.execute(DDL)
-
-
 def _exists(store: Any) -> bool:
     return bool(store.has_tables(TABLE))
 
@@ -64,7 +49,6 @@ def get_issue(store: Any, tracker: str, target: str, fingerprint: str) -> IssueR
 
 
 def put_issue(store: Any, record: IssueRecord) -> None:
-    ensure_table(store)
     now = time.time_ns()
     if record.created_ns is None:
         record.created_ns = now

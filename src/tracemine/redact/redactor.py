@@ -14,7 +14,7 @@ Design notes
   generic rule never half-eats a value a specific one would name better.
 * Placeholders never match any rule, so redacting twice changes nothing more (idempotent), and a rule
   whose hit already contains ``[REDACTED:`` leaves it alone (and does not count it).
-* Well-kept detectors first (:mod:`tracemine.summarise.redact_plugins`): ``detect-secrets`` plugin
+* Well-kept detectors first (:mod:`tracemine.redact.plugins`): ``detect-secrets`` plugin
   patterns name provider keys (SendGrid, Azure storage, Slack, Twilio, AWS …); ``python-stdnum``
   validates IBANs (country, length, structure, mod-97), card numbers (Luhn, plus an issuer prefix and
   consistent separators) and SSNs; ``phonenumbers`` validates bare ten-digit numbers. Hand-written
@@ -483,13 +483,13 @@ _GROUPS = {
 
 
 def _plugins() -> Any:
-    from tracemine.summarise import redact_plugins
+    from tracemine.redact import plugins as redact_plugins
 
     return redact_plugins
 
 
 def _plugin_names() -> list[str]:
-    from tracemine.summarise.redact_plugins import PLUGIN_SPECS, rule_names
+    from tracemine.redact.plugins import PLUGIN_SPECS, rule_names
 
     return [name for spec in PLUGIN_SPECS for name in rule_names(spec)]
 
@@ -501,7 +501,7 @@ def _rule_order() -> tuple[str, ...]:
 
 
 def _plugin_rules() -> list[Rule]:
-    from tracemine.summarise.redact_plugins import PLUGIN_SPECS, plugin_patterns, plugin_span, rule_names
+    from tracemine.redact.plugins import PLUGIN_SPECS, plugin_patterns, plugin_span, rule_names
 
     rules = []
     for spec in PLUGIN_SPECS:

@@ -20,15 +20,8 @@ import orjson
 import pyarrow as pa
 
 from tracemine.model import Outcome, Signal, SourceRef, Span, SpanKind, Status, StatusSource, Trace
-from tracemine.store_schema import (
-    DDL,
-    SCHEMA_VERSION,
-    SPAN_COLUMN_NAMES,
-    TRACE_ARROW_SCHEMA,
-    Migration,
-    SchemaVersionError,
-    pending_migrations,
-)
+from tracemine.store.migrations import SCHEMA_VERSION, Migration, SchemaVersionError, pending_migrations
+from tracemine.store.schema import DDL, SPAN_COLUMN_NAMES, TRACE_ARROW_SCHEMA
 from tracemine.timewindow import Window
 
 DEFAULT_DB = "tracemine.duckdb"
@@ -50,7 +43,8 @@ def _content_sql(alias: str = "") -> str:
 
 
 _CONTENT_SQL = _content_sql()
-_DDL_TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
+_CORE_TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
+_DDL_TABLES = (*_CORE_TABLES, "mine_runs", "findings", "embeddings", "cluster_runs", "clusters", "publish_issues")
 
 
 @dataclass
@@ -85,6 +79,7 @@ class Store:
         self.path = str(path)
         if read_only and not Path(self.path).exists():
             raise FileNotFoundError(f"no archive at {self.path}: run `tracemine ingest` first")
+        self.read_only = read_only
         self.con = duckdb.connect(self.path, read_only=read_only, config={"memory_limit": memory_limit})
         self._in_batch_txn = False
         self._pending_rows = 0
@@ -153,7 +148,7 @@ class Store:
         """Bring the archive to :data:`SCHEMA_VERSION` in one transaction: a fresh archive gets ``DDL`` and
         the latest version; an older one gets its missing tables and migrations, then its new version.
         The numbers applied are left in :attr:`applied_migrations`."""
-        fresh = not any(self.has_tables(name) for name in _DDL_TABLES)
+        fresh = not any(self.has_tables(name) for name in _CORE_TABLES)
         version = SCHEMA_VERSION if fresh else self.schema_version()
         pending = self._pending(version)
         if not fresh and not pending and self.has_tables(*_DDL_TABLES):

@@ -1,4 +1,4 @@
-"""Redaction rules backed by well-kept libraries, used by :mod:`tracemine.summarise.redact`.
+"""Redaction rules backed by well-kept libraries, used by :mod:`tracemine.redact`.
 
 * ``detect-secrets`` plugins: their patterns (``denylist``) for provider keys the built-in rules do not
   name — SendGrid, Azure storage account keys, Slack webhooks, Discord bot tokens, Twilio, Mailchimp,
