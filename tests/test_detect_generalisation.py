@@ -1131,3 +1131,27 @@ def test_identical_replies_whose_token_counts_differ_are_an_llm_loop() -> None:
         run.llm(orjson.dumps(result).decode())
     [signal] = detect(LoopDetector(), run)
     assert signal.evidence["repeats"] == 3
+
+
+def test_an_empty_answer_in_a_foreign_shape_is_no_sign_when_the_agents_reaction_is_not_on_record() -> None:
+    """Model turns exported without content (OpenAI Agents SDK ``response`` spans) hide whether the agent
+    took an empty answer as "nothing found": no silent failure either way."""
+    def judge(reaction: str | None) -> list[Signal]:
+        detector = SilentFailureDetector()
+        views = []
+        for k in range(40):
+            run = Run(answer="Here is what the logs show.")
+            run.call("query_logs", {"q": f"timeout api-{k}"}, {"lines": [f"api-{k} timeout after 30s"]})
+            views.append(run.view())
+        probe = Run(answer=None)
+        probe.call("query_logs", {"q": "oom killer payments"}, [])
+        probe.llm(reaction)  # type: ignore[arg-type]
+        views.append(probe.view())
+        for view in views:
+            detector.observe(view)
+        detector.finalize()
+        return [s for view in views for s in detector.detect(view)]
+
+    assert judge(None) == []
+    (signal,) = judge("The payments service is healthy.")
+    assert signal.evidence["mechanism"] == "empty_result"

@@ -2,8 +2,9 @@
 
 * whether a tool writes (changes the world) or only reads, from generic verbs in its name and description;
 * whether a call succeeded (no error status, no error-shaped result, no exception event);
-* result signatures that ignore volatile values (timestamps, request ids, durations), so that "the same
-  result" means "no new information";
+* result signatures that ignore volatile values (timestamps, request ids, durations, times relative to the
+  call), so that "the same result" means "no new information", and data signatures that compare only the
+  items an answer carries (hits, rows, log lines), whatever the envelope's numbers (totals, statistics);
 * near-same arguments (trivially rephrased free text) and near-same LLM outputs (token-set Jaccard);
 * periodic runs of actions (period 1..``max_period`` repeated ``min_repeats`` times), used by the loop
   detector to report loops and by the duplicate-call detector to skip spans a loop already covers.
