@@ -878,18 +878,20 @@ def reports_miss_next(view: Any, call: Any) -> bool:
     return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
 
 
-def reaction_on_record(view: Any, call: Any) -> bool:
-    """Whether what the agent did right after the call is on record: a model turn between it and the next
-    tool call with any recorded output (words or tool calls), or a final answer when no tool call follows.
-    Some exports keep no content for model turns (OpenAI Agents SDK ``response`` spans): there, the agent's
-    reaction to an answer cannot be read either way."""
+def reaction_hidden(view: Any, call: Any) -> bool:
+    """Whether the agent's reaction to the call was recorded without its content: model turns follow it
+    (before the next tool call) but none kept an output, and no final answer is on record when no tool
+    call follows — as OpenAI Agents SDK ``response`` spans are exported. What the agent made of the answer
+    cannot be read either way. (A trace with no model turns at all is tool-level instrumentation: nothing
+    was hidden.)"""
     start = span_order_key(call.span)
     following = [c for c in view.tool_calls if span_order_key(c.span) > start]
     end = span_order_key(following[0].span) if following else None
-    if any((t.output_text or "").strip() for t in view.llm_turns
-           if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)):
-        return True
-    return end is None and bool(final_answer(view).strip())
+    turns = [t for t in view.llm_turns
+             if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)]
+    if not turns or any((t.output_text or "").strip() for t in turns):
+        return False
+    return end is not None or not final_answer(view).strip()
 
 
 def final_answer(view: Any) -> str:

@@ -74,7 +74,7 @@ from tracemine.detect.outcome import (
     norm_key,
     not_found_failure,
     output_text,
-    reaction_on_record,
+    reaction_hidden,
     reported_status,
     reports_miss,
     reports_miss_next,
@@ -307,10 +307,10 @@ class SilentFailureDetector(Detector):
         else:
             return None
         if not well_formed and view is not None and (reports_miss_next(view, call)
-                                                     or not reaction_on_record(view, call)):
+                                                     or reaction_hidden(view, call)):
             # whatever its shape, the agent took it as "nothing found" and said so right after the call (a
-            # next search for something else is no sign: it may be the next item) — or what the agent made
-            # of it is not on record at all (model turns exported without content): no sign either way
+            # next search for something else is no sign: it may be the next item) — or its model turns
+            # were exported without content, so what it made of the answer cannot be read either way
             return None
         corroboration = "unusual_shape" if not well_formed else _empty_corroboration(view, call)
         if corroboration is None:
