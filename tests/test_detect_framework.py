@@ -125,3 +125,21 @@ def test_score_is_span_level() -> None:
     assert (result.labels, result.labels_hit, result.labels_fully_named) == (2, 2, 0)
     assert (result.signals, result.signals_correct) == (4, 2)
     assert result.precision == 0.5 and result.recall == 1.0
+
+
+def test_a_signal_takes_only_the_severities_of_the_model() -> None:
+    from tracemine.model import Severity
+
+    class Probe(Detector):
+        name = "probe"
+        kinds = ("probe",)
+
+        def detect(self, view: TraceView) -> Iterable[Signal]:
+            return []
+
+    view = TraceView.build(Trace("t", [Span(trace_id="t", span_id="r", name="agent", kind=SpanKind.AGENT)]))
+    for severity in Severity:
+        assert Probe().signal(view, "probe", ["r"], severity, {}, "x").severity == severity
+    assert Probe().signal(view, "probe", ["r"], "high", {}, "x").severity == Severity.HIGH
+    with pytest.raises(ValueError, match="unknown severity 'severe'"):
+        Probe().signal(view, "probe", ["r"], "severe", {}, "x")

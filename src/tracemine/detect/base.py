@@ -15,10 +15,8 @@ from typing import Any, ClassVar
 
 from tracemine.detect.textmask import mask
 from tracemine.detect.view import TraceView
-from tracemine.model import Signal
+from tracemine.model import Severity, Signal
 from tracemine.redact import redact_cut
-
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 class Detector:
@@ -58,8 +56,8 @@ class Detector:
         text: str,
     ) -> Signal:
         """A :class:`Signal` of this detector; ``text`` is redacted, then masked for embedding here."""
-        if severity not in SEVERITIES:
-            raise ValueError(f"unknown severity {severity!r}")
+        if Severity.rank(severity) < 0:
+            raise ValueError(f"unknown severity {severity!r}; one of {', '.join(Severity)}")
         unique = list(dict.fromkeys(span_ids))
         return Signal(
             detector=self.name, kind=kind, trace_id=view.trace_id, span_ids=unique, severity=severity,
