@@ -53,10 +53,15 @@ class Run:
 
 
 def detect(detector: Any, run: Run) -> list[Signal]:
-    view = run.view()
-    detector.observe(view)
+    return detect_window(detector, [run.view()])
+
+
+def detect_window(detector: Any, views: list[TraceView]) -> list[Signal]:
+    """Both passes of ``detector`` over a window of views: statistics first, then every view judged."""
+    for view in views:
+        detector.observe(view)
     detector.finalize()
-    return list(detector.detect(view))
+    return [s for view in views for s in detector.detect(view)]
 
 
 def fn(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -285,10 +290,7 @@ def test_empty_search_handled_is_not_a_failure_even_for_a_tool_that_usually_retu
     handled.call("recipe_lookup", {"q": "durian risotto"}, {"recipes": []})
     handled.call("draft_menu", {"customer": "C-1001", "note": "durian risotto unavailable"}, {"saved": True})
     views.append(handled.view())
-    for view in views:
-        detector.observe(view)
-    detector.finalize()
-    assert [s for view in views for s in detector.detect(view)] == []
+    assert detect_window(detector, views) == []
 
 
 # --- not-found answers inside error payloads --------------------------------------------------------------
@@ -516,10 +518,7 @@ def test_an_llm_call_with_no_model_on_record_is_judged_against_the_agents_usual_
 
     views = [run("gpt-4.1-mini", 1.5 + (k % 7) * 0.1, k) for k in range(40)] + [run(None, 95.0, 99)]
     detector = OutlierDetector()
-    for view in views:
-        detector.observe(view)
-    detector.finalize()
-    [signal] = [s for view in views for s in detector.detect(view)]
+    [signal] = detect_window(detector, views)
     assert signal.trace_id == "t99" and signal.evidence["model"] == "gpt-4.1-mini"
     assert signal.evidence["metric"] == "latency" and signal.evidence["fix_mechanism"] == "llm_latency"
 
@@ -752,10 +751,7 @@ def test_a_latency_many_times_the_median_is_an_outlier_even_in_a_window_full_of_
                       tool_arguments='{"account": "acc_1"}', tool_result='{"balance": 12.5}')]
         views.append(TraceView.build(Trace(f"t{i}", spans)))
     detector = OutlierDetector()
-    for view in views:
-        detector.observe(view)
-    detector.finalize()
-    flagged = {s.trace_id for view in views for s in detector.detect(view)}
+    flagged = {s.trace_id for s in detect_window(detector, views)}
     assert flagged == {f"t{i}" for i in range(0, 120, 4)}
 
 
@@ -794,10 +790,7 @@ def test_an_empty_answer_in_the_tools_second_shape_is_not_a_failure() -> None:
     empty.call("search_event_log", {"q": "level:ERROR heating"}, {"total": 0, "max_score": None, "hits": []})
     empty.call("search_event_log", {"q": "heating"}, {"total": 1, "max_score": 2.0, "hits": [{"id": 7}]})
     views.append(empty.view())
-    for view in views:
-        detector.observe(view)
-    detector.finalize()
-    assert [s for view in views for s in detector.detect(view)] == []
+    assert detect_window(detector, views) == []
 
 
 def test_an_empty_answer_in_a_foreign_shape_is_an_answer_when_the_agent_takes_it_as_nothing_found() -> None:
@@ -816,10 +809,7 @@ def test_an_empty_answer_in_a_foreign_shape_is_an_answer_when_the_agent_takes_it
         if broaden:
             probe.call("query_logs", {"q": "payments"}, {"lines": ["payments restarted"]})
         views.append(probe.view())
-        for view in views:
-            detector.observe(view)
-        detector.finalize()
-        return [s for view in views for s in detector.detect(view)]
+        return detect_window(detector, views)
 
     assert judge("I couldn't find any OOM events for payments in the logs.", broaden=False) == []
     (signal,) = judge("The payments service is healthy.", broaden=False)
@@ -939,10 +929,7 @@ def test_an_empty_answer_retried_identically_and_told_the_same_is_confirmed() ->
         probe.call("search_event_log", {"q": "level:ERROR boiler"}, {"total": 0, "hits": []})
         probe.call("search_event_log", {"q": "level:ERROR boiler"}, second)
         views.append(probe.view())
-        for view in views:
-            detector.observe(view)
-        detector.finalize()
-        return [s for view in views for s in detector.detect(view)]
+        return detect_window(detector, views)
 
     assert judge({"total": 0, "hits": []}) == []
     (signal,) = judge({"total": 1, "hits": [{"id": "E-1"}]})
@@ -1147,10 +1134,7 @@ def test_an_empty_answer_in_a_foreign_shape_is_no_sign_when_the_agents_reaction_
         probe.call("query_logs", {"q": "oom killer payments"}, [])
         probe.llm(reaction)  # type: ignore[arg-type]
         views.append(probe.view())
-        for view in views:
-            detector.observe(view)
-        detector.finalize()
-        return [s for view in views for s in detector.detect(view)]
+        return detect_window(detector, views)
 
     assert judge(None) == []
     (signal,) = judge("The payments service is healthy.")

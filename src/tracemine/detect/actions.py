@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -646,8 +647,8 @@ def tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
 def _tool_loops(view: TraceView, params: LoopParams) -> list[Loop]:
     calls = actions(view)
     signatures = [content_signature(c) for c in calls]
-    unscored = _memo_one(lambda i: content_signature(calls[i], scores=False))
-    data = _memo_one(lambda i: data_signature(calls[i]))
+    unscored = cache(lambda i: content_signature(calls[i], scores=False))
+    data = cache(lambda i: data_signature(calls[i]))
     result_tokens: dict[int, frozenset[str]] = {}
     similarity = _memo(lambda i, j: args_similarity(calls[i], calls[j], optional_keys=True))
 
@@ -770,17 +771,6 @@ def pending_state(result: Any) -> str | None:
             if state in _IN_PROGRESS:
                 return state
     return None
-
-
-def _memo_one(compute: Callable[[int], Any]) -> Callable[[int], Any]:
-    cache: dict[int, Any] = {}
-
-    def wrapped(i: int) -> Any:
-        if i not in cache:
-            cache[i] = compute(i)
-        return cache[i]
-
-    return wrapped
 
 
 def _memo(same: Callable[[int, int], Any]) -> Callable[[int, int], Any]:

@@ -638,6 +638,16 @@ def _fewer_words(old: str, new: str) -> bool:
             and (before[:n] == after or before[-n:] == after))
 
 
+LOOKUPS_BEFORE_FIX = 2
+"""Other calls that may stand between a rejected call and its fix (the agent looked the valid values up)."""
+
+
+def corrects_format(key: str, old: Any, new: Any) -> bool:
+    """``new`` is ``old`` in the right format: respelled (:func:`respelling`) or the identifier it was written
+    for (:func:`into_identifier`)."""
+    return respelling(old, new) or into_identifier(key, old, new)
+
+
 def corrected_by_respelling(view: TraceView, call: ToolCall) -> bool:
     """The tool's next call (right after, or after at most two lookups) worked with the same arguments but
     for values respelled or narrowed into identifiers (:func:`respelling`, :func:`into_identifier`): the
@@ -646,15 +656,14 @@ def corrected_by_respelling(view: TraceView, call: ToolCall) -> bool:
     position = next((i for i, c in enumerate(calls) if c is call), None)
     if position is None:
         return False
-    following = next((c for c in calls[position + 1:position + 4] if c.tool == call.tool), None)
+    following = next((c for c in calls[position + 1:position + 2 + LOOKUPS_BEFORE_FIX] if c.tool == call.tool), None)
     if following is None or error_context(following)[0] or result_failure(following.result, following.result_text):
         return False
     mine, theirs = decode_arguments(call.span.tool_arguments)[0], decode_arguments(following.span.tool_arguments)[0]
     if not (isinstance(mine, dict) and isinstance(theirs, dict)) or mine.keys() != theirs.keys():
         return False
     changed = [k for k in mine if mine[k] != theirs[k]]
-    return bool(changed) and all(respelling(mine[k], theirs[k]) or into_identifier(k, mine[k], theirs[k])
-                                 for k in changed)
+    return bool(changed) and all(corrects_format(k, mine[k], theirs[k]) for k in changed)
 
 
 def loose_key(args: Any) -> str:
@@ -837,7 +846,8 @@ class ArgumentErrorDetector(Detector):
         if not later or not self.setting("check_corrections", True):
             return False
         # the tool's next call, right after or after a lookup or two (the agent fetched the valid values)
-        nxt = next((i for i, (other, _) in enumerate(later[:3]) if other.tool == call.tool), None)
+        nxt = next((i for i, (other, _) in enumerate(later[:1 + LOOKUPS_BEFORE_FIX]) if other.tool == call.tool),
+                   None)
         if nxt is None:
             return False
         following, following_found = later[nxt]
@@ -866,8 +876,7 @@ class ArgumentErrorDetector(Detector):
         # corrected format, whatever the rejection said, even "not found" — when every changed value was
         # respelled, or the rejection quotes the respelled one; another value after a not-found is the next item
         said_text = (error_text or call.result_text).casefold()
-        respelled_keys = [k for k in changed if respelling(mine.get(k), theirs.get(k))
-                          or into_identifier(k, mine.get(k), theirs.get(k))]
+        respelled_keys = [k for k in changed if corrects_format(k, mine.get(k), theirs.get(k))]
         respelled = bool(respelled_keys) and (len(respelled_keys) == len(changed) or any(
             str(mine.get(k)).casefold() in said_text for k in respelled_keys))
         if not respelled and not _leaves(mine) & _leaves(theirs):

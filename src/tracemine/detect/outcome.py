@@ -802,9 +802,7 @@ def _gave_up_on(view: Any) -> Any:
         return call if not answer.strip() or admits_failure(answer) else None
     # other work came after it: the agent's own reaction to it (its words before the next call) says it
     # failed, and so does the final answer; a reaction claiming success is carrying on as if it worked
-    following = calls[failed[-1] + 1]
-    start, end = span_order_key(call.span), span_order_key(following.span)
-    reaction = [spoken_text(t.output_text) for t in view.llm_turns if start < span_order_key(t.span) < end]
+    reaction = [spoken_text(t.output_text) for t in turns_after(view, call)[0]]
     return call if admits_failure(answer) and any(admits_failure(text) for text in reaction) else None
 
 
@@ -865,15 +863,22 @@ def reports_miss(view: Any, call: Any) -> bool:
                and any(v in text.casefold() for v in values) for text in texts)
 
 
-def reports_miss_next(view: Any, call: Any) -> bool:
-    """The agent said nothing was found right after the call: a model turn between it and the next tool
-    call, or the final answer when no tool call follows (a miss reported later may be another call's)."""
+def turns_after(view: Any, call: Any) -> tuple[list[Any], bool]:
+    """The model turns between ``call`` and the next tool call (to the end of the trace when none follows),
+    and whether a tool call follows: the agent's immediate reaction to the call's answer."""
     start = span_order_key(call.span)
     following = [c for c in view.tool_calls if span_order_key(c.span) > start]
     end = span_order_key(following[0].span) if following else None
-    texts = [output_text(t.output_text) for t in view.llm_turns
-             if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)]
-    if end is None:
+    turns = [t for t in view.llm_turns if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)]
+    return turns, end is not None
+
+
+def reports_miss_next(view: Any, call: Any) -> bool:
+    """The agent said nothing was found right after the call: a model turn between it and the next tool
+    call, or the final answer when no tool call follows (a miss reported later may be another call's)."""
+    turns, followed = turns_after(view, call)
+    texts = [output_text(t.output_text) for t in turns]
+    if not followed:
         texts.append(final_answer(view))
     return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text)) for text in texts)
 
@@ -884,14 +889,10 @@ def reaction_hidden(view: Any, call: Any) -> bool:
     call follows — as OpenAI Agents SDK ``response`` spans are exported. What the agent made of the answer
     cannot be read either way. (A trace with no model turns at all is tool-level instrumentation: nothing
     was hidden.)"""
-    start = span_order_key(call.span)
-    following = [c for c in view.tool_calls if span_order_key(c.span) > start]
-    end = span_order_key(following[0].span) if following else None
-    turns = [t for t in view.llm_turns
-             if span_order_key(t.span) > start and (end is None or span_order_key(t.span) < end)]
+    turns, followed = turns_after(view, call)
     if not turns or any((t.output_text or "").strip() for t in turns):
         return False
-    return end is not None or not final_answer(view).strip()
+    return followed or not final_answer(view).strip()
 
 
 def final_answer(view: Any) -> str:
