@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -66,6 +66,7 @@ _RELATIVE_TIME = (r"\b\d+\s*(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours
 _RELATIVE_ONLY = re.compile(rf"^\s*(?:{_RELATIVE_TIME})\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def _volatile_key(key: str) -> bool:
     ws = words(key)
     if any(w in _VOLATILE_WORDS for w in ws) or any(w.endswith("ms") and w[:-2] in _VOLATILE_WORDS for w in ws):

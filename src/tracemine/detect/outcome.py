@@ -9,6 +9,7 @@ failure, and nothing depends on particular tool or agent names.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,7 +65,9 @@ class Failure:
     reason: str
 
 
+@functools.lru_cache(maxsize=65536)
 def norm_key(key: Any) -> str:
+    """A key compared without case and separators (``Error_Code`` → ``errorcode``); keys recur: cached."""
     return _KEY_NORM.sub("", str(key)).lower()
 
 
@@ -316,10 +319,9 @@ naming a status (``Error: 503 Service Unavailable``) is the tool reporting its f
 
 
 def call_failure(call: Any) -> Failure | None:
-    """:func:`result_failure` of a :class:`~tracemine.detect.view.ToolCall` (``None`` when no result)."""
-    if call.span.tool_result is None:
-        return None
-    return result_failure(call.result, call.result_text)
+    """:func:`result_failure` of a :class:`~tracemine.detect.view.ToolCall` (``None`` when no result),
+    computed once per call (:attr:`~tracemine.detect.view.ToolCall.failure`)."""
+    return call.failure
 
 
 _ARGUMENT_REJECTION = re.compile(

@@ -4,6 +4,7 @@ failed writes matter more than reads, so several detectors grade severity with t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -36,12 +37,14 @@ _READ_ONLY_HINT = re.compile(r"\b(read[- ]only|does not (?:modify|change|write)|
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
-def words(name: str) -> list[str]:
-    """Lower-case words of an identifier or phrase (snake, kebab, dotted and camel case)."""
-    return [w.lower() for w in _WORD_SPLIT.split(name or "") if w]
+@functools.lru_cache(maxsize=65536)
+def words(name: str) -> tuple[str, ...]:
+    """Lower-case words of an identifier or phrase (snake, kebab, dotted and camel case); names and keys
+    recur in every trace: cached."""
+    return tuple(w.lower() for w in _WORD_SPLIT.split(name or "") if w)
 
 
-def _verb_verdict(ws: list[str]) -> bool | None:
+def _verb_verdict(ws: tuple[str, ...]) -> bool | None:
     """The first verb among ``ws`` decides: ``True`` for a write, ``False`` for a read, ``None`` for none."""
     for position, word in enumerate(ws):
         if word in WRITE_VERBS or (position == 0 and word in LEADING_WRITE_VERBS):

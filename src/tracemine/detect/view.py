@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from tracemine.detect.args import canonical
+from tracemine.detect.outcome import Failure, result_failure
 from tracemine.ingest.decode import decode_value
 from tracemine.ingest.mappers.common import normalize_tool_definitions
 from tracemine.model import Span, SpanKind, Status, Trace, span_order_key
@@ -22,7 +23,7 @@ class ToolCall:
     is on every detector's hot path, and most detectors read only some of them.
     """
 
-    __slots__ = ("_args", "_args_key", "_result", "_result_key", "index", "span", "step", "tool")
+    __slots__ = ("_args", "_args_key", "_failure", "_result", "_result_key", "index", "span", "step", "tool")
 
     def __init__(self, step: int, index: int, span: Span, tool: str) -> None:
         self.step = step
@@ -33,6 +34,7 @@ class ToolCall:
         self._args_key: Any = _UNSET
         self._result: Any = _UNSET
         self._result_key: Any = _UNSET
+        self._failure: Any = _UNSET
 
     def __repr__(self) -> str:
         return f"ToolCall(step={self.step}, tool={self.tool!r}, span={self.span.span_id!r})"
@@ -71,6 +73,15 @@ class ToolCall:
         return self._result_key
 
     @property
+    def failure(self) -> Failure | None:
+        """Whether the result reports failure, and why (:func:`~tracemine.detect.outcome.result_failure`);
+        ``None`` when it does not or no result was recorded. Several detectors ask: computed once."""
+        if self._failure is _UNSET:
+            self._failure = (None if self.span.tool_result is None
+                             else result_failure(self.result, self.result_text))
+        return self._failure
+
+    @property
     def failed(self) -> bool:
         """The source marked the span as an error (explicitly or by an exception event)."""
         return self.span.status == Status.ERROR
@@ -80,15 +91,28 @@ class ToolCall:
         return self.span.duration_ns
 
 
-@dataclass(slots=True)
 class LlmTurn:
-    """One LLM call and what it produced."""
+    """One LLM call and what it produced. ``output_key`` (the canonical output) is computed on first use:
+    only the loop detector compares outputs."""
 
-    step: int
-    index: int
-    span: Span
-    output_text: str
-    output_key: str
+    __slots__ = ("_output_key", "index", "output_text", "span", "step")
+
+    def __init__(self, step: int, index: int, span: Span, output_text: str) -> None:
+        self.step = step
+        self.index = index
+        self.span = span
+        self.output_text = output_text
+        self._output_key: Any = _UNSET
+
+    def __repr__(self) -> str:
+        return f"LlmTurn(step={self.step}, span={self.span.span_id!r})"
+
+    @property
+    def output_key(self) -> str:
+        """Canonical output: equal for outputs that differ only in spelling (see :mod:`args`)."""
+        if self._output_key is _UNSET:
+            self._output_key = canonical(self.output_text)
+        return self._output_key
 
 
 Step = ToolCall | LlmTurn
@@ -114,9 +138,7 @@ class TraceView:
                 view.steps.append(call)
                 view.tool_calls.append(call)
             elif span.kind == SpanKind.LLM:
-                output = span.output or ""
-                turn = LlmTurn(step=len(view.steps), index=len(view.llm_turns), span=span, output_text=output,
-                               output_key=canonical(output))
+                turn = LlmTurn(len(view.steps), len(view.llm_turns), span, span.output or "")
                 view.steps.append(turn)
                 view.llm_turns.append(turn)
         return view
