@@ -577,3 +577,24 @@ def test_an_inferred_enum_holds_when_display_names_of_its_values_recur_in_the_wi
     assert _validators(enum, "Payments Team") == ["enum"]
     assert _validators(enum, "Mobile Squad") == ["enum"]
     assert _validators(enum, "platform") == []
+
+
+def test_an_inferred_enum_holds_the_singular_and_the_plural_of_a_value_as_one_word() -> None:
+    """``bank_fee`` for ``bank_fees`` (or ``taxes`` for ``tax``) recurring in the window is one value spelled
+    two ways: only the frequent spelling is a member; words that merely end in ``s`` are not plurals."""
+    categories = ["bank_fees", "tax", "meals", "status"]
+    enum = _contaminated(["bank_fee", "taxes", "meal"] * 5, lambda i: categories[i % 4])
+    assert _validators(enum, "bank_fee") == ["enum"]
+    assert _validators(enum, "taxes") == ["enum"]
+    assert _validators(enum, "meal") == ["enum"]
+    assert _validators(enum, "meals") == []
+    assert _validators(enum, "status") == []
+
+
+def test_singular_removes_regular_plural_endings_only() -> None:
+    from tracemine.detect.schema_infer import singular
+
+    pairs = {"fees": "fee", "taxes": "tax", "categories": "category", "classes": "class", "cases": "case",
+             "matches": "match", "status": "status", "address": "address", "analysis": "analysis", "days": "day",
+             "ids": "ids", "gas": "gas", "v2s": "v2s"}
+    assert {word: singular(word) for word in pairs} == pairs

@@ -319,6 +319,33 @@ def bug_due_date(run: Run) -> str:
     return f"create_invoice due_date={bad!r} is not an ISO date; the invoice went out without a due date"
 
 
+INFLECTED = {"meals": ["meal", "Meal"], "bank_fees": ["bank_fee", "bank-fee", "bankfee"],
+             "software": ["softwares", "Softwares"], "travel": ["travels", "Travels"], "tax": ["taxes", "Taxes"],
+             "office": ["offices"]}
+
+
+def bug_category_inflected(run: Run) -> str:
+    m = "bookkeeping/category_inflection_accepted"
+    b = Books(run.rng)
+    run.begin("categorize", run.pick([f"Put the last {b.account} transactions in the right categories.",
+                                      f"Categorise my {MONTHS[b.month - 1]} bank transactions please.",
+                                      "Tidy up the uncategorised transactions."]))
+    txns = transactions(run.rng, run.rng.randint(2, 4))
+    run.call("list_transactions", {"account_id": b.account, "date_from": f"{b.period}-01",
+                                   "date_to": f"{b.period}-28"}, {"transactions": txns, "next_cursor": None})
+    good, wrong = run.pick(sorted(INFLECTED.items()))
+    bad = run.pick(wrong)
+    run.call("categorize_transaction", {"transaction_id": txns[0]["id"], "category": bad},
+             run.pick([{"id": txns[0]["id"], "updated": True}, {"id": txns[0]["id"], "updated": True, "category": bad},
+                       {"id": txns[0]["id"], "updated": True, "warnings": []}]), tag=m)
+    for t in txns[1:]:
+        run.call("categorize_transaction", {"transaction_id": t["id"], "category": run.pick(CATEGORIES)},
+                 {"id": t["id"], "updated": True}, batched=True)
+    run.say(f"Done: {txns[0]['merchant']} is now under {bad}, the rest are categorised too.")
+    return (f"categorize_transaction category={bad!r} is an inflection of the enum value {good!r}; the ledger "
+            "accepted it silently, so the transaction sits in a category no report reads")
+
+
 def bug_period_rejected(run: Run) -> str:
     m = "bookkeeping/report_period_rejected_then_fixed"
     b = Books(run.rng)
@@ -441,6 +468,8 @@ BUGS = [
     Variant("bookkeeping/payment_recorded_twice", "duplicate_call", "record_payment", bug_double_payment),
     Variant("bookkeeping/invoice_due_date_not_iso", "argument_error", "create_invoice", bug_due_date),
     Variant("bookkeeping/report_period_rejected_then_fixed", "argument_error", "generate_report", bug_period_rejected),
+    Variant("bookkeeping/category_inflection_accepted", "argument_error", "categorize_transaction",
+            bug_category_inflected),
     Variant("bookkeeping/reconcile_error_inside_ok_body", "silent_failure", "reconcile_account", bug_reconcile_500),
     Variant("bookkeeping/missing_invoice_payment_recorded", "silent_failure", "get_invoice", bug_missing_invoice,
             tools=("get_invoice", "record_payment")),

@@ -448,12 +448,26 @@ def display_name_of(display: str, token: str) -> bool:
 
 
 def spelling(value: str) -> str:
-    """A value reduced to lower-case letters and digits: ``Platform Team``, ``platform-team`` and
-    ``platform_team`` are one word spelled three ways."""
-    return _NON_ALNUM.sub("", value.lower())
+    """A value reduced to lower-case letters and digits, its last word in the singular: ``Platform Team``,
+    ``platform-team`` and ``platform_team`` are one word spelled three ways, and so are ``bank_fee`` and
+    ``bank_fees`` (:func:`singular`)."""
+    return singular(_NON_ALNUM.sub("", value.lower()))
 
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+def singular(word: str) -> str:
+    """``word`` (lower case) with a regular English plural ending removed: ``fees`` → ``fee``, ``taxes``
+    → ``tax``, ``categories`` → ``category``; ``status``, ``address``, ``analysis`` and short words stay. One
+    word in the singular and the plural is one value spelled two ways, a mistake agents make with enums."""
+    if len(word) < 4 or not word.endswith("s") or not word[-2].isalpha():
+        return word
+    if word.endswith("ies") and len(word) >= 5 and word[-4] not in "aeiou":
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zzes", "ches", "shes")) and len(word) >= 5:
+        return word[:-2]
+    if word.endswith(("ss", "us", "is")):
+        return word
+    return word[:-1]
 
 
 def enum_values(stats: PathStats, rules: Rules) -> set[str] | None:
