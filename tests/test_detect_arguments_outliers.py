@@ -598,3 +598,23 @@ def test_singular_removes_regular_plural_endings_only() -> None:
              "matches": "match", "status": "status", "address": "address", "analysis": "analysis", "days": "day",
              "ids": "ids", "gas": "gas", "v2s": "v2s"}
     assert {word: singular(word) for word in pairs} == pairs
+
+
+def test_an_identifier_without_the_literal_prefix_of_the_fields_ids_is_another_entitys_id() -> None:
+    """``CRN-2025-0042`` (a credit note) where ``INV-…`` invoice ids belong has the same shape: only the
+    literal prefix, held by almost every distinct value of the field, tells the two apart — also in a
+    window where a few percent of the calls carry the wrong kind of id."""
+    invoices = _contaminated([f"CRN-2025-{k:04d}" for k in range(4)], lambda i: f"INV-2025-{i:04d}")
+    assert _validators(invoices, "CRN-2025-0042") == ["pattern"]
+    assert _validators(invoices, "INV-2025-0977") == []
+    stripe = _contaminated([], lambda i: f"cus_{i:03d}x{i % 7}")
+    assert _validators(stripe, "sub_118x2") == ["pattern"]
+    # a field of two kinds of id in comparable numbers, or words and paths with a dash, has no prefix rule
+    mixed = _contaminated([], lambda i: f"cus_{i:03d}" if i % 5 else f"gst_{i:03d}")
+    assert _validators(mixed, "gst_977") == []
+    branches = _contaminated([], lambda i: f"feature-{chr(97 + i % 26) * 4}")  # many names, no digits: no ids
+    assert _validators(branches, "bugfix-crash") == []
+    from tracemine.detect.schema_infer import id_prefix
+
+    assert [id_prefix(v) for v in ("INV-2025-0042", "cus_N8a7Xq2", "usr:42", "feature-login", "src/app.py",
+                                   "2025-01-01", "Acme Corp")] == ["INV-", "cus_", "usr:", "", "", "", ""]

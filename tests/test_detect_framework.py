@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
 import pytest
 
 from tracemine.detect.args import canonical
@@ -143,3 +144,29 @@ def test_a_signal_takes_only_the_severities_of_the_model() -> None:
     assert Probe().signal(view, "probe", ["r"], "high", {}, "x").severity == Severity.HIGH
     with pytest.raises(ValueError, match="unknown severity 'severe'"):
         Probe().signal(view, "probe", ["r"], "severe", {}, "x")
+
+
+def test_a_failure_its_bad_arguments_caused_is_one_argument_error_not_also_a_silent_failure() -> None:
+    """The runner keeps one account per span: a call whose arguments break the declared schema and whose
+    body then said it failed is the argument error's (``ArgumentErrorDetector.explains``); a silent failure
+    on another span of the trace stays."""
+    from tracemine.detect.argument_error import ArgumentErrorDetector
+    from tracemine.detect.silent_failure import SilentFailureDetector
+
+    schema = {"type": "object", "properties": {"invoice_id": {"type": "string", "pattern": "^INV-\\d{4}$"},
+                                               "amount": {"type": "number"}}}
+    root = Span(trace_id="t1", span_id="root", name="agent", kind=SpanKind.AGENT, start_ns=0, end_ns=1000,
+                output="Recorded the payment against INV-0042.",
+                tool_definitions=orjson.dumps([{"name": "record_payment", "parameters": schema}]).decode())
+    bad = _tool("p1", "record_payment", '{"invoice_id": "CRN-0042", "amount": 120}',
+                '{"error": "No invoice with id CRN-0042"}', 10)
+    fixed = _tool("p2", "record_payment", '{"invoice_id": "INV-0042", "amount": 120}', '{"payment_id": "pay_1"}', 30)
+    broken = _tool("p3", "sync_ledger", '{"invoice_id": "INV-0042"}', '{"success": false, "error": "disk full"}', 50)
+    detectors: list[Detector] = [ArgumentErrorDetector(), SilentFailureDetector()]
+    report = DetectReport(None, None, [d.name for d in detectors])
+    signals = detect_traces(lambda: iter([Trace("t1", [root, bad, fixed, broken])]), detectors, report)
+    assert sorted((s.detector, s.span_ids[0]) for s in signals) == [("argument_error", "p1"), ("silent_failure", "p3")]
+    alone = [SilentFailureDetector()]
+    report = DetectReport(None, None, ["silent_failure"])
+    signals = detect_traces(lambda: iter([Trace("t1", [root, bad, fixed, broken])]), alone, report)
+    assert sorted(s.span_ids[0] for s in signals) == ["p1", "p3"]  # without the argument error, both are told

@@ -458,7 +458,22 @@ def test_a_read_failing_with_a_named_not_found_that_the_agent_reports_is_not_unr
     # a bare 404 names nothing (the endpoint may be wrong): an answer only when the agent reported a miss
     assert run_with("404 Not Found", "policy_details") == []
     assert len(run_with("404 Not Found", "policy_details", "Sorry, something went wrong, try again later.")) == 1
-    assert len(run_with("policy 'PL-20417' not found", "cancel_policy")) == 1  # a write that misses failed
+    # a write that misses failed — unless the agent told the user the thing does not exist (handled)
+    assert len(run_with("policy 'PL-20417' not found", "cancel_policy", "Done, the policy is cancelled.")) == 1
+    assert run_with("policy 'PL-20417' not found", "cancel_policy") == []
+
+
+def test_a_write_told_no_such_thing_that_the_agent_reports_is_handled_not_silent() -> None:
+    """The user named an invoice that does not exist; the write said so and the agent told the user: the
+    request's mistake, handled. Claiming success instead is a silent failure."""
+    for body in ({"error": "No invoice with id INV-2025-0917"}, {"detail": "Not Found"},
+                 {"error": {"code": "resource_missing", "message": "No such invoice: 'INV-2025-0917'"}}):
+        run = Run(answer="There's no invoice INV-2025-0917 in the ledger; could you check the number?")
+        run.call("record_payment", {"invoice_id": "INV-2025-0917", "amount": 120.0}, body)
+        assert _silent(run) == [], body
+        run = Run(answer="Recorded the payment against INV-2025-0917.")
+        write = run.call("record_payment", {"invoice_id": "INV-2025-0917", "amount": 120.0}, body)
+        assert [s.span_ids[0] for s in _silent(run)] == [write], body
 
 
 def test_a_checking_tool_returning_its_verdict_with_reasons_is_data_not_a_failure() -> None:

@@ -346,6 +346,34 @@ def bug_category_inflected(run: Run) -> str:
             "accepted it silently, so the transaction sits in a category no report reads")
 
 
+def bug_credit_note_as_invoice(run: Run) -> str:
+    m = "bookkeeping/payment_against_credit_note_id"
+    b = Books(run.rng)
+    crn = f"CRN-2025-{run.rng.randint(1, 120):04d}"
+    run.begin("payment", run.pick([
+        f"{b.client_name} paid {b.amount} {b.currency} for {b.invoice}, net of credit note {crn}. Record it please.",
+        f"Payment in from {b.client_name}: {b.amount} {b.currency} (credit note {crn} applied to {b.invoice}).",
+        f"Log {b.client_name}'s transfer of {b.amount} {b.currency}. It settles {b.invoice} after credit note {crn}."]))
+    args = {"invoice_id": crn, "amount": b.amount, "method": "bank_transfer"}
+    outcome = run.pick(["corrected", "corrected", "accepted", "reported"])
+    missing = run.pick([{"error": f"No invoice with id {crn}"}, {"detail": "Not Found"},
+                        {"error": {"code": "resource_missing", "message": f"No such invoice: '{crn}'"}}])
+    if outcome == "accepted":
+        run.call("record_payment", args, {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "unknown",
+                                          "unapplied": True}, tag=m)
+        run.say(f"Recorded {b.client_name}'s payment of {b.amount} {b.currency}.")
+        return "record_payment got the credit note's id as invoice_id; the ledger booked an unapplied payment"
+    run.call("record_payment", args, missing, error=run.pick([None, "404 Not Found"]), tag=m)
+    if outcome == "reported":
+        run.say(f"I couldn't find an invoice {crn}, so I haven't recorded the payment yet.")
+        return "record_payment got the credit note's id as invoice_id, was told there is no such invoice, and stopped"
+    run.call("record_payment", {**args, "invoice_id": b.invoice},
+             {"payment_id": f"pay_{hexs(run.rng, 10)}", "invoice_status": "paid"},
+             think=run.pick([None, f"That was the credit note; the invoice is {b.invoice}."]))
+    run.say(f"Recorded the payment against {b.invoice}; it is now paid.")
+    return "record_payment got the credit note's id as invoice_id, then the invoice's id"
+
+
 def bug_period_rejected(run: Run) -> str:
     m = "bookkeeping/report_period_rejected_then_fixed"
     b = Books(run.rng)
@@ -470,6 +498,8 @@ BUGS = [
     Variant("bookkeeping/report_period_rejected_then_fixed", "argument_error", "generate_report", bug_period_rejected),
     Variant("bookkeeping/category_inflection_accepted", "argument_error", "categorize_transaction",
             bug_category_inflected),
+    Variant("bookkeeping/payment_against_credit_note_id", "argument_error", "record_payment",
+            bug_credit_note_as_invoice),
     Variant("bookkeeping/reconcile_error_inside_ok_body", "silent_failure", "reconcile_account", bug_reconcile_500),
     Variant("bookkeeping/missing_invoice_payment_recorded", "silent_failure", "get_invoice", bug_missing_invoice,
             tools=("get_invoice", "record_payment")),
@@ -481,6 +511,18 @@ BUGS = [
     Variant("bookkeeping/turn_limit_reported_ok", "silent_failure", None, run_turn_limit, terminal=True),
     Variant("bookkeeping/payment_reminder_sent_twice", "duplicate_call", "send_payment_reminder", bug_reminder_twice),
 ]
+
+
+def look_unknown_invoice(run: Run) -> str:
+    m = "bookkeeping/lookalike_unknown_invoice_reported"
+    b = Books(run.rng)
+    wrong = f"INV-2025-{run.rng.randint(600, 999):04d}"
+    run.begin("payment", f"{b.client_name} paid invoice {wrong} by card.")
+    run.call("record_payment", {"invoice_id": wrong, "amount": b.amount, "method": "card"},
+             run.pick([{"error": f"No invoice with id {wrong}"}, {"detail": "Not Found"}]), tag=m)
+    run.say(run.pick([f"There's no invoice {wrong} in the ledger; could you check the number?",
+                      f"I couldn't find {wrong}. Which invoice did the payment settle?"]))
+    return "an invoice number the ledger does not know (the user's typo), reported back"
 
 
 def look_cursor(run: Run) -> str:
@@ -599,6 +641,7 @@ LOOKS = [
     Variant("bookkeeping/lookalike_rate_after_user_correction", "lookalike", "fetch_exchange_rate",
             look_user_correction),
     Variant("bookkeeping/lookalike_detailed_report", "lookalike", "generate_report", look_long_report),
+    Variant("bookkeeping/lookalike_unknown_invoice_reported", "lookalike", "record_payment", look_unknown_invoice),
     Variant("bookkeeping/lookalike_categorize_rate_limit_retry", "lookalike", "categorize_transaction",
             look_rate_limited),
     Variant("bookkeeping/lookalike_reminder_then_balance_update", "lookalike", "send_payment_reminder",

@@ -689,6 +689,7 @@ class ArgumentErrorDetector(Detector):
     name = "argument_error"
     kinds = ("argument_error",)
     uses_window_stats = True
+    explains = ("silent_failure", "unrecovered_error")  # a failure its bad arguments caused is one argument error
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -700,6 +701,7 @@ class ArgumentErrorDetector(Detector):
             shape_share=float(self.setting("shape_share", 0.9)),
             format_share=float(self.setting("format_share", 0.8)),
             template_share=float(self.setting("template_share", 0.99)),
+            prefix_share=float(self.setting("prefix_share", 0.95)),
             enum_max_values=int(self.setting("enum_max_values", 12)),
             enum_min_calls=int(self.setting("enum_min_calls", 30)),
             enum_rare_share=float(self.setting("enum_rare_share", 0.02)),

@@ -27,6 +27,9 @@ class Detector:
     uses_window_stats: ClassVar[bool] = False
     # names of detectors whose settings this one also reads (passed under that name)
     reads_settings_of: ClassVar[tuple[str, ...]] = ()
+    explains: ClassVar[tuple[str, ...]] = ()
+    """Detectors whose signal on a span this detector flagged tells the same failure less precisely: the
+    runner keeps this detector's account (one failure, one finding; :func:`one_account_per_span`)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})
@@ -63,3 +66,19 @@ class Detector:
             detector=self.name, kind=kind, trace_id=view.trace_id, span_ids=unique, severity=severity,
             evidence=evidence, text=mask(redact_cut(text, 2000, ellipsis="")),
         )
+
+
+def one_account_per_span(signals: list[Signal], detectors: Iterable[Detector]) -> list[Signal]:
+    """One trace's signals without those another detector's signal on the same span ``explains`` (its
+    first span, where the failure shows: a call whose arguments broke the tool's schema and whose body then
+    said it failed is one argument error, not also a silent failure)."""
+    explained_by = {d.name: d.explains for d in detectors if d.explains}
+    if not explained_by:
+        return signals
+    claimed: dict[str, set[str]] = {}
+    for signal in signals:
+        for name in explained_by.get(signal.detector, ()):
+            claimed.setdefault(name, set()).add(signal.span_ids[0])
+    if not claimed:
+        return signals
+    return [s for s in signals if not (s.span_ids and s.span_ids[0] in claimed.get(s.detector, ()))]

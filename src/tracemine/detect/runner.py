@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tracemine.detect.base import Detector
+from tracemine.detect.base import Detector, one_account_per_span
 from tracemine.detect.cause import attribute
 from tracemine.detect.registry import build
 from tracemine.detect.view import TraceView
@@ -95,6 +95,7 @@ def detect_shard(traces: Iterable[Trace], detectors: list[Detector], report: Det
             if found:
                 signals.extend(found)
         if len(signals) > first:
+            signals[first:] = one_account_per_span(signals[first:], detectors)
             _attribute(report, view, signals[first:])
         if progress and done % 500 == 0:
             progress("detect", done, total)

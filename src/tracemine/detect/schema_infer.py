@@ -107,6 +107,17 @@ def _compatible(expected: str, actual: str) -> bool:
     return actual == expected or (expected in numeric and actual in numeric)
 
 
+_ID_PREFIX = re.compile(r"^([A-Za-z]{1,8}[_:-])(?=[A-Za-z0-9]*\d)[A-Za-z0-9_:-]+$")
+
+
+def id_prefix(text: str) -> str:
+    """The literal prefix of an identifier (``cus_`` of ``cus_N8a7Xq2``, ``INV-`` of ``INV-2025-0042``):
+    up to eight letters and a ``_``, ``-`` or ``:``, followed by letters and digits with a digit soon after.
+    ``""`` for anything else (words, paths, names, numbers)."""
+    found = _ID_PREFIX.match(text) if len(text) <= 64 else None
+    return found.group(1) if found else ""
+
+
 def template(text: str) -> str:
     """Character-class shape of a token: runs of upper, lower and digits collapsed (``ORD-0042`` → ``A-9``)."""
     out = text
@@ -180,6 +191,9 @@ class PathStats:
     templates_overflow: bool = False
     chars: Counter[str] = field(default_factory=Counter)
     classes: Counter[str] = field(default_factory=Counter)
+    prefixes: Counter[str] = field(default_factory=Counter)
+    """Literal id prefixes (``cus_``, ``INV-``) of identifier-like values, ``""`` for a value without one."""
+    prefixes_overflow: bool = False
 
     def add(self, value: Any) -> None:
         self.present += 1
@@ -211,6 +225,11 @@ class PathStats:
             if len(self.templates) > MAX_TEMPLATES:
                 self.templates_overflow = True
                 self.templates.clear()
+        if not self.prefixes_overflow:
+            self.prefixes[id_prefix(text)] += 1
+            if len(self.prefixes) > MAX_TEMPLATES:
+                self.prefixes_overflow = True
+                self.prefixes.clear()
 
     def merge(self, other: PathStats) -> None:
         self.present += other.present
@@ -229,6 +248,10 @@ class PathStats:
         self.templates = Counter() if self.templates_overflow else self.templates + other.templates
         if len(self.templates) > MAX_TEMPLATES:
             self.templates_overflow, self.templates = True, Counter()
+        self.prefixes_overflow = self.prefixes_overflow or other.prefixes_overflow
+        self.prefixes = Counter() if self.prefixes_overflow else self.prefixes + other.prefixes
+        if len(self.prefixes) > MAX_TEMPLATES:
+            self.prefixes_overflow, self.prefixes = True, Counter()
 
 
 @dataclass
@@ -244,6 +267,9 @@ class Rules:
     format_share: float = 0.8
     """A named format (date, UUID, e-mail, URL) over many distinct values: strong evidence, contaminated windows."""
     template_share: float = 0.99
+    prefix_share: float = 0.95
+    """A literal id prefix (``INV-``) over many distinct values: strong evidence that leaves room for the few
+    percent of another entity's ids a contaminated window holds."""
     """Bare letter/digit templates, letter case and characters (weaker evidence than a named family)."""
     enum_max_values: int = 12
     enum_min_calls: int = 30
@@ -309,6 +335,7 @@ class ToolSchemaStats:
                 violations.extend(self._missing(path, value, stats, rules))
             elif kind == "string":
                 problem = self._enum_problem(path, stats, value, rules)
+                problem = problem or self._prefix_problem(path, stats, value, rules)
                 problem = problem or self._shape_problem(path, stats, value, rules)
                 if problem:
                     violations.append(problem)
@@ -365,6 +392,21 @@ class ToolSchemaStats:
         case_only = any(text.lower() == a.lower() for a in allowed)
         return _violation(path, "enum", f"{text!r} is not one of the values seen: {sorted(allowed)}",
                           expected=sorted(allowed), case_only=case_only)
+
+    @staticmethod
+    def _prefix_problem(path: str, stats: PathStats, text: str, rules: Rules) -> dict[str, Any] | None:
+        """An identifier without the literal prefix that (almost) every value of the field carries: an
+        ``ORD-1042`` where ``CUS-…`` ids belong, a ``sub_…`` id where ``cus_…`` ones do — another entity's id,
+        the same shape. Needs many distinct values, so a field of a few names is no id field."""
+        if stats.strings < rules.min_support or stats.prefixes_overflow or not stats.prefixes:
+            return None
+        if not stats.values_overflow and len(stats.values) < rules.template_min_distinct:
+            return None
+        usual, count = stats.prefixes.most_common(1)[0]
+        if not usual or not rules.holds(count, stats.strings, rules.prefix_share) or text.startswith(usual):
+            return None
+        return _violation(path, "pattern", f"{text!r} does not start with {usual!r} like {count} of {stats.strings} "
+                          "values", expected=f"starts with {usual}")
 
     def _shape_problem(self, path: str, stats: PathStats, text: str, rules: Rules) -> dict[str, Any] | None:
         if stats.strings < rules.min_support:

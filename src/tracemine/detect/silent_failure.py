@@ -30,7 +30,9 @@ returned it. Looking the value up elsewhere (a read) is handling the miss. Both 
 (severity ``severity_ignored_not_found``). A not-found the agent handles (asks the user, stops, reports
 it) never uses the value, so it is not a failure: a lookup whose result means "nothing there" in any form
 (null, empty, ``found: false``, HTTP 404/410, a not-found message naming nothing) is no signal at all when
-a later model turn or the final answer tells the user nothing was found (``handled_miss_is_answer``).
+a later model turn or the final answer tells the user nothing was found (``handled_miss_is_answer``). A
+write told "no such thing" failed — its change did not happen — unless the agent told the user so (the
+request named something that does not exist, and the agent handled it).
 
 Per agent span that is not in ERROR: ``timeout_exit`` / ``max_turns_exit`` (its output, status message,
 exit-reason attributes or events say the run stopped on a time or turn limit), an exception event on the
@@ -206,8 +208,10 @@ class SilentFailureDetector(Detector):
         failures: list[Failure] = []
         failure = call_failure(call)
         write = is_write_tool(call.tool, view.tool_definitions.get(call.tool))
-        answered = not write and not_found_failure(failure, call.result, call.args)  # a write that misses failed
-        if not write and self.cfg("handled_miss_is_answer") and not answered \
+        # "there is no such thing" answers a lookup; a write that misses failed — unless the agent told the
+        # user so (the entity it was asked to change does not exist: the user's mistake, handled)
+        answered = not_found_failure(failure, call.result, call.args) and (not write or reports_miss(view, call))
+        if self.cfg("handled_miss_is_answer") and not answered \
                 and says_missing(call.result, span.tool_result, failure, call.args) and reports_miss(view, call) \
                 and not (self.cfg("check_swallowed_children") and swallowed_errors(view, span)):
             # a lookup that found nothing, and the agent told the user so: an answer — unless a call under

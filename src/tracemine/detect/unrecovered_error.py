@@ -14,7 +14,9 @@ is a failing unit only when no step inside it failed: otherwise its error is the
 A read whose error says there is no such thing and names it (``order 'ORD-9' not found``) has answered
 (``not_found_is_answer``): reporting it, or asking the user, is what the agent should do. A bare
 ``404 Not Found`` names nothing (the endpoint may be wrong) and has answered only when a later model turn
-or the final answer tells the user nothing was found (``handled_miss_is_answer``).
+or the final answer tells the user nothing was found (``handled_miss_is_answer``). A *write* told there is
+no such thing failed (its change did not happen) — unless the agent told the user so: the thing it was
+asked to change does not exist, a mistake in the request that the agent handled.
 
 A call failing inside a cycle of tools (A → B → A → B …, :mod:`tracemine.detect.loop`) is the cycle's
 finding, not an unrecovered error; one call retried again and again until the run gave up stays one.
@@ -143,8 +145,11 @@ class UnrecoveredErrorDetector(Detector):
 
     def _answered(self, view: TraceView, call: ToolCall, reason: str) -> bool:
         """A read whose error says there is no such thing, naming it: an answer the agent may report or act
-        on (what it does next is the ``silent_failure`` detector's ``ignored_not_found``), not a failure."""
-        if not self.cfg("not_found_is_answer") or is_write_tool(call.tool, view.tool_definitions.get(call.tool)):
+        on (what it does next is the ``silent_failure`` detector's ``ignored_not_found``), not a failure. A
+        write that misses failed, unless the agent told the user the thing does not exist (handled)."""
+        if not self.cfg("not_found_is_answer"):
+            return False
+        if is_write_tool(call.tool, view.tool_definitions.get(call.tool)) and not reports_miss(view, call):
             return False
         texts = [reason, *(m for _, m in exception_events(call.span)), call.result_text]
         if any(text and says_not_found(text, call.args) for text in texts):
