@@ -131,6 +131,41 @@ class ManyStepsDetector(Detector):
 '''
 
 
+MEANING_DETECTOR = '''
+"""A detector that also says what its signals mean downstream: its waste and what splits its findings."""
+
+from tracemine import hookimpl
+from tracemine.detect.base import Detector
+
+
+class RefusedSendDetector(Detector):
+    """Sends whose result says the relay refused the message; the retry budget it burns is the waste."""
+
+    name = "refused_send"
+    kinds = ("refused_send",)
+
+    def detect(self, view):
+        for call in view.tool_calls:
+            if "refused" in call.result_text:
+                yield self.signal(view, "refused_send", [call.span.span_id], "medium",
+                                  {"tool": call.tool, "relay": "smtp", "retry_tokens": 250},
+                                  f"{call.tool}: the relay refused the message")
+
+    @classmethod
+    def waste(cls, signal, spans):
+        return int(signal.evidence["retry_tokens"]), 1500.0, 0.0
+
+    @classmethod
+    def fix_family(cls, signal):
+        return "relay " + signal.evidence["relay"]
+
+
+@hookimpl
+def register_detectors():
+    return [RefusedSendDetector]
+'''
+
+
 def install(root: Path, dist: str, version: str, module: str, source: str, entry_points: str) -> Path:
     """Write ``module`` (a package) and ``dist``'s dist-info (with ``entry_points``) under ``root``."""
     package = root / module

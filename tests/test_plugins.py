@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import tracemine
-from plugin_fixtures import LEGACY_DETECTOR, TOYRUN_PLUGIN, install, on_path, toyrun_lines
+from plugin_fixtures import LEGACY_DETECTOR, MEANING_DETECTOR, TOYRUN_PLUGIN, install, on_path, toyrun_lines
 from tracemine import plugins
 from tracemine.cli import main
 from tracemine.history import latest_run_id, run_findings
@@ -126,3 +126,20 @@ def test_mine_command_takes_a_plugin_publishers_option(tmp_path: Path, on_path) 
         run_id = latest_run_id(store)
         expected = {f.fingerprint for f in run_findings(store, run_id, reported_only=True)}
     assert expected and {json.loads(line)["fingerprint"] for line in out.read_text().splitlines()} == expected
+
+
+def test_a_plugin_detector_declares_its_waste_and_what_splits_its_findings(tmp_path: Path, on_path) -> None:
+    """Findings read a detector's meaning through the detector (no detector names in them): a plugin's
+    finding carries the waste and the fix family its detector declares, like a built-in's."""
+    _toy(tmp_path, on_path)
+    on_path(install(tmp_path / "site2", "tm-refused", "0.1", "tm_refused", MEANING_DETECTOR,
+                    "[tracemine]\nrefused = tm_refused\n"))
+    data = tmp_path / "runs.jsonl"
+    data.write_text(toyrun_lines())
+    result = tracemine.mine([str(data)], db=tmp_path / "m.duckdb", embedder=HashEmbedder(),
+                            clusterer=KindClusterer())
+    [finding] = [f for f in result.findings if f.kinds == ["refused_send"]]
+    assert finding.key["family"] == "relay smtp" and finding.key["subject"] == "send_invoice"
+    assert finding.impact.signals == 6
+    assert (finding.impact.tokens_wasted, finding.impact.latency_wasted_ms) == (6 * 250, 6 * 1500.0)
+    assert finding.title and finding.recommended_fix

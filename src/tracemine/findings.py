@@ -15,9 +15,11 @@ the :class:`~tracemine.summarise.base.Brief` a summariser needs.
 * **Fingerprint**: a hash of the fix key, so the same fix keeps its id across runs and windows whatever
   its size or its cluster ids. ``legacy_fingerprint`` is the first model's id (kind and dominant
   detector sentence frame), so history recorded before the split carries over (:mod:`tracemine.history`).
-* **Waste** per signal: loops — the tokens, time and cost of the repetitions after the first; duplicate
-  calls — the spans after the reference call; outliers — the excess over the baseline median in the
-  outlying metric; every other kind — the flagged spans' own tokens, duration and cost.
+* **Waste** per signal, as its detector counts it (:meth:`tracemine.detect.base.Detector.waste`): loops
+  count the repetitions after the first, duplicate calls the spans after the reference call, outliers the
+  excess over the baseline; by default the flagged spans' own tokens, duration and cost.
+* **What a detector's signals mean** — waste, what splits its findings, which findings explain its own —
+  is declared by the detector (:func:`tracemine.detect.registry.spec_for`); this module names no detector.
 * **Severity**: the highest severity held by at least ``SEVERITY_SHARE`` of the member signals.
 """
 
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracemine.cluster.result import ClusterInfo, ClusterResult
+from tracemine.detect.registry import spec_for
 from tracemine.model import FIX_PARTS, Exemplar, Finding, Impact, Severity, Signal
 from tracemine.placeholders import unmask
 from tracemine.redact import Redactor, redact_cut
@@ -128,11 +131,14 @@ def _violation_family(violations: Any) -> str:
     return f"{found[0][0]} {found[0][1]}".strip() if found else ""
 
 
-ERROR_FAMILY_KINDS = frozenset({"unrecovered_error"})
-"""Kinds whose fix depends on the error itself (an outage needs retries or a fallback, a denial a
-credential), so their error family splits findings. A silent failure's fix is to report the error,
-whatever it says; an argument error's fix is about the argument (its violated constraint when a schema
-shows it, else the tool: how a rejection is worded says nothing about which fix it needs)."""
+def _error_families(kind: str) -> bool:
+    """Whether the fix of a kind depends on the error itself, so that its error family splits findings
+    (the detector declares it: :attr:`~tracemine.detect.base.Detector.error_families`). A silent failure's
+    fix is to report the error, whatever it says; an argument error's fix is about the argument (its
+    violated constraint when a schema shows it, else the tool: how a rejection is worded says nothing about
+    which fix it needs)."""
+    return spec_for(None, kind).error_families
+
 
 ERROR_FAMILIES = {
     "rate limited": "availability", "timeout": "availability", "server error": "availability",
@@ -157,8 +163,9 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
     swallowed child error) → none, the agent is the subject; unless the detector declares where the fix is
     made (``evidence["fix_subject"]``: an LLM call's token blow-up is fixed in the agent's context). The
     family is what the detector declares (``evidence["family"]``), else the first violated constraint
-    (argument path and validator), else, for :data:`ERROR_FAMILY_KINDS`, the :data:`ERROR_FAMILIES` entry
-    of the message's error class, else an outlier's metric."""
+    (argument path and validator), else the :data:`ERROR_FAMILIES` entry
+    of the message's error class for detectors whose findings error families split, else what the detector
+    says splits its findings (:meth:`~tracemine.detect.base.Detector.fix_family`: an outlier's metric)."""
     ev = signal.evidence or {}
     tools = [str(t) for t in keys.get("tools") or ()]
     kind = symptom.kind if symptom is not None else None
@@ -173,10 +180,11 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
     if isinstance(ev.get("fix_subject"), str):
         subject = ev["fix_subject"]  # the detector knows better where this fix is made
     family = ev["family"] if isinstance(ev.get("family"), str) else _violation_family(ev.get("violations"))
-    if not family and signal.kind in ERROR_FAMILY_KINDS:
+    spec = spec_for(signal.detector, signal.kind)
+    if not family and spec.error_families:
         family = ERROR_FAMILIES.get(str(keys.get("error_class") or ""), "")
-    if not family and signal.kind == "outlier" and isinstance(ev.get("metric"), str):
-        family = ev["metric"]  # signals stored before outliers declared their family
+    if not family:
+        family = spec.fix_family(signal)
     return {
         "kind": signal.kind,
         "mechanism": str(ev.get("fix_mechanism") or keys.get("mechanism") or keys.get("frame") or ""),
@@ -187,15 +195,16 @@ def fix_key(signal: Signal, keys: dict[str, Any], trace_agent: str | None,
 
 
 def _settle_families(keys: list[dict[str, str]]) -> None:
-    """Give the signals of an :data:`ERROR_FAMILY_KINDS` site (kind, mechanism, agent, subject) whose error
+    """Give the signals of a site whose findings error families split (:func:`_error_families`) (kind, mechanism, agent, subject) whose error
     names no family the site's most common family, in place; a site with no named family keeps ``""``."""
     site = ("kind", "mechanism", "agent", "subject")
     named: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    split = {kind: _error_families(kind) for kind in {key["kind"] for key in keys}}
     for key in keys:
-        if key["kind"] in ERROR_FAMILY_KINDS and key["family"]:
+        if split[key["kind"]] and key["family"]:
             named[tuple(key[p] for p in site)][key["family"]] += 1
     for key in keys:
-        if key["kind"] in ERROR_FAMILY_KINDS and not key["family"]:
+        if split[key["kind"]] and not key["family"]:
             counts = named.get(tuple(key[p] for p in site))
             if counts:
                 key["family"] = min(counts, key=lambda f: (-counts[f], f))
@@ -213,32 +222,9 @@ def severity_of(counts: Counter[str]) -> str:
 
 
 def signal_waste(signal: Signal, spans: dict[tuple[str, str], SpanFacts]) -> tuple[int, float, float]:
-    """Tokens, milliseconds and dollars the failure wasted (see the module docstring)."""
-    ev = signal.evidence or {}
-    if signal.kind == "loop" and any(k in ev for k in ("tokens", "duration_ms", "cost_usd")):
-        repeats = max(int(ev.get("repeats") or 1), 1)
-        part = (repeats - 1) / repeats
-        return (int(float(ev.get("tokens") or 0) * part), float(ev.get("duration_ms") or 0.0) * part,
-                float(ev.get("cost_usd") or 0.0) * part)
-    if signal.kind == "outlier":
-        excess = max(float(ev.get("excess") or 0.0), 0.0)
-        metric = str(ev.get("metric") or "")
-        if metric == "latency":
-            return 0, excess, 0.0
-        if metric == "cost":
-            return 0, 0.0, excess
-        return (int(excess), 0.0, 0.0) if metric.endswith("tokens") else (0, 0.0, 0.0)
-    cited = signal.span_ids
-    if signal.kind == "duplicate_call" and ev.get("reference_span_id") in cited:
-        cited = [s for s in cited if s != ev.get("reference_span_id")]
-    tokens, ms, usd = 0, 0.0, 0.0
-    for span_id in cited:
-        facts = spans.get((signal.trace_id, span_id))
-        if facts is not None:
-            tokens += facts.tokens
-            ms += facts.duration_ms
-            usd += facts.cost_usd
-    return tokens, ms, usd
+    """Tokens, milliseconds and dollars the failure wasted, as its detector counts them
+    (:meth:`~tracemine.detect.base.Detector.waste`; by default what the cited spans cost)."""
+    return spec_for(signal.detector, signal.kind).waste(signal, spans)
 
 
 def excerpt(signal: Signal, redactor: Redactor, limit: int = EXCERPT_CHARS) -> str:
@@ -346,24 +332,22 @@ def _in_window(time_ns: int | None, window: tuple[int | None, int | None] | None
 
 
 EXPLAINED_SHARE = 0.8
-OUTCOME_KINDS = frozenset({"contrast", "trajectory"})
-"""Findings derived from trace outcomes rather than from a detector's judgement of a span."""
 
 
 def _without_explained_correlations(candidates: list[Candidate]) -> list[Candidate]:
     """Correlational findings that a more specific finding already explains — same agent, same tool when
     the correlational finding names one, citing ≥ :data:`EXPLAINED_SHARE` of its traces — are left out:
-    that finding carries the outcome lift itself. Outcome-derived findings (:data:`OUTCOME_KINDS`) and
-    outliers are correlational: a run that loops or hits its turn limit is also long and token-heavy, and
-    fixing the failure fixes the cost. A contrast or an outlier is explained by another detector's
-    finding, a trajectory also by a contrast or an outlier. What remains points at failures no detector
-    names."""
-    rank = {"outlier": 1, "contrast": 1, "trajectory": 2}  # 0: detectors that judge a failure
-    sites = [(rank.get(c.finding.kinds[0], 0), c.finding.key["agent"], c.finding.key["subject"],
+    that finding carries the outcome lift itself. Each detector declares how its findings relate
+    (:attr:`~tracemine.detect.base.Detector.explained_level`): outliers and contrasts are correlations that
+    a failure finding explains (a run that loops or hits its turn limit is also long and token-heavy, and
+    fixing the failure fixes the cost), trajectories also by a contrast or an outlier. What remains points
+    at failures no detector names."""
+    levels = {kind: spec_for(None, kind).explained_level for kind in {c.finding.kinds[0] for c in candidates}}
+    sites = [(levels[c.finding.kinds[0]], c.finding.key["agent"], c.finding.key["subject"],
               set(c.finding.trace_ids)) for c in candidates]
     kept = []
     for c in candidates:
-        level = rank.get(c.finding.kinds[0], 0)
+        level = levels[c.finding.kinds[0]]
         if level:
             traces = set(c.finding.trace_ids)
             agent, subject = c.finding.key["agent"], c.finding.key["subject"]

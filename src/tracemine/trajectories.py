@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from tracemine.detect.base import Detector
 from tracemine.lift import lift_of
 from tracemine.model import Signal
 
@@ -122,3 +123,13 @@ def trajectory_signals(store: Any, clusters: Any, outcomes: dict[str, bool], *, 
                               severity=severity, evidence=evidence, text=text))
     return out
 
+
+
+class TrajectorySignals(Detector):
+    """What trajectory signals mean downstream (they come from the trajectory clusters, not from a
+    detector's pass over the window): correlations that the failure findings, outliers and contrasts on
+    the same traces explain."""
+
+    name = "trajectory"
+    kinds = ("trajectory",)
+    explained_level = 2

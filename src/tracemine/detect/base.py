@@ -31,6 +31,27 @@ class Detector:
     """Detectors whose signal on a span this detector flagged tells the same failure less precisely: the
     runner keeps this detector's account (one failure, one finding; :func:`one_account_per_span`)."""
 
+    # -- what its signals mean downstream (findings read these; they name no detector) ------------------
+    explained_level: ClassVar[int] = 0
+    """0: its findings judge a failure. 1: they are correlations (an outlier, a contrast) that a level-0
+    finding of the same agent and traces explains — fixing the failure fixes them. 2: correlations that
+    level-1 findings explain as well (trajectories)."""
+    error_families: ClassVar[bool] = False
+    """Whether the class of the error (availability, access, input, tool bug) splits its findings: the fix
+    depends on the error itself (retries for an outage, a credential for a denial)."""
+
+    @classmethod
+    def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
+        """Tokens, milliseconds and dollars the failure wasted: by default what the cited spans cost
+        (``spans``: (trace id, span id) → facts with ``tokens``, ``duration_ms``, ``cost_usd``)."""
+        return cited_waste(signal, signal.span_ids, spans)
+
+    @classmethod
+    def fix_family(cls, signal: Signal) -> str:
+        """What splits this detector's findings beyond the tool and mechanism when its evidence declares no
+        ``family`` and shows no violated constraint (``""``: nothing)."""
+        return ""
+
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})
 
@@ -82,3 +103,16 @@ def one_account_per_span(signals: list[Signal], detectors: Iterable[Detector]) -
     if not claimed:
         return signals
     return [s for s in signals if not (s.span_ids and s.span_ids[0] in claimed.get(s.detector, ()))]
+
+
+def cited_waste(signal: Signal, span_ids: Iterable[str],
+                spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
+    """What ``span_ids`` of ``signal``'s trace cost: tokens, milliseconds, dollars (unknown spans: nothing)."""
+    tokens, ms, usd = 0, 0.0, 0.0
+    for span_id in span_ids:
+        facts = spans.get((signal.trace_id, span_id))
+        if facts is not None:
+            tokens += facts.tokens
+            ms += facts.duration_ms
+            usd += facts.cost_usd
+    return tokens, ms, usd

@@ -118,6 +118,7 @@ class ContrastDetector(Detector):
     name = "contrast"
     kinds = ("contrast",)
     uses_window_stats = True
+    explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)

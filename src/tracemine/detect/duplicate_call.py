@@ -20,7 +20,7 @@ earlier call of it had succeeded, adjacent or not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import orjson
@@ -35,7 +35,7 @@ from tracemine.detect.actions import (
     same_facts,
 )
 from tracemine.detect.argument_error import rejects_arguments
-from tracemine.detect.base import Detector
+from tracemine.detect.base import Detector, cited_waste
 from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
@@ -51,6 +51,12 @@ class DuplicateCallDetector(Detector):
     name: ClassVar[str] = "duplicate_call"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
+
+    @classmethod
+    def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
+        """What the repeated calls cost, without the first (reference) call that did the work."""
+        reference = (signal.evidence or {}).get("reference_span_id")
+        return cited_waste(signal, [s for s in signal.span_ids if s != reference], spans)
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         calls = actions(view)

@@ -18,7 +18,7 @@ from an agent re-asking a question whose answer cannot change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from tracemine.detect.actions import (
@@ -48,6 +48,18 @@ class LoopDetector(Detector):
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
     uses_window_stats: ClassVar[bool] = True
+
+    @classmethod
+    def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
+        """The repeats beyond the first: (repeats − 1) / repeats of what the loop's calls cost (the evidence
+        sums them), else of what its cited spans cost."""
+        ev = signal.evidence or {}
+        if not any(k in ev for k in ("tokens", "duration_ms", "cost_usd")):
+            return super().waste(signal, spans)
+        repeats = max(int(ev.get("repeats") or 1), 1)
+        part = (repeats - 1) / repeats
+        return (int(float(ev.get("tokens") or 0) * part), float(ev.get("duration_ms") or 0.0) * part,
+                float(ev.get("cost_usd") or 0.0) * part)
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)

@@ -80,6 +80,25 @@ class OutlierDetector(Detector):
     name = "outlier"
     kinds = ("outlier",)
     uses_window_stats = True
+    explained_level = 1  # a run that loops or hits its turn limit is also slow and token-heavy
+
+    @classmethod
+    def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
+        """The excess over the baseline, in the metric's unit (milliseconds, dollars or tokens)."""
+        ev = signal.evidence or {}
+        excess = max(float(ev.get("excess") or 0.0), 0.0)
+        metric = str(ev.get("metric") or "")
+        if metric == "latency":
+            return 0, excess, 0.0
+        if metric == "cost":
+            return 0, 0.0, excess
+        return (int(excess), 0.0, 0.0) if metric.endswith("tokens") else (0, 0.0, 0.0)
+
+    @classmethod
+    def fix_family(cls, signal: Signal) -> str:
+        """The metric (signals stored before outliers declared their ``family``)."""
+        metric = (signal.evidence or {}).get("metric")
+        return metric if isinstance(metric, str) else ""
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)

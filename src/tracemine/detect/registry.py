@@ -61,6 +61,29 @@ def detector_class(name: str) -> type[Detector]:
     return classes[name]
 
 
+SIGNAL_SOURCES = {"trajectory": "tracemine.trajectories:TrajectorySignals"}
+"""Producers of signals that are no window detectors (they declare what their signals mean all the same)."""
+
+
+def spec_for(detector: str | None, kind: str | None = None) -> type[Detector]:
+    """The class that says what a signal means downstream (its waste, what splits its findings, what
+    explains them): its detector's, else the one declaring its kind, else the base :class:`Detector` (a
+    signal stored by a plugin that is no longer installed keeps the defaults)."""
+    classes = detector_classes()
+    if detector in classes:
+        return classes[detector]
+    if detector in SIGNAL_SOURCES:
+        return load_target(SIGNAL_SOURCES[detector])
+    for cls in classes.values():
+        if kind in cls.kinds:
+            return cls
+    for target in SIGNAL_SOURCES.values():
+        cls = load_target(target)
+        if kind in cls.kinds:
+            return cls
+    return Detector
+
+
 def build(names: list[str] | None, settings: dict[str, dict]) -> list[Detector]:
     """Instantiate the named detectors (all available when ``names`` is empty) with their settings.
 
