@@ -19,7 +19,7 @@ from tracemine.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, Sc
 
 ARCHIVE_V1 = Path(__file__).parent / "fixtures" / "archive_v1"
 TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals", "mine_runs", "findings",
-          "embeddings", "cluster_runs", "clusters", "publish_issues")
+          "embeddings", "cluster_runs", "clusters", "publish_issues", "fixes")
 
 
 def _previous_release(tmp_path: Path, name: str = "v1.duckdb") -> str:
