@@ -256,3 +256,21 @@ def test_tracker_comment_and_body_carry_the_fix() -> None:
     assert "alice@example.com" not in comment
     plain = dataclasses.replace(finding, fix=None)
     assert "Fix" not in to_markdown(comment_blocks(plain, "updated", 7))
+
+
+def test_migration_5_adds_fixes_to_an_archive_of_the_previous_release(fixed: dict, tmp_path: Path) -> None:
+    import duckdb
+
+    db = _copy(fixed, tmp_path)
+    con = duckdb.connect(str(db))  # the layout of schema version 4: no fixes table
+    con.execute("DROP TABLE fixes")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+    runner = CliRunner()
+    listed = runner.invoke(main, ["fix", "--list", "--db", str(db)])  # read-only: migrates nothing
+    assert listed.exit_code == 0 and "no fix recorded" in listed.output
+    assert runner.invoke(main, ["show", fixed["fingerprint"], "--db", str(db)]).exit_code == 0
+    with Store(db) as store:
+        assert store.applied_migrations == [5] and store.has_tables("fixes")
+        assert store.con.execute("SELECT count(*) FROM mine_runs").fetchone()[0] == 1  # rows intact
+    assert runner.invoke(main, ["fix", fixed["fingerprint"], "--at", FIX_DAY, "--db", str(db)]).exit_code == 0
