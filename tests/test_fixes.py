@@ -11,8 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from publish_server import FakeTrackers
 from tracemine.cli import main
 from tracemine.fixes import FixStatus, Rate, fisher_less, traces_needed, verdict
 from tracemine.history import HistorySettings
@@ -21,9 +23,11 @@ from tracemine.publish.render import comment_blocks, render, to_markdown
 from tracemine.redact import Redactor
 from tracemine.report.jsonout import validate_document
 from tracemine.store import Store
+from tracemine.store.publish_records import list_issues
 from tracemine.synth import DEFAULT_RATES, SynthConfig, generate
 
 FIX_DAY = "2026-11-08"
+TOKEN = "ghp_Recognisable0Secret0Token0XYZ"
 NO_FAILURES = {kind: 0.0 for kind in DEFAULT_RATES}
 
 
@@ -162,12 +166,32 @@ def test_fix_verified_when_the_mode_is_gone_then_regressed_when_it_returns(fixed
     assert shown.exit_code == 0 and "fix-verified" in shown.output
     assert f"since the fix on {FIX_DAY}: 0 of 200 traces" in shown.output and "pull/42" in shown.output
 
-    back = _traces(tmp_path / "back", 4, "2026-11-22", 0.2)
-    document = _mine(db, tmp_path / "r4", str(back), "--since", "2026-11-15")
-    fix = _fix_of(document, fingerprint)
-    assert fix["status"] == "regressed" and fix["found"] is True and fix["after"]["occurrences"] > 0
-    [finding] = [f for f in document["findings"] if f["fingerprint"] == fingerprint]
-    assert finding["status"] == "regressed" and finding["fix"]["status"] == "regressed"
+    # its tracker issue, published from run 2 (found there), closed by hand once the fix was verified
+    with FakeTrackers(token=TOKEN) as fake:
+        config = tmp_path / "publish.yaml"
+        config.write_text(yaml.safe_dump({"publish": {
+            "min_severity": "low", "reopen_regressed": True, "comment_on_update": True,
+            "github": {"repo": "acme/agents", "api_url": f"{fake.url}/gh", "token_env": "GITHUB_TOKEN"}}}))
+        publish = ["--config", str(config), "publish", "--db", str(db), "--to", "github"]
+        env = {"GITHUB_TOKEN": TOKEN}
+        assert runner.invoke(main, [*publish, "--run", "2"], env=env).exit_code == 0
+        with Store(db, read_only=True) as store:
+            number = int({r.fingerprint: r.issue_key for r in list_issues(store)}[fingerprint])
+        assert "**fix-verified** — since the fix on 2026-11-08" in fake.github[number]["body"]
+        fake.github[number]["state"] = "closed"
+
+        back = _traces(tmp_path / "back", 4, "2026-11-22", 0.2)
+        document = _mine(db, tmp_path / "r4", str(back), "--since", "2026-11-15")
+        fix = _fix_of(document, fingerprint)
+        assert fix["status"] == "regressed" and fix["found"] is True and fix["after"]["occurrences"] > 0
+        [finding] = [f for f in document["findings"] if f["fingerprint"] == fingerprint]
+        assert finding["status"] == "regressed" and finding["fix"]["status"] == "regressed"
+        published = runner.invoke(main, publish, env=env)
+        assert published.exit_code == 0, published.output
+        assert fake.github[number]["state"] == "open"  # reopened through the regressed status
+        comment = fake.github_comments[number][-1]
+        assert "Regressed: reopened (tracemine run 4)" in comment and "**Fix:** regressed" in comment
+        assert "verified before, found again since" in comment
     again = _mine(db, tmp_path / "r5", "--since", "2026-11-15")  # stays regressed; the finding recurs
     assert _fix_of(again, fingerprint)["status"] == "regressed"
     assert [f["status"] for f in again["findings"] if f["fingerprint"] == fingerprint] == ["recurring"]

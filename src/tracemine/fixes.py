@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,13 +155,16 @@ class FixCheck:
     traces_needed: int | None
     found: bool
     max_residual: float = 0.2
+    finding: Finding | None = field(default=None, repr=False)
+    """The finding of this run it is about (found or resolved), whose title is worded after the check."""
 
     def as_dict(self) -> dict[str, Any]:
         """The ``fix`` object of a finding in ``findings.json`` (and the ``fixes[]`` item, with ``title``/``found``)."""
         from tracemine.report.jsonout import iso_ns
 
+        title = self.finding.title if self.finding is not None else self.title
         return {
-            "fingerprint": self.fingerprint, "title": self.title, "found": self.found,
+            "fingerprint": self.fingerprint, "title": title, "found": self.found,
             "at": iso_ns(self.at_ns), "at_ns": self.at_ns, "note": self.note, "ref": self.ref,
             "before": self.before.as_dict(), "after": self.after.as_dict(), "p_value": self.p_value,
             "alpha": self.alpha, "max_residual": self.max_residual, "status": str(self.status),
@@ -279,7 +282,8 @@ def check_fixes(store: Any, findings: list[Finding], window: Any, alpha: float =
                 max_residual: float = 0.2) -> list[FixCheck]:
     """Judge every recorded fix in the run being mined (``findings``: what it found and what it resolves;
     ``window``: its :class:`~tracemine.timewindow.Window`). Each finding with a fix gets it as ``fix``
-    (:meth:`FixCheck.as_dict`), and one whose verified fix failed becomes ``regressed``."""
+    (:meth:`FixCheck.as_dict`; :func:`attach_fixes` renews it once the finding is worded), and one whose
+    verified fix failed becomes ``regressed`` (before ranking, which weighs the status)."""
     from tracemine.history import load_finding
 
     records = list_fixes(store)
@@ -297,13 +301,25 @@ def check_fixes(store: Any, findings: list[Finding], window: Any, alpha: float =
         status, p_value, needed = verdict(before, after, now_after > 0, record.status, alpha, max_residual)
         title = finding.title if finding is not None else getattr(load_finding(store, record.fingerprint), "title", "")
         check = FixCheck(record.fingerprint, title, record.at_ns, record.note, record.ref, before, after, p_value,
-                         alpha, status, needed, found, max_residual)
+                         alpha, status, needed, found, max_residual, finding)
         if finding is not None:
             finding.fix = check.as_dict()
             if status == FixStatus.REGRESSED and record.status == FixStatus.VERIFIED and found:
                 finding.status = FindingStatus.REGRESSED
         checks.append(check)
     return checks
+
+
+def attach_fixes(checks: list[FixCheck]) -> list[dict[str, Any]]:
+    """Once the findings are worded: each checked finding's ``fix`` again (with its title), and every
+    check as the reports list it (:attr:`tracemine.report.jsonout.ReportContext.fixes`)."""
+    out = []
+    for check in checks:
+        data = check.as_dict()
+        if check.finding is not None:
+            check.finding.fix = data
+        out.append(data)
+    return out
 
 
 def check_rows(checks: list[FixCheck]) -> list[tuple[str, str, str]]:

@@ -138,7 +138,7 @@ def run_mine(
     ``backend`` runs ingest, detect and embed: ``"local"``, ``"ray"`` or a
     :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`). The components default to the
     built-ins (see :class:`Components`)."""
-    from tracemine.fixes import check_fixes
+    from tracemine.fixes import attach_fixes, check_fixes
     from tracemine.history import HistorySettings, RunRecord, assign_statuses, resolutions, save_run, trends
     from tracemine.redact import Redactor
     from tracemine.report.jsonout import ReportContext, order_findings
@@ -213,7 +213,7 @@ def run_mine(
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
         trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
         history=trends(store, reported, history_settings.trend_runs), themes=[t.theme for t in themes],
-        resolved=resolutions(store, gone), fixes=[check.as_dict() for check in fix_checks],
+        resolved=resolutions(store, gone), fixes=attach_fixes(fix_checks),
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
