@@ -211,7 +211,8 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     * **new** — no earlier run reported it (above its ``--max-findings`` cut); it may have been found
       below the cut before;
     * **regressed** — reported before, and resolved since and back, or its share of traces grew beyond
-      ``regressed_factor`` × its share when last found;
+      ``regressed_factor`` × its share when last found (also: found again after its recorded fix was
+      verified, set by :func:`tracemine.fixes.check_fixes` after this);
     * **recurring** — reported before, found again at a similar level (also after a gap shorter than the
       resolution, and also when this run ranks it below the cut);
     * **resolved** — reported by an earlier run and not found (above or below the cut) in

@@ -109,7 +109,7 @@ def truncate(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
 STATUS_LEGEND = (
     ("new", "no earlier run reported it (it may have been found below an earlier report's cut)"),
     ("recurring", "reported by an earlier run, found again at a similar level"),
-    ("regressed", "reported before, and grown or back after being resolved"),
+    ("regressed", "reported before, and grown, or back after being resolved or after its fix was verified"),
     ("resolved", "reported by an earlier run, not found in the last runs; listed once, under Resolved"),
 )
 
