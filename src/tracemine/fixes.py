@@ -291,12 +291,15 @@ def check_fixes(store: Any, findings: list[Finding], window: Any, alpha: float =
         return []
     windows = [*store_fixes.examined_windows(store), (window.since_ns, window.until_ns, None)]
     by_fingerprint = {f.fingerprint: f for f in findings}
+    found_now = {fp for fp, f in by_fingerprint.items() if f.status != FindingStatus.RESOLVED}
+    counts = store_fixes.split_counts(store, windows, [
+        (r.fingerprint, r.at_ns, list(by_fingerprint[r.fingerprint].trace_ids) if r.fingerprint in found_now else [])
+        for r in records])
     checks = []
     for record in records:
         finding = by_fingerprint.get(record.fingerprint)
-        found = finding is not None and finding.status != FindingStatus.RESOLVED
-        current = list(finding.trace_ids) if finding is not None and found else []
-        tb, ta, ob, oa, now_after = store_fixes.split_counts(store, windows, record.at_ns, record.fingerprint, current)
+        found = record.fingerprint in found_now
+        tb, ta, ob, oa, now_after = counts[record.fingerprint]
         before, after = Rate(tb, ob), Rate(ta, oa)
         status, p_value, needed = verdict(before, after, now_after > 0, record.status, alpha, max_residual)
         title = finding.title if finding is not None else getattr(load_finding(store, record.fingerprint), "title", "")

@@ -81,39 +81,48 @@ def examined_windows(store: Store) -> list[Examined]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _examined_clause(windows: list[Examined]) -> tuple[str, list[Any]]:
-    """SQL condition on ``spans`` selecting the spans any of ``windows`` examined."""
-    parts, params = [], []
-    for since, until, last_ingest in windows:
-        terms = []
-        for value, term in ((since, "time_ns >= ?"), (until, "time_ns < ?"), (last_ingest, "ingest_id <= ?")):
-            if value is not None:
-                terms.append(term)
-                params.append(value)
-        parts.append("(" + (" AND ".join(terms) or "TRUE") + ")")
-    return (" OR ".join(parts) or "FALSE"), params
+_OPEN = 2**62
+"""Stands for an open bound, so windows join spans as plain ranges (DuckDB's range join)."""
 
 
-def split_counts(store: Store, windows: list[Examined], at_ns: int, fingerprint: str,
-                 current_ids: list[str]) -> tuple[int, int, int, int, int]:
-    """Traces examined by ``windows`` and those ``fingerprint`` affected, told apart by whether the trace
-    started (its first span) before ``at_ns`` or not: ``(traces_before, traces_after, affected_before,
-    affected_after, current_after)``. Affected traces are those its stored findings cite plus
-    ``current_ids`` (the run being mined, not stored yet); ``current_after`` counts ``current_ids`` alone."""
-    where, params = _examined_clause(windows)
+def split_counts(store: Store, windows: list[Examined], fixes: list[tuple[str, int, list[str]]],
+                 ) -> dict[str, tuple[int, int, int, int, int]]:
+    """For each ``(fingerprint, at_ns, current_ids)`` of ``fixes``: the traces ``windows`` examined and
+    those the finding affected, told apart by whether the trace started (its first span) before ``at_ns``
+    or not — ``(traces_before, traces_after, affected_before, affected_after, current_after)``. Affected
+    traces are those its stored findings cite plus ``current_ids`` (the run being mined, not stored yet);
+    ``current_after`` counts ``current_ids`` alone. The examined traces are read once for all fixes."""
+    if not fixes:
+        return {}
+    con = store.con
+    values = ", ".join(["(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"] * len(windows))
+    params = [v for since, until, bound in windows
+              for v in (-_OPEN if since is None else since, _OPEN if until is None else until,
+                        _OPEN if bound is None else bound)]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE fix_trace_starts AS
+            WITH w(since, until, bound) AS (VALUES {values}),
+                 examined AS (SELECT DISTINCT s.trace_id FROM spans s JOIN w
+                              ON s.time_ns >= w.since AND s.time_ns < w.until AND s.ingest_id <= w.bound)
+            SELECT s.trace_id, min(s.time_ns) AS first_ns FROM spans s
+            SEMI JOIN examined e ON s.trace_id = e.trace_id GROUP BY 1""", params)
     stored = ("SELECT unnest(CAST(json_extract_string(data, '$.trace_ids[*]') AS VARCHAR[])) AS trace_id "
-              "FROM findings WHERE fingerprint = ?") if has_history(store) else "SELECT NULL::VARCHAR AS trace_id WHERE FALSE"
-    row = store.one(
-        f"""WITH examined AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),
-                 starts AS (SELECT s.trace_id, min(s.time_ns) AS first_ns FROM spans s
-                            SEMI JOIN examined e ON s.trace_id = e.trace_id GROUP BY 1),
-                 current AS (SELECT DISTINCT unnest(CAST(? AS VARCHAR[])) AS trace_id),
-                 affected AS ({stored} UNION SELECT trace_id FROM current)
-            SELECT count(*) FILTER (WHERE first_ns < ?), count(*) FILTER (WHERE first_ns >= ?),
-                   count(*) FILTER (WHERE first_ns < ? AND trace_id IN (SELECT trace_id FROM affected)),
-                   count(*) FILTER (WHERE first_ns >= ? AND trace_id IN (SELECT trace_id FROM affected)),
-                   count(*) FILTER (WHERE first_ns >= ? AND trace_id IN (SELECT trace_id FROM current))
-            FROM starts""",
-        [*params, list(current_ids), *([fingerprint] if has_history(store) else []), *[at_ns] * 5],
-    )
-    return tuple(int(v or 0) for v in row) if row else (0, 0, 0, 0, 0)  # type: ignore[return-value]
+              "FROM findings WHERE fingerprint = ?") if has_history(store) else \
+        "SELECT CAST(? AS VARCHAR) AS trace_id WHERE FALSE"
+    out = {}
+    try:
+        for fingerprint, at_ns, current_ids in fixes:
+            row = store.one(
+                f"""WITH current AS (SELECT DISTINCT unnest(CAST(? AS VARCHAR[])) AS trace_id),
+                         affected AS ({stored} UNION SELECT trace_id FROM current)
+                    SELECT count(*) FILTER (WHERE first_ns < ?), count(*) FILTER (WHERE first_ns >= ?),
+                           count(*) FILTER (WHERE first_ns < ? AND trace_id IN (SELECT trace_id FROM affected)),
+                           count(*) FILTER (WHERE first_ns >= ? AND trace_id IN (SELECT trace_id FROM affected)),
+                           count(*) FILTER (WHERE first_ns >= ? AND trace_id IN (SELECT trace_id FROM current))
+                    FROM fix_trace_starts""",
+                [list(current_ids), fingerprint, *[at_ns] * 5],
+            )
+            out[fingerprint] = tuple(int(v or 0) for v in row) if row else (0, 0, 0, 0, 0)
+    finally:
+        con.execute("DROP TABLE IF EXISTS fix_trace_starts")
+    return out  # type: ignore[return-value]
