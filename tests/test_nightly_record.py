@@ -139,7 +139,7 @@ def test_resolved_findings_are_listed_once_in_every_report(nightly: dict) -> Non
     # and 4, run 4 resolves them; beta was never reported, so it is never resolved
     document = _report(nightly, 4)
     validate_document(document)
-    assert document["schema_version"] == "1.2"
+    assert document["schema_version"] == "1.3"
     resolved = {r["fingerprint"]: r for r in document["resolved"]}
     assert set(resolved) == {fp["alpha"], fp["gamma"]}
     for fingerprint in resolved:

@@ -19,7 +19,7 @@ from tracemine.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, Sc
 
 ARCHIVE_V1 = Path(__file__).parent / "fixtures" / "archive_v1"
 TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals", "mine_runs", "findings",
-          "embeddings", "cluster_runs", "clusters", "publish_issues")
+          "embeddings", "cluster_runs", "clusters", "publish_issues", "fixes")
 
 
 def _previous_release(tmp_path: Path, name: str = "v1.duckdb") -> str:
@@ -82,7 +82,7 @@ def test_previous_release_archive_is_migrated_with_rows_intact(tmp_path: Path) -
     assert json.loads(old_stats.output)["spans"] == 3 and _version(db) == "1"
 
     with Store(db) as store:
-        assert store.applied_migrations == [2, 3, 4]
+        assert store.applied_migrations == [2, 3, 4, 5]
         assert store.schema_version() == SCHEMA_VERSION
         assert store.id_clashes(1) == 0
         assert store.stats().spans == 3 and store.stats().quarantined == 1
@@ -124,7 +124,7 @@ def test_fresh_archive_is_stamped_latest_and_second_open_applies_nothing(tmp_pat
         assert store.applied_migrations == [] and store.schema_version() == SCHEMA_VERSION
     db = _previous_release(tmp_path)
     with Store(db) as store:
-        assert store.applied_migrations == [2, 3, 4]
+        assert store.applied_migrations == [2, 3, 4, 5]
     layout = _layout(db)
     with Store(db) as store:
         assert store.applied_migrations == []
@@ -184,7 +184,7 @@ def test_stage_tables_made_on_first_use_by_earlier_releases_are_kept_and_complet
     Store(fresh).close()
 
     with Store(db) as store:
-        assert store.applied_migrations == [4]
+        assert store.applied_migrations == [4, 5]
         assert store.has_tables("cluster_runs", "clusters", "publish_issues")
     assert _layout(db) == _layout(fresh)
     con = duckdb.connect(db, read_only=True)

@@ -661,6 +661,11 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
                 _fail(f"{exc}; give more characters")
         if finding is not None:
             print_finding(console, finding, redactor, db=db)
+            from tracemine.fixes import list_fixes
+            from tracemine.report.show import print_fix
+
+            for record in list_fixes(store, finding.fingerprint):
+                print_fix(console, record, redactor)
             gone = missing_traces(store, finding.trace_ids)
             if gone:
                 console.print(f"{len(gone)} of its {len(finding.trace_ids)} cited trace(s) are no longer in the "
@@ -675,6 +680,85 @@ def show(ctx: click.Context, ident: str, db: str, full: bool) -> None:
         _fail(f"trace {ident.strip()!r} is no longer in {db}: `tracemine prune` dropped it; finding {cited[0]} of "
               f"mine run #{cited[1]} cites it (`tracemine show {cited[0]}{where}` prints the finding as stored)")
     _fail(f"no trace or finding matches {ident!r} in {db}")
+
+
+@main.command("fix")
+@click.argument("fingerprint", required=False)
+@click.option("--at", "at", metavar="TIME",
+              help="When the fix shipped: ISO date or date-time (UTC unless it says otherwise), `now`, or `2d ago`.")
+@click.option("--note", help="What the fix was (shown in reports and tracker comments).")
+@click.option("--ref", metavar="URL", help="Link to the change (pull request, commit, ticket): http(s) only.")
+@click.option("--list", "list_only", is_flag=True, help="List the recorded fixes and the last run's verdict on each.")
+@click.option("--remove", is_flag=True, help="Forget the recorded fix of FINGERPRINT.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: machine-readable output.")
+@db_option
+@click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for a run holding the archive.")
+@click.pass_context
+def fix(ctx: click.Context, fingerprint: str | None, at: str | None, note: str | None, ref: str | None,
+        list_only: bool, remove: bool, as_json: bool, db: str, wait: float) -> None:
+    """Record that the fix of finding FINGERPRINT (or a unique prefix) shipped at --at.
+
+    Every later `tracemine mine` compares the share of traces with the finding before and after that
+    time (one-sided Fisher exact test) and reports fix-verified, fix-not-effective or awaiting-data (with
+    the traces still needed); a verified finding found again becomes regressed and reopens its tracker
+    issue. Recording a fix again updates it (a new time starts the verification afresh).
+    """
+    import orjson
+
+    from tracemine.fixes import FixError, list_fixes, parse_fix_time, record_fix, remove_fix
+    from tracemine.formatting import format_ns
+
+    if not Path(db).exists():
+        _fail(f"no archive at {db}: run `{command('mine', 'PATH', db=db)}` first")
+    if list_only:
+        if fingerprint or at or note or ref or remove:
+            _fail("--list takes no FINGERPRINT, --at, --note, --ref or --remove")
+        with _open_store(db, read_only=True, wait=wait) as store:
+            records = list_fixes(store)
+        if as_json:
+            click.echo(orjson.dumps([record.as_dict() for record in records], option=orjson.OPT_INDENT_2).decode())
+            return
+        from tracemine.report.show import print_fix
+
+        console = _console()
+        if not records:
+            console.print(f"no fix recorded in {db}: `tracemine fix FINGERPRINT --at TIME` records one")
+        redactor = _redactor(ctx)
+        for record in records:
+            print_fix(console, record, redactor, heading=False)
+        return
+    if as_json:
+        _fail("--json goes with --list")
+    if not fingerprint:
+        _fail("give the FINGERPRINT of the finding that was fixed (or --list)")
+        return
+    if remove:
+        if at or note or ref:
+            _fail("--remove takes no --at, --note or --ref")
+        with _open_store(db, wait=wait) as store:
+            try:
+                removed = remove_fix(store, fingerprint)
+            except (LookupError, FixError) as exc:
+                _fail(f"{exc}")
+                return
+        click.echo(f"forgot the fix of {removed}")
+        return
+    if not at:
+        _fail("--at TIME is required: when the fix shipped (e.g. 2026-12-03, 2026-12-03T14:00:00Z, now, 2d ago)")
+        return
+    try:
+        at_ns = parse_fix_time(at)
+        with _open_store(db, wait=wait) as store:
+            full, updated = record_fix(store, fingerprint, at_ns, note, ref, _redactor(ctx))
+    except FixError as exc:
+        _fail(str(exc))
+        return
+    except LookupError as exc:  # an ambiguous prefix
+        _fail(f"{exc}; give more characters")
+        return
+    verb = "updated the fix" if updated else "recorded the fix"
+    click.echo(f"{verb} of {full} at {format_ns(at_ns)}; each later `tracemine mine` compares its traces "
+               "before and after (tracemine fix --list, tracemine show)")
 
 
 @main.command(cls=PublisherOptionsCommand)

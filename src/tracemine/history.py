@@ -15,6 +15,7 @@ nor later regresses anything.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +56,12 @@ class RunRecord:
     """Why the run was empty."""
 
 
-def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int) -> int:
+def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: int,
+             fix_checks: Sequence[Any] = ()) -> int:
     """Store one run in one transaction and return its id: ``findings`` are what it found in rank order
     (the first ``reported`` of them above the report cut), then those it resolves (status ``resolved``:
-    stored without a rank, not counted as found)."""
+    stored without a rank, not counted as found); ``fix_checks`` (:class:`tracemine.fixes.FixCheck`) become
+    the latest verdict of each recorded fix."""
     from tracemine.report.jsonout import to_dict
 
     found = [f for f in findings if f.status != FindingStatus.RESOLVED]
@@ -87,7 +90,9 @@ def save_run(store: Any, record: RunRecord, findings: list[Finding], reported: i
             "data": [orjson.dumps(to_dict(f, r)).decode() for f, r in zip(findings, ranks, strict=True)],
             "inherited_from": [f.inherited_from for f in findings],
         }
-    return store_history.insert_run(store, run, rows)
+    from tracemine.fixes import check_rows
+
+    return store_history.insert_run(store, run, rows, check_rows(list(fix_checks)))
 
 
 def run_status(store: Any, run_id: int) -> tuple[str, str | None] | None:
@@ -140,16 +145,24 @@ class HistorySettings:
     regressed_factor: float = 1.5
     resolved_after_runs: int = 2
     trend_runs: int = 8
+    fix_alpha: float = 0.01
+    """Significance level of fix verification (:mod:`tracemine.fixes`)."""
+    fix_max_residual: float = 0.2
+    """A verified fix leaves at most this fraction of the share of traces before it."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> HistorySettings:
         data = dict(settings or {})
-        unknown = set(data) - {"regressed_factor", "resolved_after_runs", "trend_runs"}
+        unknown = set(data) - {"regressed_factor", "resolved_after_runs", "trend_runs", "fix_alpha", "fix_max_residual"}
         if unknown:
             raise ValueError(f"unknown history settings {sorted(unknown)}")
         out = cls(**data)
         if out.regressed_factor < 1 or out.resolved_after_runs < 1 or out.trend_runs < 1:
             raise ValueError("history: regressed_factor must be ≥ 1, resolved_after_runs and trend_runs ≥ 1")
+        for name in ("fix_alpha", "fix_max_residual"):
+            value = getattr(out, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+                raise ValueError(f"history: {name} must be a number between 0 and 1 (exclusive), got {value!r}")
         return out
 
 
@@ -198,7 +211,8 @@ def assign_statuses(store: Any, findings: list[Finding], settings: HistorySettin
     * **new** — no earlier run reported it (above its ``--max-findings`` cut); it may have been found
       below the cut before;
     * **regressed** — reported before, and resolved since and back, or its share of traces grew beyond
-      ``regressed_factor`` × its share when last found;
+      ``regressed_factor`` × its share when last found (also: found again after its recorded fix was
+      verified, set by :func:`tracemine.fixes.check_fixes` after this);
     * **recurring** — reported before, found again at a similar level (also after a gap shorter than the
       resolution, and also when this run ranks it below the cut);
     * **resolved** — reported by an earlier run and not found (above or below the cut) in

@@ -293,6 +293,9 @@ class Finding:
     outcome: dict[str, Any] | None = None
     """Failure rate of traces with it vs without it, when the window's traces carry outcomes
     (:class:`tracemine.lift.Lift` as a dict); ``None`` otherwise."""
+    fix: dict[str, Any] | None = None
+    """The run's verdict on its recorded fix (``tracemine fix``; :meth:`tracemine.fixes.FixCheck.as_dict`),
+    ``None`` when no fix is recorded for it."""
 
 
 @dataclass(slots=True)

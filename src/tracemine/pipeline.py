@@ -138,6 +138,7 @@ def run_mine(
     ``backend`` runs ingest, detect and embed: ``"local"``, ``"ray"`` or a
     :class:`tracemine.backends.Backend` (see :mod:`tracemine.backends`). The components default to the
     built-ins (see :class:`Components`)."""
+    from tracemine.fixes import attach_fixes, check_fixes
     from tracemine.history import HistorySettings, RunRecord, assign_statuses, resolutions, save_run, trends
     from tracemine.redact import Redactor
     from tracemine.report.jsonout import ReportContext, order_findings
@@ -191,6 +192,8 @@ def run_mine(
     _timelines(candidates, resolved, archive)
     _lifts(store, resolved, candidates, mine_settings)
     gone = assign_statuses(store, [c.finding for c in candidates], history_settings)
+    fix_checks = check_fixes(store, [c.finding for c in candidates] + gone, resolved,
+                             history_settings.fix_alpha, history_settings.fix_max_residual)
     _score(run, candidates)
     themes = _themes(candidates, signals, archive.traces, redactor, mine_settings)
     run.progress("findings", len(candidates), len(candidates))
@@ -210,7 +213,7 @@ def run_mine(
         spans=archive.spans, detectors=list(detect.detectors), llm_usage=llm_usage,
         trace_url=(extra.get("report") or {}).get("trace_url"), overview=overview,
         history=trends(store, reported, history_settings.trend_runs), themes=[t.theme for t in themes],
-        resolved=resolutions(store, gone),
+        resolved=resolutions(store, gone), fixes=attach_fixes(fix_checks),
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
@@ -222,6 +225,8 @@ def run_mine(
         "stages": run.stages, "signals": len(detect.signals), "detect_id": detect.detect_id,
         "trajectory_signals": len(signals) - len(detect.signals),
         "findings": len(ranked), "reported": len(reported), "resolved": len(gone), "themes": len(themes),
+        "fixes": {status: sum(1 for c in fix_checks if c.status == status)
+                  for status in sorted({str(c.status) for c in fix_checks})},
         "statuses": {s: sum(1 for f in reported if f.status == s) for s in ("new", "recurring", "regressed")},
         "citations": {"checked": citations.pairs, "verified": citations.verified, "dropped": len(citations.missing)},
         "signals_outside_window": citations.outside_window,
@@ -234,7 +239,7 @@ def run_mine(
         settings={"llm": llm, "max_findings": max_findings, "mine": mine_settings, "rank": extra.get("rank")},
         llm_usage=llm_usage, stages=run.stages, started_ns=record_started,
     )
-    run_id = save_run(store, record, ranked + gone, len(reported))
+    run_id = save_run(store, record, ranked + gone, len(reported), fix_checks)
     published = _publish(run, run_id) if publishers else None
     return MineResult(findings=reported, all_findings=ranked, context=context, run_id=run_id, window=resolved,
                       outputs=outputs, stats=stats, ingest=ingest_report, resolved=gone,

@@ -21,6 +21,7 @@ from tracemine.model import Exemplar, Finding
 from tracemine.redact import Redactor
 from tracemine.report.markdown import (
     SEVERITY_MARK,
+    fix_text,
     format_ms,
     format_share,
     format_usd,
@@ -201,7 +202,21 @@ def redacted(finding: Finding, redactor: Redactor) -> Finding:
         agents=[r(a) for a in finding.agents],
         models=[r(m) for m in finding.models],
         exemplars=[Exemplar(e.trace_id, list(e.span_ids), r(e.excerpt)) for e in finding.exemplars],
+        fix={**finding.fix, "note": r(finding.fix["note"]) if finding.fix.get("note") else finding.fix.get("note")}
+        if finding.fix else None,
     )
+
+
+def fix_runs(fix: dict[str, Any], label: bool = True) -> list[Run]:
+    """The verdict on a finding's recorded fix: ``Fix: fix-verified — since the fix on …; p < 0.001``
+    (without ``Fix:`` when not ``label``), the note and a link to the change."""
+    runs: list[Run] = [("strong", "Fix: " if label else f"{fix['status']} "),
+                       ("text", f"{fix['status'] + ' ' if label else ''}— {fix_text(fix)}")]
+    if fix.get("note"):
+        runs += [("text", " · "), ("prose", fix["note"])]
+    if fix.get("ref"):
+        runs += [("text", " · "), ("link", "change", fix["ref"])]
+    return runs
 
 
 def issue_title(finding: Finding) -> str:
@@ -267,6 +282,8 @@ def issue_blocks(finding: Finding, report_url: str | None = None, trace_url: str
             [("strong", "Models: "), *_names(f.models)],
         ]),
     ]
+    if f.fix:
+        blocks += [("h", "Fix"), ("p", fix_runs(f.fix, label=False))]
     if f.exemplars:
         blocks.append(("h", "Exemplars"))
         for ex in f.exemplars[:MAX_EXEMPLARS]:
@@ -323,7 +340,10 @@ EVENT_TEXT = {
 
 def comment_blocks(finding: Finding, event: str, run_id: int | None) -> list[Block]:
     where = f" (tracemine run {run_id})" if run_id is not None else ""
-    return [("p", [("strong", EVENT_TEXT.get(event, event) + where + ": ")]), ("p", figures_line(finding))]
+    blocks: list[Block] = [("p", [("strong", EVENT_TEXT.get(event, event) + where + ": ")]), ("p", figures_line(finding))]
+    if finding.fix:
+        blocks.append(("p", fix_runs(finding.fix)))
+    return blocks
 
 
 def render(finding: Finding, redactor: Redactor, report_url: str | None = None,

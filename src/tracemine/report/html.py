@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from tracemine.formatting import format_count, format_ns, short_ids
 from tracemine.model import Finding, Severity
@@ -22,12 +23,15 @@ from tracemine.report.atomic import make_dir, write_text
 from tracemine.report.hints import command
 from tracemine.report.jsonout import NO_FINDINGS, ReportContext, anchor, order_findings, outcome_text
 from tracemine.report.markdown import (
+    FIX_LEGEND,
     MAX_EXCERPT_CHARS,
     MAX_EXEMPLARS,
     MAX_SPAN_IDS,
     MAX_TRACE_IDS,
     STATUS_LEGEND,
     affected_traces,
+    fix_place,
+    fix_text,
     format_ms,
     format_share,
     format_usd,
@@ -73,6 +77,9 @@ background:var(--muted);white-space:nowrap}
 .badge.status-regressed{background:#ffe3e3;border-color:#ffa8a8}
 .badge.status-new{background:#e7f5ff;border-color:#a5d8ff}
 .badge.status-resolved{background:#ebfbee;border-color:#b2f2bb}
+.badge.fix-fix-verified{background:#ebfbee;border-color:#b2f2bb}
+.badge.fix-fix-not-effective,.badge.fix-regressed{background:#ffe3e3;border-color:#ffa8a8}
+.badge.fix-awaiting-data{background:#fff9db;border-color:#ffe066}
 .card{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--muted);border-radius:8px;
 padding:16px 18px;margin:18px 0}
 .card.sev-critical{border-left-color:var(--critical)}.card.sev-high{border-left-color:var(--high)}
@@ -333,6 +340,7 @@ def render_html(findings: Iterable[Finding], ctx: ReportContext) -> str:
             body += _card(rank, f, ctx)
         body += _trace_sections(ordered, ctx)
     body += _resolved(ctx)
+    body += _fixes(ctx, {f.fingerprint for f in ordered})
     body += _footer(ctx)
     title = f"tracemine report — {len(ordered)} finding(s), {window_text(ctx)}"
     return "\n".join(
@@ -468,6 +476,7 @@ def _card(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
           for part, label in (("agent", "agent"), ("subject", "subject"), ("mechanism", "mechanism"),
                               ("family", "constraint / error")) if (f.key or {}).get(part)),
         *([f"<dt>outcome</dt><dd>{esc(outcome_text(f.outcome))}</dd>"] if f.outcome else []),
+        *([f"<dt>fix</dt><dd>{fix_html(f.fix)}</dd>"] if f.fix else []),
         *([f'<dt>theme</dt><dd><a href="#{anchor(f.theme_id)}"><code>{esc(f.theme_id)}</code></a></dd>']
           if f.theme_id else []),
         "</dl>",
@@ -603,6 +612,35 @@ def _resolved(ctx: ReportContext) -> list[str]:
         out.append(f'<li id="{anchor(note.fingerprint)}"><span class="badge status status-resolved">resolved</span> '
                    f"<code>{esc(note.fingerprint)}</code> {_inline(note.title)} — {esc(resolved_text(note))}</li>")
     out.append("</ul></section>")
+    return out
+
+
+def fix_html(fix: Mapping[str, Any]) -> str:
+    """A fix verdict: status badge, rates and test, the note and a link to the change."""
+    out = (f'<span class="badge fix fix-{esc(fix["status"])}">{esc(fix["status"])}</span> '
+           f"{esc(fix_text(fix))}")
+    if fix.get("note"):
+        out += f" · {_inline(fix['note'])}"
+    if fix.get("ref"):
+        out += f' · <a href="{esc(fix["ref"])}" rel="noopener noreferrer nofollow">change</a>'
+    return out
+
+
+def _fixes(ctx: ReportContext, shown: set[str]) -> list[str]:
+    """Every recorded fix and this run's verdict, found in this run or not (a fixed mode may be gone)."""
+    if not ctx.fixes:
+        return []
+    out = ['<section class="panel fixes" id="fixes"><h2>Fixes</h2>',
+           '<p class="meta">Fixes recorded with <code>tracemine fix</code>, and the share of traces with each '
+           "finding before and after its fix.</p><ul>"]
+    for fix in ctx.fixes:
+        fingerprint = f"<code>{esc(fix['fingerprint'])}</code>"
+        if fix["fingerprint"] in shown:
+            fingerprint = f'<a href="#{anchor(fix["fingerprint"])}">{fingerprint}</a>'
+        out.append(f"<li>{fingerprint} {_inline(fix.get('title') or '')}{esc(fix_place(fix, shown))} — "
+                   f"{fix_html(fix)}</li>")
+    legend = "".join(f"<li><b>{esc(name)}</b> — {esc(meaning)}</li>" for name, meaning in FIX_LEGEND)
+    out.append(f"</ul><ul class=\"meta\">{legend}</ul></section>")
     return out
 
 

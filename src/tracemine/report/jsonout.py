@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 from tracemine.model import FIX_PARTS, Exemplar, Finding, FindingStatus, Impact, Theme
 from tracemine.report.atomic import make_dir, write_text
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_FILE = "findings.schema.json"
 NO_FINDINGS = "No recurring failures found in this window."
 
@@ -89,6 +89,8 @@ class ReportContext:
     themes: Sequence[Theme] = ()
     """Cross-cutting patterns over the reported findings, best first."""
     resolved: Sequence[ResolvedNote] = ()
+    fixes: Sequence[Mapping[str, Any]] = ()
+    """The run's verdict on every recorded fix (:meth:`tracemine.fixes.FixCheck.as_dict`), found or not."""
     trace_sections: Mapping[str, str] = field(default_factory=dict)
     """Cited traces as ``tracemine show`` prints them (redacted plain text), by trace id: report.html gives each
     its own section and links the trace's ids there (see :mod:`tracemine.report.trace_sections`)."""
@@ -210,6 +212,8 @@ def to_dict(finding: Finding, rank: int | None = None) -> dict[str, Any]:
         inherited_from=finding.inherited_from,
         outcome=dict(finding.outcome) if finding.outcome else None,
     )
+    if finding.fix:
+        data["fix"] = dict(finding.fix)
     if finding.timeline:
         data["timeline"] = [{"start": iso_ns(start), "start_ns": int(start), "signals": int(count)}
                             for start, count in finding.timeline]
@@ -255,6 +259,7 @@ def from_dict(data: Mapping[str, Any]) -> Finding:
         legacy_fingerprint=data.get("legacy_fingerprint"),
         inherited_from=data.get("inherited_from"),
         outcome=dict(data["outcome"]) if data.get("outcome") else None,
+        fix=dict(data["fix"]) if data.get("fix") else None,
     )
 
 
@@ -324,6 +329,7 @@ def build_document(findings: Iterable[Finding], ctx: ReportContext) -> dict[str,
         "breakdown": breakdown(ordered),
         "findings": items,
         "resolved": [note.as_dict() for note in ctx.resolved],
+        "fixes": [dict(fix) for fix in ctx.fixes],
     }
 
 

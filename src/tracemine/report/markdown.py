@@ -10,8 +10,9 @@ add links, images, headings, HTML or table cells to the report.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tracemine.formatting import format_count, format_ms, format_ns
 from tracemine.model import Finding, Severity
@@ -108,7 +109,7 @@ def truncate(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
 STATUS_LEGEND = (
     ("new", "no earlier run reported it (it may have been found below an earlier report's cut)"),
     ("recurring", "reported by an earlier run, found again at a similar level"),
-    ("regressed", "reported before, and grown or back after being resolved"),
+    ("regressed", "reported before, and grown, or back after being resolved or after its fix was verified"),
     ("resolved", "reported by an earlier run, not found in the last runs; listed once, under Resolved"),
 )
 
@@ -119,6 +120,40 @@ def resolved_text(note: ResolvedNote) -> str:
     seen = f"last signal {format_ns(note.last_seen_ns)}" if note.last_seen_ns is not None else "last signal unknown"
     runs = "run" if note.absent_runs == 1 else "runs"
     return f"last found by run {note.last_run} ({started}{seen}), absent for {note.absent_runs} {runs}"
+
+
+FIX_LEGEND = (
+    ("fix-verified", "the share of traces with it fell after the fix (one-sided Fisher exact test, p < alpha) "
+                     "to at most history.fix_max_residual of the share before"),
+    ("fix-not-effective", "enough traces since the fix, and the share did not fall (significantly, or far enough)"),
+    ("awaiting-data", "too few traces since the fix to tell; the number needed is given"),
+    ("regressed", "verified before, and found again in traces after the fix"),
+)
+
+
+def fix_text(fix: Mapping[str, Any]) -> str:
+    """``since the fix on 2026-12-03: 0 of 4,210 traces (0.0%), was 3.1% (131 of 4,223); p < 0.001`` and
+    what the status adds (traces needed, a regression); ``fix`` is a finding's ``fix`` object."""
+    before, after = fix["before"], fix["after"]
+    stamp = format_ns(fix["at_ns"])
+    day = stamp[:10] if stamp.endswith("00:00:00Z") else stamp
+    text = (f"since the fix on {day}: {format_count(after['occurrences'])} of {format_count(after['traces'])} "
+            f"traces ({format_share(after['share'])}), was {format_share(before['share'])} "
+            f"({format_count(before['occurrences'])} of {format_count(before['traces'])})")
+    p = fix.get("p_value")
+    if p is not None:
+        text += "; p < 0.001" if p < 0.001 else f"; p = {p:.3f}"
+    status, needed = fix["status"], fix.get("traces_needed")
+    if status == "awaiting-data":
+        if needed is None:
+            text += "; no occurrence before the fix to compare with"
+        else:
+            text += f"; needs {format_count(needed)} traces since the fix to tell (has {format_count(after['traces'])})"
+    elif status == "fix-not-effective" and p is not None and p < fix["alpha"]:
+        text += f"; lower, but above {fix.get('max_residual', 0.2):.0%} of the share before"
+    elif status == "regressed":
+        text += "; verified before, found again since"
+    return text
 
 
 # -- escaping -----------------------------------------------------------------------------------------------
@@ -232,6 +267,7 @@ def render_markdown(findings: Iterable[Finding], ctx: ReportContext) -> str:
         for rank, finding in enumerate(ordered, 1):
             lines += _section(rank, finding, ctx)
     lines += _resolved(ctx)
+    lines += _fixes(ctx, {f.fingerprint for f in ordered})
     lines += _footer(ordered, ctx)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -254,6 +290,39 @@ def _resolved(ctx: ReportContext) -> list[str]:
         lines.append(f"- {md_code(note.fingerprint)} {md_prose(note.title, cell=True)} — "
                      f"{md_text(resolved_text(note))}")
     lines.append("")
+    return lines
+
+
+def fix_line(fix: Mapping[str, Any]) -> str:
+    """A fix verdict as one Markdown line: status, rates and test, then the note and a link to the change."""
+    line = f"**{md_text(fix['status'])}** — {md_text(fix_text(fix))}"
+    if fix.get("note"):
+        line += f" · {md_prose(fix['note'], cell=True)}"
+    if fix.get("ref"):
+        line += f" · [change]({md_url(fix['ref'])})"
+    return line
+
+
+def fix_place(fix: Mapping[str, Any], shown: set[str]) -> str:
+    """Where a fixed finding is in this run's report: ``""`` when reported, else why it is not."""
+    if fix["fingerprint"] in shown:
+        return ""
+    return " (found below the report cut)" if fix.get("found") else " (not found in this window)"
+
+
+def _fixes(ctx: ReportContext, shown: set[str]) -> list[str]:
+    """Every recorded fix and this run's verdict, found in this run or not (a fixed mode may be gone);
+    ``shown`` are the reported fingerprints (linked to their section)."""
+    if not ctx.fixes:
+        return []
+    lines = ["## Fixes", "", "Fixes recorded with `tracemine fix`, and the share of traces with each finding "
+             "before and after its fix:", ""]
+    for fix in ctx.fixes:
+        where = f"[{md_code(fix['fingerprint'])}](#{anchor(fix['fingerprint'])})" if fix["fingerprint"] in shown \
+            else md_code(fix["fingerprint"])
+        absent = fix_place(fix, shown)
+        lines.append(f"- {where} {md_prose(fix.get('title') or '', cell=True)}{absent} — {fix_line(fix)}")
+    lines += ["", "; ".join(f"**{name}**: {md_text(meaning)}" for name, meaning in FIX_LEGEND), ""]
     return lines
 
 
@@ -367,6 +436,7 @@ def _section(rank: int, f: Finding, ctx: ReportContext) -> list[str]:
         f"- **Models:** {_names(f.models)}",
         f"- **One fix:** {_key_text(f)}",
         *([f"- **Outcome:** {md_text(outcome_text(f.outcome))}"] if f.outcome else []),
+        *([f"- **Fix:** {fix_line(f.fix)}"] if f.fix else []),
         f"- **First seen:** {md_text(format_ns(f.first_seen_ns))} · **Last seen:** {md_text(format_ns(f.last_seen_ns))}",
     ]
     if f.timeline:

@@ -507,3 +507,36 @@ def print_finding(console: Console, finding: Finding, redactor: Redactor | None 
     console.print()
     _id_block(console, "Trace ids", f.trace_ids)
     _id_block(console, "Span ids", f.span_ids)
+
+
+def print_fix(console: Console, record: Any, redactor: Redactor | None = None, heading: bool = True) -> None:
+    """A recorded fix (:class:`tracemine.fixes.FixRecord`) and the last run's verdict on it: the status,
+    the rates before and after with the p-value, the note and link (redacted, plain text)."""
+    from tracemine.report.markdown import fix_text
+    from tracemine.report.terminal import FIX_STYLE
+
+    red = redactor or Redactor()
+    if heading:
+        console.print()
+        console.print(_heading("Fix"))
+    line = Text()
+    status = record.status or "not checked yet"
+    line.append(status, style=FIX_STYLE.get(status, "dim"))
+    line.append(f"  {record.fingerprint}", style="bold")
+    title = (record.check or {}).get("title")
+    if title:
+        line.append(f"  {red.redact(title)}")
+    console.print(line)
+    detail = Text("  ")
+    if record.check:
+        detail.append(fix_text(record.check))
+        detail.append(f" (mine run {record.run_id})", style="dim")
+    else:
+        detail.append(f"shipped {format_ns(record.at_ns)}; the next `tracemine mine` checks it", style="dim")
+    console.print(detail)
+    for label, value in (("note", record.note), ("ref", record.ref)):
+        if value:
+            row = Text("  ")
+            row.append(f"{label}: ", style="dim")
+            row.append(red.redact(value))
+            console.print(row)

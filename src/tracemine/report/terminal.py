@@ -216,6 +216,22 @@ def print_clusters(console: Console, result: Any, signals: list[Any] | None, top
 
 
 SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+FIX_STYLE = {"fix-verified": "bold green", "fix-not-effective": "bold red", "awaiting-data": "yellow",
+             "regressed": "bold red"}
+
+
+def _print_fixes(console: Console, fixes: Any, shown: set[str]) -> None:
+    """One entry per recorded fix: its verdict, fingerprint and title, then the rates and the test."""
+    from tracemine.report.markdown import fix_place, fix_text
+
+    for fix in fixes:
+        line = Text()
+        line.append(f"{fix['status']} ", style=FIX_STYLE.get(fix["status"], ""))
+        line.append(f"{fix['fingerprint']} {short_title(fix.get('title') or '')}{fix_place(fix, shown)}")
+        _wrapped(console, line)
+        _wrapped(console, Text(fix_text(fix), style="dim"), indent=len(fix["status"]) + 1)
+
+
 STATUS_STYLE = {"new": "bold magenta", "regressed": "bold red", "resolved": "green"}
 SHORT_SEVERITY = {Severity.CRITICAL: "crit", Severity.HIGH: "high", Severity.MEDIUM: "med", Severity.LOW: "low"}
 WIDE = 100
@@ -326,6 +342,7 @@ def print_findings(console: Console, result: Any, details: bool = False) -> None
         line.append(f"{note.fingerprint} {short_title(note.title)}")
         _wrapped(console, line)
         _wrapped(console, Text(resolved_text(note), style="dim"), indent=9)
+    _print_fixes(console, getattr(ctx, "fixes", ()), {f.fingerprint for f in findings})
     stats = result.stats
     more = stats.get("findings", 0) - stats.get("reported", 0)
     citations = stats.get("citations", {})

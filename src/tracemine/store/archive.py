@@ -44,7 +44,8 @@ def _content_sql(alias: str = "") -> str:
 
 _CONTENT_SQL = _content_sql()
 _CORE_TABLES = ("meta", "spans", "traces", "ingests", "files", "quarantine", "detect_runs", "signals")
-_DDL_TABLES = (*_CORE_TABLES, "mine_runs", "findings", "embeddings", "cluster_runs", "clusters", "publish_issues")
+_DDL_TABLES = (*_CORE_TABLES, "mine_runs", "findings", "embeddings", "cluster_runs", "clusters", "publish_issues",
+               "fixes")
 
 
 @dataclass

@@ -36,9 +36,11 @@ def _counted(store: Store) -> str:
     return f"coalesce(status, 'ok') != '{EMPTY}'" if _has_status(store) else "TRUE"
 
 
-def insert_run(store: Store, run: dict[str, Any], findings: dict[str, list[Any]] | None) -> int:
-    """Store one run (``run``: every :data:`RUN_COLUMNS` value but ``run_id``) and its findings rows
-    (columns of ``findings``, ``run_id`` added) in one transaction; returns the new run id."""
+def insert_run(store: Store, run: dict[str, Any], findings: dict[str, list[Any]] | None,
+               fix_checks: list[tuple[str, str, str]] | None = None) -> int:
+    """Store one run (``run``: every :data:`RUN_COLUMNS` value but ``run_id``), its findings rows
+    (columns of ``findings``, ``run_id`` added) and its verdicts on recorded fixes (``(fingerprint, status,
+    data JSON)``, see :func:`tracemine.store.fixes.save_checks`) in one transaction; returns the new run id."""
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
@@ -55,6 +57,10 @@ def insert_run(store: Store, run: dict[str, Any], findings: dict[str, list[Any]]
             con.register("finding_batch", pa.table(columns))
             con.execute("INSERT INTO findings BY NAME SELECT * FROM finding_batch")
             con.unregister("finding_batch")
+        if fix_checks:
+            from tracemine.store.fixes import save_checks
+
+            save_checks(con, run_id, fix_checks)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from tracemine.store.schema import STAGE_DDL
+from tracemine.store.schema import FIXES_DDL, STAGE_DDL
 
 # -- numbered migrations (ARCHITECTURE.md, "The archive") ------------------------------------------
 # ``meta.schema_version`` says which migrations an archive has had. Version 1 is the first schema: every
@@ -48,11 +48,17 @@ def _add_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
+def _add_fixes(con: duckdb.DuckDBPyConnection) -> None:
+    """fixes joins the archive (`tracemine fix`: when a finding's fix shipped, and the last verdict on it)."""
+    con.execute(FIXES_DDL)
+
+
 # In order; a new migration is appended with the next number (never renumber or edit a released one).
 MIGRATIONS: list[Migration] = [
     Migration(2, _add_signal_cause),
     Migration(3, _add_ingest_id_clashes),
     Migration(4, _add_stage_tables),
+    Migration(5, _add_fixes),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].number
 

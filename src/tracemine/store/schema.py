@@ -151,5 +151,17 @@ PUBLISH_DDL = f"""CREATE TABLE IF NOT EXISTS {PUBLISH_TABLE} (
 STAGE_DDL = [*HISTORY_DDL, EMBEDDINGS_DDL, *CLUSTER_DDL, PUBLISH_DDL]
 """What migration 4 runs; part of :data:`DDL` too."""
 
-DDL += STAGE_DDL
+FIXES_TABLE = "fixes"
+FIXES_DDL = f"""CREATE TABLE IF NOT EXISTS {FIXES_TABLE} (
+    fingerprint VARCHAR PRIMARY KEY, -- tm-… (the finding the fix is for)
+    at_ns BIGINT NOT NULL,          -- when the fix shipped (traces from then on are "after")
+    note VARCHAR,
+    ref VARCHAR,                    -- http(s) link to the change
+    recorded_ns BIGINT,             -- when `tracemine fix` last wrote the row
+    check_status VARCHAR,           -- the last mine run's verdict (fixes.FixStatus), NULL before the first
+    check_run_id BIGINT,            -- that run
+    check_data VARCHAR)"""
+"""What migration 5 creates (``tracemine fix``, :mod:`tracemine.fixes`); part of :data:`DDL` too."""
+
+DDL += [*STAGE_DDL, FIXES_DDL]
 
