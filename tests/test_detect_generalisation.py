@@ -1154,3 +1154,39 @@ def test_an_empty_answer_in_a_foreign_shape_is_no_sign_when_the_agents_reaction_
     assert judge(None) == []
     (signal,) = judge("The payments service is healthy.")
     assert signal.evidence["mechanism"] == "empty_result"
+
+
+# --- partly failed batch writes ---------------------------------------------------------------------------
+
+
+def test_a_batch_write_that_partly_failed_while_the_agent_claimed_it_done_is_a_silent_failure() -> None:
+    """Counts or lists of failed items, or per-item outcomes of which some failed, in any common shape."""
+    bodies = [{"sent": 31, "failed": 4, "failures": [{"unit_id": "U-10041", "reason": "invalid phone number"}]},
+              {"delivered": 9, "undeliverable": [{"unit_id": "U-10041", "reason": "opted out"}]},
+              {"accepted": 10, "rejected": 2},
+              {"batch_id": "nb_1", "results": [{"unit_id": "U-10041", "status": "failed", "error": "mailbox full"},
+                                               {"unit_id": "U-20817", "status": "delivered"}]}]
+    for body in bodies:
+        run = Run(answer="All tenants of KGR-12 have been notified.")
+        write = run.call("notify_building_tenants", {"building_id": "KGR-12", "message": "Water off at 9."}, body)
+        [signal] = _silent(run)
+        assert signal.span_ids[0] == write and signal.evidence["mechanism"] == "partial_failure", body
+
+
+def test_a_partly_failed_batch_write_the_agent_reported_or_retried_is_handled() -> None:
+    body = {"sent": 31, "failed": 2, "failures": [{"unit_id": "U-10041", "reason": "invalid phone number"},
+                                                 {"unit_id": "U-20817", "reason": "mailbox full"}]}
+    for answer in ("31 of 33 tenants got the notice; 2 couldn't be reached (U-10041, U-20817).",
+                   "Notice sent, but 2 tenants didn't receive it. Want me to try e-mail for them?"):
+        run = Run(answer=answer)
+        run.call("notify_building_tenants", {"building_id": "KGR-12", "message": "Water off at 9."}, body)
+        assert _silent(run) == [], answer
+    run = Run(answer="Everyone has the notice now.")
+    run.call("notify_building_tenants", {"building_id": "KGR-12", "message": "Water off at 9."}, body)
+    run.call("notify_building_tenants", {"units": ["U-10041", "U-20817"], "message": "Water off at 9.",
+                                         "channel": "email"}, {"sent": 2, "failed": 0, "failures": []})
+    assert _silent(run) == []  # the failed items, retried (another channel)
+    # a read's failure count is data about the world, not a failed call
+    run = Run(answer="The last campaign reached 120 tenants; 3 messages failed.")
+    run.call("get_campaign_stats", {"campaign_id": "cmp_0042"}, {"sent": 120, "failed": 3})
+    assert _silent(run) == []

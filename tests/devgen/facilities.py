@@ -74,6 +74,10 @@ TOOLS = [
          "vendor_id": {"type": "string"}, "from_date": {"type": "string", "format": "date"}},
          "required": ["vendor_id"]}},
     {"name": "message_tenant", "description": "Send the tenant a text message."},
+    {"name": "notify_building_tenants", "description": "Text every tenant of a building (outages, works).",
+     "parameters": {"type": "object", "properties": {
+         "building_id": {"type": "string", "enum": BUILDINGS}, "message": {"type": "string"},
+         "channel": {"type": "string", "enum": ["sms", "email", "app"]}}, "required": ["building_id", "message"]}},
     {"name": "get_building_alarms", "description": "Active building-management alarms (heating, lifts, water)."},
     {"name": "search_event_log", "description": "Search the building-management system's event log.",
      "parameters": {"type": "object", "properties": {
@@ -229,6 +233,47 @@ def event_log_body(rng: random.Random, shape: str, q: str, day: str, events: lis
     return {"total": len(events), "max_score": scored[0]["_score"] if scored else None, "hits": scored}
 
 
+NOTICES = ["the water will be off tomorrow 09:00-12:00 for boiler maintenance",
+           "the lifts are serviced on Thursday morning; please use the stairs",
+           "the facade works start Monday; keep balcony doors closed",
+           "heating will be off for two hours on Friday afternoon"]
+REASONS = ["invalid phone number", "opted out of SMS", "mailbox full", "number not in service", "no contact on file"]
+
+
+def key(run: Run) -> str:
+    """A fresh idempotency key, as the notice SDK mints one per request."""
+    return f"ntf-{run.rng.getrandbits(64):016x}"
+
+
+def notice_body(rng: random.Random, tenants: int, failed: list[str], shape: str) -> dict:
+    """A bulk notice's answer in one of four common shapes; ``failed`` units did not get it."""
+    sent = tenants - len(failed)
+    reasons = [(unit, rng.choice(REASONS)) for unit in failed]
+    if shape == "counts":
+        return {"sent": sent, "failed": len(failed), "failures": [{"unit_id": u, "reason": r} for u, r in reasons]}
+    if shape == "per_item":
+        ok = [{"unit_id": f"U-{rng.randint(10000, 99999)}", "status": "delivered"} for _ in range(sent)]
+        bad = [{"unit_id": u, "status": "failed", "error": r} for u, r in reasons]
+        items = ok + bad
+        rng.shuffle(items)
+        return {"batch_id": f"nb_{rng.getrandbits(32):08x}", "results": items}
+    if shape == "undeliverable":
+        return {"delivered": sent, "undeliverable": [{"unit_id": u, "reason": r} for u, r in reasons]}
+    return {"accepted": sent, "rejected": len(failed), "queued_at": "2025-03-04T08:00:00Z"}
+
+
+def flow_notice(run: Run) -> None:
+    job = Job(run.rng)
+    notice = run.pick(NOTICES)
+    run.begin("notice", run.pick([f"Let everyone in {job.building} know {notice}.",
+                                  f"Send all {job.building} tenants a notice: {notice}."]))
+    tenants = run.rng.randint(8, 40)
+    run.call("notify_building_tenants", {"building_id": job.building, "message": notice.capitalize() + ".",
+                                         "channel": run.pick(["sms", "sms", "app"]), "idempotency_key": key(run)},
+             notice_body(run.rng, tenants, [], run.pick(["counts", "per_item", "undeliverable", "accepted"])))
+    run.say(f"All {tenants} tenants of {job.building} have been notified.")
+
+
 def flow_event_log(run: Run) -> None:
     job = Job(run.rng)
     system = run.pick(SYSTEMS)
@@ -241,7 +286,7 @@ def flow_event_log(run: Run) -> None:
     run.say(f"{len(events)} {system} events that day; the last was '{events[-1]['msg']}' on {events[-1]['device']}.")
 
 
-FLOWS = [flow_repair, flow_repair, flow_status, flow_alarms, flow_event_log]
+FLOWS = [flow_repair, flow_repair, flow_status, flow_alarms, flow_event_log, flow_notice]
 
 
 # -- bugs ----------------------------------------------------------------------------------------------------
@@ -435,6 +480,32 @@ def bug_vendor_search_slow(run: Run) -> str:
     return "search_vendors took 25-60 s"
 
 
+def bug_notice_partly_failed(run: Run) -> str:
+    m = "facilities/notice_partly_undelivered_claimed_done"
+    job, tenants, failed = _partial_notice(run, m)
+    run.say(run.pick([f"All {tenants} tenants of {job.building} have been notified.",
+                      f"Done — the notice went out to {job.building}.",
+                      "Everyone has been informed."]))
+    return (f"notify_building_tenants reached {tenants - len(failed)} of {tenants} tenants; the agent said "
+            "everyone was notified")
+
+
+def bug_notice_sent_twice(run: Run) -> str:
+    m = "facilities/notice_sent_twice_new_idempotency_key"
+    job = Job(run.rng)
+    notice = run.pick(NOTICES)
+    run.begin("notice", f"Let everyone in {job.building} know {notice}.")
+    args = {"building_id": job.building, "message": notice.capitalize() + ".", "channel": "sms"}
+    tenants = run.rng.randint(8, 40)
+    shape = run.pick(["counts", "per_item", "undeliverable", "accepted"])
+    run.call("notify_building_tenants", {**args, "idempotency_key": key(run)}, notice_body(run.rng, tenants, [], shape),
+             ms=run.rng.randint(9_000, 20_000), tag=m)
+    run.call("notify_building_tenants", {**args, "idempotency_key": key(run)}, notice_body(run.rng, tenants, [], shape),
+             tag=m, think=run.pick([None, "Sending the notice to the building."]))
+    run.say(f"All {tenants} tenants of {job.building} have been notified.")
+    return "notify_building_tenants sent the same notice twice, each with a fresh idempotency key: tenants got two texts"
+
+
 def bug_trade_respelled(run: Run) -> str:
     m = "facilities/trade_slug_rejected_then_respelled"
     job = Job(run.rng)
@@ -461,6 +532,10 @@ def bug_trade_respelled(run: Run) -> str:
 
 
 BUGS = [
+    Variant("facilities/notice_sent_twice_new_idempotency_key", "duplicate_call", "notify_building_tenants",
+            bug_notice_sent_twice),
+    Variant("facilities/notice_partly_undelivered_claimed_done", "silent_failure", "notify_building_tenants",
+            bug_notice_partly_failed),
     Variant("facilities/work_order_search_reworded_loop", "loop", "search_work_orders", bug_search_echo_loop,
             terminal=True),
     Variant("facilities/event_log_search_reworded_loop", "loop", "search_event_log", bug_event_log_loop,
@@ -557,6 +632,48 @@ def look_event_log_empty_then_broad(run: Run) -> str:
     return "no error events, then a broader search that found the routine ones: a legitimately empty search"
 
 
+def _partial_notice(run: Run, m: str) -> tuple[Job, int, list[str]]:
+    job = Job(run.rng)
+    notice = run.pick(NOTICES)
+    run.begin("notice", run.pick([f"Let everyone in {job.building} know {notice}.",
+                                  f"Send all {job.building} tenants a notice: {notice}."]))
+    tenants = run.rng.randint(8, 40)
+    failed = [f"U-{run.rng.randint(10000, 99999)}" for _ in range(run.rng.randint(1, 4))]
+    run.call("notify_building_tenants", {"building_id": job.building, "message": notice.capitalize() + ".",
+                                         "channel": "sms", "idempotency_key": key(run)},
+             notice_body(run.rng, tenants, failed, run.pick(["counts", "per_item", "undeliverable", "accepted"])),
+             tag=m)
+    return job, tenants, failed
+
+
+def look_notice_corrected(run: Run) -> str:
+    m = "facilities/lookalike_notice_then_correction"
+    job = Job(run.rng)
+    notice = run.pick(NOTICES)
+    run.begin("notice", f"Let everyone in {job.building} know {notice}.")
+    tenants = run.rng.randint(8, 40)
+    run.call("notify_building_tenants", {"building_id": job.building, "message": notice.capitalize() + ".",
+                                         "channel": "sms", "idempotency_key": key(run)},
+             notice_body(run.rng, tenants, [], "counts"), tag=m)
+    run.user("Sorry, it's 10:00-13:00, not 09:00. Please correct it.")
+    run.call("notify_building_tenants", {"building_id": job.building, "channel": "sms", "idempotency_key": key(run),
+                                         "message": "Correction: " + notice.replace("09:00-12:00", "10:00-13:00") + "."},
+             notice_body(run.rng, tenants, [], "counts"), tag=m)
+    run.say("Sent the correction to all tenants.")
+    return "a notice, then a correction the user asked for: a second, different message"
+
+
+def look_notice_partly_reported(run: Run) -> str:
+    m = "facilities/lookalike_notice_partly_delivered_reported"
+    job, tenants, failed = _partial_notice(run, m)
+    run.say(run.pick([
+        f"{tenants - len(failed)} of {tenants} tenants got the notice; {len(failed)} couldn't be reached "
+        f"({', '.join(failed)}) — I've flagged them for a call from the office.",
+        f"Notice sent, but {len(failed)} tenant(s) in {job.building} didn't receive it ({', '.join(failed)}). "
+        "Want me to try e-mail for them?"]))
+    return "a bulk notice that missed a few tenants, reported to the user with the units"
+
+
 def look_vendors_none_nearby(run: Run) -> str:
     m = "facilities/lookalike_no_vendor_in_area"
     job = Job(run.rng)
@@ -632,6 +749,10 @@ def look_two_units(run: Run) -> str:
 
 
 LOOKS = [
+    Variant("facilities/lookalike_notice_then_correction", "lookalike", "notify_building_tenants",
+            look_notice_corrected),
+    Variant("facilities/lookalike_notice_partly_delivered_reported", "lookalike", "notify_building_tenants",
+            look_notice_partly_reported),
     Variant("facilities/lookalike_unknown_unit_asked", "lookalike", "get_unit", look_unit_404_asked),
     Variant("facilities/lookalike_tenant_unknown_reported", "lookalike", "get_tenant", look_tenant_unknown_stopped),
     Variant("facilities/lookalike_empty_search_broadened", "lookalike", "search_work_orders", look_search_broadened),

@@ -3,7 +3,9 @@
 Two calls are "the same" when their arguments differ only in key order, whitespace, number format
 (``5``, ``5.0``, ``"5"``), the case of enum-like strings (``Economy`` vs ``economy``) or the order of a
 list of records (objects: order lines, recipients, filters — a set of records, unlike a list of scalars
-such as a route, whose order is kept).
+such as a route, whose order is kept). :func:`call_key` also leaves out the tokens a client mints for
+every request (idempotency keys, request and correlation ids, nonces): two requests that differ only in
+those ask for the same thing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from tracemine.detect.tool_roles import words
 from tracemine.ingest.decode import decode_value
 
 _ENUM_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,40}$")
@@ -73,3 +76,34 @@ def canonical(value: Any) -> str:
         return orjson.dumps(normalized, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         return str(normalized)
+
+
+_TOKEN_OWNERS = frozenset({"request", "trace", "span", "correlation", "idempotency", "dedupe", "dedup",
+                           "deduplication"})
+_TOKEN_TAILS = frozenset({"id", "key", "token", "uuid"})
+
+
+def per_request_token(key: str) -> bool:
+    """An argument a client mints afresh for every request — ``idempotency_key``, ``Idempotency-Key``,
+    ``client_request_id``, ``x_correlation_id``, ``nonce`` — rather than a reference to something."""
+    ws = words(key)
+    return "nonce" in ws or "idempotency" in ws or (len(ws) >= 2 and ws[-1] in _TOKEN_TAILS and ws[-2] in _TOKEN_OWNERS)
+
+
+def _without_tokens(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_tokens(v) for k, v in value.items() if not per_request_token(str(k))}
+    if isinstance(value, list):
+        return [_without_tokens(v) for v in value]
+    return value
+
+
+def call_key(arguments: Any) -> str:
+    """:func:`canonical` arguments without per-request tokens (:func:`per_request_token`): equal for two
+    requests for the same thing."""
+    if arguments is None:
+        return ""
+    decoded = decode_value(arguments)
+    if isinstance(decoded, dict) and any(per_request_token(str(k)) for k in decoded):
+        return canonical(_without_tokens(decoded))
+    return canonical(decoded)

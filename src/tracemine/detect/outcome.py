@@ -176,6 +176,53 @@ def _dict_failure(result: dict[str, Any]) -> Failure | None:
     return None
 
 
+FAILED_COUNT_KEYS = frozenset({
+    "failed", "failures", "failedcount", "failurecount", "numfailed", "errored", "errorcount", "rejected",
+    "rejectedcount", "bounced", "undeliverable", "undelivered", "notsent", "notdelivered", "unprocessed",
+})
+"""Keys (normalised) of a batch result counting or listing the items that failed."""
+ITEM_LIST_KEYS = frozenset({"results", "items", "data", "records", "rows", "entries", "outcomes", "details",
+                            "statuses", "responses", "deliveries"})
+"""Keys of a batch result's per-item outcomes."""
+
+
+def partial_failure(result: Any) -> Failure | None:
+    """A batch result saying some of its items failed while the call as a whole answered normally: a count
+    or list of failed items (``{"sent": 12, "failed": 3}``, ``{"delivered": 9, "undeliverable": [...]}``),
+    or per-item outcomes of which some report failure (``{"results": [{"status": "delivered"}, …,
+    {"status": "failed", "error": …}]}``). For a write, that is work partly not done; for a read a failure
+    count is data, so callers decide where it applies."""
+    if not isinstance(result, dict):
+        return None
+    for key, value in result.items():
+        nk = norm_key(key)
+        if nk in FAILED_COUNT_KEYS:
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                listed = next((v for k, v in result.items() if k != key and isinstance(v, list) and v), None)
+                return Failure("partial_failure", f"{key}={value}" + (f": {message_of(listed)}" if listed else ""))
+            if isinstance(value, list) and value:
+                return Failure("partial_failure", f"{len(value)} {key}: {message_of(value)}")
+        if nk in ITEM_LIST_KEYS and isinstance(value, list) and len(value) >= 2:
+            failed = [f for f in (_dict_failure(item) for item in value if isinstance(item, dict)) if f is not None]
+            if failed:
+                return Failure("partial_failure", f"{len(failed)} of {len(value)} {key} failed: {failed[0].reason}")
+    return None
+
+
+_TELLS_PARTIAL = re.compile(
+    r"\b(?:did\s*n['’]?o?t|didn['’]t|were\s*n['’]?o?t|weren['’]t|was\s*n['’]?o?t|wasn['’]t|could\s*n['’]?o?t"
+    r"|couldn['’]t|can['’]?not|not)\s+(?:be\s+)?(?:receive|reach|deliver|get|sen[dt]|notif|inform|contact"
+    r"|process|update|appl|sav|book|post|creat)\w*"
+    r"|\b(?:bounced|undeliverable|undelivered|rejected|failed|unreachable|missed|except)\b",
+    re.IGNORECASE,
+)
+
+
+def tells_partial_failure(text: str) -> bool:
+    """The agent's words say some of the work did not get done (``3 couldn't be reached``, ``2 bounced``)."""
+    return bool(text) and bool(_TELLS_PARTIAL.search(text) or _ADMITS_FAILURE.search(text))
+
+
 _MESSAGE_NKEYS = frozenset(norm_key(k) for k in MESSAGE_KEYS)
 _BODY_KEYS = frozenset({"body", "html", "content", "text", "response", "page", "raw", "data", "output"})
 
@@ -410,7 +457,7 @@ def says_not_found(text: str, args: Any = None) -> bool:
     """A short text saying there is no such thing *and naming what*: one of the call's argument values
     (``args``) or any word beside the phrase (``Policy not found``, ``No candidate with id …``). A bare
     ``404 Not Found`` / ``Resource not found`` names nothing: the endpoint may be wrong."""
-    return _says(text, _arg_values(args))
+    return _says(text, arg_values(args))
 
 
 def _says(text: str, values: list[str]) -> bool:
@@ -425,7 +472,7 @@ def not_found_failure(failure: Failure | None, result: Any, args: Any = None) ->
     A lookup that finds nothing has answered; only what the agent does next can make it a failure."""
     if failure is None:
         return False
-    values = _arg_values(args)
+    values = arg_values(args)
     if failure.mechanism == "http_status":
         return bool(re.match(r"HTTP (?:404|410)\b", failure.reason)) and _names_any(failure.reason, values)
     if failure.mechanism not in ("error_in_result", "error_text", "status_field", "success_false"):
@@ -438,7 +485,7 @@ def not_found_failure(failure: Failure | None, result: Any, args: Any = None) ->
     return _says(payload if isinstance(payload, str) else failure.reason, values)
 
 
-def _arg_values(args: Any) -> list[str]:
+def arg_values(args: Any) -> list[str]:
     """The argument values a message could name (strings and integers of at least 3 characters)."""
     out: list[str] = []
     stack = [decode_value(args)] if args is not None else []
@@ -858,7 +905,7 @@ def reports_miss(view: Any, call: Any) -> bool:
     answer; using the value anyway is ``ignored_not_found``."""
     if reports_miss_next(view, call):
         return True
-    values = _arg_values(call.args)
+    values = arg_values(call.args)
     after = [t.output_text for t in view.llm_turns if span_order_key(t.span) > span_order_key(call.span)]
     texts = [output_text(text) for text in after] + [final_answer(view)]
     return any(text and (_NOT_FOUND.search(text) or _TELLS_MISS.search(text))

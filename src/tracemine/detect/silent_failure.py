@@ -7,6 +7,10 @@ Per tool call (and per nested agent span) whose status is not an explicit ERROR,
   ``error_text`` (the result *starts* with ``Error:``, a traceback, ``ValueError:``…) — except an error
   that says "there is no such thing" (a not-found code or message, HTTP 404/410): that is an answer,
   judged by ``ignored_not_found`` below;
+- ``partial_failure``: a *write* whose batch result says some items failed (a failed/rejected count or
+  list, per-item outcomes of which some failed: :func:`tracemine.detect.outcome.partial_failure`) while
+  the agent neither called the tool again nor told the user what did not get done (for a read, a
+  failure count is data);
 - ``exception_event``: the span recorded an exception event;
 - ``swallowed_child_error``: a descendant span is in ERROR (and was not retried successfully) under a span
   that reports success and whose result does not mention it;
@@ -63,6 +67,7 @@ from tracemine.detect.outcome import (
     PAGE_FAILURES,
     Failure,
     ResultBaseline,
+    arg_values,
     binomial_cdf,
     call_failure,
     emptiness,
@@ -70,18 +75,22 @@ from tracemine.detect.outcome import (
     exception_events,
     excerpt,
     explicit_error,
+    final_answer,
     gave_up_after,
     is_argument_rejection,
     lookup_miss,
     norm_key,
     not_found_failure,
     output_text,
+    partial_failure,
     reaction_hidden,
     reported_status,
     reports_miss,
     reports_miss_next,
     result_failure,
     says_missing,
+    tells_partial_failure,
+    turns_after,
 )
 from tracemine.detect.schema_infer import walk
 from tracemine.detect.tool_roles import is_write_tool, words
@@ -126,6 +135,7 @@ _WHAT = {
     "empty_result": "returned an empty result where it normally returns data",
     "error_page": "returned an HTTP error page",
     "ignored_not_found": "found nothing, yet the agent used the value it looked up",
+    "partial_failure": "reported that some of its items failed",
 }
 
 MAX_TURNS = re.compile(
@@ -223,6 +233,10 @@ class SilentFailureDetector(Detector):
                                                        or corrected_by_respelling(view, call)):
                 return None
             failures.append(failure)
+        if failure is None and write and not answered:
+            partial = partial_failure(call.result)
+            if partial is not None and not _partial_handled(view, call):
+                failures.append(partial)
         if self.cfg("check_exception_events"):
             failures.extend(_exception_failures(span))
         children: list[Span] = []
@@ -518,6 +532,21 @@ def _later_use(calls: list[ToolCall], position: int, keys: list[tuple[str, str]]
 def _next_of_tool(view: TraceView, call: ToolCall) -> ToolCall | None:
     """The next call of the same tool, if any."""
     return next((c for c in view.tool_calls[call.index + 1:] if c.tool == call.tool), None)
+
+
+def _partial_handled(view: TraceView, call: ToolCall) -> bool:
+    """A write that reported some items failed, and the agent retried them — the next call of the tool
+    repeats the call or names an item of its result (the failed ones) — or told the user what did not get
+    done right after the call (its final answer, when no tool call follows)."""
+    following = _next_of_tool(view, call)
+    if following is not None:
+        named = call.result_text.casefold()
+        if following.args_key == call.args_key or any(
+                value in named for value in arg_values(following.args) if value not in arg_values(call.args)):
+            return True
+    turns, followed = turns_after(view, call)
+    texts = [output_text(t.output_text) for t in turns] + ([] if followed else [final_answer(view)])
+    return any(tells_partial_failure(text) for text in texts)
 
 
 def _retried_identically(view: TraceView, call: ToolCall) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from tracemine.detect.args import canonical
+from tracemine.detect.args import call_key, canonical
 from tracemine.detect.outcome import Failure, result_failure
 from tracemine.ingest.decode import decode_value
 from tracemine.ingest.mappers.common import normalize_tool_definitions
@@ -49,9 +49,10 @@ class ToolCall:
 
     @property
     def args_key(self) -> str:
-        """Canonical arguments: equal for calls that differ only in spelling (see :mod:`args`)."""
+        """Canonical arguments: equal for calls that differ only in spelling or in per-request tokens such
+        as idempotency keys (see :func:`~tracemine.detect.args.call_key`)."""
         if self._args_key is _UNSET:
-            self._args_key = canonical(self.span.tool_arguments)
+            self._args_key = call_key(self.span.tool_arguments)
         return self._args_key
 
     @property
