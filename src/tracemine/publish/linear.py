@@ -56,6 +56,11 @@ def _not_found(error: dict[str, Any]) -> bool:
     return "not found" in text or "could not find" in text or _code(error) in ("NOT_FOUND", "ENTITY_NOT_FOUND")
 
 
+def _authorization(token: str | None) -> str | None:
+    """A personal API key is sent as it is; an OAuth access token (``lin_oauth_…``) as a bearer token."""
+    return f"Bearer {token}" if token and token.startswith("lin_oauth_") else token
+
+
 def description(rendered: Rendered) -> str:
     """The issue description: the Markdown body with the marker visible (Linear drops HTML comments)."""
     fp = rendered.finding.fingerprint
@@ -87,7 +92,7 @@ class LinearPublisher(Publisher):
              idempotent: bool = True, gone: bool = False) -> dict[str, Any] | None:
         """``data`` of a GraphQL request; ``None`` in a dry run. GraphQL errors (HTTP 200 included) raise
         :class:`PublishError` (:class:`IssueGone` for a missing issue when ``gone``)."""
-        headers = {"Authorization": self.token or f"<{self.cfg.token_env}>", "Accept": "application/json"}
+        headers = {"Authorization": _authorization(self.token) or f"<{self.cfg.token_env}>", "Accept": "application/json"}
         resp = self.http.request("POST", self.api, headers=headers, json={"query": query, "variables": variables},
                                  idempotent=idempotent or not mutation, rate_limited=rate_limited)
         body = self.json_of(resp, what)
