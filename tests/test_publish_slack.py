@@ -264,3 +264,35 @@ def test_cli_options_select_slack_and_linear(fake, store, tmp_path, monkeypatch)
     assert len(fake.top_level()) == 1 and len(fake.issues) == 1
     help_text = runner.invoke(main, ["publish", "--help"]).output
     assert "--slack-channel" in help_text and "--linear-team" in help_text
+
+
+def test_a_changed_digest_is_updated_in_place(fake, store):
+    strict = settings(fake)
+    strict["publish"]["min_severity"] = "critical"
+    save(store, [make_finding(FP_A), make_finding(FP_B, severity="critical")])
+    publish(store, fake, strict)
+    assert fake.top_level()[0]["text"] == "tracemine run 1: 1 new" and len(fake.messages) == 2
+    report = publish(store, fake)  # the same run, lower thresholds: the digest is edited, not posted again
+    assert actions(report) == {"digest:run-1": "updated", FP_A: "created", FP_B: "skipped"}
+    [digest] = fake.top_level()
+    assert digest["text"] == "tracemine run 1: 2 new" and FP_A in text_of(digest)
+    assert fake.calls("POST", r"chat.update$")[0].body["ts"] == digest["ts"]
+    assert [r["text"] for r in fake.replies(digest["ts"])] == [f"New (tracemine run 1): {FP_B}",
+                                                                f"New (tracemine run 1): {FP_A}"]
+
+
+def test_publisher_objects_get_the_digest_too(fake, store):
+    from tracemine.publish import Credentials, Http, load_publish_settings, publish_findings
+    from tracemine.publish.slack import SlackPublisher
+
+    cfg = settings(fake)
+    credentials = Credentials(environ=env(fake))
+    http = Http(credentials, timeout_s=5, sleep=Sleeps())
+    try:
+        slack = SlackPublisher(load_publish_settings(cfg), http, credentials)
+        run_id = save(store, [make_finding(FP_A)])
+        report = publish_findings([slack], store, run_id, cfg)
+    finally:
+        http.close()
+    assert report.ok and actions(report) == {"digest:run-1": "created", FP_A: "created"}
+    assert len(fake.top_level()) == 1 and len(fake.messages) == 2
