@@ -67,7 +67,7 @@ def test_bot_digest_per_run_and_one_thread_per_fingerprint(fake, store):
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "tracemine run 1: 2 new"}}
     assert blocks[1]["text"]["text"].startswith("*New* (2)\n• *:red_circle: high*") and blocks[1]["text"]["verbatim"]
     assert FP_A in blocks[1]["text"]["text"] and FP_B in blocks[1]["text"]["text"]
-    assert "<https://reports.example/latest/report.html|Full report>" in text_of(digest)
+    assert "<https://reports.example/latest/report.html|Full report>" in text_of(digest) and "in its thread" in text_of(digest)
     replies = fake.replies(digest["ts"])
     assert [r["text"] for r in replies] == [f"New (tracemine run 1): {FP_A}", f"New (tracemine run 1): {FP_B}"]
     assert "40 of 200" not in text_of(replies[0]) and "12 of 200" in text_of(replies[0])
@@ -209,6 +209,7 @@ def test_incoming_webhook_posts_the_digest_once_per_run(fake, store):
         report = publish(store, fake, cfg)
     assert report.ok and len(fake.hook_posts) == 1 and fake.messages == []
     assert fake.hook_posts[0]["text"] == "tracemine run 1: 1 new" and FP_A in json.dumps(fake.hook_posts[0]["blocks"])
+    assert "thread" not in json.dumps(fake.hook_posts[0]["blocks"])  # a webhook digest promises no threads
     by_fp = {o.fingerprint: o for o in report.outcomes}
     assert by_fp[FP_A].skipped and "no threads" in by_fp[FP_A].reason
     assert {o.target for o in report.outcomes} == {"incoming-webhook"}
@@ -219,6 +220,11 @@ def test_incoming_webhook_posts_the_digest_once_per_run(fake, store):
     save(store, [make_finding(FP_B)])
     report = publish(store, fake, cfg, environ={"SLACK_WEBHOOK_URL": f"{fake.url}/slack-hook/services/T0/B0/Other0Secret"})
     assert not report.ok and "HTTP 404" in report.outcomes[0].reason and "Other0Secret" not in report.outcomes[0].reason
+    # retries exhausted: the error names the host, the secret path is masked
+    fake.fail("POST", r"/slack-hook/", 502, times=99)
+    report = publish(store, fake, cfg)
+    reason = report.outcomes[0].reason
+    assert not report.ok and "HTTP 502" in reason and "***" in reason and "Hook0Secret" not in reason
 
 
 def test_dry_runs_show_requests_with_credentials_masked(fake, store, capsys):

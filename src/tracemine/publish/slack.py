@@ -113,7 +113,7 @@ class SlackPublisher:
         listed = self.digest_findings(findings)
         out = PublishResult(self.name, self.target, key, "digest", digest_text(run_id, listed))
         text = self.redactor.redact(digest_text(run_id, listed))
-        blocks = digest_blocks(listed, run_id, self.settings.report_url, self.cfg.max_digest_items)
+        blocks = digest_blocks(listed, run_id, self.settings.report_url, self.cfg.max_digest_items, threads=self.bot)
         body_hash = hashlib.sha256(orjson.dumps({"text": text, "blocks": blocks})).hexdigest()
         rec = get_issue(store, self.name, self.target, key)
         if rec is not None:  # this run's digest is out already: never post it twice

@@ -83,8 +83,9 @@ def digest_text(run_id: int | None, findings: Sequence[Finding]) -> str:
 
 
 def digest_blocks(findings: Sequence[Finding], run_id: int | None, report_url: str | None,
-                  max_items: int) -> list[dict[str, Any]]:
-    """The digest: a header with the counts, one section per status, a context line."""
+                  max_items: int, threads: bool = True) -> list[dict[str, Any]]:
+    """The digest: a header with the counts, one section per status, a context line (``threads``: whether
+    the findings' events follow in threads, as with a bot token)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(digest_text(run_id, findings), MAX_HEADER_CHARS)}},
     ]
@@ -93,7 +94,7 @@ def digest_blocks(findings: Sequence[Finding], run_id: int | None, report_url: s
         if group:
             lines = [digest_line(f) for f in group[:max_items]]
             blocks.append(_lines_section(f"*{label}* ({len(group)})", lines, len(group)))
-    context = ["Published by tracemine; each finding's updates follow in a thread keyed by its fingerprint."]
+    context = ["Published by tracemine" + ("; each finding's updates follow in its thread." if threads else ".")]
     if report_url:
         context.insert(0, link(report_url, "Full report"))
     blocks += [{"type": "divider"}, {"type": "context", "elements": [_mrkdwn(" · ".join(context), verbatim=False)]}]
