@@ -115,6 +115,11 @@ class FakeTrackers:
                 return self._jira(method, path[16:], query, headers, body)
             if path == "/hook":
                 return self._hook(headers, raw, body)
+            return self.route(method, path, query, headers, body, raw)
+
+    def route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any,
+              raw: bytes) -> tuple[int, dict[str, str], Any]:
+        """Any other path (a subclass serves more trackers here; under the lock, after the fail rules)."""
         return 404, {}, {"message": "Not Found"}
 
     # -- GitHub ---------------------------------------------------------------------------------------------

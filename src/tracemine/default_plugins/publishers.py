@@ -1,4 +1,5 @@
-"""Built-in publishers: GitHub, GitLab and Jira issues, and a signed JSON webhook. Each is configured
+"""Built-in publishers: GitHub, GitLab, Jira and Linear issues, a Slack digest with threads, and a signed
+JSON webhook. Each is configured
 under ``publish.<name>`` in the settings; its one CLI option overrides where it publishes."""
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ _TRACKERS = {
     "jira": ("tracemine.publish.jira:JiraPublisher", "project_key", "--jira-project-key", "KEY",
              "Jira project key for --to jira (overrides publish.jira.project_key).",
              "publish.jira.base_url and publish.jira.project_key must be set"),
+    "linear": ("tracemine.publish.linear:LinearPublisher", "team", "--linear-team", "TEAM",
+               "Linear team key or id for --to linear (overrides publish.linear.team).",
+               "publish.linear.team is not set (team key or id)"),
+    "slack": ("tracemine.publish.slack:SlackPublisher", "channel", "--slack-channel", "CHANNEL",
+              "Slack channel for --to slack with a bot token (overrides publish.slack.channel).",
+              "publish.slack.channel (bot token) or publish.slack.incoming_webhook is not set"),
     "webhook": ("tracemine.publish.webhook:WebhookPublisher", "url", "--webhook-url", "URL",
                 "Webhook URL for --to webhook (overrides publish.webhook.url).",
                 "publish.webhook.url is not set"),

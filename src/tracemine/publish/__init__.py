@@ -1,4 +1,4 @@
-"""Publishing findings to issue trackers (GitHub, GitLab, Jira) and webhooks, idempotently.
+"""Publishing findings to issue trackers (GitHub, GitLab, Jira, Linear), Slack and webhooks, idempotently.
 
 ``publish_run(store, settings, run_id, trackers, dry_run, console)`` is the entry point; the mapping table
 ``publish_issues`` (:mod:`tracemine.store.publish_records`) remembers which issue stands for which finding.
@@ -14,11 +14,12 @@ from tracemine.publish.settings import (
     PublishSettings,
     load_publish_settings,
 )
-from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
+from tracemine.publish.spec import DigestPublisher, FindingPublisher, PublishContext, PublisherSpec
 
 __all__ = [
     "TRACKERS",
     "Credentials",
+    "DigestPublisher",
     "FindingPublisher",
     "Http",
     "HttpError",

@@ -2,6 +2,8 @@
 
 - 429, and 403 carrying ``Retry-After`` (or GitHub's ``X-RateLimit-Remaining: 0``), wait as the server says
   (seconds or an HTTP date), up to ``max_retry_after_s``; a longer wait fails at once rather than hammering.
+- A tracker that says "rate limited" otherwise (Linear: a GraphQL ``RATELIMITED`` error; Slack: ``ok: false,
+  error: ratelimited``) passes ``rate_limited``, a test on the response: a match waits and retries the same way.
 - 5xx, timeouts and connection errors are retried with exponential backoff (tenacity), up to ``retries``.
 - A request that may have reached the server before failing (a read timeout on a POST) is reported as
   ``maybe_sent`` so that the caller can look for what it created before trying again.
@@ -160,11 +162,13 @@ class Http:
         params: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         secret_headers: frozenset[str] = frozenset(),
+        rate_limited: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response | None:
         """Send one request (with retries) and return its 2xx/3xx/4xx response; ``None`` in a dry run.
 
         Raises :class:`HttpError` on a 5xx / network failure after the retries, on a rate limit longer than
-        ``max_retry_after_s``, and on any other 4xx (with the server's message, masked).
+        ``max_retry_after_s``, and on any other 4xx (with the server's message, masked). ``rate_limited``
+        tells a rate-limit answer the tracker gives with another status (retried like a 429).
         """
         headers = dict(headers or {})
         if json is not None and content is None:
@@ -194,7 +198,7 @@ class Http:
             reraise=True,
         )
         try:
-            resp = retrying(self._send_once, method, full_url, headers, content, idempotent)
+            resp = retrying(self._send_once, method, full_url, headers, content, idempotent, rate_limited)
         except _Retry as exc:
             raise HttpError(self.mask(f"{method} {self._where(full_url)}: {exc} (after {self.retries + 1} attempt(s))"),
                             status=exc.status, maybe_sent=exc.maybe_sent) from None
@@ -215,7 +219,8 @@ class Http:
         return min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
 
     def _send_once(self, method: str, url: str, headers: dict[str, str], content: bytes | None,
-                   idempotent: bool) -> httpx.Response:
+                   idempotent: bool, rate_limited: Callable[[httpx.Response], bool] | None = None
+                   ) -> httpx.Response:
         assert self._client is not None
         self.sent += 1
         try:
@@ -232,7 +237,8 @@ class Http:
         status = resp.status_code
         log.debug("%s %s -> %s", method, self.mask(self._where(url)), status)
         if status == 429 or (status == 403 and (resp.headers.get("retry-after")
-                                                or resp.headers.get("x-ratelimit-remaining") == "0")):
+                                                or resp.headers.get("x-ratelimit-remaining") == "0")) or (
+                status < 500 and rate_limited is not None and _says_rate_limited(rate_limited, resp)):
             wait = _rate_limit_wait(resp)
             if wait is not None and wait > self.max_retry_after_s:
                 self._blocked_until = time.monotonic() + wait
@@ -245,6 +251,13 @@ class Http:
             raise _Retry(f"HTTP {status} {_reason(resp)}", wait_s=min(wait, self.max_retry_after_s)
                          if wait is not None else None, status=status)
         return resp
+
+
+def _says_rate_limited(test: Callable[[httpx.Response], bool], resp: httpx.Response) -> bool:
+    try:
+        return bool(test(resp))
+    except ValueError:  # an unreadable body is no rate-limit answer
+        return False
 
 
 def _reason(resp: httpx.Response) -> str:

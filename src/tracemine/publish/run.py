@@ -16,7 +16,7 @@ from tracemine.publish.base import PublishError, PublishResult
 from tracemine.publish.http import Http, HttpError, PlannedRequest
 from tracemine.publish.render import render
 from tracemine.publish.settings import Credentials, PublishConfigError, load_publish_settings
-from tracemine.publish.spec import FindingPublisher, PublishContext, PublisherSpec
+from tracemine.publish.spec import DigestPublisher, FindingPublisher, PublishContext, PublisherSpec
 
 log = logging.getLogger("tracemine.publish")
 
@@ -95,7 +95,8 @@ def publish_run(
     names = list(dict.fromkeys(trackers or _configured(specs, ps, given)))
     if not names:
         _tracker_failure(report, "publish", "", "no tracker configured: set publish.github.repo, publish.gitlab.project, "
-                                                "publish.jira.base_url and project_key, or publish.webhook.url")
+                                                "publish.jira.base_url and project_key, publish.linear.team, "
+                                                "publish.slack.channel (or incoming_webhook), or publish.webhook.url")
         return _finish(report, console)
     if run_id is None:
         run_id = latest_run_id(store)
@@ -138,6 +139,9 @@ def publish_run(
             except PublishConfigError as exc:
                 _tracker_failure(report, name, publisher.target, credentials.mask(exc))
                 continue
+            if isinstance(publisher, DigestPublisher):
+                http.fingerprint = f"digest:run-{run_id}"
+                report.outcomes.append(_publish_digest(publisher, findings, run_id, store, credentials.mask))
             for finding in findings:
                 http.fingerprint = finding.fingerprint
                 report.outcomes.append(_publish_one(publisher, finding, run_id, store, redactor, trace_url,
@@ -167,6 +171,8 @@ def publish_findings(publishers: Sequence[FindingPublisher], store: Any, run_id:
         except PublishConfigError as exc:
             _tracker_failure(report, publisher.name, publisher.target, str(exc))
             continue
+        if isinstance(publisher, DigestPublisher):
+            report.outcomes.append(_publish_digest(publisher, findings, run_id, store, str))
         for finding in findings:
             report.outcomes.append(_publish_one(publisher, finding, run_id, store, redactor, trace_url, report_url,
                                                 str))
@@ -208,6 +214,22 @@ def _publish_one(publisher: FindingPublisher, finding: Any, run_id: int, store: 
     level = logging.WARNING if outcome.failed else logging.INFO
     log.log(level, "%s %s: %s%s", publisher.name, finding.fingerprint, outcome.action,
             f" ({outcome.reason})" if outcome.reason else "")
+    return outcome
+
+
+def _publish_digest(publisher: DigestPublisher, findings: Sequence[Any], run_id: int, store: Any,
+                    mask: Callable[[Any], str]) -> PublishResult:
+    """The run's digest (before its findings); a failure is an outcome like a finding's."""
+    key = f"digest:run-{run_id}"
+    try:
+        outcome = publisher.publish_digest(findings, run_id, store)
+    except (HttpError, PublishError, PublishConfigError) as exc:
+        outcome = PublishResult(publisher.name, publisher.target, key, reason=mask(exc), failed=True)
+    except Exception as exc:  # the findings are still published (or fail on their own)
+        outcome = PublishResult(publisher.name, publisher.target, key, reason=mask(f"{type(exc).__name__}: {exc}"),
+                                failed=True)
+    level = logging.WARNING if outcome.failed else logging.INFO
+    log.log(level, "%s %s: %s%s", publisher.name, key, outcome.action, f" ({outcome.reason})" if outcome.reason else "")
     return outcome
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tracemine.model import Severity
 
-TRACKERS = ("github", "gitlab", "jira", "webhook")
+TRACKERS = ("github", "gitlab", "jira", "linear", "slack", "webhook")
 
 
 class PublishConfigError(ValueError):
@@ -65,6 +65,41 @@ class JiraSettings(_Section):
         return bool(self.base_url and self.project_key)
 
 
+class LinearSettings(_Section):
+    team: str | None = None
+    """The team's key (``ENG``) or id."""
+    api_url: str = "https://api.linear.app/graphql"
+    token_env: str = "LINEAR_API_KEY"
+    done_state: str | None = None
+    """The workflow state a resolved finding's issue moves to (by name); ``None``: the team's first completed one."""
+    reopen_state: str | None = None
+    """The state a regressed finding's issue moves back to; ``None``: the team's first unstarted (else started) one."""
+    create_labels: bool = True
+    """Create the ``publish.labels`` the team does not have yet (otherwise they are left out)."""
+    priority_from_severity: bool = True
+    """critical → Urgent, high → High, medium → Medium, low → Low."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.team)
+
+
+class SlackSettings(_Section):
+    channel: str | None = None
+    """The channel (id or name) a bot token posts to: the digest, and each finding's updates in a thread."""
+    incoming_webhook: bool = False
+    """Without ``channel``: post the digest to the incoming webhook named by ``webhook_url_env`` (no threads)."""
+    api_url: str = "https://slack.com/api"
+    token_env: str = "SLACK_BOT_TOKEN"
+    webhook_url_env: str = "SLACK_WEBHOOK_URL"
+    max_digest_items: int = Field(15, ge=1, le=50)
+    """Findings listed per digest section (the rest are counted)."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.channel) or self.incoming_webhook
+
+
 class WebhookSettings(_Section):
     url: str | None = None
     secret_env: str = "TRACEMINE_WEBHOOK_SECRET"
@@ -95,6 +130,8 @@ class PublishSettings(_Section):
     github: GithubSettings = GithubSettings()
     gitlab: GitlabSettings = GitlabSettings()
     jira: JiraSettings = JiraSettings()
+    linear: LinearSettings = LinearSettings()
+    slack: SlackSettings = SlackSettings()
     webhook: WebhookSettings = WebhookSettings()
 
     @field_validator("min_severity", mode="before")
@@ -139,6 +176,8 @@ def _urls_ok(settings: PublishSettings) -> None:
         "github.api_url": settings.github.api_url,
         "gitlab.api_url": settings.gitlab.api_url,
         "jira.base_url": settings.jira.base_url,
+        "linear.api_url": settings.linear.api_url,
+        "slack.api_url": settings.slack.api_url,
         "webhook.url": settings.webhook.url,
     }
     for name, url in checks.items():

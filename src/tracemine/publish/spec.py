@@ -1,10 +1,11 @@
 """What a publisher plugin provides (see ARCHITECTURE.md, 'Plugins'): a :class:`PublisherSpec` — its
 name, the CLI options it brings to ``tracemine publish`` and ``tracemine mine``, why it cannot publish
-yet, and a factory — and the :class:`FindingPublisher` protocol its objects implement."""
+yet, and a factory — and the :class:`FindingPublisher` protocol its objects implement (with
+:class:`DigestPublisher` for those that also say something once per run, like the Slack digest)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -35,6 +36,16 @@ class FindingPublisher(Protocol):
     def publish(self, finding: Finding, rendered: Rendered, run_id: int, store: Any) -> PublishResult:
         """Publish one finding (``rendered``: its redacted, escaped title and body); never raise for the
         tracker's answer alone: say it in the :class:`~tracemine.publish.base.PublishResult`."""
+
+
+@runtime_checkable
+class DigestPublisher(FindingPublisher, Protocol):
+    """A :class:`FindingPublisher` that also publishes one message per run (the Slack digest). The publish
+    step calls :meth:`publish_digest` once with the run's findings, before it gives it each finding."""
+
+    def publish_digest(self, findings: Sequence[Finding], run_id: int, store: Any) -> PublishResult:
+        """Publish the run's digest at most once per run (idempotently); the result's fingerprint names the
+        digest (``digest:run-<id>``), not a finding. Never raise for the tracker's answer alone."""
 
 
 @dataclass(frozen=True)
