@@ -302,3 +302,17 @@ def test_publisher_objects_get_the_digest_too(fake, store):
         http.close()
     assert report.ok and actions(report) == {"digest:run-1": "created", FP_A: "created"}
     assert len(fake.top_level()) == 1 and len(fake.messages) == 2
+
+
+def test_a_finding_whose_recorded_fix_this_run_verified_is_listed_as_fix_verified() -> None:
+    """The verdict of fix verification (``Finding.fix``) puts a still-recurring finding in the digest's
+    'Fix verified' section; without a verified fix it stays in its own status."""
+    from tracemine.publish.slack_blocks import digest_counts, digest_status
+
+    verified = make_finding(FP_A, status="recurring")
+    verified.fix = {"status": "fix-verified", "at": "2026-12-03T00:00:00Z"}
+    pending = make_finding(FP_B, status="recurring")
+    pending.fix = {"status": "awaiting-data"}
+    assert digest_status(verified) == "fix-verified" and digest_status(pending) == "recurring"
+    assert digest_counts([verified, pending, make_finding("tm-cccccccccccc", status="new")]) == {
+        "new": 1, "regressed": 0, "fix-verified": 1}

@@ -35,6 +35,7 @@ from tracemine.publish.slack_blocks import (
     DIGEST_SECTIONS,
     FIX_VERIFIED,
     digest_blocks,
+    digest_status,
     digest_text,
     finding_blocks,
     finding_text,
@@ -104,8 +105,8 @@ class SlackPublisher:
     def digest_findings(self, findings: Sequence[Finding]) -> list[Finding]:
         """The findings the digest lists (redacted): new and regressed ones above the thresholds, and those
         whose fix was verified."""
-        listed = [f for f in findings if f.status in DIGEST_STATUSES and (
-            f.status == FIX_VERIFIED or self.settings.passes(f.severity, f.impact.traces) is None)]
+        listed = [f for f in findings if digest_status(f) in DIGEST_STATUSES and (
+            digest_status(f) == FIX_VERIFIED or self.settings.passes(f.severity, f.impact.traces) is None)]
         return [redacted(f, self.redactor) for f in listed]
 
     def publish_digest(self, findings: Sequence[Finding], run_id: int, store: Any) -> PublishResult:
@@ -148,7 +149,7 @@ class SlackPublisher:
 
     def event_for(self, finding: Finding, rendered: Rendered, rec: IssueRecord | None) -> tuple[str | None, str]:
         """The event to post in the finding's thread (``None``: nothing) and why."""
-        status = finding.status
+        status = digest_status(finding)
         if status not in ("resolved", FIX_VERIFIED):
             reason = self.settings.passes(finding.severity, finding.impact.traces)
             if reason:

@@ -17,7 +17,7 @@ from tracemine.model import Finding
 from tracemine.report.markdown import format_ms, format_share, format_usd
 
 FIX_VERIFIED = "fix-verified"
-"""The status of a finding whose fix was verified (the string, so the digest works with or without the enum)."""
+"""The verdict of a finding whose recorded fix this run verified (``Finding.fix["status"]``)."""
 DIGEST_SECTIONS = (("new", "New"), ("regressed", "Regressed"), (FIX_VERIFIED, "Fix verified"))
 EVENT_LABEL = {"created": "New", "updated": "New figures", "regressed": "Regressed", "resolved": "Resolved",
                FIX_VERIFIED: "Fix verified"}
@@ -71,8 +71,15 @@ def _lines_section(head: str, lines: list[str], total: int) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
+def digest_status(finding: Finding) -> str:
+    """The digest section of a finding: ``fix-verified`` when this run verified its recorded fix
+    (:mod:`tracemine.fixes`), else its status."""
+    fix = finding.fix or {}
+    return FIX_VERIFIED if fix.get("status") == FIX_VERIFIED else str(finding.status)
+
+
 def digest_counts(findings: Sequence[Finding]) -> dict[str, int]:
-    return {status: sum(1 for f in findings if f.status == status) for status, _ in DIGEST_SECTIONS}
+    return {status: sum(1 for f in findings if digest_status(f) == status) for status, _ in DIGEST_SECTIONS}
 
 
 def digest_text(run_id: int | None, findings: Sequence[Finding]) -> str:
@@ -90,7 +97,7 @@ def digest_blocks(findings: Sequence[Finding], run_id: int | None, report_url: s
         {"type": "header", "text": {"type": "plain_text", "text": cut(digest_text(run_id, findings), MAX_HEADER_CHARS)}},
     ]
     for status, label in DIGEST_SECTIONS:
-        group = [f for f in findings if f.status == status]
+        group = [f for f in findings if digest_status(f) == status]
         if group:
             lines = [digest_line(f) for f in group[:max_items]]
             blocks.append(_lines_section(f"*{label}* ({len(group)})", lines, len(group)))
