@@ -1190,3 +1190,23 @@ def test_a_partly_failed_batch_write_the_agent_reported_or_retried_is_handled() 
     run = Run(answer="The last campaign reached 120 tenants; 3 messages failed.")
     run.call("get_campaign_stats", {"campaign_id": "cmp_0042"}, {"sent": 120, "failed": 3})
     assert _silent(run) == []
+
+
+def test_a_write_resent_with_a_fresh_idempotency_key_is_a_duplicate() -> None:
+    """Tokens a client mints for every request (idempotency keys, request and correlation ids, nonces) do
+    not make two requests for the same thing different; references such as an order or message id do."""
+    from tracemine.detect.args import per_request_token
+
+    for key, values in (("idempotency_key", ["ntf-8f2a", "ntf-93bd"]), ("Idempotency-Key", ["a1", "b2"]),
+                        ("client_request_id", ["6f1c2d9e", "0a9b8c7d"]), ("nonce", ["n1", "n2"])):
+        run = Run(answer="Payment recorded.")
+        for value in values:
+            run.call("record_payment", {"invoice_id": "INV-2025-0042", "amount": 120.0, key: value},
+                     {"payment_id": f"pay_{value}", "status": "recorded"})
+        assert len(_duplicates(run)) == 1, key
+    run = Run(answer="Replied to both messages.")
+    for message in ("msg_1", "msg_2"):
+        run.call("reply_to_message", {"message_id": message, "text": "Thanks, noted."}, {"sent": True})
+    assert _duplicates(run) == []
+    assert [k for k in ("idempotency_key", "x-correlation-id", "trace_id", "order_id", "client_id", "message_id",
+                        "session_token") if per_request_token(k)] == ["idempotency_key", "x-correlation-id", "trace_id"]
