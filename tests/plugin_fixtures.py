@@ -143,7 +143,7 @@ from tracemine.model import Severity
 
 
 class LongRunParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
 
     max_calls: int = Field(3, ge=1, description="runs with more tool calls than this are long")
     severity: Severity = Field(Severity.LOW, description="severity of a long run")

@@ -145,3 +145,19 @@ def test_a_plugin_detector_declares_its_own_params_model(tmp_path: Path, on_path
         assert result.exit_code == 2 and expected in result.output, result.output
     [detector] = build(["long_run"], {"long_run": {"max_calls": 7}})
     assert detector.params.max_calls == 7 and detector.settings == {"max_calls": 7}
+
+
+def test_severities_are_plain_strings_defaults_included() -> None:
+    """Severities are validated as ``Severity`` and kept as the strings signals carry."""
+    from tracemine.detect.registry import BUILTIN, load_target
+    from tracemine.model import Severity
+
+    seen = 0
+    for target in BUILTIN.values():
+        model = load_target(target).params_model
+        for field, info in model.model_fields.items():
+            if info.annotation is Severity:
+                value = getattr(model(), field)
+                assert type(value) is str and Severity.rank(value) >= 0, (target, field)
+                seen += 1
+    assert seen >= 8

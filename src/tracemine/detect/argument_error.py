@@ -688,7 +688,7 @@ class ArgumentErrorParams(Rules):
     """``detect.argument_error``: where schemas come from, what is reported, and the thresholds for
     trusting an inferred rule (:class:`~tracemine.detect.schema_infer.Rules`)."""
 
-    model_config = ConfigDict(use_enum_values=True)
+    model_config = ConfigDict(use_enum_values=True, validate_default=True)
 
     schema_file: str | None = Field(None, description="JSON/YAML: tool name → JSON Schema, or a list of "
                                     "OpenAI-style tool definitions")

@@ -99,7 +99,7 @@ class SilentFailureParams(BaseModel):
     An empty result needs the window (the tool returned data this often…) and corroboration: a bare or
     foreign body, an immediate identical retry, or a final answer admitting failure."""
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
 
     empty_min_nonempty_share: float = Field(0.9, ge=0, le=1, description="flag a bare empty result ([] {} \"\" "
                                             "null) when the tool returned data this often…")

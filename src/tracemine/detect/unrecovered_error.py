@@ -70,7 +70,7 @@ from tracemine.model import Severity, Signal, Span, SpanKind, span_order_key
 class UnrecoveredErrorParams(BaseModel):
     """``detect.unrecovered_error`` (and ``detect.loop``, read to leave errors inside loops to the loop detector)."""
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
 
     include_result_errors: bool = Field(False, description="also treat failures reported only in results as errors")
     include_llm_errors: bool = Field(True, description="failed LLM calls count as errors")
