@@ -131,6 +131,39 @@ class ManyStepsDetector(Detector):
 '''
 
 
+PARAMS_DETECTOR = '''
+"""A detector declaring its own typed parameters (validated at load and at construction)."""
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracemine.detect.base import Detector
+from tracemine.model import Severity
+
+
+class LongRunParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
+
+    max_calls: int = Field(3, ge=1, description="runs with more tool calls than this are long")
+    severity: Severity = Field(Severity.LOW, description="severity of a long run")
+
+
+class LongRunDetector(Detector):
+    """Runs with more tool calls than ``max_calls``."""
+
+    name = "long_run"
+    kinds = ("long_run",)
+    params_model: ClassVar[type[LongRunParams]] = LongRunParams
+
+    def detect(self, view):
+        calls = view.tool_calls
+        if len(calls) > self.params.max_calls:
+            yield self.signal(view, "long_run", [calls[-1].span.span_id], self.params.severity,
+                              {"calls": len(calls)}, f"{len(calls)} tool calls in one run")
+'''
+
+
 MEANING_DETECTOR = '''
 """A detector that also says what its signals mean downstream: its waste and what splits its findings."""
 

@@ -8,6 +8,11 @@ anything where the default is ``null``). A few sections are checked by the model
 ``publish``: :class:`~tracemine.publish.settings.PublishSettings`), so their bounds fail at load too.
 Open maps (:data:`OPEN_PATHS`) take any keys. A typo fails at load with its dotted path and the closest
 valid name: ``unknown setting 'mine.max_finding' — did you mean 'mine.max_findings'?``.
+
+A detector's parameters are declared once, by its ``params_model`` (a pydantic model next to the detector,
+:class:`tracemine.detect.base.Detector`); the ``detect:`` section of the defaults documents them and a test
+keeps it equal to the models. Each ``detect.<name>`` section a user file sets is validated by that model at
+load (bounds such as shares in [0, 1]; a third-party detector's section too when it declares a model).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ OPEN_PATHS: dict[str, str] = {
     "redact.rules": "redaction rule name or label → its setting",
 }
 """Mappings whose keys are the user's own names (any key accepted, values unchecked). Besides these,
-``detect.<name>`` of an installed third-party detector (entry point ``tracemine.detectors``) is open."""
+``detect.<name>`` of an installed third-party detector (entry point ``tracemine.detectors``) is open to the
+structural check (its ``params_model``, when it declares one, checks it)."""
 
 FLOAT_PATHS: frozenset[str] = frozenset({
     "detect.outlier.medium_ratio", "detect.outlier.high_ratio", "detect.outlier.critical_ratio",
@@ -188,6 +194,51 @@ def _third_party_detectors(detect: Any, known: dict[str, Any]) -> list[str]:
     return [name for name in available() if name not in known]
 
 
+def params_problems(model: type[BaseModel], exc: ValidationError, name: str,
+                    borrowed: tuple[str, ...] = ()) -> list[str]:
+    """The errors of validating detector ``name``'s settings with its params ``model``, each naming the
+    ``detect.<name>.<key>`` setting (``detect.<other>.<key>`` for a ``borrowed`` section: another
+    detector's settings this one reads, validated by a nested model)."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if len(loc) > 1 and loc[0] in borrowed:
+            nested = model.model_fields[str(loc[0])].annotation
+            if isinstance(nested, type) and issubclass(nested, BaseModel):
+                problems.append(_problem(nested, {**error, "loc": loc[1:]}, ("detect", str(loc[0]))))
+                continue
+        problems.append(_problem(model, error, ("detect", name)))
+    return problems
+
+
+def validate_params(model: type[BaseModel], settings: Any, name: str, borrowed: tuple[str, ...] = ()) -> BaseModel:
+    """Detector ``name``'s ``settings`` as its params ``model``; :class:`ConfigError` (one line naming each
+    wrong ``detect.<name>.<key>``) when they do not validate."""
+    try:
+        return model.model_validate(settings)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(params_problems(model, exc, name, borrowed))) from None
+
+
+def _detector_problems(detect: Any, user_detect: Any) -> list[str]:
+    """Problems of the ``detect.<name>`` sections the user file sets, by each detector's params model
+    (imported only then: the defaults are the models' own values)."""
+    if not isinstance(user_detect, dict) or not isinstance(detect, dict):
+        return []
+    from tracemine.detect.registry import params_model_of
+
+    problems: list[str] = []
+    for name in user_detect:
+        model = params_model_of(name)
+        if model is None or not isinstance(detect.get(name), dict):
+            continue
+        try:
+            model.model_validate(detect[name])
+        except ValidationError as exc:
+            problems += params_problems(model, exc, name)
+    return problems
+
+
 def _get(data: Any, path: str) -> Any:
     for part in path.split("."):
         data = data.get(part) if isinstance(data, dict) else None
@@ -213,6 +264,8 @@ def validate_settings(data: dict[str, Any], source: str = "configuration", user:
         model.model_validate(checked, strict=True)
     except ValidationError as exc:
         problems = [_problem(model, e, more_names={("detect",): third_party}) for e in exc.errors()]
+    if not problems:
+        problems = _detector_problems(data.get("detect"), _get(user, "detect"))
     for path in _LATE_SECTIONS:
         if _get(user, path) is None or not isinstance(_get(data, path), dict):
             continue

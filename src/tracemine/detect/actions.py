@@ -21,6 +21,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.args import normalize_value
 from tracemine.detect.outcome import HAS_DATA, emptiness, result_failure
@@ -514,35 +515,33 @@ def llm_output_tokens(turn: LlmTurn) -> frozenset[str]:
 # --- periodic runs ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LoopParams:
-    """Thresholds shared by both detectors (settings keys in brackets)."""
+class LoopParams(BaseModel):
+    """What makes repeated actions a loop: the settings every detector reading ``detect.loop`` shares (the
+    loop detector's own :class:`~tracemine.detect.loop.LoopDetectorParams` adds its severities)."""
 
-    min_repeats: int = 3  # [min_repeats] repetitions of the cycle, the first one included
-    max_period: int = 4  # [max_period] longest cycle, in actions
-    arg_similarity: float = 0.8  # [arg_similarity] token-set Jaccard for rephrased free-text arguments
-    result_similarity: float = 0.9  # [result_similarity] token-set Jaccard of results of rephrased calls
-    text_similarity: float = 0.85  # [text_similarity] token-set Jaccard of repeated LLM outputs
-    max_gap: int = 3  # [max_gap] other calls allowed between recurrences of one call (0 disables)
-    paraphrase_similarity: float = 0.5  # [paraphrase_similarity] reworded arguments (0 disables) count as the
-    # same question when their results have the same content (see :func:`args_similarity`)
-    same_data_similarity: float = REWORDED  # [same_data_similarity] back to back, calls whose answers carry
-    # the same non-empty data (same ids and values) need only this much in common — by default any rewording
-    # of the free text (identifiers and numbers still match): asked again, told the same
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_repeats: int = Field(3, ge=2, description="repetitions of an action or cycle, the first included")
+    max_period: int = Field(4, ge=1, description="longest cycle, in tool calls")
+    max_gap: int = Field(3, ge=0, description="other calls allowed between recurrences of one call (0 = off)")
+    arg_similarity: float = Field(0.8, ge=0, le=1, description="token-set Jaccard at which rephrased free-text "
+                                  "arguments count as the same")
+    result_similarity: float = Field(0.9, ge=0, le=1, description="Jaccard of results, for calls with rephrased "
+                                     "arguments only")
+    text_similarity: float = Field(0.85, ge=0, le=1, description="Jaccard at which LLM outputs count as repeated")
+    paraphrase_similarity: float = Field(0.5, ge=0, le=1, description="reworded arguments (0 = off) are the same "
+                                         "question when their results have the same content (args_similarity)")
+    same_data_similarity: float = Field(REWORDED, ge=0, le=1, description="back to back, calls whose answers carry "
+                                        "the same non-empty data need only this much in common")
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> LoopParams:
-        d = cls()
-        return cls(
-            min_repeats=max(2, int(settings.get("min_repeats", d.min_repeats))),
-            max_period=max(1, int(settings.get("max_period", d.max_period))),
-            arg_similarity=float(settings.get("arg_similarity", d.arg_similarity)),
-            result_similarity=float(settings.get("result_similarity", d.result_similarity)),
-            text_similarity=float(settings.get("text_similarity", d.text_similarity)),
-            max_gap=max(0, int(settings.get("max_gap", d.max_gap))),
-            paraphrase_similarity=float(settings.get("paraphrase_similarity", d.paraphrase_similarity)),
-            same_data_similarity=float(settings.get("same_data_similarity", d.same_data_similarity)),
-        )
+        """The loop thresholds among ``settings`` (other keys ignored), counts raised to their minimum."""
+        known = {k: v for k, v in settings.items() if k in cls.model_fields}
+        for key, least in (("min_repeats", 2), ("max_period", 1), ("max_gap", 0)):
+            if key in known:
+                known[key] = max(least, int(known[key]))
+        return cls.model_validate(known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,9 +40,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
+from pydantic import ConfigDict, Field
 
 from tracemine.detect.actions import PAGING_WORDS
 from tracemine.detect.args import normalize_value
@@ -66,7 +67,7 @@ from tracemine.detect.schema_infer import (
 )
 from tracemine.detect.tool_roles import is_checking_tool, is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
-from tracemine.model import Signal, Status
+from tracemine.model import Severity, Signal, Status
 from tracemine.redact import redact_cut
 
 MECHANISMS = ("unknown_tool", "unparseable_arguments", "schema_violation", "inferred_schema_violation",
@@ -683,6 +684,29 @@ def loose_key(args: Any) -> str:
         return str(args)
 
 
+class ArgumentErrorParams(Rules):
+    """``detect.argument_error``: where schemas come from, what is reported, and the thresholds for
+    trusting an inferred rule (:class:`~tracemine.detect.schema_infer.Rules`)."""
+
+    model_config = ConfigDict(use_enum_values=True, validate_default=True)
+
+    schema_file: str | None = Field(None, description="JSON/YAML: tool name → JSON Schema, or a list of "
+                                    "OpenAI-style tool definitions")
+    schemas: dict[str, Any] = Field(default_factory=dict, description="the same, inline")
+    use_declared_schemas: bool = Field(True, description="schemas the traces declare (gen_ai.tool.definitions, "
+                                       "llm.tools, agent tool lists)")
+    report_recovered: bool = Field(True, description="report calls the agent corrected later too")
+    check_corrections: bool = Field(True, description="a rejected call retried at once with corrected arguments "
+                                    "is an argument error")
+    severity_recovered: Severity = Field(Severity.LOW, description="severity of an argument error the agent "
+                                         "corrected on a later call")
+    unknown_tool_min_declared: int = Field(2, ge=0, description="only judge unknown tools when the trace declares "
+                                           "at least this many tools")
+    unknown_tool_max_successes: int = Field(3, ge=0, description="an \"unknown\" tool that succeeded this often "
+                                            "means the declared list is incomplete")
+    max_argument_chars: int = Field(500, ge=1, description="arguments quoted in evidence are cut to this length")
+
+
 class ArgumentErrorDetector(Detector):
     """Tool calls with arguments that break a known or inferred schema, unknown tools, validation errors."""
 
@@ -690,30 +714,17 @@ class ArgumentErrorDetector(Detector):
     kinds = ("argument_error",)
     uses_window_stats = True
     explains = ("silent_failure", "unrecovered_error")  # a failure its bad arguments caused is one argument error
+    params_model: ClassVar[type[ArgumentErrorParams]] = ArgumentErrorParams
+    params: ArgumentErrorParams
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
-        self.rules = Rules(
-            min_support=int(self.setting("min_support", 30)),
-            required_share=float(self.setting("required_share", 0.99)),
-            type_share=float(self.setting("type_share", 0.9)),
-            foreign_type_share=float(self.setting("foreign_type_share", 0.8)),
-            shape_share=float(self.setting("shape_share", 0.9)),
-            format_share=float(self.setting("format_share", 0.8)),
-            template_share=float(self.setting("template_share", 0.99)),
-            prefix_share=float(self.setting("prefix_share", 0.95)),
-            enum_max_values=int(self.setting("enum_max_values", 12)),
-            enum_min_calls=int(self.setting("enum_min_calls", 30)),
-            enum_rare_share=float(self.setting("enum_rare_share", 0.02)),
-            free_text_share=float(self.setting("free_text_share", 0.1)),
-            template_min_distinct=int(self.setting("shape_min_distinct", 10)),
-            tolerance=int(self.setting("rule_tolerance", 2)),
-        )
+        self.rules: Rules = self.params
         self.inferred = InferredSchemas()
         self.successes: dict[str, int] = {}
         self.validators = SchemaValidators()
-        self.config_schemas: dict[str, dict[str, Any]] = dict(self.setting("schemas", {}) or {})
-        schema_file = self.setting("schema_file", None)
+        self.config_schemas: dict[str, dict[str, Any]] = dict(self.params.schemas)
+        schema_file = self.params.schema_file
         if schema_file:
             try:
                 self.config_schemas.update(load_schema_file(schema_file))
@@ -748,7 +759,7 @@ class ArgumentErrorDetector(Detector):
     def detect(self, view: TraceView) -> Iterable[Signal]:
         declared = view.tool_definitions
         findings = [(call, self._examine(call, declared)) for call in view.tool_calls]
-        report_recovered = bool(self.setting("report_recovered", True))
+        report_recovered = self.params.report_recovered
         out = []
         for position, (call, found) in enumerate(findings):
             if not found["mechanisms"] and not self._rejected_then_corrected(call, found, findings[position + 1:]):
@@ -776,9 +787,9 @@ class ArgumentErrorDetector(Detector):
             found["mechanisms"].append("validation_error_result")
             found["reason"] = redact_cut(call.result_text.strip(), 300, ellipsis="")
             found["phrase"] = phrase
-        if len(declared) >= int(self.setting("unknown_tool_min_declared", 2)) and not is_declared(call.tool, declared):
+        if len(declared) >= self.params.unknown_tool_min_declared and not is_declared(call.tool, declared):
             worked = not failed and call.result is not None
-            known_elsewhere = self.successes.get(call.tool, 0) >= int(self.setting("unknown_tool_max_successes", 3))
+            known_elsewhere = self.successes.get(call.tool, 0) >= self.params.unknown_tool_max_successes
             if not worked and not known_elsewhere:
                 found["mechanisms"].append("unknown_tool")
                 found["closest_tool"] = closest_tool(call.tool, declared)
@@ -815,7 +826,7 @@ class ArgumentErrorDetector(Detector):
         return found
 
     def _schema(self, tool: str, declared: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-        if self.setting("use_declared_schemas", True):
+        if self.params.use_declared_schemas:
             definition = declared.get(tool)
             params = definition.get("parameters") if definition else None
             if isinstance(params, dict) and params:
@@ -845,7 +856,7 @@ class ArgumentErrorDetector(Detector):
     def _rejected_then_corrected(self, call: ToolCall, found: dict[str, Any],
                                  later: list[tuple[ToolCall, dict[str, Any]]]) -> bool:
         """``corrected_after_rejection`` (see the module docstring); records the mechanism in ``found``."""
-        if not later or not self.setting("check_corrections", True):
+        if not later or not self.params.check_corrections:
             return False
         # the tool's next call, right after or after a lookup or two (the agent fetched the valid values)
         nxt = next((i for i, (other, _) in enumerate(later[:1 + LOOKUPS_BEFORE_FIX]) if other.tool == call.tool),
@@ -919,12 +930,12 @@ class ArgumentErrorDetector(Detector):
         unknown = "unknown_tool" in mechanisms
         severity = "high" if write or unknown else "medium"
         if correction is not None:
-            severity = str(self.setting("severity_recovered", "low"))
+            severity = self.params.severity_recovered
         evidence: dict[str, Any] = {
             "mechanism": mechanisms[0],
             "mechanisms": mechanisms,
             "tool": call.tool,
-            "arguments": _truncate(_compact(found.get("args"), call), int(self.setting("max_argument_chars", 500))),
+            "arguments": _truncate(_compact(found.get("args"), call), self.params.max_argument_chars),
             "schema_source": found.get("schema_source"),
             "write": write,
             "span_ids": [call.span.span_id],

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
 from tracemine.detect.textmask import mask
 from tracemine.detect.view import TraceView
 from tracemine.model import Severity, Signal
@@ -20,13 +22,18 @@ from tracemine.redact import redact_cut
 
 
 class Detector:
-    """Base class. Subclasses set ``name`` and ``kinds`` and implement :meth:`detect`."""
+    """Base class. Subclasses set ``name`` and ``kinds`` and implement :meth:`detect`; they declare their
+    settings as a pydantic ``params_model`` (validated at construction, read as ``self.params.<field>``)."""
 
     name: ClassVar[str] = ""
     kinds: ClassVar[tuple[str, ...]] = ()
     uses_window_stats: ClassVar[bool] = False
     # names of detectors whose settings this one also reads (passed under that name)
     reads_settings_of: ClassVar[tuple[str, ...]] = ()
+    params_model: ClassVar[type[BaseModel] | None] = None
+    """The detector's typed settings (``detect.<name>`` in the configuration): a pydantic model with
+    ``extra="forbid"``, defaults and bounds; a section it ``reads_settings_of`` is a field holding that
+    detector's model. ``None``: the settings stay an untyped mapping read with :meth:`setting`."""
     explains: ClassVar[tuple[str, ...]] = ()
     """Detectors whose signal on a span this detector flagged tells the same failure less precisely: the
     runner keeps this detector's account (one failure, one finding; :func:`one_account_per_span`)."""
@@ -54,8 +61,15 @@ class Detector:
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})
+        self.params: Any = None
+        """The settings validated by :attr:`params_model` (``None`` without one)."""
+        if self.params_model is not None:
+            from tracemine.config import validate_params
+
+            self.params = validate_params(self.params_model, self.settings, self.name, self.reads_settings_of)
 
     def setting(self, key: str, default: Any) -> Any:
+        """The raw setting ``key`` (for detectors without a :attr:`params_model`)."""
         return self.settings.get(key, default)
 
     def observe(self, view: TraceView) -> None:

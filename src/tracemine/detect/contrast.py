@@ -30,7 +30,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.actions import has_exception_event, result_is_error
 from tracemine.detect.base import Detector
@@ -112,6 +114,24 @@ def benjamini_hochberg(pvalues: list[float]) -> list[float]:
     return q
 
 
+class ContrastParams(BaseModel):
+    """``detect.contrast``: when a tool-call feature is over-represented in failed traces (needs outcomes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_known: int = Field(40, ge=2, description="traces with a known outcome (both kinds present) before "
+                           "anything is tested")
+    min_support: int = Field(10, ge=1, description="traces carrying a feature before it is tested…")
+    min_failed: int = Field(5, ge=1, description="…of which failed")
+    max_q: float = Field(0.05, ge=0, le=1, description="Benjamini–Hochberg adjusted one-sided Fisher p-value")
+    min_difference: float = Field(0.2, ge=0, le=1, description="failure rate with the feature minus without it")
+    refinement_gain: float = Field(0.1, ge=0, le=1, description="a refinement (tool → argument → value, tool → "
+                                   "result) is kept only when it fails this much more often than its generalisation…")
+    refinement_cover: float = Field(0.8, ge=0, le=1, description="…and replaces it when it covers this share of "
+                                    "its failed traces")
+    high_difference: float = Field(0.5, ge=0, le=1, description="severity high from this difference")
+
+
 class ContrastDetector(Detector):
     """Features of tool calls that come with failed traces far more often than the window's other traces."""
 
@@ -119,6 +139,8 @@ class ContrastDetector(Detector):
     kinds = ("contrast",)
     uses_window_stats = True
     explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's
+    params_model: ClassVar[type[ContrastParams]] = ContrastParams
+    params: ContrastParams
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -166,9 +188,9 @@ class ContrastDetector(Detector):
     def finalize(self) -> None:
         self.kept = {}
         known, failed = self.known, self.failed
-        if known < int(self.setting("min_known", 40)) or failed in (0, known):
+        if known < self.params.min_known or failed in (0, known):
             return
-        min_support, min_failed = int(self.setting("min_support", 10)), int(self.setting("min_failed", 5))
+        min_support, min_failed = self.params.min_support, self.params.min_failed
         tested: list[tuple[str, int, int, float]] = []
         for feature, n in self.with_known.items():
             f = self.with_failed.get(feature, 0)
@@ -183,8 +205,7 @@ class ContrastDetector(Detector):
         for (feature, n, f, p), q in zip(tested, qvalues, strict=True):
             rate_with = f / n
             rate_without = (failed - f) / (known - n)
-            if q <= float(self.setting("max_q", 0.05)) and rate_with - rate_without >= float(
-                    self.setting("min_difference", 0.2)):
+            if q <= self.params.max_q and rate_with - rate_without >= self.params.min_difference:
                 kept[feature] = {"feature": feature, "feature_type": self.types[feature], "traces_with": n,
                                  "failed_with": f, "known": known, "failed": failed,
                                  "rate_with": round(rate_with, 4), "rate_without": round(rate_without, 4),
@@ -197,8 +218,8 @@ class ContrastDetector(Detector):
         the generalisation goes when the refinement covers most of its failed traces
         (``refinement_cover``); a refinement no more telling than its generalisation (an argument every
         call passes, a result every call returns) is dropped."""
-        cover = float(self.setting("refinement_cover", 0.8))
-        gain = float(self.setting("refinement_gain", 0.1))
+        cover = self.params.refinement_cover
+        gain = self.params.refinement_gain
         drop: set[str] = set()
         for feature, facts in kept.items():
             parent = _parent(feature, facts["feature_type"])
@@ -232,7 +253,7 @@ class ContrastDetector(Detector):
             if facts["feature_type"] == "tool":  # "runs that call X fail more": the least specific contrast
                 severity = "low"
             else:
-                severity = "high" if difference >= float(self.setting("high_difference", 0.5)) else "medium"
+                severity = "high" if difference >= self.params.high_difference else "medium"
             evidence = {**facts, "tool": tools[feature], "family": feature, "mechanism": facts["feature_type"],
                         "difference": round(difference, 4), "span_ids": span_ids[:20]}
             text = (f"{tools[feature]}: runs with {feature} failed {facts['rate_with']:.0%} of the time "

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.actions import (
-    LoopParams,
     actions,
     args_similarity,
     call_succeeded,
@@ -36,6 +36,7 @@ from tracemine.detect.actions import (
 )
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector, cited_waste
+from tracemine.detect.loop import LoopDetectorParams
 from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
@@ -45,12 +46,29 @@ from tracemine.redact import redact_cut
 EXCERPT = 200
 
 
+class DuplicateCallParams(BaseModel):
+    """``detect.duplicate_call`` (and ``detect.loop``, read to leave calls inside loops to the loop detector)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skip_loops: bool = Field(True, description="leave calls inside loops to the loop detector")
+    critical_write_calls: int = Field(3, ge=2, description="a write repeated this many times is critical "
+                                      "(any repeated write is high)")
+    medium_read_calls: int = Field(3, ge=2, description="a read repeated this many times (or adjacent) is medium, "
+                                   "else low")
+    reworded_similarity: float = Field(0.5, ge=0, le=1, description="reworded free-text arguments at least this "
+                                       "similar count as the same call (0 = off)")
+    loop: LoopDetectorParams = Field(default_factory=LoopDetectorParams, description="the loop detector's settings")
+
+
 class DuplicateCallDetector(Detector):
     """Repeated tool calls with identical canonical arguments after a successful result."""
 
     name: ClassVar[str] = "duplicate_call"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
+    params_model: ClassVar[type[DuplicateCallParams]] = DuplicateCallParams
+    params: DuplicateCallParams
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
@@ -66,8 +84,8 @@ class DuplicateCallDetector(Detector):
             groups.setdefault((call.tool, call.args_key), []).append(call)
         if len({c.tool for c in calls}) == len(calls):
             return  # no tool called twice
-        in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
-            if self.setting("skip_loops", True) else set()
+        in_loops = loop_span_ids(view, self.params.loop) \
+            if self.params.skip_loops else set()
         flagged: set[str] = set()
         for (tool, _), group in groups.items():
             if len(group) > 1:
@@ -79,7 +97,7 @@ class DuplicateCallDetector(Detector):
 
     def _reworded_writes(self, view: TraceView, calls: list[ToolCall], taken: set[str]) -> Iterable[Signal]:
         """Writes repeated back to back with the same fields and reworded free text (see module docstring)."""
-        threshold = float(self.setting("reworded_similarity", 0.5))
+        threshold = self.params.reworded_similarity
         if threshold <= 0:
             return
         for position, a in enumerate(calls):
@@ -157,10 +175,10 @@ class DuplicateCallDetector(Detector):
                            evidence, _text(tool, write, count, adjacent))
 
     def _severity(self, write: bool, count: int, adjacent: bool) -> str:
-        critical_calls = int(self.setting("critical_write_calls", 3))
+        critical_calls = self.params.critical_write_calls
         if write:
             return "critical" if count >= critical_calls else "high"
-        return "medium" if adjacent or count >= int(self.setting("medium_read_calls", 3)) else "low"
+        return "medium" if adjacent or count >= self.params.medium_read_calls else "low"
 
 
 def _spelling(call: ToolCall) -> str:

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from tracemine.detect.actions import (
     Loop,
     LoopParams,
@@ -41,13 +43,27 @@ from tracemine.redact import redact_cut
 EXCERPT = 200
 
 
+class LoopDetectorParams(LoopParams):
+    """``detect.loop``: what makes a loop (:class:`LoopParams`, shared with the detectors that leave loops to
+    this one), its severity, and what makes a tool a poll."""
+
+    llm_loops: bool = Field(True, description="also report LLM turns repeating themselves with no observation between")
+    high_repeats: int = Field(5, ge=2, description="severity high from this many repeats (or any write in the cycle)")
+    critical_repeats: int = Field(10, ge=2, description="severity critical from this many repeats")
+    high_tokens: int = Field(20_000, ge=0, description="severity high when the loop burnt this many tokens")
+    poll_min_repeats: int = Field(5, ge=1, description="a tool is a poll when, over the window, at least this many "
+                                  "repeated identical calls…")
+    poll_changed_share: float = Field(0.5, ge=0, le=1, description="…returned a changed result this often")
+
+
 class LoopDetector(Detector):
-    """Repeated actions or cycles of actions without new information (settings: see :class:`LoopParams`,
-    plus ``high_repeats``, ``critical_repeats`` and ``high_tokens`` for severity)."""
+    """Repeated actions or cycles of actions without new information (settings: :class:`LoopDetectorParams`)."""
 
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
     uses_window_stats: ClassVar[bool] = True
+    params_model: ClassVar[type[LoopDetectorParams]] = LoopDetectorParams
+    params: LoopDetectorParams
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
@@ -88,17 +104,17 @@ class LoopDetector(Detector):
                 counts[1] += changed
 
     def finalize(self) -> None:
-        min_pairs = int(self.setting("poll_min_repeats", 5))
-        share = float(self.setting("poll_changed_share", 0.5))
+        min_pairs = self.params.poll_min_repeats
+        share = self.params.poll_changed_share
         self.poll_tools = frozenset(
             tool for tool, (pairs, changed) in self.repeat_pairs.items() if pairs >= min_pairs and changed >= share * pairs
         )
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
-        params = LoopParams.from_settings(self.settings)
+        params = self.params
         for loop in tool_loops(view, params):
             yield self._tool_signal(view, loop)
-        if self.setting("llm_loops", True):
+        if params.llm_loops:
             for loop in llm_loops(view, params):
                 yield self._llm_signal(view, loop)
 
@@ -175,9 +191,9 @@ class LoopDetector(Detector):
         return self.signal(view, "loop", [t.span.span_id for t in turns], severity, evidence, text)
 
     def _severity(self, repeats: int, tokens: int, writes: bool) -> str:
-        high_repeats = int(self.setting("high_repeats", 5))
-        critical_repeats = int(self.setting("critical_repeats", 10))
-        high_tokens = int(self.setting("high_tokens", 20_000))
+        high_repeats = self.params.high_repeats
+        critical_repeats = self.params.critical_repeats
+        high_tokens = self.params.high_tokens
         if repeats >= critical_repeats or (writes and repeats >= high_repeats):
             return "critical"
         if writes or repeats >= high_repeats or tokens >= high_tokens:

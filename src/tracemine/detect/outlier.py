@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.base import Detector
 from tracemine.detect.stats import Sample
@@ -29,6 +31,29 @@ from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status
 
 METRICS = ("latency", "input_tokens", "output_tokens", "total_tokens", "cost")
+Metric = Literal["latency", "input_tokens", "output_tokens", "total_tokens", "cost"]
+
+
+class OutlierParams(BaseModel):
+    """``detect.outlier``: which metrics are judged, when a value is an outlier, and its severity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: tuple[Metric, ...] = Field(METRICS, description="what is judged, per tool/model (and role)")
+    min_samples: int = Field(30, ge=1, description="spans per tool/model (and role) before judging")
+    min_robust_z: float = Field(5.0, ge=0, description="robust z-score on log values…")
+    min_ratio: float = Field(5.0, ge=1, description="…and at least this multiple of the median")
+    strong_ratio: float = Field(20.0, ge=1, description="this multiple of the median is an outlier at a robust z "
+                                "of only…")
+    strong_min_z: float = Field(3.0, ge=0, description="…this much (widely spread usual values, or many spikes)")
+    min_log_scale: float = Field(0.05, gt=0, description="least spread of log values (a constant metric)")
+    judge_failed_latency: bool = Field(False, description="judge failed/cut-off calls' latency too (else the error "
+                                       "detectors' business)")
+    result_share: float = Field(0.9, ge=0, le=1, description="a tool usually has a result when this share of its "
+                                "calls have one (a call without is then abandoned: its latency is not judged)")
+    medium_ratio: float = Field(10.0, ge=1, description="severity medium from this multiple of the median")
+    high_ratio: float = Field(20.0, ge=1, description="severity high from this multiple of the median")
+    critical_ratio: float = Field(100.0, ge=1, description="severity critical from this multiple of the median")
 _NS_PER_MS = 1_000_000
 
 
@@ -81,6 +106,8 @@ class OutlierDetector(Detector):
     kinds = ("outlier",)
     uses_window_stats = True
     explained_level = 1  # a run that loops or hits its turn limit is also slow and token-heavy
+    params_model: ClassVar[type[OutlierParams]] = OutlierParams
+    params: OutlierParams
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
@@ -107,14 +134,15 @@ class OutlierDetector(Detector):
         self.agent_models: dict[str, dict[str, int]] = {}
         """agent → model → named LLM calls: the model an agent's unnamed calls most likely went to"""
         self._finalized = False
-        self.metrics = tuple(self.setting("metrics", METRICS))
-        self.min_samples = int(self.setting("min_samples", 30))
-        self.min_robust_z = float(self.setting("min_robust_z", 5.0))
-        self.min_ratio = float(self.setting("min_ratio", 5.0))
-        self.min_log_scale = float(self.setting("min_log_scale", 0.05))
-        self.strong_ratio = float(self.setting("strong_ratio", 20.0))
-        self.strong_min_z = float(self.setting("strong_min_z", 3.0))
-        self.judge_failed_latency = bool(self.setting("judge_failed_latency", False))
+        params = self.params
+        self.metrics = params.metrics
+        self.min_samples = params.min_samples
+        self.min_robust_z = params.min_robust_z
+        self.min_ratio = params.min_ratio
+        self.min_log_scale = params.min_log_scale
+        self.strong_ratio = params.strong_ratio
+        self.strong_min_z = params.strong_min_z
+        self.judge_failed_latency = params.judge_failed_latency
 
     def _judged(self, view: TraceView) -> Iterable[tuple[Span, str, str, str | None, dict[str, float]]]:
         """``(span, group, name, population, metrics)`` for every span of the trace that is judged."""
@@ -193,7 +221,7 @@ class OutlierDetector(Detector):
 
     def _usually_has_result(self, group: str) -> bool:
         with_result, total = self.results.get(group, (0, 0))
-        return total >= self.min_samples and with_result >= float(self.setting("result_share", 0.9)) * total
+        return total >= self.min_samples and with_result >= self.params.result_share * total
 
     def _judge(self, group: str, population: str | None, metric: str, value: float) -> dict[str, Any] | None:
         sample = self.samples.get((population, metric)) if population else None
@@ -216,11 +244,11 @@ class OutlierDetector(Detector):
                 "excess": _round(value - median), "population": population or group}
 
     def _severity(self, ratio: float) -> str:
-        if ratio >= float(self.setting("critical_ratio", 100.0)):
+        if ratio >= self.params.critical_ratio:
             return "critical"
-        if ratio >= float(self.setting("high_ratio", 20.0)):
+        if ratio >= self.params.high_ratio:
             return "high"
-        if ratio >= float(self.setting("medium_ratio", 10.0)):
+        if ratio >= self.params.medium_ratio:
             return "medium"
         return "low"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import logging
 
+from pydantic import BaseModel
+
 from tracemine.detect.base import Detector
 from tracemine.plugins import by_name, memoized
 
@@ -59,6 +61,15 @@ def detector_class(name: str) -> type[Detector]:
     if name not in classes:
         raise UnknownDetector(f"unknown detector {name!r}; available: {', '.join(classes)}")
     return classes[name]
+
+
+def params_model_of(name: str) -> type[BaseModel] | None:
+    """The params model detector ``name`` declares (``None``: none, or no such detector); a built-in is
+    imported without loading the plugins."""
+    if name in BUILTIN:
+        return load_target(BUILTIN[name]).params_model
+    cls = detector_classes().get(name)
+    return cls.params_model if cls is not None else None
 
 
 SIGNAL_SOURCES = {"trajectory": "tracemine.trajectories:TrajectorySignals"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 MAX_VALUES = 64
 """Distinct string values kept per path; beyond that the field is not an enum."""
@@ -254,30 +255,36 @@ class PathStats:
             self.prefixes_overflow, self.prefixes = True, Counter()
 
 
-@dataclass
-class Rules:
-    """Thresholds for trusting an inferred rule."""
+class Rules(BaseModel):
+    """Thresholds for trusting an inferred rule (``detect.argument_error`` settings; two fields are named
+    there by their aliases)."""
 
-    min_support: int = 30
-    required_share: float = 0.99
-    type_share: float = 0.9
-    foreign_type_share: float = 0.8
-    """A type held this often is expected against values not even written as that type (``"two pallets"``)."""
-    shape_share: float = 0.9
-    format_share: float = 0.8
-    """A named format (date, UUID, e-mail, URL) over many distinct values: strong evidence, contaminated windows."""
-    template_share: float = 0.99
-    prefix_share: float = 0.95
-    """A literal id prefix (``INV-``) over many distinct values: strong evidence that leaves room for the few
-    percent of another entity's ids a contaminated window holds."""
-    """Bare letter/digit templates, letter case and characters (weaker evidence than a named family)."""
-    enum_max_values: int = 12
-    enum_min_calls: int = 30
-    enum_rare_share: float = 0.02
-    free_text_share: float = 0.1
-    template_min_distinct: int = 10
-    tolerance: int = 2
-    """Exceptions a rule tolerates in its training calls whatever the share (bad calls are part of the window)."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    min_support: int = Field(30, ge=1, description="successful calls needed before an inferred rule is trusted")
+    required_share: float = Field(0.99, ge=0, le=1, description="a key present in this share of successful "
+                                  "calls is required")
+    type_share: float = Field(0.9, ge=0, le=1, description="a type seen in this share of calls is expected")
+    foreign_type_share: float = Field(0.8, ge=0, le=1, description="…this share suffices against a value not "
+                                      "even written as that type (\"two pallets\")")
+    shape_share: float = Field(0.9, ge=0, le=1, description="a value family (PREFIX-123, numeric strings) seen "
+                               "in this share of calls is expected")
+    format_share: float = Field(0.8, ge=0, le=1, description="a named format (date, UUID, e-mail, URL) over many "
+                                "distinct values: strong evidence, contaminated windows")
+    template_share: float = Field(0.99, ge=0, le=1, description="bare letter/digit templates, letter case and "
+                                  "characters (weaker evidence than a named family) must hold this often")
+    prefix_share: float = Field(0.95, ge=0, le=1, description="a literal id prefix (INV-) over many distinct "
+                                "values, leaving room for another entity's ids in a contaminated window")
+    enum_max_values: int = Field(12, ge=1, description="at most this many distinct identifier-like values make "
+                                 "an enum…")
+    enum_min_calls: int = Field(30, ge=1, description="…learned from at least this many calls")
+    enum_rare_share: float = Field(0.02, ge=0, le=1, description="an enum value rarer than this is an exception")
+    free_text_share: float = Field(0.1, ge=0, le=1, description="fields with spaces in more than this share of "
+                                   "values are free text (no enum/shape)")
+    template_min_distinct: int = Field(10, ge=1, alias="shape_min_distinct", description="distinct values a "
+                                       "shape, format or prefix rule needs")
+    tolerance: int = Field(2, ge=0, alias="rule_tolerance", description="exceptions a rule tolerates in its "
+                           "training calls whatever the share (bad calls are part of the window)")
 
     def holds(self, count: float, total: float, share: float) -> bool:
         """Whether a property seen ``count`` times in ``total`` is a rule (≥ ``share``, or at most

@@ -56,11 +56,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
-from tracemine.detect.actions import LoopParams, loop_span_ids
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracemine.detect.actions import loop_span_ids
 from tracemine.detect.argument_error import corrected_by_respelling, rejects_arguments, short_value
 from tracemine.detect.base import Detector
+from tracemine.detect.loop import LoopDetectorParams
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
@@ -96,28 +99,43 @@ from tracemine.detect.schema_infer import walk
 from tracemine.detect.tool_roles import is_write_tool, words
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.ingest.decode import decode_value
-from tracemine.model import Signal, Span, SpanKind, Status, span_order_key
+from tracemine.model import Severity, Signal, Span, SpanKind, Status, span_order_key
 
-DEFAULTS: dict[str, Any] = {
-    "empty_min_nonempty_share": 0.9,
-    "empty_usual_shape_min_nonempty_share": 0.98,
-    "empty_min_calls": 20,
-    "empty_legit_rate": 0.05,
-    "empty_alpha": 0.05,
-    "check_exception_events": True,
-    "check_swallowed_children": True,
-    "check_exits": True,
-    "defer_argument_errors": True,
-    "severity": "medium",
-    "severity_recovered": "low",
-    "severity_write": "high",
-    "severity_agent": "high",
-    "check_ignored_not_found": True,
-    "handled_miss_is_answer": True,
-    "defer_loops": True,
-    "defer_admitted": True,
-    "severity_ignored_not_found": "high",
-}
+
+class SilentFailureParams(BaseModel):
+    """``detect.silent_failure`` (and ``detect.loop``, read to leave calls inside loops to the loop detector).
+
+    An empty result needs the window (the tool returned data this often…) and corroboration: a bare or
+    foreign body, an immediate identical retry, or a final answer admitting failure."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
+
+    empty_min_nonempty_share: float = Field(0.9, ge=0, le=1, description="flag a bare empty result ([] {} \"\" "
+                                            "null) when the tool returned data this often…")
+    empty_min_calls: int = Field(20, ge=1, description="…over at least this many other calls in the window")
+    empty_usual_shape_min_nonempty_share: float = Field(0.98, ge=0, le=1, description="stricter for empties in "
+                                                        "the tool's usual \"nothing found\" shape")
+    empty_legit_rate: float = Field(0.05, ge=0, le=1, description="binomial test: a legitimate-empty rate this "
+                                    "high must be implausible…")
+    empty_alpha: float = Field(0.05, ge=0, le=1, description="…at this significance")
+    check_exception_events: bool = Field(True, description="exception events on an OK span are failures")
+    check_swallowed_children: bool = Field(True, description="a failed child under an OK parent is swallowed")
+    check_exits: bool = Field(True, description="timeouts and max-turn exits reported as OK")
+    defer_argument_errors: bool = Field(True, description="results reporting malformed calls are argument_error's")
+    severity: Severity = Field(Severity.MEDIUM, description="severity of a silent failure of a read")
+    severity_recovered: Severity = Field(Severity.LOW, description="a read failure followed by a successful call "
+                                         "of the tool")
+    severity_write: Severity = Field(Severity.HIGH, description="severity of a silent failure of a write")
+    severity_agent: Severity = Field(Severity.HIGH, description="severity of a run or sub-agent reported OK")
+    check_ignored_not_found: bool = Field(True, description="a lookup found nothing and a later call used the "
+                                          "looked-up value")
+    handled_miss_is_answer: bool = Field(True, description="a lookup that found nothing (404, null, empty) which "
+                                         "the agent reported is an answer")
+    severity_ignored_not_found: Severity = Field(Severity.HIGH, description="severity of an ignored not-found")
+    defer_loops: bool = Field(True, description="calls inside a tool loop are left to the loop detector")
+    defer_admitted: bool = Field(True, description="a reported failure the agent then gave up on is "
+                                 "unrecovered_error's")
+    loop: LoopDetectorParams = Field(default_factory=LoopDetectorParams, description="the loop detector's settings")
 
 REPORTED_FAILURE = frozenset({"success_false", "http_status", "status_field", "error_in_result", "error_text",
                               "error_page"})
@@ -164,14 +182,13 @@ class SilentFailureDetector(Detector):
     kinds = ("silent_failure",)
     uses_window_stats = True
     reads_settings_of = ("loop",)
+    params_model: ClassVar[type[SilentFailureParams]] = SilentFailureParams
+    params: SilentFailureParams
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__(settings)
         self.baselines: dict[str, ResultBaseline] = {}
         """tool → its results over the window"""
-
-    def cfg(self, key: str) -> Any:
-        return self.setting(key, DEFAULTS[key])
 
     # --- first pass: per-tool result emptiness --------------------------------------------------------
 
@@ -189,14 +206,14 @@ class SilentFailureDetector(Detector):
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         signals: list[Signal] = []
-        ignored = self._ignored_not_found(view) if self.cfg("check_ignored_not_found") else []
+        ignored = self._ignored_not_found(view) if self.params.check_ignored_not_found else []
         # a lookup that answered "no such thing" in any form (a message, a flag, a keyed null, a bare empty
         # body) whose value the agent then used is judged once, as that: one mistake, one finding
         lookups = {s.evidence["lookup_span_id"] for s in ignored}
         # the call that used the missing value failing in its turn is the same mistake, cited there
         lookups |= {s.evidence["later_span_id"] for s in ignored}
-        in_loops = loop_span_ids(view, LoopParams.from_settings(self.setting("loop", {}))) \
-            if self.cfg("defer_loops") and len(view.tool_calls) > 2 else set()
+        in_loops = loop_span_ids(view, self.params.loop) \
+            if self.params.defer_loops and len(view.tool_calls) > 2 else set()
         for call in view.tool_calls:
             if call.span.span_id in lookups or call.span.span_id in in_loops:
                 continue
@@ -221,14 +238,14 @@ class SilentFailureDetector(Detector):
         # "there is no such thing" answers a lookup; a write that misses failed — unless the agent told the
         # user so (the entity it was asked to change does not exist: the user's mistake, handled)
         answered = not_found_failure(failure, call.result, call.args) and (not write or reports_miss(view, call))
-        if self.cfg("handled_miss_is_answer") and not answered \
+        if self.params.handled_miss_is_answer and not answered \
                 and says_missing(call.result, span.tool_result, failure, call.args) and reports_miss(view, call) \
-                and not (self.cfg("check_swallowed_children") and swallowed_errors(view, span)):
+                and not (self.params.check_swallowed_children and swallowed_errors(view, span)):
             # a lookup that found nothing, and the agent told the user so: an answer — unless a call under
             # it failed, which explains the "nothing" (the agent believed a broken tool)
             return None
         if failure is not None and not answered:
-            if self.cfg("defer_argument_errors") and (is_argument_rejection(failure, call.result)
+            if self.params.defer_argument_errors and (is_argument_rejection(failure, call.result)
                                                        or rejects_arguments(call)
                                                        or corrected_by_respelling(view, call)):
                 return None
@@ -237,10 +254,10 @@ class SilentFailureDetector(Detector):
             partial = partial_failure(call.result)
             if partial is not None and not _partial_handled(view, call):
                 failures.append(partial)
-        if self.cfg("check_exception_events"):
+        if self.params.check_exception_events:
             failures.extend(_exception_failures(span))
         children: list[Span] = []
-        if self.cfg("check_swallowed_children"):
+        if self.params.check_swallowed_children:
             children = swallowed_errors(view, span)
             if children:
                 failures.append(Failure("swallowed_child_error", _child_reason(children)))
@@ -255,15 +272,15 @@ class SilentFailureDetector(Detector):
             return None  # "there is no such thing": an answer, judged by what the agent did with it
         if failures[0].mechanism in REPORTED_FAILURE and _retried_identically(view, call):
             return None  # a transient failure the agent retried with the same arguments, successfully
-        if failures[0].mechanism in REPORTED_FAILURE - PAGE_FAILURES and self.cfg("defer_admitted") \
+        if failures[0].mechanism in REPORTED_FAILURE - PAGE_FAILURES and self.params.defer_admitted \
                 and gave_up_after(view, call):
             return None  # the agent saw it and gave up: unrecovered_error's finding, not a silent one
         recovered = _later_success(view, call)
         extra["later_success"] = recovered
         if recovered and not write:
-            severity = self.cfg("severity_recovered")
+            severity = self.params.severity_recovered
         else:
-            severity = self.cfg("severity_write") if write else self.cfg("severity")
+            severity = self.params.severity_write if write else self.params.severity
         return self._emit(view, span, call.tool, failures, children, severity, call.result_text, write, extra)
 
     def _ignored_not_found(self, view: TraceView) -> list[Signal]:
@@ -293,7 +310,7 @@ class SilentFailureDetector(Detector):
                      "value": shown, "field": field_name, "later_field": later_field, "miss": miss,
                      "later_is_write": write, "bare": _is_bare(call.result)}
             out.append(self._emit(view, call.span, call.tool, [Failure("ignored_not_found", reason)], [later.span],
-                                  self.cfg("severity_ignored_not_found"), call.result_text, write, extra,
+                                  self.params.severity_ignored_not_found, call.result_text, write, extra,
                                   cited=[later.span]))
         return out
 
@@ -313,13 +330,13 @@ class SilentFailureDetector(Detector):
         well_formed = base.well_formed(call.result)
         for at in range(level, HAS_DATA, -1):
             calls, empties = base.others(at)
-            if calls < self.cfg("empty_min_calls") or calls <= 0:
+            if calls < self.params.empty_min_calls or calls <= 0:
                 continue
             share = (calls - empties) / calls
             key = "empty_usual_shape_min_nonempty_share" if well_formed else "empty_min_nonempty_share"
-            if share < self.cfg(key):
+            if share < getattr(self.params, key):
                 continue
-            if well_formed and binomial_cdf(empties, calls, self.cfg("empty_legit_rate")) > self.cfg("empty_alpha"):
+            if well_formed and binomial_cdf(empties, calls, self.params.empty_legit_rate) > self.params.empty_alpha:
                 continue
             break
         else:
@@ -343,12 +360,12 @@ class SilentFailureDetector(Detector):
     def _judge_agent(self, view: TraceView, agent: Span) -> list[Signal]:
         out: list[Signal] = []
         is_root = agent is view.root or agent.parent_span_id is None
-        if self.cfg("check_exits"):
+        if self.params.check_exits:
             exit_signal = self._exit(view, agent)
             if exit_signal is not None:
                 out.append(exit_signal)
         failures: list[Failure] = []
-        if self.cfg("check_exception_events"):
+        if self.params.check_exception_events:
             failures.extend(_exception_failures(agent))
         if agent.output and not out:
             decoded = decode_value(agent.output)
@@ -356,15 +373,15 @@ class SilentFailureDetector(Detector):
                 decoded = output_text(agent.output)
             failure = result_failure(decoded, None)
             if failure is not None and not (
-                self.cfg("defer_argument_errors") and is_argument_rejection(failure, decoded)
+                self.params.defer_argument_errors and is_argument_rejection(failure, decoded)
             ):
                 failures.append(failure)
-        children = swallowed_errors(view, agent) if self.cfg("check_swallowed_children") else []
+        children = swallowed_errors(view, agent) if self.params.check_swallowed_children else []
         if children:
             failures.append(Failure("swallowed_child_error", _child_reason(children)))
         if failures:
             name = agent.agent_name or agent.name
-            severity = self.cfg("severity_agent") if is_root or children else self.cfg("severity")
+            severity = self.params.severity_agent if is_root or children else self.params.severity
             shown = output_text(agent.output) if agent.output else ""
             out.append(self._emit(view, agent, name, failures, children, severity, shown, False, {}, subject="agent"))
         return out
@@ -409,7 +426,7 @@ class SilentFailureDetector(Detector):
         }
         during = f" after {last_tool_name}" if last_tool_name else ""
         text = f"agent run {what}{during} while the agent span status is {status.upper()}: {reason}"
-        return self.signal(view, "silent_failure", span_ids, self.cfg("severity_agent"), evidence, text)
+        return self.signal(view, "silent_failure", span_ids, self.params.severity_agent, evidence, text)
 
     def _emit(
         self, view: TraceView, span: Span, tool: str, failures: list[Failure], children: list[Span],

@@ -36,11 +36,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from tracemine.detect.actions import LoopParams, loop_span_ids
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracemine.detect.actions import loop_span_ids
 from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
+from tracemine.detect.loop import LoopDetectorParams
 from tracemine.detect.outcome import (
     PAGE_FAILURES,
     Failure,
@@ -61,19 +64,28 @@ from tracemine.detect.outcome import (
 )
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
-from tracemine.model import Signal, Span, SpanKind, span_order_key
+from tracemine.model import Severity, Signal, Span, SpanKind, span_order_key
 
-DEFAULTS: dict[str, Any] = {
-    "include_result_errors": False,
-    "not_found_is_answer": True,
-    "handled_miss_is_answer": True,
-    "admitted_result_errors": True,
-    "include_llm_errors": True,
-    "handled_by_other_tools": True,
-    "severity": "medium",
-    "severity_write": "high",
-    "severity_run_failed": "high",
-}
+
+class UnrecoveredErrorParams(BaseModel):
+    """``detect.unrecovered_error`` (and ``detect.loop``, read to leave errors inside loops to the loop detector)."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
+
+    include_result_errors: bool = Field(False, description="also treat failures reported only in results as errors")
+    include_llm_errors: bool = Field(True, description="failed LLM calls count as errors")
+    not_found_is_answer: bool = Field(True, description="a read whose error names what does not exist (order 'X' "
+                                      "not found) has answered")
+    handled_miss_is_answer: bool = Field(True, description="a bare 404 has answered when the agent then told the "
+                                         "user nothing was found")
+    admitted_result_errors: bool = Field(True, description="a failure reported in the last tool result, then a "
+                                         "final answer admitting failure")
+    handled_by_other_tools: bool = Field(True, description="a later new successful call + a final answer not "
+                                         "admitting failure")
+    severity: Severity = Field(Severity.MEDIUM, description="severity of an unrecovered read error")
+    severity_write: Severity = Field(Severity.HIGH, description="severity of an unrecovered write error")
+    severity_run_failed: Severity = Field(Severity.HIGH, description="severity when the run itself failed")
+    loop: LoopDetectorParams = Field(default_factory=LoopDetectorParams, description="the loop detector's settings")
 
 
 @dataclass(slots=True)
@@ -106,9 +118,8 @@ class UnrecoveredErrorDetector(Detector):
     uses_window_stats = False
     error_families = True  # an outage needs retries or a fallback, a denial a credential: other fixes
     reads_settings_of = ("loop",)
-
-    def cfg(self, key: str) -> Any:
-        return self.setting(key, DEFAULTS[key])
+    params_model: ClassVar[type[UnrecoveredErrorParams]] = UnrecoveredErrorParams
+    params: UnrecoveredErrorParams
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
         root = view.root
@@ -127,7 +138,7 @@ class UnrecoveredErrorDetector(Detector):
             if any(u.kind == unit.kind and (u.name == unit.name or u.kind == "llm") for u in fresh):
                 continue  # retried (or corrected) successfully; any model answering later recovers an LLM error
             handled = (
-                self.cfg("handled_by_other_tools")
+                self.params.handled_by_other_tools
                 and any(u.kind == "tool" for u in fresh)
                 and not root_failed
                 and not run_admits_failure
@@ -148,7 +159,7 @@ class UnrecoveredErrorDetector(Detector):
         """A read whose error says there is no such thing, naming it: an answer the agent may report or act
         on (what it does next is the ``silent_failure`` detector's ``ignored_not_found``), not a failure. A
         write that misses failed, unless the agent told the user the thing does not exist (handled)."""
-        if not self.cfg("not_found_is_answer"):
+        if not self.params.not_found_is_answer:
             return False
         if is_write_tool(call.tool, view.tool_definitions.get(call.tool)) and not reports_miss(view, call):
             return False
@@ -157,14 +168,14 @@ class UnrecoveredErrorDetector(Detector):
             return True
         # a bare "404 Not Found" names nothing (the endpoint may be wrong) unless the agent told the user
         # that nothing was found
-        return self.cfg("handled_miss_is_answer") and says_missing(
+        return self.params.handled_miss_is_answer and says_missing(
             call.result, call.span.tool_result, Failure("error_text", reason), call.args) and reports_miss(view, call)
 
     def _units(self, view: TraceView) -> list[Unit]:
         """Tool calls, LLM calls (optional) and nested agent spans, in execution order."""
-        include_results = self.cfg("include_result_errors")
-        given_up = gave_up_on(view) if self.cfg("admitted_result_errors") else None
-        params = LoopParams.from_settings(self.setting("loop", {}))
+        include_results = self.params.include_result_errors
+        given_up = gave_up_on(view) if self.params.admitted_result_errors else None
+        params = self.params.loop
         if given_up is not None and given_up.span.span_id in loop_span_ids(view, params):
             given_up = None  # repeated to the end: the loop's finding names its error
         # a call failing inside a cycle of tools (A → B → A → B …) is the cycle's finding; one call retried
@@ -186,7 +197,7 @@ class UnrecoveredErrorDetector(Detector):
                         failed, reason = True, failure.reason  # a rejected call is argument_error's finding
                 units.append(Unit(step.span, "tool", step.tool, failed, reason, step.result_text,
                                   f"{step.tool}\x00{step.args_key}"))
-            elif isinstance(step, LlmTurn) and self.cfg("include_llm_errors"):
+            elif isinstance(step, LlmTurn) and self.params.include_llm_errors:
                 failed = explicit_error(step.span)
                 units.append(Unit(step.span, "llm", step.span.model or step.span.name, failed,
                                   error_description(step.span) if failed else "", step.output_text))
@@ -211,9 +222,9 @@ class UnrecoveredErrorDetector(Detector):
         final_status = reported_status(view.root) if view.root is not None else "unknown"
         write = group.kind == "tool" and is_write_tool(group.name, view.tool_definitions.get(group.name))
         if root is not None:
-            severity = self.cfg("severity_run_failed")
+            severity = self.params.severity_run_failed
         else:
-            severity = self.cfg("severity_write") if write else self.cfg("severity")
+            severity = self.params.severity_write if write else self.params.severity
         evidence: dict[str, Any] = {
             "tool": group.name if group.kind == "tool" else None,
             "step_kind": group.kind,
@@ -250,4 +261,4 @@ class UnrecoveredErrorDetector(Detector):
             "fix_mechanism": "run_error",
         }
         text = f"agent run {name} ended in ERROR with {reason}"
-        return self.signal(view, "unrecovered_error", [root.span_id], self.cfg("severity_run_failed"), evidence, text)
+        return self.signal(view, "unrecovered_error", [root.span_id], self.params.severity_run_failed, evidence, text)
