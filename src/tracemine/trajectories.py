@@ -132,4 +132,5 @@ class TrajectorySignals(Detector):
 
     name = "trajectory"
     kinds = ("trajectory",)
+    wording = "detect/templates/trajectory.j2"
     explained_level = 2

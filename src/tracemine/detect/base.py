@@ -40,6 +40,11 @@ class Detector:
     """Whether the class of the error (availability, access, input, tool bug) splits its findings: the fix
     depends on the error itself (retries for an outage, a credential for a denial)."""
 
+    wording: ClassVar[str | None] = None
+    """Its offline wording: a Jinja2 template (title, what, why, fix; see
+    :mod:`tracemine.summarise.wording`) at this path relative to the folder of the class's module, shipped
+    as package data. ``None``: the generic wording."""
+
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
         """Tokens, milliseconds and dollars the failure wasted: by default what the cited spans cost

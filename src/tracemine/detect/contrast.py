@@ -117,6 +117,7 @@ class ContrastDetector(Detector):
 
     name = "contrast"
     kinds = ("contrast",)
+    wording = "templates/contrast.j2"
     uses_window_stats = True
     explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's
 

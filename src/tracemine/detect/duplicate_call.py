@@ -50,6 +50,7 @@ class DuplicateCallDetector(Detector):
 
     name: ClassVar[str] = "duplicate_call"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
+    wording = "templates/duplicate_call.j2"
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
 
     @classmethod

@@ -47,6 +47,7 @@ class LoopDetector(Detector):
 
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
+    wording = "templates/loop.j2"
     uses_window_stats: ClassVar[bool] = True
 
     @classmethod
