@@ -51,6 +51,19 @@ class Detector:
         (``spans``: (trace id, span id) → facts with ``tokens``, ``duration_ms``, ``cost_usd``)."""
         return cited_waste(signal, signal.span_ids, spans)
 
+    facts_order: ClassVar[int] = 100
+    """Where its facts come among other detectors' in a group of several kinds (lower first; ties in
+    registry order): the order an LLM prompt lists them in."""
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """Facts about a group of signals from the evidence fields this detector writes, for the summaries
+        (:func:`tracemine.summarise.facts.collect_facts`): JSON-ready keys to add, e.g. ``{"loops": {…}}``.
+        ``evidences`` are every member's evidence of the group (of any detector: select by field),
+        ``texts`` a :class:`tracemine.summarise.aggregate.Texts` (redact, trim, mask every text through
+        it), ``top`` the longest list to keep. By default none."""
+        return {}
+
     @classmethod
     def fix_family(cls, signal: Signal) -> str:
         """What splits this detector's findings beyond the tool and mechanism when its evidence declares no
