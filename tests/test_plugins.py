@@ -163,7 +163,7 @@ def test_a_plugin_detector_declares_its_waste_and_what_splits_its_findings(tmp_p
     assert finding.mechanism == "The relay rejects the sender, so every send burns its retry budget."
     assert finding.recommended_fix == "Register the sender with relay `smtp` and stop retrying refused sends of " \
                                       "`send_invoice`."
-    assert wording.FAILURES == failures
+    assert dict(wording.FAILURES) == failures  # its template rendered (no fallback)
     # its facts are in every brief of its signals (what an LLM prompt shows as well)
     with Store(tmp_path / "m.duckdb", read_only=True) as store:
         signals = [s for s in store.signals() if s.kind == "refused_send"]
