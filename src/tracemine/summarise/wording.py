@@ -36,6 +36,7 @@ from typing import Any
 import jinja2
 
 from tracemine.summarise.writer import (
+    TITLE_QUOTE,
     Subject,
     Writer,
     cap,
@@ -67,6 +68,7 @@ HELPERS: dict[str, Any] = {
     "pct": pct, "num": num, "plural": plural, "share_of": share_of, "pairs_of": pairs_of,
     "dicts_of": dicts_of, "dicts_with": dicts_with, "message_in": message_in, "metric_value": metric_value, "verb": verb, "cap": cap,
     "join_and": join_and, "fit": fit, "Subject": Subject, "floor": math.floor,
+    "TITLE_QUOTE": TITLE_QUOTE,
 }
 """Functions every template may call (see :mod:`tracemine.summarise.writer`)."""
 
