@@ -165,7 +165,10 @@ class LongRunDetector(Detector):
 
 
 MEANING_DETECTOR = '''
-"""A detector that also says what its signals mean downstream: its waste and what splits its findings."""
+"""A detector that also says what its signals mean downstream: its waste, what splits its findings, its
+facts and its offline wording (refused.j2, shipped beside this module)."""
+
+from collections import Counter
 
 from tracemine import hookimpl
 from tracemine.detect.base import Detector
@@ -176,6 +179,13 @@ class RefusedSendDetector(Detector):
 
     name = "refused_send"
     kinds = ("refused_send",)
+    wording = "refused.j2"
+
+    @classmethod
+    def facts(cls, evidences, texts, top):
+        relays = Counter(texts.clean(ev["relay"]) for ev in evidences if isinstance(ev.get("relay"), str))
+        budget = sum(ev["retry_tokens"] for ev in evidences if isinstance(ev.get("retry_tokens"), int))
+        return {"relays": [[r, n] for r, n in relays.most_common(top)], "retry_tokens": budget} if relays else {}
 
     def detect(self, view):
         for call in view.tool_calls:
@@ -199,11 +209,37 @@ def register_detectors():
 '''
 
 
-def install(root: Path, dist: str, version: str, module: str, source: str, entry_points: str) -> Path:
-    """Write ``module`` (a package) and ``dist``'s dist-info (with ``entry_points``) under ``root``."""
+MEANING_WORDING = """\
+{#- The offline wording of refused sends: the parts title, what, why and fix. -#}
+{% set subject = w.tools() %}
+{% set relays = pairs_of(facts.get("relays")) %}
+{% set title %}
+  {{ subject.text }} refused by relay {{ w.q(relays[0][0], 20) }} ({{ w.count_phrase() }})
+{% endset %}
+{% set what %}
+  The relay refused the message {{ subject.text }} sent: {{ w.how_often() }}.
+  Refusals by relay: {% for r, c in relays %}{{ w.q(r, 20) }} {{ c }}{% endfor %};
+  {{ num(facts.get("retry_tokens")) }} tokens of retry budget burnt.
+{% endset %}
+{% set why %}The relay rejects the sender, so every send burns its retry budget.{% endset %}
+{% set fix %}
+  Register the sender with relay {{ w.q(relays[0][0], 20) }} and stop retrying refused sends of {{ w.top_tools() }}.
+{% endset %}
+"""
+
+BROKEN_WORDING = "{% set title %}{{ no_such_fact }}{% endset %}{% set what %}x{% endset %}"
+"""A template naming a variable the wording engine does not define."""
+
+
+def install(root: Path, dist: str, version: str, module: str, source: str, entry_points: str,
+            files: dict[str, str] | None = None) -> Path:
+    """Write ``module`` (a package, with ``files`` beside its ``__init__.py``) and ``dist``'s dist-info (with
+    ``entry_points``) under ``root``."""
     package = root / module
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(textwrap.dedent(source))
+    for name, text in (files or {}).items():
+        (package / name).write_text(text)
     info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")

@@ -11,11 +11,22 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import tracemine
-from plugin_fixtures import LEGACY_DETECTOR, MEANING_DETECTOR, TOYRUN_PLUGIN, install, on_path, toyrun_lines
+from plugin_fixtures import (
+    BROKEN_WORDING,
+    LEGACY_DETECTOR,
+    MEANING_DETECTOR,
+    MEANING_WORDING,
+    TOYRUN_PLUGIN,
+    install,
+    on_path,
+    toyrun_lines,
+)
 from tracemine import plugins
 from tracemine.cli import main
 from tracemine.history import latest_run_id, run_findings
 from tracemine.store import Store
+from tracemine.summarise import wording
+from tracemine.summarise.facts import collect_facts
 from tracemine.testing import HashEmbedder, KindClusterer
 
 __all__ = ["on_path"]  # the fixture, used by name
@@ -129,17 +140,55 @@ def test_mine_command_takes_a_plugin_publishers_option(tmp_path: Path, on_path) 
 
 
 def test_a_plugin_detector_declares_its_waste_and_what_splits_its_findings(tmp_path: Path, on_path) -> None:
-    """Findings read a detector's meaning through the detector (no detector names in them): a plugin's
-    finding carries the waste and the fix family its detector declares, like a built-in's."""
+    """Findings and summaries read a detector's meaning through the detector (no detector names in them): a
+    plugin's finding carries the waste and fix family its detector declares, the facts it aggregates and
+    the wording of the template it ships — as complete as a built-in's."""
     _toy(tmp_path, on_path)
     on_path(install(tmp_path / "site2", "tm-refused", "0.1", "tm_refused", MEANING_DETECTOR,
-                    "[tracemine]\nrefused = tm_refused\n"))
+                    "[tracemine]\nrefused = tm_refused\n", files={"refused.j2": MEANING_WORDING}))
     data = tmp_path / "runs.jsonl"
     data.write_text(toyrun_lines())
+    failures = dict(wording.FAILURES)
     result = tracemine.mine([str(data)], db=tmp_path / "m.duckdb", embedder=HashEmbedder(),
                             clusterer=KindClusterer())
     [finding] = [f for f in result.findings if f.kinds == ["refused_send"]]
     assert finding.key["family"] == "relay smtp" and finding.key["subject"] == "send_invoice"
     assert finding.impact.signals == 6
     assert (finding.impact.tokens_wasted, finding.impact.latency_wasted_ms) == (6 * 250, 6 * 1500.0)
-    assert finding.title and finding.recommended_fix
+    # its wording, from its template over its facts (relays, retry budget) and the shared ones
+    assert finding.title.endswith("`send_invoice` refused by relay `smtp` (6 traces, 100 %)")
+    assert finding.summary.startswith(
+        "The relay refused the message `send_invoice` sent: 6 occurrences in 6 of 6 traces (100 % of the window). "
+        "Refusals by relay: `smtp` 6; 1,500 tokens of retry budget burnt.")
+    assert finding.mechanism == "The relay rejects the sender, so every send burns its retry budget."
+    assert finding.recommended_fix == "Register the sender with relay `smtp` and stop retrying refused sends of " \
+                                      "`send_invoice`."
+    assert dict(wording.FAILURES) == failures  # its template rendered (no fallback)
+    # its facts are in every brief of its signals (what an LLM prompt shows as well)
+    with Store(tmp_path / "m.duckdb", read_only=True) as store:
+        signals = [s for s in store.signals() if s.kind == "refused_send"]
+    facts = collect_facts(signals)
+    assert facts["relays"] == [["smtp", 6]] and facts["retry_tokens"] == 1500
+    assert list(facts) == ["signals", "traces", "kinds", "relays", "retry_tokens"]  # its own, after the shared
+
+
+def test_a_broken_wording_template_falls_back_to_the_generic_wording(tmp_path: Path, on_path, caplog) -> None:
+    """A plugin template that fails (here: an undefined variable) does not stop the run: its findings get
+    the generic wording, and the failure is counted per detector class and logged once."""
+    _toy(tmp_path, on_path)
+    on_path(install(tmp_path / "site2", "tm-refused-broken", "0.1", "tm_refused_broken", MEANING_DETECTOR,
+                    "[tracemine]\nrefused = tm_refused_broken\n", files={"refused.j2": BROKEN_WORDING}))
+    data = tmp_path / "runs.jsonl"
+    data.write_text(toyrun_lines())
+    key = "tm_refused_broken:RefusedSendDetector"
+    before = wording.FAILURES[key]
+    with caplog.at_level("WARNING", logger="tracemine.summarise"):
+        result = tracemine.mine([str(data)], db=tmp_path / "m.duckdb", embedder=HashEmbedder(),
+                                clusterer=KindClusterer())
+    [finding] = [f for f in result.findings if f.kinds == ["refused_send"]]
+    assert finding.summary.startswith("A detector reported `refused_send` for `send_invoice`: 6 occurrences")
+    assert "from a detector without a dedicated template" in finding.mechanism
+    assert finding.recommended_fix.startswith("Open the exemplars for `send_invoice`")
+    assert wording.FAILURES[key] > before
+    warnings = [r for r in caplog.records if key in r.getMessage()]
+    assert len(warnings) == 1 and "no_such_fact" in warnings[0].getMessage()

@@ -132,4 +132,21 @@ class TrajectorySignals(Detector):
 
     name = "trajectory"
     kinds = ("trajectory",)
+    wording = "detect/templates/trajectory.j2"
+    facts_order = 60
     explained_level = 2
+
+    @classmethod
+    def facts(cls, evidences: Sequence[Any], texts: Any, top: int) -> dict[str, Any]:
+        """``trajectory``: the distinguishing steps and the cluster's failure rates (shared by its
+        members)."""
+        from tracemine.summarise.aggregate import number
+
+        ev = next((ev for ev in evidences
+                   if isinstance(ev.get("steps"), list) and isinstance(ev.get("rate_with"), float)), None)
+        if ev is None:
+            return {}
+        return {"trajectory": {
+            "steps": [texts.clean(str(s)) for s in ev["steps"][:5]], "rate_with": ev["rate_with"],
+            "rate_without": number(ev.get("rate_without")), "failed_with": number(ev.get("failed_with")),
+            "known_with": number(ev.get("known_with"))}}

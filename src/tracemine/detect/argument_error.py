@@ -712,10 +712,55 @@ class ArgumentErrorDetector(Detector):
 
     name = "argument_error"
     kinds = ("argument_error",)
+    wording = "templates/argument_error.j2"
+    facts_order = 10
     uses_window_stats = True
     explains = ("silent_failure", "unrecovered_error")  # a failure its bad arguments caused is one argument error
     params_model: ClassVar[type[ArgumentErrorParams]] = ArgumentErrorParams
     params: ArgumentErrorParams
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """``violations``: ``[{"validator", "path", "message", "count"}]`` (each counted once per member);
+        ``unknown_tools``: ``[{"tool", "closest", "count"}]``."""
+        from collections import Counter
+
+        from tracemine.summarise.aggregate import texts_of
+        from tracemine.summarise.aggregate import top as top_of
+
+        out: dict[str, Any] = {}
+        counts: Counter[tuple[str, str]] = Counter()
+        messages: dict[tuple[str, str], Counter[str]] = {}
+        for ev in evidences:
+            seen: set[tuple[str, str]] = set()
+            listed = ev.get("violations")
+            for v in listed if isinstance(listed, list) else ():
+                if not isinstance(v, Mapping):
+                    continue
+                key = (texts.clean(v.get("validator")) or "invalid", texts.clean(v.get("path")) or "$")
+                if key in seen:
+                    continue
+                seen.add(key)
+                counts[key] += 1
+                message = texts.clean(v.get("message"))
+                if message:
+                    messages.setdefault(key, Counter())[message] += 1
+        if counts:
+            out["violations"] = [
+                {"validator": key[0], "path": key[1],
+                 "message": top_of(messages[key], 1)[0][0] if key in messages else "", "count": n}
+                for key, n in top_of(counts, top)
+            ]
+        unknown: Counter[tuple[str, str]] = Counter()
+        for ev in evidences:
+            mechanisms = set(texts_of(ev.get("mechanisms"))) | set(texts_of(ev.get("mechanism")))
+            if "unknown_tool" not in mechanisms and not isinstance(ev.get("closest_tool"), str):
+                continue
+            unknown[(texts.clean(ev.get("tool")) or "?", texts.clean(ev.get("closest_tool")))] += 1
+        if unknown:
+            out["unknown_tools"] = [{"tool": k[0], "closest": k[1] or None, "count": n}
+                                    for k, n in top_of(unknown, top)]
+        return out
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)

@@ -47,11 +47,29 @@ class Detector:
     """Whether the class of the error (availability, access, input, tool bug) splits its findings: the fix
     depends on the error itself (retries for an outage, a credential for a denial)."""
 
+    wording: ClassVar[str | None] = None
+    """Its offline wording: a Jinja2 template (title, what, why, fix; see
+    :mod:`tracemine.summarise.wording`) at this path relative to the folder of the class's module, shipped
+    as package data. ``None``: the generic wording."""
+
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:
         """Tokens, milliseconds and dollars the failure wasted: by default what the cited spans cost
         (``spans``: (trace id, span id) → facts with ``tokens``, ``duration_ms``, ``cost_usd``)."""
         return cited_waste(signal, signal.span_ids, spans)
+
+    facts_order: ClassVar[int] = 100
+    """Where its facts come among other detectors' in a group of several kinds (lower first; ties in
+    registry order): the order an LLM prompt lists them in."""
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """Facts about a group of signals from the evidence fields this detector writes, for the summaries
+        (:func:`tracemine.summarise.facts.collect_facts`): JSON-ready keys to add, e.g. ``{"loops": {…}}``.
+        ``evidences`` are every member's evidence of the group (of any detector: select by field),
+        ``texts`` a :class:`tracemine.summarise.aggregate.Texts` (redact, trim, mask every text through
+        it), ``top`` the longest list to keep. By default none."""
+        return {}
 
     @classmethod
     def fix_family(cls, signal: Signal) -> str:

@@ -137,10 +137,28 @@ class ContrastDetector(Detector):
 
     name = "contrast"
     kinds = ("contrast",)
+    wording = "templates/contrast.j2"
+    facts_order = 50
     uses_window_stats = True
     explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's
     params_model: ClassVar[type[ContrastParams]] = ContrastParams
     params: ContrastParams
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """``contrast``: the feature and its window counts (every member of one contrast finding shares
+        them)."""
+        from tracemine.summarise.aggregate import number
+
+        ev = next((ev for ev in evidences
+                   if isinstance(ev.get("feature"), str) and isinstance(ev.get("rate_with"), float)), None)
+        if ev is None:
+            return {}
+        return {"contrast": {
+            "feature": texts.clean(ev["feature"]), "type": texts.clean(str(ev.get("feature_type") or "")),
+            "traces_with": number(ev.get("traces_with")), "failed_with": number(ev.get("failed_with")),
+            "rate_with": ev["rate_with"], "rate_without": number(ev.get("rate_without")),
+            "known": number(ev.get("known")), "q_value": number(ev.get("q_value"))}}
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)

@@ -66,9 +66,33 @@ class DuplicateCallDetector(Detector):
 
     name: ClassVar[str] = "duplicate_call"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
+    wording = "templates/duplicate_call.j2"
+    facts_order = 40
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
     params_model: ClassVar[type[DuplicateCallParams]] = DuplicateCallParams
     params: DuplicateCallParams
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """``duplicates``: ``{"count", "median_calls", "max_calls", "reformatted", "adjacent",
+        "same_result"`` (shares), ``"failed_before"}`` over the members with a number of ``calls``."""
+        from tracemine.summarise.aggregate import bools, median, number, share
+
+        dups = [ev for ev in evidences if number(ev.get("calls")) is not None]
+        if not dups:
+            return {}
+        calls = [v for ev in dups if (v := number(ev.get("calls"))) is not None]
+        out: dict[str, Any] = {"count": len(dups), "median_calls": median(calls), "max_calls": max(calls)}
+        exact = [ev["exact_arguments"] for ev in dups if isinstance(ev.get("exact_arguments"), bool)]
+        if exact:
+            out["reformatted"] = share(sum(1 for e in exact if not e), len(exact))
+        for key in ("adjacent", "same_result"):
+            found = bools(dups, (key,))
+            if found is not None:
+                out[key] = found
+        out["failed_before"] = sum(1 for ev in dups if isinstance(ev.get("failed_before_span_ids"), list)
+                                   and ev["failed_before_span_ids"])
+        return {"duplicates": out}
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:

@@ -61,9 +61,53 @@ class LoopDetector(Detector):
 
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
+    wording = "templates/loop.j2"
+    facts_order = 30
     uses_window_stats: ClassVar[bool] = True
     params_model: ClassVar[type[LoopDetectorParams]] = LoopDetectorParams
     params: LoopDetectorParams
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """``loops``: ``{"count", "cycles": [[cycle, n]], "median_period", "median_repeats", "max_repeats",
+        "stuck_polls", "stuck_states": [[state, n]], "failing": share, "reformatted": share}`` over the
+        members with a ``cycle`` or ``repeats``."""
+        from collections import Counter
+
+        from tracemine.summarise.aggregate import bools, median, number, share, texts_of
+        from tracemine.summarise.aggregate import top as top_of
+
+        loops = [ev for ev in evidences if isinstance(ev.get("cycle"), list) or number(ev.get("repeats")) is not None]
+        if not loops:
+            return {}
+        cycles: Counter[str] = Counter()
+        stuck: Counter[str] = Counter()
+        for ev in loops:
+            names = [texts.clean(c) for c in texts_of(ev.get("cycle"))]
+            if names:
+                cycles[" -> ".join(names)] += 1
+            if isinstance(ev.get("stuck_state"), str) and ev["stuck_state"]:
+                stuck[texts.clean(ev["stuck_state"])] += 1
+        periods = [v for ev in loops if (v := number(ev.get("period"))) is not None]
+        repeats = [v for ev in loops if (v := number(ev.get("repeats"))) is not None]
+        out: dict[str, Any] = {"count": len(loops)}
+        if cycles:
+            out["cycles"] = top_of(cycles, top)
+        if periods:
+            out["median_period"] = median(periods)
+        if repeats:
+            out["median_repeats"] = median(repeats)
+            out["max_repeats"] = max(repeats)
+        out["stuck_polls"] = sum(stuck.values())
+        if stuck:
+            out["stuck_states"] = top_of(stuck, top)
+        failing = bools(loops, ("failing",))
+        if failing is not None:
+            out["failing"] = failing
+        exact = [ev[f] for ev in loops for f in ("exact_arguments", "exact_output") if isinstance(ev.get(f), bool)]
+        if exact:
+            out["reformatted"] = share(sum(1 for e in exact if not e), len(exact))
+        return {"loops": out}
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:

@@ -104,10 +104,57 @@ class OutlierDetector(Detector):
 
     name = "outlier"
     kinds = ("outlier",)
+    wording = "templates/outlier.j2"
+    facts_order = 20
     uses_window_stats = True
     explained_level = 1  # a run that loops or hits its turn limit is also slow and token-heavy
     params_model: ClassVar[type[OutlierParams]] = OutlierParams
     params: OutlierParams
+
+    @classmethod
+    def facts(cls, evidences: list[Mapping[str, Any]], texts: Any, top: int) -> dict[str, Any]:
+        """``metrics``: ``[{"metric", "unit", "count", "primary", "median_value", "median_baseline",
+        "median_ratio", "max_ratio"}]`` over each member's metric hits (its top ``metric`` and its
+        ``others``); ``primary`` counts members where it is the top metric."""
+        from collections import Counter
+
+        from tracemine.summarise.aggregate import median, number
+
+        units = {"latency": "ms", "duration": "ms", "cost": "usd", "input_tokens": "tokens",
+                 "output_tokens": "tokens", "total_tokens": "tokens"}
+        per: dict[str, dict[str, list[float]]] = {}
+        primary: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
+        for ev in evidences:
+            hits = [ev] if isinstance(ev.get("metric"), str) else []
+            others = ev.get("others")
+            hits += [o for o in (others if isinstance(others, list) else ())
+                     if isinstance(o, Mapping) and isinstance(o.get("metric"), str)]
+            if not hits:
+                continue
+            primary[texts.clean(hits[0]["metric"])] += 1
+            done: set[str] = set()
+            for hit in hits:
+                metric = texts.clean(hit["metric"])
+                if metric in done:
+                    continue
+                done.add(metric)
+                seen[metric] += 1
+                slot = per.setdefault(metric, {"value": [], "median": [], "ratio": []})
+                for field in ("value", "median", "ratio"):
+                    found = number(hit.get(field))
+                    if found is not None:
+                        slot[field].append(found)
+        if not seen:
+            return {}
+        order = sorted(seen, key=lambda m: (-primary[m], -seen[m], m))[: max(top, 0)]
+        return {"metrics": [
+            {"metric": m, "unit": units.get(m, ""), "count": seen[m], "primary": primary[m],
+             "median_value": median(per[m]["value"]), "median_baseline": median(per[m]["median"]),
+             "median_ratio": median(per[m]["ratio"]),
+             "max_ratio": round(max(per[m]["ratio"]), 4) if per[m]["ratio"] else None}
+            for m in order
+        ]}
 
     @classmethod
     def waste(cls, signal: Signal, spans: Mapping[tuple[str, str], Any]) -> tuple[int, float, float]:

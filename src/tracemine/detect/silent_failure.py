@@ -180,6 +180,7 @@ class SilentFailureDetector(Detector):
 
     name = "silent_failure"
     kinds = ("silent_failure",)
+    wording = "templates/silent_failure.j2"
     uses_window_stats = True
     reads_settings_of = ("loop",)
     params_model: ClassVar[type[SilentFailureParams]] = SilentFailureParams

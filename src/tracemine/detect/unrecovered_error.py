@@ -115,6 +115,7 @@ class UnrecoveredErrorDetector(Detector):
 
     name = "unrecovered_error"
     kinds = ("unrecovered_error",)
+    wording = "templates/unrecovered_error.j2"
     uses_window_stats = False
     error_families = True  # an outage needs retries or a fallback, a denial a credential: other fixes
     reads_settings_of = ("loop",)
