@@ -10,7 +10,12 @@ from random import Random
 import pytest
 from scipy.stats import false_discovery_control, fisher_exact
 
-from tracemine.detect.contrast import ContrastDetector, benjamini_hochberg, fisher_greater, value_class
+from tracemine.detect.builtin.contrast import (
+    ContrastDetector,
+    benjamini_hochberg,
+    fisher_greater,
+    value_class,
+)
 from tracemine.detect.runner import DetectReport, detect_traces
 from tracemine.model import Outcome, Span, SpanKind, Status, Trace
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from tracemine.detect.argument_error import (
+from tracemine.detect.base import Detector
+from tracemine.detect.builtin.argument_error import (
     ArgumentErrorDetector,
     load_schema_file,
     validation_phrase,
 )
-from tracemine.detect.base import Detector
-from tracemine.detect.outlier import OutlierDetector
+from tracemine.detect.builtin.outlier import OutlierDetector
 from tracemine.detect.schema_infer import InferredSchemas, Rules, decode_arguments
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import TraceView

@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
+from tracemine.detect.builtin.silent_failure import SilentFailureDetector
+from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
@@ -22,9 +24,7 @@ from tracemine.detect.outcome import (
     output_text,
     result_failure,
 )
-from tracemine.detect.silent_failure import SilentFailureDetector
 from tracemine.detect.tool_roles import is_write_tool
-from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status, StatusSource, Trace
 

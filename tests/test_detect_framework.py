@@ -150,8 +150,8 @@ def test_a_failure_its_bad_arguments_caused_is_one_argument_error_not_also_a_sil
     """The runner keeps one account per span: a call whose arguments break the declared schema and whose
     body then said it failed is the argument error's (``ArgumentErrorDetector.explains``); a silent failure
     on another span of the trace stays."""
-    from tracemine.detect.argument_error import ArgumentErrorDetector
-    from tracemine.detect.silent_failure import SilentFailureDetector
+    from tracemine.detect.builtin.argument_error import ArgumentErrorDetector
+    from tracemine.detect.builtin.silent_failure import SilentFailureDetector
 
     schema = {"type": "object", "properties": {"invoice_id": {"type": "string", "pattern": "^INV-\\d{4}$"},
                                                "amount": {"type": "number"}}}

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
-from tracemine.detect.argument_error import ArgumentErrorDetector
-from tracemine.detect.loop import LoopDetector
-from tracemine.detect.silent_failure import SilentFailureDetector
+from tracemine.detect.builtin.argument_error import ArgumentErrorDetector
+from tracemine.detect.builtin.loop import LoopDetector
+from tracemine.detect.builtin.silent_failure import SilentFailureDetector
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status, Trace
 
@@ -344,7 +344,7 @@ def test_a_failing_call_repeated_in_a_loop_is_left_to_the_loop_detector() -> Non
 
 
 def _duplicates(run: Run) -> list[Signal]:
-    from tracemine.detect.duplicate_call import DuplicateCallDetector
+    from tracemine.detect.builtin.duplicate_call import DuplicateCallDetector
 
     return detect(DuplicateCallDetector(), run)
 
@@ -420,7 +420,7 @@ def test_transient_failures_not_found_answers_and_new_questions_are_not_correcti
 
 
 def test_a_sub_agent_error_that_rose_from_its_failed_tool_is_the_tool_failure() -> None:
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     def spans(tool_status: Status) -> list[Span]:
         return [
@@ -444,7 +444,7 @@ def test_a_sub_agent_error_that_rose_from_its_failed_tool_is_the_tool_failure() 
 
 
 def test_a_read_failing_with_a_named_not_found_that_the_agent_reports_is_not_unrecovered() -> None:
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     reported = "I could not find that policy — could you check the number?"
 
@@ -508,7 +508,7 @@ def test_a_search_reworded_with_optional_filters_and_rounded_amounts_is_a_loop()
 
 
 def test_a_failure_in_the_body_right_before_the_run_gives_up_is_unrecovered_not_silent() -> None:
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     gave_up = Run(answer="Sorry, I couldn't reach the ticketing system, so nothing was filed.")
     span = gave_up.call("file_ticket", {"queue": "ops", "title": "disk full"}, {"error": "TicketingDown: circuit open"})
@@ -522,7 +522,7 @@ def test_a_failure_in_the_body_right_before_the_run_gives_up_is_unrecovered_not_
 
 
 def test_an_llm_call_with_no_model_on_record_is_judged_against_the_agents_usual_model() -> None:
-    from tracemine.detect.outlier import OutlierDetector
+    from tracemine.detect.builtin.outlier import OutlierDetector
 
     def run(model: str | None, seconds: float, k: int) -> TraceView:
         spans = [Span(trace_id=f"t{k}", span_id="root", name="workflow", kind=SpanKind.AGENT, start_ns=0,
@@ -539,7 +539,7 @@ def test_an_llm_call_with_no_model_on_record_is_judged_against_the_agents_usual_
 
 
 def test_turn_limits_in_other_words_are_exits() -> None:
-    from tracemine.detect.silent_failure import MAX_TURNS
+    from tracemine.detect.builtin.silent_failure import MAX_TURNS
 
     assert MAX_TURNS.search("Stopped: reached the maximum of 30 steps.")
     assert not MAX_TURNS.search("The maximum 3 rounds of review went fine.")
@@ -576,7 +576,7 @@ def test_a_lookup_miss_in_any_form_that_the_agent_reports_is_an_answer() -> None
     """A 404 body, a keyed null, ``found: false`` or a bare ``{"detail": "Not Found"}`` from a read, followed
     by the agent telling the user nothing was found: no silent failure. The same miss whose value a later
     write uses is an ignored failure, whatever form the miss took."""
-    from tracemine.detect.silent_failure import SilentFailureDetector
+    from tracemine.detect.builtin.silent_failure import SilentFailureDetector
 
     misses = [{"status": 404, "error": "Not Found"}, {"unit": None}, {"found": False, "unit_id": "U-10442"},
               {"detail": "Not Found"}, "Not Found"]
@@ -653,7 +653,7 @@ def test_reworded_searches_that_echo_the_query_and_rescore_the_same_hits_are_a_l
 
 
 def test_a_call_failing_inside_a_cycle_of_tools_is_the_cycle_not_an_unrecovered_error() -> None:
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     run = Run(answer="I couldn't book a visit; the calendar keeps offering a slot that is taken.")
     calendar = {"vendor_id": "V-4281", "slots": [{"date": "2025-04-24", "window": "evening"}]}
@@ -715,7 +715,7 @@ def test_error_pages_of_common_servers_and_proxies_are_read_as_http_errors() -> 
 
 
 def test_an_error_that_rejects_one_of_the_calls_own_arguments_by_name_is_an_argument_error() -> None:
-    from tracemine.detect.argument_error import names_rejected_argument
+    from tracemine.detect.builtin.argument_error import names_rejected_argument
 
     assert names_rejected_argument("unknown_trade", {"trade": "heating-engineer"}) == "unknown_trade"
     assert names_rejected_argument("Invalid team slug", {"team_slug": "sre"})
@@ -752,7 +752,7 @@ def test_a_latency_many_times_the_median_is_an_outlier_even_in_a_window_full_of_
     the spikes hold the robust z to 3.4–4.1 (below 5), yet each spike is ≥ 40× the median."""
     import random
 
-    from tracemine.detect.outlier import OutlierDetector
+    from tracemine.detect.builtin.outlier import OutlierDetector
 
     rng = random.Random(7)
     views = []
@@ -1017,7 +1017,7 @@ def test_a_final_answer_saying_something_else_timed_out_is_not_the_run_timing_ou
 def test_an_error_page_under_an_ok_span_is_silent_even_when_the_agent_then_gives_up() -> None:
     """A server's error page hidden by an OK status is the silent failure of rule 4 whatever the agent did
     next; an error message in the body (a status in words) that the agent gave up on stays unrecovered."""
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>nginx</body></html>"
     gave_up = Run(answer="Sorry, I couldn't attach the document, the upload service failed.")
@@ -1047,7 +1047,7 @@ def test_a_failure_the_agent_reports_after_alerting_someone_is_unrecovered_not_s
     """Work after the failure that is no retry of it (paging the on-call) does not make it silent when the
     agent said right away that it failed and so does the final answer. Carried on from as if it worked, it
     is silent — even when a later, unrelated part of the run ends in an apology."""
-    from tracemine.detect.unrecovered_error import UnrecoveredErrorDetector
+    from tracemine.detect.builtin.unrecovered_error import UnrecoveredErrorDetector
 
     reported = Run(answer="The rollback of payments failed, so I paged the on-call engineer.")
     span = reported.call("rollback", {"service": "payments", "to": "v41"}, {"ok": False, "error": "helm: timed out"})
@@ -1088,7 +1088,7 @@ def test_a_display_name_replaced_by_the_identifier_it_spells_out_after_a_miss_is
 
 
 def test_a_value_respelled_only_in_letter_case_after_a_miss_is_corrected_and_no_duplicate_write() -> None:
-    from tracemine.detect.duplicate_call import DuplicateCallDetector
+    from tracemine.detect.builtin.duplicate_call import DuplicateCallDetector
 
     run = Run(answer="REQ-1 is live on Otta.")
     span = run.call("post_job_ad", {"requisition_id": "REQ-1", "board": "Otta"}, "No job board named 'Otta'")

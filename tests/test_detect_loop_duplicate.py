@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from tracemine.detect.actions import LoopParams, periodic_runs, result_is_error, strip_volatile
-from tracemine.detect.duplicate_call import DuplicateCallDetector
-from tracemine.detect.loop import LoopDetector
+from tracemine.detect.builtin.duplicate_call import DuplicateCallDetector
+from tracemine.detect.builtin.loop import LoopDetector
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status, Trace

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from plugin_fixtures import PARAMS_DETECTOR, install, on_path  # noqa: F401  (on_path: a fixture)
 from tracemine.cli import main
 from tracemine.config import ConfigError, load_settings
-from tracemine.detect.duplicate_call import DuplicateCallDetector
-from tracemine.detect.loop import LoopDetector, LoopDetectorParams
+from tracemine.detect.builtin.duplicate_call import DuplicateCallDetector
+from tracemine.detect.builtin.loop import LoopDetector, LoopDetectorParams
 from tracemine.detect.registry import build
 
 BAD_SECTIONS = [

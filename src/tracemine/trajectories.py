@@ -132,7 +132,7 @@ class TrajectorySignals(Detector):
 
     name = "trajectory"
     kinds = ("trajectory",)
-    wording = "detect/templates/trajectory.j2"
+    wording = "templates/trajectory.j2"
     facts_order = 60
     explained_level = 2
 

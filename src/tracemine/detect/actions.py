@@ -517,7 +517,7 @@ def llm_output_tokens(turn: LlmTurn) -> frozenset[str]:
 
 class LoopParams(BaseModel):
     """What makes repeated actions a loop: the settings every detector reading ``detect.loop`` shares (the
-    loop detector's own :class:`~tracemine.detect.loop.LoopDetectorParams` adds its severities)."""
+    loop detector's own :class:`~tracemine.detect.builtin.loop.LoopDetectorParams` adds its severities)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

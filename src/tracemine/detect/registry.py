@@ -13,13 +13,13 @@ from tracemine.detect.base import Detector
 from tracemine.plugins import by_name, memoized
 
 BUILTIN = {
-    "loop": "tracemine.detect.loop:LoopDetector",
-    "duplicate_call": "tracemine.detect.duplicate_call:DuplicateCallDetector",
-    "silent_failure": "tracemine.detect.silent_failure:SilentFailureDetector",
-    "argument_error": "tracemine.detect.argument_error:ArgumentErrorDetector",
-    "unrecovered_error": "tracemine.detect.unrecovered_error:UnrecoveredErrorDetector",
-    "outlier": "tracemine.detect.outlier:OutlierDetector",
-    "contrast": "tracemine.detect.contrast:ContrastDetector",
+    "loop": "tracemine.detect.builtin.loop:LoopDetector",
+    "duplicate_call": "tracemine.detect.builtin.duplicate_call:DuplicateCallDetector",
+    "silent_failure": "tracemine.detect.builtin.silent_failure:SilentFailureDetector",
+    "argument_error": "tracemine.detect.builtin.argument_error:ArgumentErrorDetector",
+    "unrecovered_error": "tracemine.detect.builtin.unrecovered_error:UnrecoveredErrorDetector",
+    "outlier": "tracemine.detect.builtin.outlier:OutlierDetector",
+    "contrast": "tracemine.detect.builtin.contrast:ContrastDetector",
 }
 
 log = logging.getLogger("tracemine.plugins")

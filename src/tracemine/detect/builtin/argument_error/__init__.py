@@ -712,7 +712,7 @@ class ArgumentErrorDetector(Detector):
 
     name = "argument_error"
     kinds = ("argument_error",)
-    wording = "templates/argument_error.j2"
+    wording = "wording.j2"
     facts_order = 10
     uses_window_stats = True
     explains = ("silent_failure", "unrecovered_error")  # a failure its bad arguments caused is one argument error

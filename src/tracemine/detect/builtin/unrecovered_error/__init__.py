@@ -18,7 +18,7 @@ or the final answer tells the user nothing was found (``handled_miss_is_answer``
 no such thing failed (its change did not happen) — unless the agent told the user so: the thing it was
 asked to change does not exist, a mistake in the request that the agent handled.
 
-A call failing inside a cycle of tools (A → B → A → B …, :mod:`tracemine.detect.loop`) is the cycle's
+A call failing inside a cycle of tools (A → B → A → B …, :mod:`tracemine.detect.builtin.loop`) is the cycle's
 finding, not an unrecovered error; one call retried again and again until the run gave up stays one.
 
 A failure reported in a tool's *result* while its status is OK/unset (an error body, ``success: false``:
@@ -41,9 +41,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.actions import loop_span_ids
-from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector
-from tracemine.detect.loop import LoopDetectorParams
+from tracemine.detect.builtin.argument_error import rejects_arguments
+from tracemine.detect.builtin.loop import LoopDetectorParams
 from tracemine.detect.outcome import (
     PAGE_FAILURES,
     Failure,
@@ -115,7 +115,7 @@ class UnrecoveredErrorDetector(Detector):
 
     name = "unrecovered_error"
     kinds = ("unrecovered_error",)
-    wording = "templates/unrecovered_error.j2"
+    wording = "wording.j2"
     uses_window_stats = False
     error_families = True  # an outage needs retries or a fallback, a denial a credential: other fixes
     reads_settings_of = ("loop",)

@@ -61,7 +61,7 @@ class LoopDetector(Detector):
 
     name: ClassVar[str] = "loop"
     kinds: ClassVar[tuple[str, ...]] = ("loop",)
-    wording = "templates/loop.j2"
+    wording = "wording.j2"
     facts_order = 30
     uses_window_stats: ClassVar[bool] = True
     params_model: ClassVar[type[LoopDetectorParams]] = LoopDetectorParams

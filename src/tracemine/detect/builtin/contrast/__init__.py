@@ -137,7 +137,7 @@ class ContrastDetector(Detector):
 
     name = "contrast"
     kinds = ("contrast",)
-    wording = "templates/contrast.j2"
+    wording = "wording.j2"
     facts_order = 50
     uses_window_stats = True
     explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's

@@ -104,7 +104,7 @@ class OutlierDetector(Detector):
 
     name = "outlier"
     kinds = ("outlier",)
-    wording = "templates/outlier.j2"
+    wording = "wording.j2"
     facts_order = 20
     uses_window_stats = True
     explained_level = 1  # a run that loops or hits its turn limit is also slow and token-heavy

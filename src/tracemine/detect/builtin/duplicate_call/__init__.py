@@ -14,7 +14,7 @@ earlier call of it had succeeded, adjacent or not.
   :func:`~tracemine.detect.actions.args_similarity` ≥ ``reworded_similarity``; with other work between
   only when it states exactly the same ids, amounts and dates
   (:func:`~tracemine.detect.actions.same_facts`) — an update after something changed states new facts.
-* Calls inside a tool loop (see :mod:`tracemine.detect.loop`) are left to the loop detector; its
+* Calls inside a tool loop (see :mod:`tracemine.detect.builtin.loop`) are left to the loop detector; its
   thresholds are read from this detector's ``loop`` setting (defaults match the loop detector's).
 """
 
@@ -34,9 +34,9 @@ from tracemine.detect.actions import (
     result_signature,
     same_facts,
 )
-from tracemine.detect.argument_error import rejects_arguments
 from tracemine.detect.base import Detector, cited_waste
-from tracemine.detect.loop import LoopDetectorParams
+from tracemine.detect.builtin.argument_error import rejects_arguments
+from tracemine.detect.builtin.loop import LoopDetectorParams
 from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import ToolCall, TraceView
@@ -66,7 +66,7 @@ class DuplicateCallDetector(Detector):
 
     name: ClassVar[str] = "duplicate_call"
     kinds: ClassVar[tuple[str, ...]] = ("duplicate_call",)
-    wording = "templates/duplicate_call.j2"
+    wording = "wording.j2"
     facts_order = 40
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
     params_model: ClassVar[type[DuplicateCallParams]] = DuplicateCallParams

@@ -47,7 +47,7 @@ retried with the same arguments successfully by the next call of the tool was tr
 the agent gave up on (the last failing call, its tool not tried again, a final answer admitting failure)
 was not silent: ``unrecovered_error`` reports it (``defer_admitted``) — unless the body is a server's error page,
 which under an OK span is a silent failure whatever the agent did next. Calls inside a tool loop (the same
-call answered the same way again and again, :mod:`tracemine.detect.loop`) are left to the loop detector,
+call answered the same way again and again, :mod:`tracemine.detect.builtin.loop`) are left to the loop detector,
 whose finding names their error (``defer_loops``); a lookup whose not-found was then used is judged
 once, as ``ignored_not_found``.
 """
@@ -61,9 +61,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.actions import loop_span_ids
-from tracemine.detect.argument_error import corrected_by_respelling, rejects_arguments, short_value
 from tracemine.detect.base import Detector
-from tracemine.detect.loop import LoopDetectorParams
+from tracemine.detect.builtin.argument_error import corrected_by_respelling, rejects_arguments, short_value
+from tracemine.detect.builtin.loop import LoopDetectorParams
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
@@ -180,7 +180,7 @@ class SilentFailureDetector(Detector):
 
     name = "silent_failure"
     kinds = ("silent_failure",)
-    wording = "templates/silent_failure.j2"
+    wording = "wording.j2"
     uses_window_stats = True
     reads_settings_of = ("loop",)
     params_model: ClassVar[type[SilentFailureParams]] = SilentFailureParams
