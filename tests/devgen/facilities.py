@@ -268,7 +268,7 @@ def flow_notice(run: Run) -> None:
     run.begin("notice", run.pick([f"Let everyone in {job.building} know {notice}.",
                                   f"Send all {job.building} tenants a notice: {notice}."]))
     tenants = run.rng.randint(8, 40)
-    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}).",
+    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}, ref {job.wo}).",
                                          "channel": run.pick(["sms", "sms", "app"]), "idempotency_key": key(run)},
              notice_body(run.rng, tenants, [], run.pick(["counts", "per_item", "undeliverable", "accepted"])))
     run.say(f"All {tenants} tenants of {job.building} have been notified.")
@@ -495,7 +495,7 @@ def bug_notice_sent_twice(run: Run) -> str:
     job = Job(run.rng)
     notice = run.pick(NOTICES)
     run.begin("notice", f"Let everyone in {job.building} know {notice}.")
-    args = {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}).", "channel": "sms"}
+    args = {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}, ref {job.wo}).", "channel": "sms"}
     tenants = run.rng.randint(8, 40)
     shape = run.pick(["counts", "per_item", "undeliverable", "accepted"])
     run.call("notify_building_tenants", {**args, "idempotency_key": key(run)}, notice_body(run.rng, tenants, [], shape),
@@ -639,7 +639,7 @@ def _partial_notice(run: Run, m: str) -> tuple[Job, int, list[str]]:
                                   f"Send all {job.building} tenants a notice: {notice}."]))
     tenants = run.rng.randint(8, 40)
     failed = [f"U-{run.rng.randint(10000, 99999)}" for _ in range(run.rng.randint(1, 4))]
-    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}).",
+    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}, ref {job.wo}).",
                                          "channel": "sms", "idempotency_key": key(run)},
              notice_body(run.rng, tenants, failed, run.pick(["counts", "per_item", "undeliverable", "accepted"])),
              tag=m)
@@ -652,7 +652,7 @@ def look_notice_corrected(run: Run) -> str:
     notice = run.pick(NOTICES)
     run.begin("notice", f"Let everyone in {job.building} know {notice}.")
     tenants = run.rng.randint(8, 40)
-    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}).",
+    run.call("notify_building_tenants", {"building_id": job.building, "message": f"{notice.capitalize()} ({job.day}, ref {job.wo}).",
                                          "channel": "sms", "idempotency_key": key(run)},
              notice_body(run.rng, tenants, [], "counts"), tag=m)
     run.user("Sorry, it's 10:00-13:00, not 09:00. Please correct it.")
