@@ -164,6 +164,50 @@ class LongRunDetector(Detector):
 '''
 
 
+EVIDENCE_DETECTOR = '''
+"""A detector declaring the model of its evidence (validated in ``Detector.signal``); ``leak: true`` makes it
+write a key the model does not declare."""
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracemine.detect.base import Detector
+
+
+class BusyRunParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_calls: int = Field(3, ge=1, description="runs with more tool calls than this are busy")
+    leak: bool = Field(False, description="also write an undeclared evidence key")
+
+
+class BusyRunEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    calls: int = Field(description="tool calls in the run")
+    last_tool: str = Field(description="the run's last tool")
+
+
+class BusyRunDetector(Detector):
+    """Runs with more tool calls than ``max_calls``."""
+
+    name = "busy_run"
+    kinds = ("busy_run",)
+    params_model: ClassVar[type[BusyRunParams]] = BusyRunParams
+    evidence_model: ClassVar[type[BusyRunEvidence]] = BusyRunEvidence
+
+    def detect(self, view):
+        calls = view.tool_calls
+        if len(calls) > self.params.max_calls:
+            evidence = {"calls": len(calls), "last_tool": calls[-1].tool}
+            if self.params.leak:
+                evidence["note"] = "undeclared"
+            yield self.signal(view, "busy_run", [calls[-1].span.span_id], "low", evidence,
+                              f"{len(calls)} tool calls in one run")
+'''
+
+
 MEANING_DETECTOR = '''
 """A detector that also says what its signals mean downstream: its waste, what splits its findings, its
 facts and its offline wording (refused.j2, shipped beside this module)."""

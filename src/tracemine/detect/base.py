@@ -10,15 +10,27 @@ detector error and goes on.
 
 from __future__ import annotations
 
+import logging
+import os
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from tracemine.detect.textmask import mask
 from tracemine.detect.view import TraceView
 from tracemine.model import Severity, Signal
 from tracemine.redact import redact_cut
+
+log = logging.getLogger(__name__)
+
+STRICT_EVIDENCE_ENV = "TRACEMINE_STRICT_EVIDENCE"
+"""Set to ``1`` (the test suite does) and evidence that does not validate against the detector's
+:attr:`Detector.evidence_model` raises; otherwise it is counted in :data:`EVIDENCE_ERRORS`, logged once per
+detector, and the signal is kept."""
+EVIDENCE_ERRORS: Counter[str] = Counter()
+"""Signals (per detector name) whose evidence did not validate, in this process."""
 
 
 class Detector:
@@ -46,6 +58,11 @@ class Detector:
     error_families: ClassVar[bool] = False
     """Whether the class of the error (availability, access, input, tool bug) splits its findings: the fix
     depends on the error itself (retries for an outage, a credential for a denial)."""
+
+    evidence_model: ClassVar[type[BaseModel] | None] = None
+    """The pydantic model of its signals' ``evidence`` (``extra="forbid"``): :meth:`signal` validates each
+    evidence dict against it and stores the dict unchanged (see :data:`STRICT_EVIDENCE_ENV`). ``None``: a
+    free dict."""
 
     wording: ClassVar[str | None] = None
     """Its offline wording: a Jinja2 template (title, what, why, fix; see
@@ -114,11 +131,31 @@ class Detector:
         """A :class:`Signal` of this detector; ``text`` is redacted, then masked for embedding here."""
         if Severity.rank(severity) < 0:
             raise ValueError(f"unknown severity {severity!r}; one of {', '.join(Severity)}")
+        if self.evidence_model is not None:
+            check_evidence(self.name, self.evidence_model, evidence)
         unique = list(dict.fromkeys(span_ids))
         return Signal(
             detector=self.name, kind=kind, trace_id=view.trace_id, span_ids=unique, severity=severity,
             evidence=evidence, text=mask(redact_cut(text, 2000, ellipsis="")),
         )
+
+
+def check_evidence(name: str, model: type[BaseModel], evidence: Mapping[str, Any]) -> bool:
+    """Whether ``evidence`` validates against ``model`` (it is read, never rewritten). A failure raises
+    :class:`~pydantic.ValidationError` under :data:`STRICT_EVIDENCE_ENV`; otherwise it is counted in
+    :data:`EVIDENCE_ERRORS` and logged on the detector's first one, and the run goes on."""
+    try:
+        model.model_validate(evidence)
+    except ValidationError as exc:
+        if os.environ.get(STRICT_EVIDENCE_ENV) == "1":
+            raise
+        EVIDENCE_ERRORS[name] += 1
+        if EVIDENCE_ERRORS[name] == 1:
+            # where and what, never the values (trace text)
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors()[:5])
+            log.warning("detector %s wrote evidence its %s does not declare (%s)", name, model.__name__, problems)
+        return False
+    return True
 
 
 def one_account_per_span(signals: list[Signal], detectors: Iterable[Detector]) -> list[Signal]:

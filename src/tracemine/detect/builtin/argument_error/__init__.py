@@ -48,6 +48,7 @@ from pydantic import ConfigDict, Field
 from tracemine.detect.actions import PAGING_WORDS
 from tracemine.detect.args import normalize_value
 from tracemine.detect.base import Detector
+from tracemine.detect.builtin.argument_error.evidence import ArgumentErrorEvidence
 from tracemine.detect.outcome import (
     VERDICT_KEYS,
     explicit_error,
@@ -717,6 +718,7 @@ class ArgumentErrorDetector(Detector):
     uses_window_stats = True
     explains = ("silent_failure", "unrecovered_error")  # a failure its bad arguments caused is one argument error
     params_model: ClassVar[type[ArgumentErrorParams]] = ArgumentErrorParams
+    evidence_model: ClassVar[type[ArgumentErrorEvidence]] = ArgumentErrorEvidence
     params: ArgumentErrorParams
 
     @classmethod

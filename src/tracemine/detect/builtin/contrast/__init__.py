@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.actions import has_exception_event, result_is_error
 from tracemine.detect.base import Detector
+from tracemine.detect.builtin.contrast.evidence import ContrastEvidence
 from tracemine.detect.outcome import is_empty_result
 from tracemine.detect.view import ToolCall, TraceView
 from tracemine.model import Outcome, Signal
@@ -142,6 +143,7 @@ class ContrastDetector(Detector):
     uses_window_stats = True
     explained_level = 1  # a feature of failed runs that a detector's finding names is that finding's
     params_model: ClassVar[type[ContrastParams]] = ContrastParams
+    evidence_model: ClassVar[type[ContrastEvidence]] = ContrastEvidence
     params: ContrastParams
 
     @classmethod

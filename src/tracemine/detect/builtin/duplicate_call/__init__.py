@@ -36,6 +36,7 @@ from tracemine.detect.actions import (
 )
 from tracemine.detect.base import Detector, cited_waste
 from tracemine.detect.builtin.argument_error import rejects_arguments
+from tracemine.detect.builtin.duplicate_call.evidence import DuplicateCallEvidence
 from tracemine.detect.builtin.loop import LoopDetectorParams
 from tracemine.detect.outcome import lookup_miss
 from tracemine.detect.tool_roles import is_write_tool
@@ -70,6 +71,7 @@ class DuplicateCallDetector(Detector):
     facts_order = 40
     reads_settings_of: ClassVar[tuple[str, ...]] = ("loop",)
     params_model: ClassVar[type[DuplicateCallParams]] = DuplicateCallParams
+    evidence_model: ClassVar[type[DuplicateCallEvidence]] = DuplicateCallEvidence
     params: DuplicateCallParams
 
     @classmethod

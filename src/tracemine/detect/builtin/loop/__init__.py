@@ -34,6 +34,7 @@ from tracemine.detect.actions import (
     tool_loops,
 )
 from tracemine.detect.base import Detector
+from tracemine.detect.builtin.loop.evidence import LoopEvidence
 from tracemine.detect.outcome import call_failure
 from tracemine.detect.tool_roles import is_write_tool
 from tracemine.detect.view import LlmTurn, ToolCall, TraceView
@@ -65,6 +66,7 @@ class LoopDetector(Detector):
     facts_order = 30
     uses_window_stats: ClassVar[bool] = True
     params_model: ClassVar[type[LoopDetectorParams]] = LoopDetectorParams
+    evidence_model: ClassVar[type[LoopEvidence]] = LoopEvidence
     params: LoopDetectorParams
 
     @classmethod

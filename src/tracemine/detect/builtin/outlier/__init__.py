@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracemine.detect.base import Detector
+from tracemine.detect.builtin.outlier.evidence import OutlierEvidence
 from tracemine.detect.stats import Sample
 from tracemine.detect.view import TraceView
 from tracemine.model import Signal, Span, SpanKind, Status
@@ -109,6 +110,7 @@ class OutlierDetector(Detector):
     uses_window_stats = True
     explained_level = 1  # a run that loops or hits its turn limit is also slow and token-heavy
     params_model: ClassVar[type[OutlierParams]] = OutlierParams
+    evidence_model: ClassVar[type[OutlierEvidence]] = OutlierEvidence
     params: OutlierParams
 
     @classmethod

@@ -64,6 +64,7 @@ from tracemine.detect.actions import loop_span_ids
 from tracemine.detect.base import Detector
 from tracemine.detect.builtin.argument_error import corrected_by_respelling, rejects_arguments, short_value
 from tracemine.detect.builtin.loop import LoopDetectorParams
+from tracemine.detect.builtin.silent_failure.evidence import SilentFailureEvidence
 from tracemine.detect.outcome import (
     EMPTY,
     HAS_DATA,
@@ -184,6 +185,7 @@ class SilentFailureDetector(Detector):
     uses_window_stats = True
     reads_settings_of = ("loop",)
     params_model: ClassVar[type[SilentFailureParams]] = SilentFailureParams
+    evidence_model: ClassVar[type[SilentFailureEvidence]] = SilentFailureEvidence
     params: SilentFailureParams
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:

@@ -44,6 +44,7 @@ from tracemine.detect.actions import loop_span_ids
 from tracemine.detect.base import Detector
 from tracemine.detect.builtin.argument_error import rejects_arguments
 from tracemine.detect.builtin.loop import LoopDetectorParams
+from tracemine.detect.builtin.unrecovered_error.evidence import UnrecoveredErrorEvidence
 from tracemine.detect.outcome import (
     PAGE_FAILURES,
     Failure,
@@ -120,6 +121,7 @@ class UnrecoveredErrorDetector(Detector):
     error_families = True  # an outage needs retries or a fallback, a denial a credential: other fixes
     reads_settings_of = ("loop",)
     params_model: ClassVar[type[UnrecoveredErrorParams]] = UnrecoveredErrorParams
+    evidence_model: ClassVar[type[UnrecoveredErrorEvidence]] = UnrecoveredErrorEvidence
     params: UnrecoveredErrorParams
 
     def detect(self, view: TraceView) -> Iterable[Signal]:
