@@ -560,9 +560,9 @@ def _partial_handled(view: TraceView, call: ToolCall) -> bool:
     done right after the call (its final answer, when no tool call follows)."""
     following = _next_of_tool(view, call)
     if following is not None:
-        named = call.result_text.casefold()
+        named, own = call.result_text.casefold(), set(arg_values(call.args))
         if following.args_key == call.args_key or any(
-                value in named for value in arg_values(following.args) if value not in arg_values(call.args)):
+                value in named for value in arg_values(following.args) if value not in own):
             return True
     turns, followed = turns_after(view, call)
     texts = [output_text(t.output_text) for t in turns] + ([] if followed else [final_answer(view)])
